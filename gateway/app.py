@@ -1,0 +1,31 @@
+"""The gateway's application factory."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from gateway import health, management
+from gateway.backends import Backends
+from gateway.json import MAX_BODY_BYTES
+from gateway.keys import BACKENDS, SETTINGS
+from gateway.middleware import request_context
+from gateway.scim import routes as scim_routes
+from services.common.settings import Settings
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[request_context], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+
+    async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[BACKENDS] = Backends.open(settings.services)
+        yield
+        await app[BACKENDS].close()
+
+    app.cleanup_ctx.append(backends_ctx)
+    app.add_routes(health.routes)
+    app.add_routes(management.routes)
+    app.add_routes(scim_routes.routes)
+    return app

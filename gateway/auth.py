@@ -1,0 +1,59 @@
+"""Authentication of the two kinds of callers: the vendor (HTTP Basic with the
+project credentials) and identity providers (a SCIM connection's bearer token)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+
+from aiohttp import web
+
+from gateway.backends import Backends, call_metadata
+from gateway.calls import call
+from scimd.connections.v1 import connection_pb2
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
+from services.common.context import Tenant
+from services.common.errors import ServiceError
+from services.common.settings import Settings
+
+
+def require_project(request: web.Request, settings: Settings) -> None:
+    """Checks the management API's Basic credentials in constant time."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    unauthorized = ServiceError("UNAUTHORIZED_CREDENTIALS", "the project id or secret is wrong")
+    if scheme.lower() != "basic":
+        raise unauthorized
+    try:
+        project_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise unauthorized from None
+    id_ok = hmac.compare_digest(project_id.encode(), settings.project_id.encode())
+    secret_ok = hmac.compare_digest(secret.encode(), settings.project_secret.encode())
+    if not (id_ok and secret_ok and settings.project_secret):
+        raise unauthorized
+
+
+async def authenticate_connection(
+    request: web.Request, backends: Backends, connection_id: str
+) -> connection_pb2.Connection:
+    """The connection whose bearer token the request carries, if it is the
+    connection of the URL; every failure is the same 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    invalid = ServiceError("INVALID_TOKEN", "the bearer token is missing, invalid or expired")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise invalid
+    response = await call(
+        backends.connections.AuthenticateToken(
+            connections_pb.AuthenticateTokenRequest(bearer_token=token.strip()), metadata=call_metadata()
+        )
+    )
+    if response.connection.connection_id != connection_id:
+        raise invalid
+    return response.connection
+
+
+def tenant_of(connection: connection_pb2.Connection) -> Tenant:
+    return Tenant(connection.organization_id, connection.connection_id)

@@ -1,0 +1,61 @@
+"""The gateway's gRPC clients: one long-lived channel per service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from scimd.connections.v1.connections_service_pb2_grpc import ConnectionsServiceStub
+from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
+from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
+from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
+from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
+from services.common.settings import ServiceAddresses
+
+SERVICES = ("connections", "directory", "rbac", "webhooks")
+CALL_TIMEOUT_SECONDS = 10.0
+
+
+def call_metadata(tenant: Tenant | None = None) -> tuple[tuple[str, str], ...]:
+    """Metadata for a call made while handling the current request."""
+    pairs = ((REQUEST_ID_HEADER, current_request_id()),)
+    return pairs + tenant.metadata() if tenant is not None else pairs
+
+
+@dataclass
+class Backends:
+    channels: dict[str, grpc.aio.Channel]
+    connections: ConnectionsServiceStub
+    directory: DirectoryServiceStub
+    rbac: RbacServiceStub
+    webhooks: WebhooksServiceStub
+
+    @classmethod
+    def open(cls, addresses: ServiceAddresses) -> "Backends":
+        channels = {name: grpc.aio.insecure_channel(addresses.of(name)) for name in SERVICES}
+        return cls(
+            channels=channels,
+            connections=ConnectionsServiceStub(channels["connections"]),
+            directory=DirectoryServiceStub(channels["directory"]),
+            rbac=RbacServiceStub(channels["rbac"]),
+            webhooks=WebhooksServiceStub(channels["webhooks"]),
+        )
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()
+
+    async def health(self, timeout: float = 1.0) -> dict[str, str]:
+        """Each service's health: "SERVING", or why not."""
+        result = {}
+        for name, channel in self.channels.items():
+            try:
+                response = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=timeout
+                )
+                result[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+            except grpc.aio.AioRpcError as error:
+                result[name] = error.code().name
+        return result

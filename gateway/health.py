@@ -1,0 +1,24 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.json import json_response
+from gateway.keys import BACKENDS
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """The gateway process is alive."""
+    return json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Every backend service answers its health check with SERVING."""
+    services = await request.app[BACKENDS].health()
+    ready = all(status == "SERVING" for status in services.values())
+    return json_response({"status": "ready" if ready else "unavailable", "services": services}, status=200 if ready else 503)

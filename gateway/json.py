@@ -1,0 +1,28 @@
+"""Fast JSON in and out (orjson)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from services.common.errors import ServiceError
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def json_response(body: Any, *, status: int = 200, content_type: str = "application/json") -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type=content_type, charset="utf-8")
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or INVALID_SYNTAX."""
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ServiceError("INVALID_SYNTAX", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ServiceError("INVALID_SYNTAX", "the request body must be a JSON object")
+    return body

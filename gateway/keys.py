@@ -1,0 +1,9 @@
+"""Typed keys of the gateway's application state."""
+
+from aiohttp import web
+
+from gateway.backends import Backends
+from services.common.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+BACKENDS = web.AppKey("backends", Backends)

@@ -1,0 +1,47 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ConnectionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONNECTION_STATUS_UNSPECIFIED: _ClassVar[ConnectionStatus]
+    CONNECTION_STATUS_ACTIVE: _ClassVar[ConnectionStatus]
+    CONNECTION_STATUS_DISABLED: _ClassVar[ConnectionStatus]
+CONNECTION_STATUS_UNSPECIFIED: ConnectionStatus
+CONNECTION_STATUS_ACTIVE: ConnectionStatus
+CONNECTION_STATUS_DISABLED: ConnectionStatus
+
+class Connection(_message.Message):
+    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_LAST_FOUR_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_BEARER_TOKEN_LAST_FOUR_FIELD_NUMBER: _ClassVar[int]
+    NEXT_BEARER_TOKEN_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    organization_id: str
+    status: ConnectionStatus
+    display_name: str
+    identity_provider: str
+    bearer_token_last_four: str
+    bearer_token_expires_at: _timestamp_pb2.Timestamp
+    next_bearer_token_last_four: str
+    next_bearer_token_expires_at: _timestamp_pb2.Timestamp
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    etag: str
+    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...

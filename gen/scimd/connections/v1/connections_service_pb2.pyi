@@ -1,0 +1,115 @@
+from scimd.connections.v1 import connection_pb2 as _connection_pb2
+from scimd.connections.v1 import organization_pb2 as _organization_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateOrganizationRequest(_message.Message):
+    __slots__ = ("organization_name", "organization_slug")
+    ORGANIZATION_NAME_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_SLUG_FIELD_NUMBER: _ClassVar[int]
+    organization_name: str
+    organization_slug: str
+    def __init__(self, organization_name: _Optional[str] = ..., organization_slug: _Optional[str] = ...) -> None: ...
+
+class CreateOrganizationResponse(_message.Message):
+    __slots__ = ("organization",)
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    organization: _organization_pb2.Organization
+    def __init__(self, organization: _Optional[_Union[_organization_pb2.Organization, _Mapping]] = ...) -> None: ...
+
+class GetOrganizationRequest(_message.Message):
+    __slots__ = ("organization_id",)
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    def __init__(self, organization_id: _Optional[str] = ...) -> None: ...
+
+class GetOrganizationResponse(_message.Message):
+    __slots__ = ("organization",)
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    organization: _organization_pb2.Organization
+    def __init__(self, organization: _Optional[_Union[_organization_pb2.Organization, _Mapping]] = ...) -> None: ...
+
+class ListOrganizationsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOrganizationsResponse(_message.Message):
+    __slots__ = ("organizations", "next_page_token")
+    ORGANIZATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    organizations: _containers.RepeatedCompositeFieldContainer[_organization_pb2.Organization]
+    next_page_token: str
+    def __init__(self, organizations: _Optional[_Iterable[_Union[_organization_pb2.Organization, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateConnectionRequest(_message.Message):
+    __slots__ = ("organization_id", "display_name", "identity_provider")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    display_name: str
+    identity_provider: str
+    def __init__(self, organization_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ...) -> None: ...
+
+class CreateConnectionResponse(_message.Message):
+    __slots__ = ("connection", "bearer_token")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    bearer_token: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., bearer_token: _Optional[str] = ...) -> None: ...
+
+class GetConnectionRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class GetConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class ListConnectionsRequest(_message.Message):
+    __slots__ = ("organization_id", "page_size", "page_token")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, organization_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListConnectionsResponse(_message.Message):
+    __slots__ = ("connections", "next_page_token")
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    connections: _containers.RepeatedCompositeFieldContainer[_connection_pb2.Connection]
+    next_page_token: str
+    def __init__(self, connections: _Optional[_Iterable[_Union[_connection_pb2.Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AuthenticateTokenRequest(_message.Message):
+    __slots__ = ("bearer_token",)
+    BEARER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    bearer_token: str
+    def __init__(self, bearer_token: _Optional[str] = ...) -> None: ...
+
+class AuthenticateTokenResponse(_message.Message):
+    __slots__ = ("connection", "token_id")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    token_id: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ...) -> None: ...

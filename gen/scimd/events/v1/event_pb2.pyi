@@ -1,0 +1,41 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from scimd.directory.v1 import member_pb2 as _member_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Event(_message.Message):
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: str
+    time: _timestamp_pb2.Timestamp
+    project_id: str
+    organization_id: str
+    request_id: str
+    action: str
+    source: str
+    member_changed: MemberChanged
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ...) -> None: ...
+
+class MemberChanged(_message.Message):
+    __slots__ = ("member", "previous_attributes")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    member: _member_pb2.Member
+    previous_attributes: _struct_pb2.Struct
+    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...

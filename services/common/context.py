@@ -1,0 +1,37 @@
+"""Per-request context carried across async boundaries and process hops.
+
+The request id travels gateway → gRPC metadata → outbox event → webhook; the
+tenant travels only in gRPC metadata set by the gateway after authentication.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+REQUEST_ID_HEADER = "x-request-id"
+ORGANIZATION_METADATA = "x-scimd-organization-id"
+CONNECTION_METADATA = "x-scimd-connection-id"
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+
+
+def new_request_id() -> str:
+    return f"request-{uuid.uuid4()}"
+
+
+def current_request_id() -> str:
+    return request_id_var.get()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    organization_id: str
+    connection_id: str = ""
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        pairs = [(ORGANIZATION_METADATA, self.organization_id)]
+        if self.connection_id:
+            pairs.append((CONNECTION_METADATA, self.connection_id))
+        return tuple(pairs)

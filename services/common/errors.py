@@ -1,0 +1,110 @@
+"""The one error table: reason ↔ gRPC status ↔ HTTP status ↔ SCIM scimType.
+
+Services raise ServiceError(reason, message). The gRPC server bootstrap turns
+it into a status with a google.rpc.ErrorInfo detail; the gateway turns the
+status back into a ServiceError and renders it as SCIM or management JSON.
+Clients branch on the reason, never on message text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+ERROR_DOMAIN = "scimd.dev"
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    reason: str
+    grpc_code: grpc.StatusCode
+    http_status: int
+    scim_type: str | None = None
+
+
+_KINDS = [
+    ErrorKind("INVALID_VALUE", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidValue"),
+    ErrorKind("INVALID_SYNTAX", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidSyntax"),
+    ErrorKind("INVALID_FILTER", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidFilter"),
+    ErrorKind("INVALID_PATH", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidPath"),
+    ErrorKind("NO_TARGET", grpc.StatusCode.INVALID_ARGUMENT, 400, "noTarget"),
+    ErrorKind("MUTABILITY", grpc.StatusCode.INVALID_ARGUMENT, 400, "mutability"),
+    ErrorKind("TOO_MANY", grpc.StatusCode.INVALID_ARGUMENT, 400, "tooMany"),
+    ErrorKind("INVALID_VERSION", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidVers"),
+    ErrorKind("INVALID_PAGE_TOKEN", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidValue"),
+    ErrorKind("UNIQUENESS", grpc.StatusCode.ALREADY_EXISTS, 409, "uniqueness"),
+    ErrorKind("NOT_FOUND", grpc.StatusCode.NOT_FOUND, 404),
+    ErrorKind("ETAG_MISMATCH", grpc.StatusCode.FAILED_PRECONDITION, 412),
+    ErrorKind("INVALID_TOKEN", grpc.StatusCode.UNAUTHENTICATED, 401),
+    ErrorKind("UNAUTHORIZED_CREDENTIALS", grpc.StatusCode.UNAUTHENTICATED, 401),
+    ErrorKind("PERMISSION_DENIED", grpc.StatusCode.PERMISSION_DENIED, 403),
+    ErrorKind("METHOD_NOT_ALLOWED", grpc.StatusCode.UNIMPLEMENTED, 405),
+    ErrorKind("PAYLOAD_TOO_LARGE", grpc.StatusCode.RESOURCE_EXHAUSTED, 413),
+    ErrorKind("UNSUPPORTED_MEDIA_TYPE", grpc.StatusCode.INVALID_ARGUMENT, 415),
+    ErrorKind("RATE_LIMITED", grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
+    ErrorKind("NOT_IMPLEMENTED", grpc.StatusCode.UNIMPLEMENTED, 501),
+    ErrorKind("UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, 503),
+    ErrorKind("DEADLINE_EXCEEDED", grpc.StatusCode.DEADLINE_EXCEEDED, 504),
+    ErrorKind("INTERNAL", grpc.StatusCode.INTERNAL, 500),
+]
+
+KINDS_BY_REASON: dict[str, ErrorKind] = {kind.reason: kind for kind in _KINDS}
+
+# The reason assumed for a gRPC status that carries no ErrorInfo.
+_REASON_BY_CODE: dict[grpc.StatusCode, str] = {
+    grpc.StatusCode.INVALID_ARGUMENT: "INVALID_VALUE",
+    grpc.StatusCode.OUT_OF_RANGE: "INVALID_VALUE",
+    grpc.StatusCode.ALREADY_EXISTS: "UNIQUENESS",
+    grpc.StatusCode.NOT_FOUND: "NOT_FOUND",
+    grpc.StatusCode.FAILED_PRECONDITION: "ETAG_MISMATCH",
+    grpc.StatusCode.ABORTED: "ETAG_MISMATCH",
+    grpc.StatusCode.UNAUTHENTICATED: "INVALID_TOKEN",
+    grpc.StatusCode.PERMISSION_DENIED: "PERMISSION_DENIED",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "RATE_LIMITED",
+    grpc.StatusCode.UNIMPLEMENTED: "NOT_IMPLEMENTED",
+    grpc.StatusCode.UNAVAILABLE: "UNAVAILABLE",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED",
+}
+
+
+class ServiceError(Exception):
+    """An expected failure with a reason from the table above."""
+
+    def __init__(self, reason: str, message: str):
+        if reason not in KINDS_BY_REASON:
+            raise ValueError(f"unknown error reason {reason!r}")
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    @property
+    def kind(self) -> ErrorKind:
+        return KINDS_BY_REASON[self.reason]
+
+    def to_grpc_status(self) -> grpc.Status:
+        detail = any_pb2.Any()
+        detail.Pack(error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN))
+        status = status_pb2.Status(
+            code=self.kind.grpc_code.value[0], message=self.message, details=[detail]
+        )
+        return rpc_status.to_status(status)
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "ServiceError":
+        status = rpc_status.from_call(error)
+        if status is not None:
+            for detail in status.details:
+                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    if info.domain == ERROR_DOMAIN and info.reason in KINDS_BY_REASON:
+                        return cls(info.reason, status.message)
+        reason = _REASON_BY_CODE.get(error.code(), "INTERNAL")
+        if reason in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL"):
+            # Transport-level failures carry messages meant for operators, not clients.
+            return cls(reason, "a backend service is unavailable; retry later")
+        return cls(reason, error.details() or reason.lower())

@@ -1,0 +1,80 @@
+"""NATS JetStream: the event stream's names, and connecting to it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 15 * 60
+RETENTION_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class EventStream:
+    """The JetStream names of one scimd system, derived from its prefix."""
+
+    prefix: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix.upper()}_EVENTS"
+
+    @property
+    def subjects(self) -> str:
+        return f"{self.prefix}.events.>"
+
+    def subject(self, event_type: str) -> str:
+        return f"{self.prefix}.events.{event_type}"
+
+    def consumer(self, service: str) -> str:
+        return f"{self.prefix}_{service}"
+
+    async def ensure(self, nc: NatsClient) -> None:
+        """Creates the stream, or brings an existing one to this configuration."""
+        config = StreamConfig(
+            name=self.name,
+            subjects=[self.subjects],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=RETENTION_SECONDS,
+        )
+        js = nc.jetstream()
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+
+
+async def connect_until_ready(url: str, name: str, stopping: asyncio.Event) -> NatsClient | None:
+    """Connects to NATS, retrying with backoff until it answers or `stopping` is set.
+
+    Once connected, the client reconnects by itself forever. Returns None only
+    when stopping before a connection was made.
+    """
+    delay = 0.2
+    while not stopping.is_set():
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                connect_timeout=2,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+            )
+        except Exception as error:  # nats raises several unrelated types here
+            log.warning("NATS not reachable; retrying", extra={"error": repr(error)})
+        try:
+            await asyncio.wait_for(stopping.wait(), delay)
+        except asyncio.TimeoutError:
+            delay = min(delay * 2, 5.0)
+    return None

@@ -1,0 +1,149 @@
+"""gRPC server bootstrap shared by every service.
+
+`serve_main` wires a servicer beside the standard health and reflection
+services, carries the request id and tenant from metadata into context
+variables, turns ServiceError into a rich status, and stops gracefully on
+SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common.context import (
+    CONNECTION_METADATA,
+    ORGANIZATION_METADATA,
+    REQUEST_ID_HEADER,
+    Tenant,
+    new_request_id,
+    request_id_var,
+)
+from services.common.errors import ServiceError
+from services.common.logs import configure_logging
+from services.common.runtime import run_event_loop
+from services.common.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
+    """The tenant the gateway authenticated; a call without one is refused."""
+    metadata = dict(context.invocation_metadata() or ())
+    organization_id = metadata.get(ORGANIZATION_METADATA, "")
+    if not organization_id:
+        raise ServiceError("PERMISSION_DENIED", f"missing {ORGANIZATION_METADATA} metadata")
+    return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""))
+
+
+class _ContextInterceptor(grpc.aio.ServerInterceptor):
+    """Sets the request id for the call and translates errors into statuses."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        request_id = metadata.get(REQUEST_ID_HEADER) or new_request_id()
+        method = handler_call_details.method
+        behavior = handler.unary_unary
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            request_id_var.set(request_id)
+            try:
+                return await behavior(request, context)
+            except ServiceError as error:
+                await context.abort_with_status(error.to_grpc_status())
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception:
+                log.exception("unhandled error in %s", method)
+                await context.abort_with_status(
+                    ServiceError("INTERNAL", "internal error").to_grpc_status()
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One servicer to serve, e.g. Registration(DirectoryServicer(...),
+    directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
+    "scimd.directory.v1.DirectoryService")."""
+
+    servicer: object
+    add_to_server: Callable[[object, grpc.aio.Server], None]
+    service_name: str
+
+
+# A service's setup opens what it needs (pools, relays, background tasks) on
+# the exit stack and returns the servicers to serve.
+Setup = Callable[[Settings, AsyncExitStack], Awaitable[list[Registration]]]
+
+
+async def start_server(registrations: list[Registration], address: str) -> tuple[grpc.aio.Server, int]:
+    server = grpc.aio.server(interceptors=[_ContextInterceptor()])
+    for registration in registrations:
+        registration.add_to_server(registration.servicer, server)
+    names = [r.service_name for r in registrations]
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(address)
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    server.health_servicer = health_servicer  # type: ignore[attr-defined]
+    return server, port
+
+
+async def stop_server(server: grpc.aio.Server, grace: float) -> None:
+    """Reports NOT_SERVING first so balancers drain, then lets calls finish."""
+    await server.health_servicer.enter_graceful_shutdown()  # type: ignore[attr-defined]
+    await server.stop(grace)
+
+
+@asynccontextmanager
+async def running_service(
+    setup: Setup, settings: Settings, address: str
+) -> AsyncIterator[tuple[grpc.aio.Server, int]]:
+    """The service's resources and gRPC server, stopped and closed on exit."""
+    async with AsyncExitStack() as stack:
+        registrations = await setup(settings, stack)
+        server, port = await start_server(registrations, address)
+        try:
+            yield server, port
+        finally:
+            await stop_server(server, settings.shutdown_grace)
+
+
+def serve_main(name: str, setup: Setup) -> None:
+    """Entry point of `python -m services.<name>`: settings → logging → serve."""
+    settings = Settings.from_env()
+    configure_logging(name, settings.log_level)
+    run_event_loop(_serve(name, setup, settings))
+
+
+async def _serve(name: str, setup: Setup, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    address = settings.listen_address(name)
+    async with running_service(setup, settings, address) as (_server, port):
+        log.info("%s serving", name, extra={"address": address, "port": port})
+        await stop.wait()
+        log.info("%s stopping", name)
+    log.info("%s stopped", name)

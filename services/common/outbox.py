@@ -1,0 +1,184 @@
+"""The transactional outbox: events are written with the change they describe
+and published to JetStream by a relay, so none is lost when NATS is down.
+
+Writers call `enqueue` inside their transaction. One relay per schema is
+active at a time (an advisory lock elects it); it publishes unpublished rows
+in order with Nats-Msg-Id = event_id and marks them published only after the
+PubAck. A crash between the two republishes the row, which JetStream drops as
+a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+from datetime import datetime, timezone
+
+import asyncpg
+from nats.aio.client import Client as NatsClient
+
+from scimd.events.v1 import event_pb2
+from services.common.context import current_request_id
+from services.common.events import EventStream, connect_until_ready
+from services.common.ids import new_id
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256
+IDLE_POLL_SECONDS = 1.0
+# Published rows are kept a while for debugging, then deleted.
+PUBLISHED_RETENTION = "1 hour"
+CLEANUP_INTERVAL_SECONDS = 60.0
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+def new_event(event_type: str, action: str, *, project_id: str, organization_id: str) -> event_pb2.Event:
+    event = event_pb2.Event(
+        event_id=new_id("event"),
+        type=event_type,
+        project_id=project_id,
+        organization_id=organization_id,
+        request_id=current_request_id(),
+        action=action,
+        source="SCIM",
+    )
+    event.time.FromDatetime(datetime.now(timezone.utc))
+    return event
+
+
+async def enqueue(conn: asyncpg.Connection, stream: EventStream, schema: str, event: event_pb2.Event) -> None:
+    """Adds the event to the outbox; call inside the transaction of the change."""
+    await conn.execute(
+        "WITH added AS (INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3))"
+        " SELECT pg_notify($4, '')",
+        event.event_id,
+        stream.subject(event.type),
+        event.SerializeToString(),
+        notify_channel(schema),
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str):
+        self._pool = pool
+        self._schema = schema
+        self._stream = stream
+        self._nats_url = nats_url
+        self._lock_key = zlib.crc32(f"scimd.outbox.{schema}".encode())
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._nats: NatsClient | None = None
+        self._last_cleanup = 0.0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_listener()
+        if self._nats is not None and not self._nats.is_closed:
+            with contextlib.suppress(Exception):
+                await self._nats.drain()
+
+    async def _run(self) -> None:
+        self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._schema}-relay", self._stopping)
+        if self._nats is None:
+            return
+        js = self._nats.jetstream()
+        backoff = 0.2
+        stream_ready = False
+        while not self._stopping.is_set():
+            try:
+                if not stream_ready:
+                    await self._stream.ensure(self._nats)
+                    stream_ready = True
+                await self._ensure_listener()
+                published = await self._publish_batch(js)
+                backoff = 0.2
+                if published < BATCH_SIZE:
+                    await self._idle()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox relay: publish failed; will retry", extra={"schema": self._schema, "error": repr(error)})
+                await self._close_listener()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), IDLE_POLL_SECONDS)
+        self._wakeup.clear()
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await self._pool.acquire()
+        await self._listener.add_listener(notify_channel(self._schema), self._on_notify)
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(notify_channel(self._schema), self._on_notify)
+            with contextlib.suppress(Exception):
+                await self._pool.release(listener)
+
+    async def _forget_published(self, conn: asyncpg.Connection) -> None:
+        now = time.monotonic()
+        if now - self._last_cleanup < CLEANUP_INTERVAL_SECONDS:
+            return
+        self._last_cleanup = now
+        await conn.execute(
+            f"DELETE FROM outbox WHERE published_at < now() - interval '{PUBLISHED_RETENTION}'"
+        )
+
+    def _on_notify(self, *_args) -> None:
+        self._wakeup.set()
+
+    async def _publish_batch(self, js) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+                return 0  # another replica is the relay
+            rows = await conn.fetch(
+                "SELECT seq, event_id, subject, payload FROM outbox"
+                " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+                BATCH_SIZE,
+            )
+            if not rows:
+                await self._forget_published(conn)
+                return 0
+            # Publishes are written to the socket in call order, so JetStream
+            # stores them in outbox order; the acks are awaited together.
+            await asyncio.gather(
+                *(
+                    js.publish(row["subject"], row["payload"], timeout=5, headers={"Nats-Msg-Id": row["event_id"]})
+                    for row in rows
+                )
+            )
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                [row["seq"] for row in rows],
+            )
+            return len(rows)
+
+
+async def start_relay(stack, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str) -> OutboxRelay:
+    """Starts the relay of `schema`; it stops when `stack` unwinds."""
+    relay = OutboxRelay(pool, schema, stream, nats_url)
+    await relay.start()
+    stack.push_async_callback(relay.stop)
+    return relay

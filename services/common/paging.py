@@ -1,0 +1,37 @@
+"""Opaque keyset page tokens (AIP-158) and page-size clamping."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from services.common.errors import ServiceError
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise ServiceError("INVALID_VALUE", "page_size must not be negative")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode_page_token(last_key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(last_key)).decode().rstrip("=")
+
+
+def decode_page_token(token: str, arity: int) -> list[Any] | None:
+    """The keyset position after which the page starts, or None for the first page."""
+    if not token:
+        return None
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
+    if not isinstance(key, list) or len(key) != arity:
+        raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
+    return key

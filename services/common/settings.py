@@ -1,0 +1,82 @@
+"""Every setting of every scimd process, read once from the environment.
+
+Processes receive a frozen Settings object and pass it down; nothing reads
+os.environ anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class ServiceAddresses:
+    """Where each gRPC service listens (host:port)."""
+
+    connections: str = "127.0.0.1:50051"
+    directory: str = "127.0.0.1:50052"
+    rbac: str = "127.0.0.1:50053"
+    webhooks: str = "127.0.0.1:50054"
+
+    def of(self, service: str) -> str:
+        return getattr(self, service)
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_id: str = ""
+    project_secret: str = ""
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    public_url: str = "http://localhost:8080"
+    data_dir: Path = Path(".scimd-data")
+    database_url: str = ""
+    nats_url: str = ""
+    # Prefix of the JetStream stream, subjects and consumers, so that several
+    # systems (or test runs) can share one NATS server.
+    nats_prefix: str = "scimd"
+    services: ServiceAddresses = field(default_factory=ServiceAddresses)
+    # The address this gRPC service binds; empty means its entry in `services`.
+    grpc_listen: str = ""
+    log_level: str = "INFO"
+    # Key that encrypts webhook signing secrets at rest (base64, 32 bytes).
+    encryption_key: str = ""
+    bearer_token_ttl_days: int = 365
+    # Seconds a stopping process gives in-flight requests to finish.
+    shutdown_grace: float = 5.0
+    webhook_timeout: float = 15.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        http_port = int(env.get("SCIMD_HTTP_PORT", "8080"))
+        defaults = ServiceAddresses()
+        return cls(
+            project_id=env.get("SCIMD_PROJECT_ID", ""),
+            project_secret=env.get("SCIMD_PROJECT_SECRET", ""),
+            http_host=env.get("SCIMD_HTTP_HOST", "0.0.0.0"),
+            http_port=http_port,
+            public_url=env.get("SCIMD_PUBLIC_URL", f"http://localhost:{http_port}").rstrip("/"),
+            data_dir=Path(env.get("SCIMD_DATA_DIR", ".scimd-data")),
+            database_url=env.get("DATABASE_URL", ""),
+            nats_url=env.get("NATS_URL", ""),
+            nats_prefix=env.get("SCIMD_NATS_PREFIX", "scimd"),
+            services=ServiceAddresses(
+                connections=env.get("SCIMD_CONNECTIONS_ADDR", defaults.connections),
+                directory=env.get("SCIMD_DIRECTORY_ADDR", defaults.directory),
+                rbac=env.get("SCIMD_RBAC_ADDR", defaults.rbac),
+                webhooks=env.get("SCIMD_WEBHOOKS_ADDR", defaults.webhooks),
+            ),
+            grpc_listen=env.get("SCIMD_GRPC_LISTEN", ""),
+            log_level=env.get("SCIMD_LOG_LEVEL", "INFO").upper(),
+            encryption_key=env.get("SCIMD_ENCRYPTION_KEY", ""),
+            bearer_token_ttl_days=int(env.get("SCIMD_BEARER_TOKEN_TTL_DAYS", "365")),
+            shutdown_grace=float(env.get("SCIMD_SHUTDOWN_GRACE", "5")),
+            webhook_timeout=float(env.get("SCIMD_WEBHOOK_TIMEOUT", "15")),
+        )
+
+    def listen_address(self, service: str) -> str:
+        return self.grpc_listen or self.services.of(service)

@@ -1,0 +1,37 @@
+"""The JSON shapes scimd shows to vendors (management API and webhooks),
+Stytch-compatible where Stytch defines one. One place, so both agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import json_format
+
+from scimd.directory.v1 import member_pb2
+from services.common.timestamps import to_rfc3339
+
+_MEMBER_STATUS = {
+    member_pb2.MEMBER_STATUS_ACTIVE: "active",
+    member_pb2.MEMBER_STATUS_DEACTIVATED: "deactivated",
+    member_pb2.MEMBER_STATUS_DELETED: "deleted",
+}
+
+
+def member_json(member: member_pb2.Member) -> dict[str, Any]:
+    registration = member.scim_registration
+    return {
+        "member_id": member.member_id,
+        "organization_id": member.organization_id,
+        "email_address": member.email_address,
+        "name": member.name,
+        "status": _MEMBER_STATUS.get(member.status, "unknown"),
+        "external_id": member.external_id,
+        "scim_registration": {
+            "connection_id": registration.connection_id,
+            "registration_id": registration.registration_id,
+            "external_id": registration.external_id,
+            "scim_attributes": json_format.MessageToDict(registration.scim_attributes),
+        },
+        "created_at": to_rfc3339(member.create_time),
+        "updated_at": to_rfc3339(member.update_time),
+    }

@@ -1,0 +1,125 @@
+"""SQL of the connections service. Every statement is parameterised."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+_ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, version, created_at, updated_at"
+_CONNECTION_COLUMNS = """
+    c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
+    c.version, c.created_at, c.updated_at,
+    cur.last_four AS token_last_four, cur.expires_at AS token_expires_at,
+    nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at
+"""
+_CONNECTION_FROM = """
+    connections c
+    LEFT JOIN bearer_tokens cur ON cur.connection_id = c.connection_id AND cur.slot = 'current'
+    LEFT JOIN bearer_tokens nxt ON nxt.connection_id = c.connection_id AND nxt.slot = 'next'
+"""
+
+
+class UniqueViolation(Exception):
+    """A unique constraint rejected the write; `constraint` names it."""
+
+    def __init__(self, constraint: str):
+        super().__init__(constraint)
+        self.constraint = constraint
+
+
+async def insert_organization(pool: asyncpg.Pool, organization_id: str, name: str, slug: str) -> asyncpg.Record:
+    try:
+        return await pool.fetchrow(
+            f"INSERT INTO organizations (organization_id, organization_name, organization_slug)"
+            f" VALUES ($1, $2, $3) RETURNING {_ORGANIZATION_COLUMNS}",
+            organization_id, name, slug,
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise UniqueViolation(error.constraint_name or "") from None
+
+
+async def get_organization(pool: asyncpg.Pool, organization_id: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        f"SELECT {_ORGANIZATION_COLUMNS} FROM organizations WHERE organization_id = $1", organization_id
+    )
+
+
+async def list_organizations(
+    pool: asyncpg.Pool, limit: int, after: tuple[datetime, str] | None
+) -> list[asyncpg.Record]:
+    if after is None:
+        return await pool.fetch(
+            f"SELECT {_ORGANIZATION_COLUMNS} FROM organizations"
+            " ORDER BY created_at, organization_id LIMIT $1",
+            limit,
+        )
+    return await pool.fetch(
+        f"SELECT {_ORGANIZATION_COLUMNS} FROM organizations"
+        " WHERE (created_at, organization_id) > ($2, $3)"
+        " ORDER BY created_at, organization_id LIMIT $1",
+        limit, after[0], after[1],
+    )
+
+
+async def insert_connection(
+    pool: asyncpg.Pool,
+    *,
+    connection_id: str,
+    organization_id: str,
+    display_name: str,
+    identity_provider: str,
+    token_id: str,
+    secret_hash: bytes,
+    last_four: str,
+    expires_at: datetime,
+) -> asyncpg.Record:
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            await conn.execute(
+                "INSERT INTO connections (connection_id, organization_id, display_name, identity_provider)"
+                " VALUES ($1, $2, $3, $4)",
+                connection_id, organization_id, display_name, identity_provider,
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise UniqueViolation(error.constraint_name or "") from None
+        await conn.execute(
+            "INSERT INTO bearer_tokens (token_id, connection_id, organization_id, slot, secret_hash, last_four, expires_at)"
+            " VALUES ($1, $2, $3, 'current', $4, $5, $6)",
+            token_id, connection_id, organization_id, secret_hash, last_four, expires_at,
+        )
+        return await conn.fetchrow(
+            f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM} WHERE c.connection_id = $1", connection_id
+        )
+
+
+async def get_connection(pool: asyncpg.Pool, organization_id: str, connection_id: str) -> asyncpg.Record | None:
+    """The organization's connection; `connection_id` empty means whichever it has."""
+    return await pool.fetchrow(
+        f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM}"
+        " WHERE c.organization_id = $1 AND ($2 = '' OR c.connection_id = $2)",
+        organization_id, connection_id,
+    )
+
+
+async def list_connections(
+    pool: asyncpg.Pool, organization_id: str, limit: int, after: tuple[datetime, str] | None
+) -> list[asyncpg.Record]:
+    after_time, after_id = after if after is not None else (None, "")
+    return await pool.fetch(
+        f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM}"
+        " WHERE ($2 = '' OR c.organization_id = $2)"
+        "   AND ($3::timestamptz IS NULL OR (c.created_at, c.connection_id) > ($3, $4))"
+        " ORDER BY c.created_at, c.connection_id LIMIT $1",
+        limit, organization_id, after_time, after_id,
+    )
+
+
+async def find_token(pool: asyncpg.Pool, token_id: str) -> asyncpg.Record | None:
+    """The token with its connection, if the token exists."""
+    return await pool.fetchrow(
+        f"SELECT t.token_id, t.secret_hash, t.expires_at AS presented_expires_at, {_CONNECTION_COLUMNS}"
+        f" FROM bearer_tokens t JOIN {_CONNECTION_FROM} ON c.connection_id = t.connection_id"
+        " WHERE t.token_id = $1",
+        token_id,
+    )

@@ -1,0 +1,26 @@
+"""Wiring of the connections service."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from scimd.connections.v1 import connections_service_pb2, connections_service_pb2_grpc
+from services.common.db import open_database
+from services.common.grpc_server import Registration
+from services.common.settings import Settings
+from services.connections.service import ConnectionsServicer
+
+SCHEMA = "connections"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
+    return [
+        Registration(
+            ConnectionsServicer(pool, settings),
+            connections_service_pb2_grpc.add_ConnectionsServiceServicer_to_server,
+            connections_service_pb2.DESCRIPTOR.services_by_name["ConnectionsService"].full_name,
+        )
+    ]

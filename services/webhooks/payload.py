@@ -1,0 +1,32 @@
+"""Event → the JSON body of a webhook: {type, timestamp, data}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from google.protobuf import json_format
+
+from scimd.events.v1 import event_pb2
+from services.common.shapes import member_json
+from services.common.timestamps import to_rfc3339
+
+
+def webhook_body(event: event_pb2.Event) -> str:
+    data: dict[str, Any] = {
+        "event_id": event.event_id,
+        "project_id": event.project_id,
+        "organization_id": event.organization_id,
+        "action": event.action,
+        "source": event.source,
+        "request_id": event.request_id,
+    }
+    payload = event.WhichOneof("payload")
+    if payload == "member_changed":
+        data["object_type"] = "member"
+        data["id"] = event.member_changed.member.member_id
+        data["member"] = member_json(event.member_changed.member)
+        if event.member_changed.HasField("previous_attributes"):
+            data["previous_attributes"] = json_format.MessageToDict(event.member_changed.previous_attributes)
+    body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
+    return orjson.dumps(body).decode()

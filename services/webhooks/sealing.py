@@ -1,0 +1,29 @@
+"""Encryption at rest of webhook signing secrets (AES-256-GCM)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NONCE_BYTES = 12
+
+
+class SecretBox:
+    def __init__(self, key_b64: str):
+        try:
+            key = base64.b64decode(key_b64, validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != 32:
+            raise ValueError("SCIMD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: str) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext.encode(), None)
+
+    def open(self, sealed: bytes) -> str:
+        return self._aead.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], None).decode()
