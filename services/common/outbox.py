@@ -83,14 +83,16 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         self._stopping.set()
-        self._wakeup.set()
         if self._task is not None:
+            # Safe at any point: an interrupted batch rolls back and is
+            # republished later, and JetStream drops the duplicates.
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._close_listener()
         if self._nats is not None and not self._nats.is_closed:
             with contextlib.suppress(Exception):
-                await self._nats.drain()
+                await asyncio.wait_for(self._nats.close(), 2)
 
     async def _run(self) -> None:
         self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._schema}-relay", self._stopping)

@@ -127,9 +127,10 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Starts the server, on `port` if given (a restart keeps its clients' URL)."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         log_file = open(self.log_path, "ab")
         self.child = Child.spawn(
             "nats",

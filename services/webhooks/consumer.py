@@ -54,8 +54,9 @@ class EventConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._nats is not None and not self._nats.is_closed:
+            # Unacked messages are redelivered to the next consumer; no drain needed.
             with contextlib.suppress(Exception):
-                await self._nats.drain()
+                await asyncio.wait_for(self._nats.close(), 2)
 
     async def _run(self) -> None:
         self._nats = await connect_until_ready(self._nats_url, "scimd-webhooks-consumer", self._stopping)

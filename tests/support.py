@@ -1,0 +1,95 @@
+"""Helpers shared by the tests: a local webhook receiver and management API shortcuts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from services.supervisor.processes import free_port
+
+
+@dataclass(frozen=True)
+class ReceivedWebhook:
+    headers: dict[str, str]
+    body: str
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records every POST it receives.
+
+    `status` is the HTTP status it answers with; tests change it to simulate
+    a failing receiver.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.received: asyncio.Queue[ReceivedWebhook] = asyncio.Queue()
+        self.status = 200
+        self._runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        self.received.put_nowait(ReceivedWebhook(dict(request.headers), body))
+        return web.Response(status=self.status, text="ok")
+
+    async def __aenter__(self) -> "WebhookReceiver":
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._runner.cleanup()
+
+    async def next(self, timeout: float = 20.0) -> ReceivedWebhook:
+        return await asyncio.wait_for(self.received.get(), timeout)
+
+
+async def post_json(session: aiohttp.ClientSession, url: str, body, **kwargs) -> tuple[int, dict]:
+    async with session.post(url, json=body, **kwargs) as response:
+        return response.status, await response.json(content_type=None)
+
+
+async def create_organization(session, gateway, slug_hint: str = "org") -> dict:
+    import uuid
+
+    status, body = await post_json(
+        session,
+        f"{gateway.url}/v1/b2b/organizations",
+        {"organization_name": f"Org {slug_hint}", "organization_slug": f"{slug_hint}-{uuid.uuid4().hex[:8]}"},
+        auth=gateway.auth,
+    )
+    assert status == 201, body
+    return body["organization"]
+
+
+async def create_connection(session, gateway, organization_id: str, identity_provider: str = "okta") -> dict:
+    status, body = await post_json(
+        session,
+        f"{gateway.url}/v1/b2b/scim/{organization_id}/connection",
+        {"display_name": "Test IdP", "identity_provider": identity_provider},
+        auth=gateway.auth,
+    )
+    assert status == 201, body
+    return body["connection"]
+
+
+def bearer(connection: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {connection['bearer_token']}", "Content-Type": "application/scim+json"}
+
+
+def scim_user(user_name: str, **extra) -> dict:
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "emails": [{"value": user_name, "type": "work", "primary": True}],
+        "active": True,
+        **extra,
+    }
