@@ -194,6 +194,9 @@ async def gateway(running_services):
     await runner.cleanup()
 
 
+from tests.support import basic_auth  # noqa: E402
+
+
 class Gateway:
     """A running gateway and the project credentials that open it."""
 
@@ -203,9 +206,7 @@ class Gateway:
 
     @property
     def auth(self):
-        import aiohttp
-
-        return aiohttp.BasicAuth(self.settings.project_id, self.settings.project_secret)
+        return basic_auth(self.settings.project_id, self.settings.project_secret)
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ async def create_organization(session, gateway, slug_hint: str = "org") -> dict:
         session,
         f"{gateway.url}/v1/b2b/organizations",
         {"organization_name": f"Org {slug_hint}", "organization_slug": f"{slug_hint}-{uuid.uuid4().hex[:8]}"},
-        auth=gateway.auth,
+        headers=gateway.auth,
     )
     assert status == 201, body
     return body["organization"]
@@ -74,7 +74,7 @@ async def create_connection(session, gateway, organization_id: str, identity_pro
         session,
         f"{gateway.url}/v1/b2b/scim/{organization_id}/connection",
         {"display_name": "Test IdP", "identity_provider": identity_provider},
-        auth=gateway.auth,
+        headers=gateway.auth,
     )
     assert status == 201, body
     return body["connection"]
@@ -93,3 +93,7 @@ def scim_user(user_name: str, **extra) -> dict:
         "active": True,
         **extra,
     }
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": aiohttp.encode_basic_auth(user, password)}

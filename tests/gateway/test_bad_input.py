@@ -1,0 +1,154 @@
+"""Bad input gets a clear error and stores nothing (RFC 7644 §3.12 on SCIM paths)."""
+
+import grpc
+import orjson
+import pytest
+
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
+from services.common.context import Tenant
+from tests.support import basic_auth, bearer, create_connection, create_organization, post_json, scim_user
+
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+@pytest.fixture
+async def tenant_connection(http, gateway):
+    organization = await create_organization(http, gateway, "bad")
+    return await create_connection(http, gateway, organization["organization_id"])
+
+
+async def _members(settings, connection) -> int:
+    async with grpc.aio.insecure_channel(settings.services.directory) as channel:
+        response = await DirectoryServiceStub(channel).ListMembers(
+            directory_pb.ListMembersRequest(),
+            metadata=Tenant(connection["organization_id"], connection["connection_id"]).metadata(),
+        )
+    return response.total_size
+
+
+async def _scim_post(http, url, data: bytes, headers) -> tuple[int, dict, str]:
+    async with http.post(url, data=data, headers=headers) as response:
+        return response.status, await response.json(content_type=None), response.content_type
+
+
+def _assert_scim_error(status, body, content_type, expected_status, scim_type=None):
+    assert status == expected_status
+    assert content_type == "application/scim+json"
+    assert body["schemas"] == [SCIM_ERROR]
+    assert body["status"] == str(expected_status)
+    assert body["detail"]
+    if scim_type:
+        assert body["scimType"] == scim_type
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer ", "Bearer wrong", "Basic dXNlcjpwYXNz", "Bearer scimd_0123456789abcdef_" + "A" * 43],
+)
+async def test_missing_or_wrong_token_is_401(http, gateway, tenant_connection, authorization):
+    """RFC 7644 §3.12: 401 for a failed authentication, as SCIM error JSON."""
+    headers = {"Content-Type": "application/scim+json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    result = await _scim_post(http, f"{tenant_connection['base_url']}/Users", orjson.dumps(scim_user("x@y.test")), headers)
+    _assert_scim_error(*result, 401)
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+async def test_token_of_another_connection_is_401(http, gateway, tenant_connection):
+    other_org = await create_organization(http, gateway, "other")
+    other = await create_connection(http, gateway, other_org["organization_id"])
+    result = await _scim_post(http, f"{tenant_connection['base_url']}/Users", orjson.dumps(scim_user("x@y.test")), bearer(other))
+    _assert_scim_error(*result, 401)
+    assert await _members(gateway.settings, tenant_connection) == 0
+    assert await _members(gateway.settings, other) == 0
+
+
+async def test_unknown_connection_is_401(http, gateway, tenant_connection):
+    url = f"{gateway.url}/scim/v2/scim-connection-unknown/Users"
+    _assert_scim_error(*await _scim_post(http, url, orjson.dumps(scim_user("x@y.test")), bearer(tenant_connection)), 401)
+
+
+@pytest.mark.parametrize("data", [b"{not json", b"", b"[1, 2]", b'"a string"', b"\xff\xfe"])
+async def test_malformed_json_is_invalid_syntax(http, gateway, tenant_connection, data):
+    """RFC 7644 §3.12: invalidSyntax for an unparsable request body."""
+    result = await _scim_post(http, f"{tenant_connection['base_url']}/Users", data, bearer(tenant_connection))
+    _assert_scim_error(*result, 400, "invalidSyntax")
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+async def test_missing_user_name_is_invalid_value(http, gateway, tenant_connection):
+    """RFC 7643 §4.1.1: userName is required."""
+    body = scim_user("x@y.test")
+    del body["userName"]
+    result = await _scim_post(http, f"{tenant_connection['base_url']}/Users", orjson.dumps(body), bearer(tenant_connection))
+    _assert_scim_error(*result, 400, "invalidValue")
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+async def test_duplicate_user_name_in_other_case_is_409_uniqueness(http, gateway, tenant_connection):
+    """RFC 7644 §3.3: 409 uniqueness when the resource already exists."""
+    url = f"{tenant_connection['base_url']}/Users"
+    status, _, _ = await _scim_post(http, url, orjson.dumps(scim_user("Grace@Navy.test")), bearer(tenant_connection))
+    assert status == 201
+    result = await _scim_post(http, url, orjson.dumps(scim_user("grace@navy.test")), bearer(tenant_connection))
+    _assert_scim_error(*result, 409, "uniqueness")
+    assert await _members(gateway.settings, tenant_connection) == 1
+
+
+async def test_unknown_user_is_404(http, gateway, tenant_connection):
+    async with http.get(f"{tenant_connection['base_url']}/Users/member-nope", headers=bearer(tenant_connection)) as response:
+        _assert_scim_error(response.status, await response.json(content_type=None), response.content_type, 404)
+
+
+async def test_unknown_scim_path_is_scim_404(http, gateway, tenant_connection):
+    async with http.get(f"{tenant_connection['base_url']}/Nothing", headers=bearer(tenant_connection)) as response:
+        _assert_scim_error(response.status, await response.json(content_type=None), response.content_type, 404)
+
+
+async def test_oversized_body_is_413(http, gateway, tenant_connection):
+    big = orjson.dumps(scim_user("big@y.test", displayName="x" * (2 * 1024 * 1024)))
+    result = await _scim_post(http, f"{tenant_connection['base_url']}/Users", big, bearer(tenant_connection))
+    _assert_scim_error(*result, 413)
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+@pytest.mark.parametrize("credentials", [None, ("wrong", "creds"), ("project-id-only", "")])
+async def test_wrong_management_credentials_are_401(http, gateway, credentials):
+    headers = basic_auth(*credentials) if credentials else {}
+    status, body = await post_json(http, f"{gateway.url}/v1/b2b/organizations", {"organization_name": "Nope"}, headers=headers)
+    assert status == 401
+    assert body["error_type"] == "unauthorized_credentials" and body["status_code"] == 401 and body["request_id"]
+
+
+async def test_right_id_with_wrong_secret_is_401(http, gateway):
+    headers = basic_auth(gateway.settings.project_id, gateway.settings.project_secret + "x")
+    status, _ = await post_json(http, f"{gateway.url}/v1/b2b/organizations", {"organization_name": "Nope"}, headers=headers)
+    assert status == 401
+
+
+@pytest.mark.parametrize(
+    "body, error_type",
+    [({}, "invalid_value"), ({"organization_name": 5}, "invalid_value"), ({"organization_name": "A", "organization_slug": "NO SPACES"}, "invalid_value")],
+)
+async def test_invalid_organization_requests(http, gateway, body, error_type):
+    status, response = await post_json(http, f"{gateway.url}/v1/b2b/organizations", body, headers=gateway.auth)
+    assert status == 400 and response["error_type"] == error_type
+
+
+async def test_management_malformed_json(http, gateway):
+    async with http.post(f"{gateway.url}/v1/b2b/organizations", data=b"{", headers=gateway.auth) as response:
+        body = await response.json()
+    assert response.status == 400 and body["error_type"] == "invalid_syntax"
+
+
+async def test_connection_for_unknown_organization_is_404(http, gateway):
+    status, body = await post_json(http, f"{gateway.url}/v1/b2b/scim/organization-nope/connection", {}, headers=gateway.auth)
+    assert status == 404 and body["error_type"] == "not_found"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "not a url", "http:///nohost"])
+async def test_invalid_webhook_urls(http, gateway, url):
+    status, body = await post_json(http, f"{gateway.url}/v1/webhooks/endpoints", {"url": url}, headers=gateway.auth)
+    assert status == 400 and body["error_type"] == "invalid_value"
