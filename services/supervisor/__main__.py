@@ -1,0 +1,3 @@
+from services.supervisor.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""The whole system as separate processes (`scimd up`), over real sockets:
+the README walkthrough, graceful shutdown, and the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+
+import aiohttp
+import orjson
+from standardwebhooks import Webhook
+
+from services.supervisor.processes import free_port
+from tests.conftest import delete_stream, unique_prefix
+from tests.e2e.scimd_process import ScimdProcess, alive
+from tests.support import basic_auth, bearer, post_json, scim_user
+
+STOP_DEADLINE_SECONDS = 10
+
+
+def _environment(http_port: int, data_dir, **extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMD_") and k not in ("DATABASE_URL", "NATS_URL")}
+    env.update(SCIMD_HTTP_PORT=str(http_port), SCIMD_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+async def _walk_readme(http: aiohttp.ClientSession, base: str, auth: dict, receiver) -> dict:
+    """Organization → connection → webhook endpoint → SCIM user; returns what was received."""
+    status, body = await post_json(
+        http, f"{base}/v1/b2b/organizations", {"organization_name": "Acme Inc", "organization_slug": "acme"}, headers=auth
+    )
+    assert status == 201, body
+    organization_id = body["organization"]["organization_id"]
+    status, body = await post_json(
+        http, f"{base}/v1/b2b/scim/{organization_id}/connection",
+        {"display_name": "Okta", "identity_provider": "okta"}, headers=auth,
+    )
+    assert status == 201, body
+    connection = body["connection"]
+    status, body = await post_json(http, f"{base}/v1/webhooks/endpoints", {"url": receiver.url}, headers=auth)
+    assert status == 201, body
+    secret = body["endpoint"]["secret"]
+    async with http.post(
+        f"{connection['base_url']}/Users", data=orjson.dumps(scim_user("ada@acme.test")), headers=bearer(connection)
+    ) as response:
+        assert response.status == 201
+        user = await response.json(content_type=None)
+    delivered = await receiver.next(timeout=30)
+    payload = Webhook(secret).verify(delivered.body, delivered.headers)
+    assert payload["type"] == "scim.member.create"
+    assert payload["data"]["member"]["member_id"] == user["id"]
+    return {"connection": connection, "secret": secret, "organization_id": organization_id, "user_id": user["id"]}
+
+
+async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_database, nats_url, webhook_receiver):
+    """External PostgreSQL and NATS: five processes, one signed webhook, a clean stop."""
+    http_port, prefix = free_port(), unique_prefix()
+    env = _environment(http_port, tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix)
+    scimd = ScimdProcess(env, tmp_path / "scimd.log")
+    try:
+        await scimd.start()
+        base = scimd.field("gateway")
+        auth = basic_auth(scimd.field("project id"), scimd.field("project secret"))
+        assert base == f"http://localhost:{http_port}"
+        descendants = scimd.descendants()
+        assert len(descendants) >= 5  # gateway + four services (and their helpers)
+        async with aiohttp.ClientSession() as http:
+            walked = await _walk_readme(http, base, auth, webhook_receiver)
+        assert await scimd.stop(STOP_DEADLINE_SECONDS) == 0
+        assert not [pid for pid in descendants if alive(pid)], "processes outlived scimd"
+    finally:
+        await scimd.kill()
+        await delete_stream(nats_url, prefix)
+    logs = (tmp_path / "scimd.log").read_text()
+    for secret in (walked["connection"]["bearer_token"], walked["secret"], "ada@acme.test"):
+        assert secret not in logs
+
+
+async def test_embedded_servers_keep_their_data_across_restarts(tmp_path, webhook_receiver):
+    """No DATABASE_URL / NATS_URL: embedded PostgreSQL and NATS under SCIMD_DATA_DIR."""
+    data_dir = tmp_path / "data"
+    env = _environment(free_port(), data_dir)
+    first = ScimdProcess(env, tmp_path / "first.log")
+    try:
+        await first.start()
+        base, project_id, secret = first.field("gateway"), first.field("project id"), first.field("project secret")
+        assert "embedded PostgreSQL" in first.banner and "embedded NATS JetStream" in first.banner
+        descendants = first.descendants()
+        async with aiohttp.ClientSession() as http:
+            walked = await _walk_readme(http, base, basic_auth(project_id, secret), webhook_receiver)
+        assert await first.stop(STOP_DEADLINE_SECONDS) == 0
+        assert not [pid for pid in descendants if alive(pid)], "processes outlived scimd"
+    finally:
+        await first.kill()
+
+    second = ScimdProcess(env, tmp_path / "second.log")
+    try:
+        await second.start()
+        assert (second.field("project id"), second.field("project secret")) == (project_id, secret)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(
+                f"{base}/v1/b2b/organizations/{walked['organization_id']}", headers=basic_auth(project_id, secret)
+            ) as response:
+                assert response.status == 200
+            async with http.get(
+                f"{walked['connection']['base_url']}/Users/{walked['user_id']}", headers=bearer(walked["connection"])
+            ) as response:
+                assert response.status == 200  # the token and the user survived the restart
+            user = scim_user("grace@acme.test")
+            async with http.post(
+                f"{walked['connection']['base_url']}/Users", data=orjson.dumps(user), headers=bearer(walked["connection"])
+            ) as response:
+                assert response.status == 201
+        delivered = await webhook_receiver.next(timeout=30)
+        assert Webhook(walked["secret"]).verify(delivered.body, delivered.headers)["data"]["member"]["email_address"] == "grace@acme.test"
+        assert await second.stop(STOP_DEADLINE_SECONDS) == 0
+    finally:
+        await second.kill()
+
+
+async def test_project_credentials_from_the_environment_win(tmp_path, fresh_database, nats_url):
+    prefix = unique_prefix()
+    env = _environment(
+        free_port(), tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix,
+        SCIMD_PROJECT_ID="project-test-fixed", SCIMD_PROJECT_SECRET="secret-test-fixed",
+    )
+    scimd = ScimdProcess(env, tmp_path / "scimd.log")
+    try:
+        await scimd.start()
+        assert scimd.field("project id") == "project-test-fixed"
+        async with aiohttp.ClientSession() as http:
+            status, _ = await post_json(
+                http, f"{scimd.field('gateway')}/v1/b2b/organizations", {"organization_name": "Env"},
+                headers=basic_auth("project-test-fixed", "secret-test-fixed"),
+            )
+        assert status == 201
+        assert await scimd.stop(STOP_DEADLINE_SECONDS) == 0
+    finally:
+        await scimd.kill()
+        await delete_stream(nats_url, prefix)
