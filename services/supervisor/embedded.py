@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import asyncpg
@@ -23,9 +24,17 @@ POSTGRES_OS_USER = "scimd-postgres"
 
 
 def _postgres_bin() -> Path:
-    from pgserver._commands import POSTGRES_BIN_PATH  # imported lazily: only embedded mode needs it
+    return _pgserver()._commands.POSTGRES_BIN_PATH
 
-    return POSTGRES_BIN_PATH
+
+def _pgserver():
+    """The pgserver package, imported only in embedded mode. Its import warns
+    about XDG_RUNTIME_DIR, which it needs only for features scimd does not use."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver._commands
+        import pgserver.utils
+    return pgserver
 
 
 def _nats_server_bin() -> str:
@@ -39,9 +48,9 @@ def _os_user_for_postgres(pgdata: Path) -> dict:
     """Popen arguments that drop root privileges for PostgreSQL, and folder permissions to match."""
     if os.geteuid() != 0:
         return {}
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
-
-    entry = ensure_user_exists(POSTGRES_OS_USER)
+    utils = _pgserver().utils
+    ensure_folder_permissions, ensure_prefix_permissions = utils.ensure_folder_permissions, utils.ensure_prefix_permissions
+    entry = utils.ensure_user_exists(POSTGRES_OS_USER)
     ensure_prefix_permissions(pgdata)
     binaries = _postgres_bin()
     ensure_prefix_permissions(binaries)

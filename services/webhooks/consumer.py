@@ -29,6 +29,7 @@ def _received(event: event_pb2.Event) -> repository.ReceivedEvent:
         event_id=event.event_id,
         type=event.type,
         organization_id=event.organization_id,
+        request_id=event.request_id,
         body=webhook_body(event),
         occurred_at=event.time.ToDatetime(tzinfo=timezone.utc),
     )

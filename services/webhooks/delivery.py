@@ -14,6 +14,7 @@ import aiohttp
 import asyncpg
 from standardwebhooks import Webhook
 
+from services.common.context import request_id_var
 from services.webhooks import repository
 from services.webhooks.sealing import SecretBox
 
@@ -88,6 +89,7 @@ class DeliveryWorker:
 
     async def _send(self, row: asyncpg.Record) -> None:
         event_id, endpoint_id = row["event_id"], row["endpoint_id"]
+        request_id_var.set(row["request_id"])  # each send runs in its own task, so this stays local
         status_code: int | None = None
         async with self._sends:
             started = time.monotonic()

@@ -15,6 +15,7 @@ class ReceivedEvent:
     event_id: str
     type: str
     organization_id: str
+    request_id: str
     body: str
     occurred_at: datetime
 
@@ -55,9 +56,9 @@ async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent]) -> int:
     Returns the number of deliveries created."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.executemany(
-            "INSERT INTO events (event_id, type, organization_id, body, occurred_at)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
-            [(e.event_id, e.type, e.organization_id, e.body, e.occurred_at) for e in events],
+            "INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+            [(e.event_id, e.type, e.organization_id, e.request_id, e.body, e.occurred_at) for e in events],
         )
         return await conn.fetchval(
             "WITH added AS ("
@@ -84,7 +85,7 @@ async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, lease_seconds: fl
         "    next_attempt_at = now() + make_interval(secs => $2), updated_at = now()"
         "  FROM due WHERE d.event_id = due.event_id AND d.endpoint_id = due.endpoint_id"
         "  RETURNING d.event_id, d.endpoint_id, d.attempts, d.created_at)"
-        " SELECT c.event_id, c.endpoint_id, c.attempts, c.created_at, e.body, p.url, p.secret_sealed"
+        " SELECT c.event_id, c.endpoint_id, c.attempts, c.created_at, e.body, e.request_id, p.url, p.secret_sealed"
         " FROM claimed c JOIN events e USING (event_id) JOIN endpoints p USING (endpoint_id)"
         " ORDER BY e.occurred_at",
         limit, lease_seconds,

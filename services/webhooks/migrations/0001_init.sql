@@ -18,6 +18,8 @@ CREATE TABLE events (
     event_id        text PRIMARY KEY,
     type            text NOT NULL,
     organization_id text NOT NULL,
+    -- The request that caused the event, for logs along the whole path.
+    request_id      text NOT NULL DEFAULT '',
     body            text NOT NULL,
     occurred_at     timestamptz NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now()
