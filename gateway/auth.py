@@ -8,11 +8,11 @@ import binascii
 import hmac
 
 from aiohttp import web
+from scimd.connections.v1 import connection_pb2
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
-from scimd.connections.v1 import connection_pb2
-from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.settings import Settings

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from scimd.connections.v1.connections_service_pb2_grpc import ConnectionsServiceStub
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
+
 from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
 from services.common.settings import ServiceAddresses
 

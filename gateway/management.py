@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from scimd.connections.v1 import connection_pb2, organization_pb2
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
+from scimd.webhooks.v1 import endpoint_pb2
+from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
 from gateway.auth import require_project
 from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import json_response, read_json_object
 from gateway.keys import BACKENDS, SETTINGS
-from scimd.connections.v1 import connection_pb2, organization_pb2
-from scimd.connections.v1 import connections_service_pb2 as connections_pb
-from scimd.webhooks.v1 import endpoint_pb2
-from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 from services.common.context import current_request_id
 from services.common.errors import ServiceError
 from services.common.settings import Settings

@@ -4,6 +4,8 @@ gRPC, render. The rules themselves live in the pure modules beside this one."""
 from __future__ import annotations
 
 from aiohttp import web
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.directory.v1 import member_pb2
 
 from gateway.auth import authenticate_connection, tenant_of
 from gateway.backends import call_metadata
@@ -12,8 +14,6 @@ from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.scim.users import etag_of, user_resource, user_write
-from scimd.directory.v1 import directory_service_pb2 as directory_pb
-from scimd.directory.v1 import member_pb2
 from services.common.settings import Settings
 
 routes = web.RouteTableDef()

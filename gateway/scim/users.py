@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
-
 from scimd.directory.v1 import member_pb2
+
 from services.common.errors import ServiceError
 from services.common.timestamps import to_rfc3339
 

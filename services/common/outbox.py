@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
-
 from scimd.events.v1 import event_pb2
+
 from services.common.context import current_request_id
 from services.common.events import EventStream, connect_until_ready
 from services.common.ids import new_id

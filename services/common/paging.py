@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -35,3 +36,18 @@ def decode_page_token(token: str, arity: int) -> list[Any] | None:
     if not isinstance(key, list) or len(key) != arity:
         raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
     return key
+
+
+def decode_time_keyset(token: str) -> tuple[datetime, str] | None:
+    """The (created_at, id) position of a page token made by `time_keyset_token`."""
+    key = decode_page_token(token, 2)
+    if key is None:
+        return None
+    try:
+        return datetime.fromisoformat(key[0]), str(key[1])
+    except (TypeError, ValueError):
+        raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
+
+
+def time_keyset_token(created_at: datetime, resource_id: str) -> str:
+    return encode_page_token([created_at.isoformat(), resource_id])

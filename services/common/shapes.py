@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import json_format
-
 from scimd.directory.v1 import member_pb2
+
 from services.common.timestamps import to_rfc3339
 
 _MEMBER_STATUS = {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncpg
-
 from scimd.connections.v1 import connection_pb2, organization_pb2
+
 from services.common.timestamps import to_timestamp
 
 _STATUS = {

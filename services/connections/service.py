@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import grpc
-
 from scimd.connections.v1 import connections_service_pb2 as pb
 from scimd.connections.v1 import connections_service_pb2_grpc as pb_grpc
+
 from services.common.errors import ServiceError
 from services.common.ids import new_id
-from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.common.settings import Settings
 from services.connections import repository, tokens
 from services.connections.mapping import connection_from_row, organization_from_row
@@ -27,20 +27,6 @@ _MAX_NAME = 128
 
 def _slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:128]
-
-
-def _keyset(row: asyncpg.Record, id_column: str) -> list:
-    return [row["created_at"].isoformat(), row[id_column]]
-
-
-def _after(token: str) -> tuple[datetime, str] | None:
-    key = decode_page_token(token, 2)
-    if key is None:
-        return None
-    try:
-        return datetime.fromisoformat(key[0]), str(key[1])
-    except (TypeError, ValueError):
-        raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
 
 
 class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
@@ -72,11 +58,11 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
 
     async def ListOrganizations(self, request: pb.ListOrganizationsRequest, context: grpc.aio.ServicerContext):
         limit = page_size(request.page_size)
-        rows = await repository.list_organizations(self._pool, limit + 1, _after(request.page_token))
+        rows = await repository.list_organizations(self._pool, limit + 1, decode_time_keyset(request.page_token))
         page, more = rows[:limit], len(rows) > limit
         return pb.ListOrganizationsResponse(
             organizations=[organization_from_row(r) for r in page],
-            next_page_token=encode_page_token(_keyset(page[-1], "organization_id")) if more else "",
+            next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["organization_id"]) if more else "",
         )
 
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext):
@@ -120,12 +106,12 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
     async def ListConnections(self, request: pb.ListConnectionsRequest, context: grpc.aio.ServicerContext):
         limit = page_size(request.page_size)
         rows = await repository.list_connections(
-            self._pool, request.organization_id, limit + 1, _after(request.page_token)
+            self._pool, request.organization_id, limit + 1, decode_time_keyset(request.page_token)
         )
         page, more = rows[:limit], len(rows) > limit
         return pb.ListConnectionsResponse(
             connections=[connection_from_row(r) for r in page],
-            next_page_token=encode_page_token(_keyset(page[-1], "connection_id")) if more else "",
+            next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["connection_id"]) if more else "",
         )
 
     async def AuthenticateToken(self, request: pb.AuthenticateTokenRequest, context: grpc.aio.ServicerContext):

@@ -6,8 +6,8 @@ from typing import Any
 
 import asyncpg
 from google.protobuf import struct_pb2
-
 from scimd.directory.v1 import member_pb2
+
 from services.common.timestamps import to_timestamp
 
 STATUS_TO_PROTO = {

@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
+
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration

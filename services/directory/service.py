@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 import grpc
 from google.protobuf import json_format
-
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import directory_service_pb2_grpc as pb_grpc
 from scimd.events.v1 import event_pb2
+
 from services.common.errors import ServiceError
 from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
 from services.common.outbox import enqueue, new_event
-from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.directory import repository
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
 
@@ -75,19 +73,13 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         limit = page_size(request.page_size)
-        key = decode_page_token(request.page_token, 2)
-        try:
-            after = (datetime.fromisoformat(key[0]), str(key[1])) if key else None
-        except (TypeError, ValueError):
-            raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
+        after = decode_time_keyset(request.page_token)
         rows, total = await repository.list_members(
             self._pool, tenant.organization_id, tenant.connection_id,
             limit=limit + 1, after=after, show_deleted=request.show_deleted,
         )
         page, more = rows[:limit], len(rows) > limit
-        next_token = (
-            encode_page_token([page[-1]["created_at"].isoformat(), page[-1]["member_id"]]) if more else ""
-        )
+        next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if more else ""
         return pb.ListMembersResponse(
             members=[member_from_row(r) for r in page], next_page_token=next_token, total_size=total
         )

@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc
+
 from services.common.db import open_database
 from services.common.grpc_server import Registration
 from services.common.settings import Settings

@@ -6,10 +6,10 @@ import re
 
 import asyncpg
 import grpc
-
 from scimd.rbac.v1 import rbac_service_pb2 as pb
 from scimd.rbac.v1 import rbac_service_pb2_grpc as pb_grpc
 from scimd.rbac.v1 import role_pb2
+
 from services.common.errors import ServiceError
 from services.common.paging import decode_page_token, encode_page_token, page_size
 from services.common.timestamps import to_timestamp

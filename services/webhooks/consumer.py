@@ -12,8 +12,8 @@ from typing import Callable
 import asyncpg
 from google.protobuf.message import DecodeError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-
 from scimd.events.v1 import event_pb2
+
 from services.common.events import EventStream, connect_until_ready
 from services.webhooks import repository
 from services.webhooks.payload import webhook_body

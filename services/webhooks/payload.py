@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 from google.protobuf import json_format
-
 from scimd.events.v1 import event_pb2
+
 from services.common.shapes import member_json
 from services.common.timestamps import to_rfc3339
 

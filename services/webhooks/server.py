@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
+
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration

@@ -5,18 +5,17 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from datetime import datetime
 from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
-
 from scimd.webhooks.v1 import endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
+
 from services.common.errors import ServiceError
 from services.common.ids import new_id
-from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.common.timestamps import to_timestamp
 from services.webhooks import repository
 from services.webhooks.sealing import SecretBox
@@ -72,16 +71,12 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
 
     async def ListEndpoints(self, request: pb.ListEndpointsRequest, context: grpc.aio.ServicerContext):
         limit = page_size(request.page_size)
-        key = decode_page_token(request.page_token, 2)
-        try:
-            after = (datetime.fromisoformat(key[0]), str(key[1])) if key else None
-        except (TypeError, ValueError):
-            raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
+        after = decode_time_keyset(request.page_token)
         rows = await repository.list_endpoints(self._pool, limit + 1, after)
         page, more = rows[:limit], len(rows) > limit
         return pb.ListEndpointsResponse(
             endpoints=[endpoint_from_row(r) for r in page],
-            next_page_token=encode_page_token([page[-1]["created_at"].isoformat(), page[-1]["endpoint_id"]]) if more else "",
+            next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["endpoint_id"]) if more else "",
         )
 
     async def DeleteEndpoint(self, request: pb.DeleteEndpointRequest, context: grpc.aio.ServicerContext):

@@ -4,9 +4,9 @@ import uuid
 
 import grpc
 import pytest
-
 from scimd.connections.v1 import connections_service_pb2 as pb
 from scimd.connections.v1.connections_service_pb2_grpc import ConnectionsServiceStub
+
 from services.common.errors import ServiceError
 
 

@@ -1,18 +1,17 @@
 """The outbox keeps events while NATS is down and publishes them when it returns."""
 
 import uuid
-from dataclasses import replace
 
 import asyncpg
 import grpc
 import nats
 import pytest
 from google.protobuf import struct_pb2
-
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.events.v1 import event_pb2
+
 from services.common.context import Tenant
 from services.common.events import EventStream
 from services.common.grpc_server import running_service

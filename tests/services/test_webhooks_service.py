@@ -9,13 +9,13 @@ import grpc
 import orjson
 import pytest
 from google.protobuf import struct_pb2
-from standardwebhooks import Webhook
-
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
+from standardwebhooks import Webhook
+
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.webhooks.delivery import RETRY_SCHEDULE, retry_delay
