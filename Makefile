@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test protos venv clean
+.PHONY: run test protos venv clean bench
 
 venv: $(STAMP)
 
@@ -30,3 +30,7 @@ protos: $(STAMP)
 
 clean:
 	rm -rf $(VENV) gen/__pycache__
+
+# Load on the system started by `make run` (see bench/scim_load.py --help).
+bench: $(STAMP)
+	$(BIN)/python bench/scim_load.py $(BENCH_ARGS)

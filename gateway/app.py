@@ -9,15 +9,18 @@ from aiohttp import web
 from gateway import health, management
 from gateway.backends import Backends
 from gateway.json import MAX_BODY_BYTES
-from gateway.keys import BACKENDS, SETTINGS
+from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.middleware import request_context
+from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
+from gateway.token_cache import TokenCache
 from services.common.settings import Settings
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_context], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
 
     async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
         app[BACKENDS] = Backends.open(settings.services)
@@ -28,4 +31,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(management.routes)
     app.add_routes(scim_routes.routes)
+    app.add_routes(discovery.routes)
+    app.add_routes(bulk.routes)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from datetime import timezone
 
 from aiohttp import web
 from scimd.connections.v1 import connection_pb2
@@ -13,6 +14,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
+from gateway.token_cache import TokenCache
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.settings import Settings
@@ -36,23 +38,28 @@ def require_project(request: web.Request, settings: Settings) -> None:
 
 
 async def authenticate_connection(
-    request: web.Request, backends: Backends, connection_id: str
+    request: web.Request, backends: Backends, cache: TokenCache, connection_id: str
 ) -> connection_pb2.Connection:
     """The connection whose bearer token the request carries, if it is the
     connection of the URL; every failure is the same 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     invalid = ServiceError("INVALID_TOKEN", "the bearer token is missing, invalid or expired")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token:
         raise invalid
-    response = await call(
-        backends.connections.AuthenticateToken(
-            connections_pb.AuthenticateTokenRequest(bearer_token=token.strip()), metadata=call_metadata()
+    connection = cache.get(token)
+    if connection is None:
+        response = await call(
+            backends.connections.AuthenticateToken(
+                connections_pb.AuthenticateTokenRequest(bearer_token=token), metadata=call_metadata()
+            )
         )
-    )
-    if response.connection.connection_id != connection_id:
+        connection = response.connection
+        cache.put(token, connection, response.expire_time.ToDatetime(tzinfo=timezone.utc))
+    if connection.connection_id != connection_id:
         raise invalid
-    return response.connection
+    return connection
 
 
 def tenant_of(connection: connection_pb2.Connection) -> Tenant:

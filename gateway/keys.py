@@ -3,7 +3,9 @@
 from aiohttp import web
 
 from gateway.backends import Backends
+from gateway.token_cache import TokenCache
 from services.common.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 BACKENDS = web.AppKey("backends", Backends)
+TOKEN_CACHE = web.AppKey("token_cache", TokenCache)

@@ -122,8 +122,8 @@ def parse_attribute_path(text: str) -> AttributePath:
         urn, _, text = text.rpartition(":")
         if not urn or not text:
             raise PathError(f"malformed attribute path {text!r}")
-    attribute, _, sub_attribute = text.partition(".")
-    if not attribute or "." in sub_attribute or not _is_attribute_name(attribute) or (
+    attribute, dot, sub_attribute = text.partition(".")
+    if not attribute or (dot and not sub_attribute) or "." in sub_attribute or not _is_attribute_name(attribute) or (
         sub_attribute and not _is_attribute_name(sub_attribute)
     ):
         raise PathError(f"malformed attribute path {text!r}")

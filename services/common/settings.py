@@ -48,6 +48,8 @@ class Settings:
     # Seconds a stopping process gives in-flight requests to finish.
     shutdown_grace: float = 5.0
     webhook_timeout: float = 15.0
+    # How long the gateway may reuse a bearer token's authentication.
+    token_cache_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -76,6 +78,7 @@ class Settings:
             bearer_token_ttl_days=int(env.get("SCIMD_BEARER_TOKEN_TTL_DAYS", "365")),
             shutdown_grace=float(env.get("SCIMD_SHUTDOWN_GRACE", "5")),
             webhook_timeout=float(env.get("SCIMD_WEBHOOK_TIMEOUT", "15")),
+            token_cache_seconds=float(env.get("SCIMD_TOKEN_CACHE_SECONDS", "10")),
         )
 
     def listen_address(self, service: str) -> str:

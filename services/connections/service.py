@@ -14,6 +14,7 @@ from services.common.errors import ServiceError
 from services.common.ids import new_id
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.common.settings import Settings
+from services.common.timestamps import to_timestamp
 from services.connections import repository, tokens
 from services.connections.mapping import connection_from_row, organization_from_row
 
@@ -125,4 +126,6 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             raise invalid
         if row["presented_expires_at"] <= datetime.now(timezone.utc) or row["status"] != "active":
             raise invalid
-        return pb.AuthenticateTokenResponse(connection=connection_from_row(row), token_id=token_id)
+        return pb.AuthenticateTokenResponse(
+            connection=connection_from_row(row), token_id=token_id, expire_time=to_timestamp(row["presented_expires_at"])
+        )

@@ -3,6 +3,7 @@ by organization (and by connection where the caller is a SCIM connection)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -58,28 +59,99 @@ async def get_member(
     )
 
 
-async def list_members(
-    pool: asyncpg.Pool,
-    organization_id: str,
-    connection_id: str,
+async def lock_member(
+    conn: asyncpg.Connection, organization_id: str, connection_id: str, member_id: str
+) -> asyncpg.Record | None:
+    """The member, locked for update until the transaction ends."""
+    return await conn.fetchrow(
+        f"SELECT {MEMBER_COLUMNS} FROM members"
+        " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
+        "   AND status <> 'deleted' FOR UPDATE",
+        member_id, organization_id, connection_id,
+    )
+
+
+async def update_member(
+    conn: asyncpg.Connection,
+    member_id: str,
     *,
-    limit: int,
-    after: tuple[datetime, str] | None,
-    show_deleted: bool,
-) -> tuple[list[asyncpg.Record], int]:
-    after_time, after_id = after if after is not None else (None, "")
+    user_name: str,
+    external_id: str | None,
+    email_address: str,
+    name: str,
+    status: str,
+    scim_attributes: dict[str, Any],
+) -> asyncpg.Record:
+    try:
+        return await conn.fetchrow(
+            "UPDATE members SET user_name = $2, external_id = $3, email_address = $4, name = $5, status = $6,"
+            " scim_attributes = $7, version = version + 1, updated_at = now()"
+            f" WHERE member_id = $1 RETURNING {MEMBER_COLUMNS}",
+            member_id, user_name, external_id, email_address, name, status, scim_attributes,
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "members_user_name":
+            raise UserNameTaken() from None
+        raise
+
+
+async def mark_deleted(conn: asyncpg.Connection, member_id: str) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "UPDATE members SET status = 'deleted', deleted_at = now(), version = version + 1, updated_at = now()"
+        f" WHERE member_id = $1 RETURNING {MEMBER_COLUMNS}",
+        member_id,
+    )
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    """What to list: the tenant scope, a compiled filter, order and window."""
+
+    organization_id: str
+    connection_id: str
+    show_deleted: bool = False
+    filter_sql: str = ""
+    filter_params: tuple = ()
+    order_sql: str = ""
+    descending: bool = False
+    after: tuple[datetime, str] | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+def _scope(query: MemberQuery) -> tuple[str, list]:
+    # $1..$3 are the scope; compiled filters number their parameters after them.
+    where = "organization_id = $1 AND ($2 = '' OR connection_id = $2) AND ($3 OR status <> 'deleted')"
+    if query.filter_sql:
+        where += f" AND ({query.filter_sql})"
+    return where, [query.organization_id, query.connection_id, query.show_deleted, *query.filter_params]
+
+
+SCOPE_PARAMETERS = 3
+
+
+async def count_members(pool: asyncpg.Pool, query: MemberQuery) -> int:
+    where, params = _scope(query)
+    return await pool.fetchval(f"SELECT count(*) FROM members WHERE {where}", *params)
+
+
+async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asyncpg.Record], int]:
+    """A page of members in a stable order, and how many match in all."""
+    where, params = _scope(query)
+    direction = "DESC" if query.descending else "ASC"
+    order = f"created_at {direction}, member_id {direction}"
+    if query.order_sql:
+        order = f"{query.order_sql} {direction} NULLS LAST, {order}"
+    page_where, page_params = where, list(params)
+    if query.after is not None:
+        page_params += [query.after[0], query.after[1]]
+        page_where += f" AND (created_at, member_id) > (${len(page_params) - 1}, ${len(page_params)})"
+    page_params += [query.limit, query.offset]
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"SELECT {MEMBER_COLUMNS} FROM members"
-            " WHERE organization_id = $1 AND ($2 = '' OR connection_id = $2)"
-            "   AND ($3 OR status <> 'deleted')"
-            "   AND ($4::timestamptz IS NULL OR (created_at, member_id) > ($4, $5))"
-            " ORDER BY created_at, member_id LIMIT $6",
-            organization_id, connection_id, show_deleted, after_time, after_id, limit,
+            f"SELECT {MEMBER_COLUMNS} FROM members WHERE {page_where}"
+            f" ORDER BY {order} LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}",
+            *page_params,
         )
-        total = await conn.fetchval(
-            "SELECT count(*) FROM members"
-            " WHERE organization_id = $1 AND ($2 = '' OR connection_id = $2) AND ($3 OR status <> 'deleted')",
-            organization_id, connection_id, show_deleted,
-        )
+        total = await conn.fetchval(f"SELECT count(*) FROM members WHERE {where}", *params)
     return rows, total

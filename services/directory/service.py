@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import asyncpg
 import grpc
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import directory_service_pb2_grpc as pb_grpc
-from scimd.events.v1 import event_pb2
+from scimd.directory.v1 import member_pb2
 
+from scim.filter import FilterError, parse_filter
+from scim.patch import apply_patch
+from scim.schema import USER
+from scim.users import normalize_user
+from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
@@ -16,10 +23,45 @@ from services.common.ids import new_id
 from services.common.outbox import enqueue, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.directory import repository
+from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
 
 SCHEMA = "directory"
-MAX_USER_NAME = 512
+
+# A write computes the member's new SCIM attributes from the stored ones.
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The member columns derived from validated SCIM attributes."""
+    user = normalize_user(attributes)
+    return {
+        "user_name": user.user_name,
+        "external_id": user.external_id or None,
+        "email_address": email_address_of(user.attributes, user.user_name),
+        "name": name_of(user.attributes),
+        "status": status_of(user.attributes),
+        "scim_attributes": user.attributes,
+    }
+
+
+def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> struct_pb2.Struct:
+    """What changed, with the values it had before (WorkOS-style previous_attributes)."""
+    old, new = before["scim_attributes"], after["scim_attributes"]
+    changed_scim = {key: old.get(key) for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+    previous: dict[str, Any] = {
+        field: before[field] for field in ("email_address", "name", "status") if before[field] != after[field]
+    }
+    if changed_scim:
+        previous["scim_attributes"] = changed_scim
+    result = struct_pb2.Struct()
+    result.update(previous)
+    return result
+
+
+def _check_etag(row: asyncpg.Record, etag: str) -> None:
+    if etag and etag != str(row["version"]):
+        raise ServiceError("ETAG_MISMATCH", "the resource has changed since the given version")
 
 
 class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
@@ -28,15 +70,20 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         self._stream = stream
         self._project_id = project_id
 
+    async def _publish(self, conn, tenant: Tenant, event_type: str, action: str, member: member_pb2.Member,
+                       previous: struct_pb2.Struct | None = None) -> None:
+        event = new_event(event_type, action, project_id=self._project_id, organization_id=tenant.organization_id)
+        event.member_changed.member.CopyFrom(member)
+        if previous is not None:
+            event.member_changed.previous_attributes.CopyFrom(previous)
+        await enqueue(conn, self._stream, SCHEMA, event)
+
     async def CreateMember(self, request: pb.CreateMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         if not tenant.connection_id:
             raise ServiceError("PERMISSION_DENIED", "members are created on behalf of a SCIM connection")
-        registration = request.scim_registration
-        user_name = registration.user_name.strip()
-        if not user_name or len(user_name) > MAX_USER_NAME:
-            raise ServiceError("INVALID_VALUE", f"userName is required, at most {MAX_USER_NAME} characters")
-        attributes = json_format.MessageToDict(registration.scim_attributes)
+        fields = _member_fields(json_format.MessageToDict(request.scim_registration.scim_attributes)
+                                | {"userName": request.scim_registration.user_name})
         async with self._pool.acquire() as conn, conn.transaction():
             try:
                 row = await repository.insert_member(
@@ -45,22 +92,12 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
                     organization_id=tenant.organization_id,
                     connection_id=tenant.connection_id,
                     registration_id=new_id("scim-registration"),
-                    user_name=user_name,
-                    external_id=registration.external_id or None,
-                    email_address=email_address_of(attributes, user_name),
-                    name=name_of(attributes),
-                    status=status_of(attributes),
-                    scim_attributes=attributes,
+                    **fields,
                 )
             except repository.UserNameTaken:
-                raise ServiceError("UNIQUENESS", f"userName {user_name!r} is already in use") from None
+                raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
             member = member_from_row(row)
-            event = new_event(
-                "scim.member.create", "CREATE",
-                project_id=self._project_id, organization_id=tenant.organization_id,
-            )
-            event.member_changed.CopyFrom(event_pb2.MemberChanged(member=member))
-            await enqueue(conn, self._stream, SCHEMA, event)
+            await self._publish(conn, tenant, "scim.member.create", "CREATE", member)
         return pb.CreateMemberResponse(member=member)
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
@@ -70,16 +107,78 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
             raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
         return pb.GetMemberResponse(member=member_from_row(row))
 
+    async def _change(self, context, member_id: str, etag: str, change: Change) -> member_pb2.Member:
+        """Applies `change` under a row lock, so concurrent writers never lose an update."""
+        tenant = tenant_of(context)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
+            if row is None:
+                raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
+            _check_etag(row, etag)
+            fields = _member_fields(change(dict(row["scim_attributes"])))
+            if all(row[key] == value for key, value in fields.items()):
+                return member_from_row(row)  # nothing changed: same version, no event
+            try:
+                updated = await repository.update_member(conn, member_id, **fields)
+            except repository.UserNameTaken:
+                raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
+            member = member_from_row(updated)
+            await self._publish(conn, tenant, "scim.member.update", "UPDATE", member, _previous_attributes(row, fields))
+        return member
+
+    async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
+        registration = request.scim_registration
+        replacement = json_format.MessageToDict(registration.scim_attributes) | {"userName": registration.user_name}
+        member = await self._change(context, request.member_id, request.etag, lambda _current: replacement)
+        return pb.UpdateMemberResponse(member=member)
+
+    async def PatchMember(self, request: pb.PatchMemberRequest, context: grpc.aio.ServicerContext):
+        body = json_format.MessageToDict(request.patch)
+        member = await self._change(
+            context, request.member_id, request.etag, lambda current: apply_patch(current, body, USER).attributes
+        )
+        return pb.PatchMemberResponse(member=member)
+
+    async def DeleteMember(self, request: pb.DeleteMemberRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
+            if row is None:
+                raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
+            _check_etag(row, request.etag)
+            member = member_from_row(await repository.mark_deleted(conn, request.member_id))
+            await self._publish(conn, tenant, "scim.member.delete", "DELETE", member)
+        return pb.DeleteMemberResponse()
+
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         limit = page_size(request.page_size)
-        after = decode_time_keyset(request.page_token)
-        rows, total = await repository.list_members(
-            self._pool, tenant.organization_id, tenant.connection_id,
-            limit=limit + 1, after=after, show_deleted=request.show_deleted,
+        if request.skip < 0:
+            raise ServiceError("INVALID_VALUE", "skip must not be negative")
+        params = SqlParams(start=repository.SCOPE_PARAMETERS)
+        try:
+            filter_sql = compile_filter(parse_filter(request.filter, USER), params) if request.filter.strip() else ""
+            order_sql = sort_expression(request.order_by, params) if request.order_by else ""
+        except FilterError as error:
+            raise ServiceError("INVALID_FILTER", str(error)) from None
+        query = repository.MemberQuery(
+            organization_id=tenant.organization_id,
+            connection_id=tenant.connection_id,
+            show_deleted=request.show_deleted,
+            filter_sql=filter_sql,
+            filter_params=tuple(params.values),
+            order_sql=order_sql,
+            descending=request.descending,
+            after=decode_time_keyset(request.page_token),
+            offset=request.skip,
+            limit=limit + 1,
         )
+        if request.total_size_only:
+            return pb.ListMembersResponse(total_size=await repository.count_members(self._pool, query))
+        rows, total = await repository.list_members(self._pool, query)
         page, more = rows[:limit], len(rows) > limit
-        next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if more else ""
+        keyset_paging = more and not order_sql and not request.descending and not request.skip
+        next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if keyset_paging else ""
         return pb.ListMembersResponse(
             members=[member_from_row(r) for r in page], next_page_token=next_token, total_size=total
         )

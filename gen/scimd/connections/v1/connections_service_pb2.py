@@ -22,45 +22,46 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from scimd.connections.v1 import connection_pb2 as scimd_dot_connections_dot_v1_dot_connection__pb2
 from scimd.connections.v1 import organization_pb2 as scimd_dot_connections_dot_v1_dot_organization__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.scimd/connections/v1/connections_service.proto\x12\x14scimd.connections.v1\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\"Q\n\x19\x43reateOrganizationRequest\x12\x19\n\x11organization_name\x18\x01 \x01(\t\x12\x19\n\x11organization_slug\x18\x02 \x01(\t\"V\n\x1a\x43reateOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"1\n\x16GetOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\"S\n\x17GetOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"A\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x19ListOrganizationsResponse\x12\x39\n\rorganizations\x18\x01 \x03(\x0b\x32\".scimd.connections.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17\x43reateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x19\n\x11identity_provider\x18\x03 \x01(\t\"f\n\x18\x43reateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x02 \x01(\t\"F\n\x14GetConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"M\n\x15GetConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"X\n\x16ListConnectionsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17ListConnectionsResponse\x12\x35\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32 .scimd.connections.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x18\x41uthenticateTokenRequest\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x01 \x01(\t\"c\n\x19\x41uthenticateTokenResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x10\n\x08token_id\x18\x02 \x01(\t2\xb6\x06\n\x12\x43onnectionsService\x12w\n\x12\x43reateOrganization\x12/.scimd.connections.v1.CreateOrganizationRequest\x1a\x30.scimd.connections.v1.CreateOrganizationResponse\x12n\n\x0fGetOrganization\x12,.scimd.connections.v1.GetOrganizationRequest\x1a-.scimd.connections.v1.GetOrganizationResponse\x12t\n\x11ListOrganizations\x12..scimd.connections.v1.ListOrganizationsRequest\x1a/.scimd.connections.v1.ListOrganizationsResponse\x12q\n\x10\x43reateConnection\x12-.scimd.connections.v1.CreateConnectionRequest\x1a..scimd.connections.v1.CreateConnectionResponse\x12h\n\rGetConnection\x12*.scimd.connections.v1.GetConnectionRequest\x1a+.scimd.connections.v1.GetConnectionResponse\x12n\n\x0fListConnections\x12,.scimd.connections.v1.ListConnectionsRequest\x1a-.scimd.connections.v1.ListConnectionsResponse\x12t\n\x11\x41uthenticateToken\x12..scimd.connections.v1.AuthenticateTokenRequest\x1a/.scimd.connections.v1.AuthenticateTokenResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.scimd/connections/v1/connections_service.proto\x12\x14scimd.connections.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\"Q\n\x19\x43reateOrganizationRequest\x12\x19\n\x11organization_name\x18\x01 \x01(\t\x12\x19\n\x11organization_slug\x18\x02 \x01(\t\"V\n\x1a\x43reateOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"1\n\x16GetOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\"S\n\x17GetOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"A\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x19ListOrganizationsResponse\x12\x39\n\rorganizations\x18\x01 \x03(\x0b\x32\".scimd.connections.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17\x43reateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x19\n\x11identity_provider\x18\x03 \x01(\t\"f\n\x18\x43reateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x02 \x01(\t\"F\n\x14GetConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"M\n\x15GetConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"X\n\x16ListConnectionsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17ListConnectionsResponse\x12\x35\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32 .scimd.connections.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"0\n\x18\x41uthenticateTokenRequest\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x01 \x01(\t\"\x94\x01\n\x19\x41uthenticateTokenResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x10\n\x08token_id\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xb6\x06\n\x12\x43onnectionsService\x12w\n\x12\x43reateOrganization\x12/.scimd.connections.v1.CreateOrganizationRequest\x1a\x30.scimd.connections.v1.CreateOrganizationResponse\x12n\n\x0fGetOrganization\x12,.scimd.connections.v1.GetOrganizationRequest\x1a-.scimd.connections.v1.GetOrganizationResponse\x12t\n\x11ListOrganizations\x12..scimd.connections.v1.ListOrganizationsRequest\x1a/.scimd.connections.v1.ListOrganizationsResponse\x12q\n\x10\x43reateConnection\x12-.scimd.connections.v1.CreateConnectionRequest\x1a..scimd.connections.v1.CreateConnectionResponse\x12h\n\rGetConnection\x12*.scimd.connections.v1.GetConnectionRequest\x1a+.scimd.connections.v1.GetConnectionResponse\x12n\n\x0fListConnections\x12,.scimd.connections.v1.ListConnectionsRequest\x1a-.scimd.connections.v1.ListConnectionsResponse\x12t\n\x11\x41uthenticateToken\x12..scimd.connections.v1.AuthenticateTokenRequest\x1a/.scimd.connections.v1.AuthenticateTokenResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.connections.v1.connections_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=152
-  _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=233
-  _globals['_CREATEORGANIZATIONRESPONSE']._serialized_start=235
-  _globals['_CREATEORGANIZATIONRESPONSE']._serialized_end=321
-  _globals['_GETORGANIZATIONREQUEST']._serialized_start=323
-  _globals['_GETORGANIZATIONREQUEST']._serialized_end=372
-  _globals['_GETORGANIZATIONRESPONSE']._serialized_start=374
-  _globals['_GETORGANIZATIONRESPONSE']._serialized_end=457
-  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=459
-  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=524
-  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=526
-  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=637
-  _globals['_CREATECONNECTIONREQUEST']._serialized_start=639
-  _globals['_CREATECONNECTIONREQUEST']._serialized_end=738
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=740
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=842
-  _globals['_GETCONNECTIONREQUEST']._serialized_start=844
-  _globals['_GETCONNECTIONREQUEST']._serialized_end=914
-  _globals['_GETCONNECTIONRESPONSE']._serialized_start=916
-  _globals['_GETCONNECTIONRESPONSE']._serialized_end=993
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=995
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=1083
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=1085
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=1190
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=1192
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=1240
-  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_start=1242
-  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_end=1341
-  _globals['_CONNECTIONSSERVICE']._serialized_start=1344
-  _globals['_CONNECTIONSSERVICE']._serialized_end=2166
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_start=185
+  _globals['_CREATEORGANIZATIONREQUEST']._serialized_end=266
+  _globals['_CREATEORGANIZATIONRESPONSE']._serialized_start=268
+  _globals['_CREATEORGANIZATIONRESPONSE']._serialized_end=354
+  _globals['_GETORGANIZATIONREQUEST']._serialized_start=356
+  _globals['_GETORGANIZATIONREQUEST']._serialized_end=405
+  _globals['_GETORGANIZATIONRESPONSE']._serialized_start=407
+  _globals['_GETORGANIZATIONRESPONSE']._serialized_end=490
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_start=492
+  _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=557
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=559
+  _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=670
+  _globals['_CREATECONNECTIONREQUEST']._serialized_start=672
+  _globals['_CREATECONNECTIONREQUEST']._serialized_end=771
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=773
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=875
+  _globals['_GETCONNECTIONREQUEST']._serialized_start=877
+  _globals['_GETCONNECTIONREQUEST']._serialized_end=947
+  _globals['_GETCONNECTIONRESPONSE']._serialized_start=949
+  _globals['_GETCONNECTIONRESPONSE']._serialized_end=1026
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=1028
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=1116
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=1118
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=1223
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=1225
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=1273
+  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_start=1276
+  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_end=1424
+  _globals['_CONNECTIONSSERVICE']._serialized_start=1427
+  _globals['_CONNECTIONSSERVICE']._serialized_end=2249
 # @@protoc_insertion_point(module_scope)

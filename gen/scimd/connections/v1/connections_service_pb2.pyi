@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.connections.v1 import connection_pb2 as _connection_pb2
 from scimd.connections.v1 import organization_pb2 as _organization_pb2
 from google.protobuf.internal import containers as _containers
@@ -107,9 +110,11 @@ class AuthenticateTokenRequest(_message.Message):
     def __init__(self, bearer_token: _Optional[str] = ...) -> None: ...
 
 class AuthenticateTokenResponse(_message.Message):
-    __slots__ = ("connection", "token_id")
+    __slots__ = ("connection", "token_id", "expire_time")
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     connection: _connection_pb2.Connection
     token_id: str
-    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ...) -> None: ...
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,3 +1,4 @@
+from google.protobuf import struct_pb2 as _struct_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -32,14 +33,68 @@ class GetMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class ListMembersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "show_deleted")
+    __slots__ = ("page_size", "page_token", "show_deleted", "filter", "order_by", "descending", "skip", "total_size_only")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SHOW_DELETED_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    DESCENDING_FIELD_NUMBER: _ClassVar[int]
+    SKIP_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_ONLY_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     show_deleted: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ...) -> None: ...
+    filter: str
+    order_by: str
+    descending: bool
+    skip: int
+    total_size_only: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ...) -> None: ...
+
+class UpdateMemberRequest(_message.Message):
+    __slots__ = ("member_id", "scim_registration", "etag")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    SCIM_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    scim_registration: _member_pb2.ScimRegistration
+    etag: str
+    def __init__(self, member_id: _Optional[str] = ..., scim_registration: _Optional[_Union[_member_pb2.ScimRegistration, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class UpdateMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _member_pb2.Member
+    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class PatchMemberRequest(_message.Message):
+    __slots__ = ("member_id", "patch", "etag")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    PATCH_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    patch: _struct_pb2.Struct
+    etag: str
+    def __init__(self, member_id: _Optional[str] = ..., patch: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class PatchMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _member_pb2.Member
+    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
+
+class DeleteMemberRequest(_message.Message):
+    __slots__ = ("member_id", "etag")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    etag: str
+    def __init__(self, member_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class DeleteMemberResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class ListMembersResponse(_message.Message):
     __slots__ = ("members", "next_page_token", "total_size")

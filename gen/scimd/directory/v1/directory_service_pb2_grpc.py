@@ -53,6 +53,21 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.FromString,
                 _registered_method=True)
+        self.UpdateMember = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/UpdateMember',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberResponse.FromString,
+                _registered_method=True)
+        self.PatchMember = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/PatchMember',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberResponse.FromString,
+                _registered_method=True)
+        self.DeleteMember = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/DeleteMember',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -83,6 +98,30 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateMember(self, request, context):
+        """Replaces the member's SCIM attributes (SCIM PUT): attributes left out are
+        cleared. Fails with FAILED_PRECONDITION (reason ETAG_MISMATCH) when etag
+        is set and not current.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchMember(self, request, context):
+        """Applies an RFC 7644 PatchOp request atomically (SCIM PATCH): all
+        operations or none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMember(self, request, context):
+        """Deletes the member (SCIM DELETE): gone from reads, kept for audit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +139,21 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListMembers,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'UpdateMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMember,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberResponse.SerializeToString,
+            ),
+            'PatchMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchMember,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberResponse.SerializeToString,
+            ),
+            'DeleteMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMember,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -187,6 +241,87 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ListMembers',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/UpdateMember',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/PatchMember',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/DeleteMember',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.FromString,
             options,
             channel_credentials,
             insecure,

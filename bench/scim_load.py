@@ -1,0 +1,183 @@
+"""Load on a running scimd over HTTP: create, get, filter, PATCH and list over
+a connection of N users, with C concurrent clients. Prints requests/s and
+p50/p99 latency per scenario, and the resident memory of the whole system.
+
+    make run                       # in one terminal
+    make bench                     # in another (or: .venv/bin/python bench/scim_load.py --help)
+
+Every loop is bounded by a request count; only 127.0.0.1 / localhost is targeted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+SCIM = "application/scim+json"
+
+
+@dataclass
+class Figures:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000 if ordered else 0
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0
+        rate = len(ordered) / self.elapsed if self.elapsed else 0
+        return f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)} errors={self.errors}"
+
+
+async def run_scenario(name: str, requests: int, concurrency: int, make_request) -> Figures:
+    figures = Figures(name)
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        for index in counter:
+            started = time.perf_counter()
+            ok = await make_request(index)
+            figures.latencies.append(time.perf_counter() - started)
+            if not ok:
+                figures.errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    figures.elapsed = time.perf_counter() - started
+    return figures
+
+
+def system_rss_mib() -> float | None:
+    """Resident memory of every process of a running `scimd up` (supervisor, services, PostgreSQL, NATS)."""
+    processes: dict[int, tuple[int, str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            rss_pages = int((entry / "statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        processes[int(entry.name)] = (int(stat[1]), cmdline, rss_pages)
+    roots = {pid for pid, (_, cmd, _) in processes.items() if "scimd up" in cmd or "services.supervisor up" in cmd}
+    if not roots:
+        return None
+    tree, frontier = set(roots), set(roots)
+    while frontier:
+        frontier = {pid for pid, (parent, _, _) in processes.items() if parent in frontier} - tree
+        tree |= frontier
+    import resource
+
+    page = resource.getpagesize()
+    return sum(processes[pid][2] for pid in tree) * page / 2**20
+
+
+def _user(index: int, run: str) -> dict:
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": f"user{index}-{run}@bench.example",
+        "externalId": f"00u{index}{run}",
+        "name": {"givenName": f"Given{index}", "familyName": f"Family{index}"},
+        "emails": [{"value": f"user{index}-{run}@bench.example", "type": "work", "primary": True}],
+        "displayName": f"User {index}",
+        "active": True,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
+    parser.add_argument("--project-id")
+    parser.add_argument("--project-secret")
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=5_000, help="requests per read/patch scenario")
+    args = parser.parse_args()
+    if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("the benchmark only targets this machine (127.0.0.1 / localhost)")
+    project_id, secret = args.project_id, args.project_secret
+    if not (project_id and secret):
+        stored = orjson.loads((Path(args.data_dir) / "credentials.json").read_bytes())
+        project_id, secret = stored["project_id"], stored["project_secret"]
+    management = {"Authorization": aiohttp.encode_basic_auth(project_id, secret)}
+    run = uuid.uuid4().hex[:8]
+
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        async with http.post(f"{args.url}/v1/b2b/organizations", headers=management,
+                             json={"organization_name": f"Bench {run}", "organization_slug": f"bench-{run}"}) as r:
+            organization = (await r.json())["organization"]
+        async with http.post(f"{args.url}/v1/b2b/scim/{organization['organization_id']}/connection",
+                             headers=management, json={"display_name": "bench", "identity_provider": "okta"}) as r:
+            connection = (await r.json())["connection"]
+        base = connection["base_url"]
+        headers = {"Authorization": f"Bearer {connection['bearer_token']}", "Content-Type": SCIM}
+        ids: list[str | None] = [None] * args.users
+
+        async def create(index: int) -> bool:
+            async with http.post(f"{base}/Users", data=orjson.dumps(_user(index, run)), headers=headers) as r:
+                body = await r.read()
+                if r.status == 201:
+                    ids[index] = orjson.loads(body)["id"]
+                return r.status == 201
+
+        async def get(index: int) -> bool:
+            async with http.get(f"{base}/Users/{random.choice(known)}", headers=headers) as r:
+                await r.read()
+                return r.status == 200
+
+        async def filter_user_name(index: int) -> bool:
+            user_name = f"user{random.randrange(args.users)}-{run}@bench.example"
+            async with http.get(f"{base}/Users", params={"filter": f'userName eq "{user_name}"'}, headers=headers) as r:
+                body = orjson.loads(await r.read())
+                return r.status == 200 and body["totalResults"] == 1
+
+        async def patch(index: int) -> bool:
+            body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "displayName", "value": f"Renamed {index}"}]}
+            async with http.patch(f"{base}/Users/{random.choice(known)}", data=orjson.dumps(body), headers=headers) as r:
+                await r.read()
+                return r.status == 200
+
+        async def list_page(index: int) -> bool:
+            start = random.randrange(0, max(1, args.users - 100)) + 1
+            async with http.get(f"{base}/Users", params={"startIndex": str(start), "count": "100"}, headers=headers) as r:
+                body = orjson.loads(await r.read())
+                return r.status == 200 and body["itemsPerPage"] == 100
+
+        print(f"scimd bench: {args.users} users, concurrency {args.concurrency}, {args.url}", flush=True)
+        results = [await run_scenario("create", args.users, args.concurrency, create)]
+        print(results[-1].line(), flush=True)
+        known = [i for i in ids if i]
+        peak_rss = system_rss_mib()
+        for name, request, count in (
+            ("get by id", get, args.requests),
+            ("filter userName eq", filter_user_name, args.requests),
+            ("patch", patch, args.requests),
+            ("list count=100", list_page, max(args.requests // 5, 200)),
+        ):
+            results.append(await run_scenario(name, count, args.concurrency, request))
+            print(results[-1].line(), flush=True)
+            rss = system_rss_mib()
+            if rss is not None:
+                peak_rss = max(peak_rss or 0, rss)
+        if peak_rss is not None:
+            print(f"resident memory of the whole system (peak sampled): {peak_rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,150 @@
+"""SCIM /Bulk (RFC 7644 §3.7): many operations in one request, with bulkId
+references between them, failOnErrors, and the advertised limits enforced."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from gateway.errors import SCIM_ERROR_SCHEMA
+from gateway.json import read_json_object
+from gateway.scim import users_api
+from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.routes import PREFIX, scim_context, scim_response
+from scim.schema import BULK_REQUEST, BULK_RESPONSE
+from services.common.errors import ServiceError
+
+routes = web.RouteTableDef()
+
+MAX_OPERATIONS = 1000
+_BULK_ID = re.compile(r"^bulkId:(.+)$")
+
+# Resource endpoint → its operations module.
+RESOURCES = {"Users": users_api}
+
+
+class _Unresolved(Exception):
+    """The operation refers to a bulkId not created yet."""
+
+
+def _resolve(value: Any, created: dict[str, str]) -> Any:
+    """`value` with every "bulkId:x" string replaced by the id created for x."""
+    if isinstance(value, str):
+        match = _BULK_ID.match(value)
+        if match is None:
+            return value
+        if match.group(1) not in created:
+            raise _Unresolved(match.group(1))
+        return created[match.group(1)]
+    if isinstance(value, list):
+        return [_resolve(item, created) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve(item, created) for key, item in value.items()}
+    return value
+
+
+def _error_entry(error: ServiceError) -> dict[str, Any]:
+    kind = error.kind
+    response = {"schemas": [SCIM_ERROR_SCHEMA], "status": str(kind.http_status), "detail": error.message}
+    if kind.scim_type:
+        response["scimType"] = kind.scim_type
+    return {"status": str(kind.http_status), "response": response}
+
+
+async def _execute(ctx: ScimContext, operation: dict[str, Any], created: dict[str, str]) -> ScimResult:
+    method = str(operation.get("method", "")).upper()
+    path = operation.get("path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ServiceError("INVALID_VALUE", "each operation needs a path such as /Users or /Users/{id}")
+    endpoint, _, resource_id = path.strip("/").partition("/")
+    resource_id = _resolve(resource_id, created)
+    api = RESOURCES.get(endpoint)
+    if api is None or "/" in resource_id:
+        raise ServiceError("INVALID_PATH", f"unsupported path {path!r}")
+    data = _resolve(operation.get("data"), created)
+    version = str(operation.get("version") or "").removeprefix("W/").strip('"')
+    if method == "POST" and not resource_id:
+        if not isinstance(data, dict):
+            raise ServiceError("INVALID_SYNTAX", "POST needs data")
+        return await api.create(ctx, data)
+    if not resource_id:
+        raise ServiceError("INVALID_PATH", f"{method} needs a resource path such as /{endpoint}/{{id}}")
+    if method == "PUT" and isinstance(data, dict):
+        return await api.replace(ctx, resource_id, data, version)
+    if method == "PATCH" and isinstance(data, dict):
+        return await api.patch(ctx, resource_id, data, version)
+    if method == "DELETE":
+        return await api.delete(ctx, resource_id, version)
+    raise ServiceError("INVALID_SYNTAX", f"unsupported operation {method} {path}")
+
+
+def _operations(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+    schemas = body.get("schemas")
+    if schemas is not None and BULK_REQUEST not in schemas:
+        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {BULK_REQUEST}")
+    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
+    if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
+        raise ServiceError("INVALID_SYNTAX", "Operations must be an array of objects")
+    if len(operations) > MAX_OPERATIONS:
+        raise ServiceError("PAYLOAD_TOO_LARGE", f"at most {MAX_OPERATIONS} operations per request")
+    fail_on_errors = body.get("failOnErrors")
+    if fail_on_errors is not None and (isinstance(fail_on_errors, bool) or not isinstance(fail_on_errors, int)
+                                       or fail_on_errors < 1):
+        raise ServiceError("INVALID_VALUE", "failOnErrors must be a positive integer")
+    return operations, fail_on_errors
+
+
+async def run_bulk(ctx: ScimContext, body: dict[str, Any]) -> dict[str, Any]:
+    operations, fail_on_errors = _operations(body)
+    created: dict[str, str] = {}
+    results: dict[int, dict[str, Any]] = {}
+    errors = 0
+    pending = list(enumerate(operations))
+    # Operations are applied in order; one that refers to a later bulkId waits
+    # for it (RFC 7644 §3.7.2), and what never resolves is an error.
+    while pending and (fail_on_errors is None or errors < fail_on_errors):
+        waiting = []
+        for index, operation in pending:
+            if fail_on_errors is not None and errors >= fail_on_errors:
+                break
+            entry: dict[str, Any] = {"method": str(operation.get("method", "")).upper()}
+            bulk_id = operation.get("bulkId")
+            if bulk_id is not None:
+                entry["bulkId"] = bulk_id
+            try:
+                result = await _execute(ctx, operation, created)
+            except _Unresolved:
+                waiting.append((index, operation))
+                continue
+            except ServiceError as error:
+                errors += 1
+                entry.update(_error_entry(error))
+            else:
+                if entry["method"] == "POST" and isinstance(bulk_id, str) and result.resource is not None:
+                    created[bulk_id] = result.resource["id"]
+                entry["status"] = str(result.status)
+                if result.location:
+                    entry["location"] = result.location
+                if result.etag:
+                    entry["version"] = result.etag
+            results[index] = entry
+        if len(waiting) == len(pending):
+            for index, operation in waiting:
+                errors += 1
+                entry = {"method": str(operation.get("method", "")).upper(), **_error_entry(
+                    ServiceError("INVALID_VALUE", "the operation refers to a bulkId that no operation created"))}
+                if operation.get("bulkId") is not None:
+                    entry["bulkId"] = operation["bulkId"]
+                results[index] = entry
+            break
+        pending = waiting
+    return {"schemas": [BULK_RESPONSE], "Operations": [results[i] for i in sorted(results)]}
+
+
+@routes.post(PREFIX + "/Bulk")
+async def bulk(request: web.Request) -> web.Response:
+    ctx = await scim_context(request)
+    body = await read_json_object(request)
+    return scim_response(await run_bulk(ctx, body))

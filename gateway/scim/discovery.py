@@ -1,0 +1,193 @@
+"""SCIM discovery (RFC 7644 §4): /ServiceProviderConfig, /ResourceTypes and
+/Schemas, rendered from scim.schema, the one description of every attribute.
+
+- Served without the bearer token: RFC 7644 §4 lets service providers serve
+  these endpoints unauthenticated, and IdPs probe them before a token is set.
+  An Authorization header, valid or not, is not looked at; nor is the
+  connection id, since the documents are the same for every connection (only
+  `meta.location` carries it). They describe the server, never tenant data.
+- Query parameters such as sorting and paging are ignored; a `filter` is
+  answered with 403, as §4 recommends, so that clients cannot believe their
+  filter was applied.
+- The connection-independent parts are built once per process; each request
+  adds its `meta.location` (RFC 7643 §3.1) under the connection's base URL.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+
+from gateway.keys import SETTINGS
+from gateway.scim.routes import PREFIX, scim_response
+from scim.schema import LIST_RESPONSE, RESOURCE_TYPES, SCHEMAS, Attribute, ResourceType, Schema
+from services.common.errors import ServiceError
+
+SERVICE_PROVIDER_CONFIG = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+DOCUMENTATION_URI = "https://scimd.dev/#pointing-an-identity-provider-at-scimd"
+MAX_BULK_OPERATIONS = 1000
+MAX_BULK_PAYLOAD_BYTES = 1024 * 1024
+MAX_FILTER_RESULTS = 1000
+
+routes = web.RouteTableDef()
+
+
+# ------------------------------------------------------------------ rendering
+
+@cache
+def service_provider_config() -> dict[str, Any]:
+    """RFC 7643 §5, without meta."""
+    return {
+        "schemas": [SERVICE_PROVIDER_CONFIG],
+        "documentationUri": DOCUMENTATION_URI,
+        "patch": {"supported": True},
+        "bulk": {"supported": True, "maxOperations": MAX_BULK_OPERATIONS, "maxPayloadSize": MAX_BULK_PAYLOAD_BYTES},
+        "filter": {"supported": True, "maxResults": MAX_FILTER_RESULTS},
+        "changePassword": {"supported": False},
+        "sort": {"supported": True},
+        "etag": {"supported": True},
+        "authenticationSchemes": [
+            {
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "Authentication with the SCIM connection's bearer token (RFC 6750).",
+                "specUri": "https://www.rfc-editor.org/info/rfc6750",
+                "documentationUri": DOCUMENTATION_URI,
+                "primary": True,
+            }
+        ],
+    }
+
+
+@cache
+def resource_types() -> dict[str, dict[str, Any]]:
+    """RFC 7643 §6, without meta, by id."""
+    return {resource_type.name: _resource_type(resource_type) for resource_type in RESOURCE_TYPES}
+
+
+def _resource_type(resource_type: ResourceType) -> dict[str, Any]:
+    return {
+        "schemas": [RESOURCE_TYPE],
+        "id": resource_type.name,
+        "name": resource_type.name,
+        "endpoint": resource_type.endpoint,
+        "description": resource_type.description,
+        "schema": resource_type.schema.id,
+        "schemaExtensions": [
+            {"schema": extension.schema.id, "required": extension.required} for extension in resource_type.extensions
+        ],
+    }
+
+
+@cache
+def schemas() -> dict[str, dict[str, Any]]:
+    """RFC 7643 §7, without meta, by id (the URN)."""
+    return {schema.id: _schema(schema) for schema in SCHEMAS}
+
+
+def _schema(schema: Schema) -> dict[str, Any]:
+    return {
+        "schemas": [SCHEMA],
+        "id": schema.id,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": [_attribute(attribute) for attribute in schema.attributes],
+    }
+
+
+def _attribute(attribute: Attribute) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "name": attribute.name,
+        "type": attribute.type,
+        "multiValued": attribute.multi_valued,
+        "description": attribute.description,
+        "required": attribute.required,
+        "caseExact": attribute.case_exact,
+        "mutability": attribute.mutability,
+        "returned": attribute.returned,
+        "uniqueness": attribute.uniqueness,
+    }
+    if attribute.canonical_values:
+        rendered["canonicalValues"] = list(attribute.canonical_values)
+    if attribute.type == "reference" and attribute.reference_types:
+        rendered["referenceTypes"] = list(attribute.reference_types)
+    if attribute.type == "complex" and attribute.sub_attributes:
+        rendered["subAttributes"] = [_attribute(sub) for sub in attribute.sub_attributes]
+    return rendered
+
+
+def _located(resource: dict[str, Any], resource_type: str, location: str) -> dict[str, Any]:
+    return {**resource, "meta": {"resourceType": resource_type, "location": location}}
+
+
+def _list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": len(resources),
+        "itemsPerPage": len(resources),
+        "startIndex": 1,
+        "Resources": resources,
+    }
+
+
+# ------------------------------------------------------------------- handlers
+
+def _base(request: web.Request) -> str:
+    if "filter" in request.query:
+        raise ServiceError("PERMISSION_DENIED", "filter is not supported on the discovery endpoints (RFC 7644 §4)")
+    return f"{request.app[SETTINGS].public_url}/scim/v2/{request.match_info['connection_id']}"
+
+
+def _resource_type_resource(base: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return _located(resource, "ResourceType", f"{base}/ResourceTypes/{resource['id']}")
+
+
+def _schema_resource(base: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return _located(resource, "Schema", f"{base}/Schemas/{resource['id']}")
+
+
+@routes.get(PREFIX + "/ServiceProviderConfig")
+async def get_service_provider_config(request: web.Request) -> web.Response:
+    base = _base(request)
+    return scim_response(_located(service_provider_config(), "ServiceProviderConfig", f"{base}/ServiceProviderConfig"))
+
+
+@routes.get(PREFIX + "/ResourceTypes")
+async def list_resource_types(request: web.Request) -> web.Response:
+    base = _base(request)
+    return scim_response(_list_response([_resource_type_resource(base, r) for r in resource_types().values()]))
+
+
+@routes.get(PREFIX + "/ResourceTypes/{name}")
+async def get_resource_type(request: web.Request) -> web.Response:
+    base = _base(request)
+    resource = _find(resource_types(), request.match_info["name"], "resource type")
+    return scim_response(_resource_type_resource(base, resource))
+
+
+@routes.get(PREFIX + "/Schemas")
+async def list_schemas(request: web.Request) -> web.Response:
+    base = _base(request)
+    return scim_response(_list_response([_schema_resource(base, s) for s in schemas().values()]))
+
+
+@routes.get(PREFIX + "/Schemas/{urn}")
+async def get_schema(request: web.Request) -> web.Response:
+    base = _base(request)
+    resource = _find(schemas(), request.match_info["urn"], "schema")
+    return scim_response(_schema_resource(base, resource))
+
+
+def _find(resources: dict[str, dict[str, Any]], wanted: str, kind: str) -> dict[str, Any]:
+    """The resource whose id matches `wanted` without case (URNs and resource
+    type names are compared case-insensitively), or a SCIM 404."""
+    lowered = wanted.lower()
+    for resource_id, resource in resources.items():
+        if resource_id.lower() == lowered:
+            return resource
+    raise ServiceError("NOT_FOUND", f"no {kind} {wanted!r}")

@@ -1,0 +1,77 @@
+"""Parsing the parts of SCIM requests shared by every resource type:
+list queries (RFC 7644 §3.4.2, §3.4.3) and version preconditions (§3.14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from services.common.errors import ServiceError
+
+MAX_RESULTS = 1000
+DEFAULT_COUNT = 100
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filter: str = ""
+    sort_by: str = ""
+    descending: bool = False
+    start_index: int = 1
+    count: int = DEFAULT_COUNT
+    attributes: str = ""
+    excluded_attributes: str = ""
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise ServiceError("INVALID_VALUE", f"{name} must be an integer")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ServiceError("INVALID_VALUE", f"{name} must be an integer") from None
+
+
+def _text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a SearchRequest may send attributes as an array
+        if not all(isinstance(v, str) for v in value):
+            raise ServiceError("INVALID_VALUE", f"{name} must be strings")
+        return ",".join(value)
+    if not isinstance(value, str):
+        raise ServiceError("INVALID_VALUE", f"{name} must be a string")
+    return value
+
+
+def list_query(source: Mapping[str, Any]) -> ListQuery:
+    """A list query from URL parameters or a SearchRequest body; names match without case."""
+    params = {str(key).lower(): value for key, value in source.items()}
+    start_index = _integer(params["startindex"], "startIndex") if "startindex" in params else 1
+    count = _integer(params["count"], "count") if "count" in params else DEFAULT_COUNT
+    sort_order = _text(params.get("sortorder"), "sortOrder").lower() or "ascending"
+    if sort_order not in ("ascending", "descending"):
+        raise ServiceError("INVALID_VALUE", "sortOrder must be ascending or descending")
+    return ListQuery(
+        filter=_text(params.get("filter"), "filter"),
+        sort_by=_text(params.get("sortby"), "sortBy"),
+        descending=sort_order == "descending",
+        start_index=max(start_index, 1),  # RFC 7644 §3.4.2.4: less than 1 is interpreted as 1
+        count=min(max(count, 0), MAX_RESULTS),  # negative is 0; more than the maximum is the maximum
+        attributes=_text(params.get("attributes"), "attributes"),
+        excluded_attributes=_text(params.get("excludedattributes"), "excludedAttributes"),
+    )
+
+
+def version_of(header: str | None) -> str:
+    """The etag a client's If-Match / If-None-Match names: W/"3" → "3"; "*" or none → ""."""
+    if not header:
+        return ""
+    value = header.split(",")[0].strip()
+    if value == "*":
+        return ""
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"')

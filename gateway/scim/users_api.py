@@ -1,0 +1,96 @@
+"""SCIM /Users operations (RFC 7644 §3.3-§3.6), each one gRPC call to the
+directory service. Shared by the HTTP handlers and /Bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import struct_pb2
+from scimd.directory.v1 import directory_service_pb2 as pb
+from scimd.directory.v1 import member_pb2
+
+from gateway.calls import call
+from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.requests import ListQuery
+from gateway.scim.users import etag_of, user_resource
+from scim.schema import LIST_RESPONSE
+from scim.users import normalize_user
+
+
+def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:
+    user = normalize_user(body)
+    registration = member_pb2.ScimRegistration(user_name=user.user_name, external_id=user.external_id)
+    registration.scim_attributes.update(user.attributes)
+    return registration
+
+
+def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> ScimResult:
+    resource = user_resource(member, ctx.base_url)
+    return ScimResult(status, resource, etag_of(member), resource["meta"]["location"])
+
+
+async def create(ctx: ScimContext, body: dict[str, Any]) -> ScimResult:
+    response = await call(
+        ctx.backends.directory.CreateMember(
+            pb.CreateMemberRequest(scim_registration=_registration(body)), metadata=ctx.metadata()
+        )
+    )
+    return _result(ctx, response.member, 201)
+
+
+async def get(ctx: ScimContext, user_id: str) -> ScimResult:
+    response = await call(
+        ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id), metadata=ctx.metadata())
+    )
+    return _result(ctx, response.member)
+
+
+async def replace(ctx: ScimContext, user_id: str, body: dict[str, Any], version: str = "") -> ScimResult:
+    response = await call(
+        ctx.backends.directory.UpdateMember(
+            pb.UpdateMemberRequest(member_id=user_id, scim_registration=_registration(body), etag=version),
+            metadata=ctx.metadata(),
+        )
+    )
+    return _result(ctx, response.member)
+
+
+async def patch(ctx: ScimContext, user_id: str, body: dict[str, Any], version: str = "") -> ScimResult:
+    patch_body = struct_pb2.Struct()
+    patch_body.update(body)
+    response = await call(
+        ctx.backends.directory.PatchMember(
+            pb.PatchMemberRequest(member_id=user_id, patch=patch_body, etag=version), metadata=ctx.metadata()
+        )
+    )
+    return _result(ctx, response.member)
+
+
+async def delete(ctx: ScimContext, user_id: str, version: str = "") -> ScimResult:
+    await call(
+        ctx.backends.directory.DeleteMember(
+            pb.DeleteMemberRequest(member_id=user_id, etag=version), metadata=ctx.metadata()
+        )
+    )
+    return ScimResult(204)
+
+
+async def search(ctx: ScimContext, query: ListQuery) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ListResponse envelope and its resources (unprojected)."""
+    request = pb.ListMembersRequest(
+        filter=query.filter,
+        order_by=query.sort_by,
+        descending=query.descending,
+        skip=query.start_index - 1,
+        page_size=query.count,
+        total_size_only=query.count == 0,
+    )
+    response = await call(ctx.backends.directory.ListMembers(request, metadata=ctx.metadata()))
+    resources = [user_resource(member, ctx.base_url) for member in response.members]
+    envelope = {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": response.total_size,
+        "itemsPerPage": len(resources),
+        "startIndex": query.start_index,
+    }
+    return envelope, resources

@@ -1,0 +1,298 @@
+"""What a SCIM User write stores (RFC 7643 §4.1, enterprise extension §4.3):
+the body of a POST or PUT, normalized against the schema in `scim.schema`.
+
+Pure: `normalize_user` takes a request body and returns a new, canonical
+attribute dict; it never mutates its input. Its output is a fixed point
+(normalizing it again gives it back), so the directory service can re-validate
+stored attributes and the result of a PATCH with the same function.
+
+The rules, with the dialect decisions they take:
+
+- Attribute names match without case at every level (RFC 7643 §2.1) and are
+  stored in the schema's spelling: `GIVENNAME` → `givenName`,
+  `Emails[].VALUE` → `value`. The enterprise extension is stored under its
+  URN, its attributes canonicalized; a URN-qualified top-level key
+  (`urn:…:enterprise:2.0:User:department`) is accepted too.
+- Never rejected, only ignored: read-only attributes and sub-attributes
+  (`id`, `meta`, `groups`, `manager.displayName`; RFC 7643 §2.2 "readOnly",
+  RFC 7644 §3.5.1 "any values provided SHALL be ignored"), write-only ones
+  (`password`, which scimd never stores), `schemas`, unknown attributes,
+  unknown sub-attributes and unknown schema URNs. IdPs send all of these.
+- Unassigned (RFC 7643 §2.5): `null`, `""`, `[]` and `{}` mean "absent" at
+  every level, so they clear the attribute (PUT) or leave it out (POST).
+- Booleans: Entra sends the strings "True"/"False"; any boolean attribute or
+  sub-attribute accepts `true`/`false` in any case (`active`,
+  `emails[].primary`, …). Anything else is INVALID_VALUE.
+- Types (RFC 7643 §2.3) are checked: string, reference, binary and dateTime
+  attributes must be JSON strings, complex ones objects, multi-valued ones
+  arrays. A single object given for a multi-valued complex attribute is
+  wrapped into a one-element array (some IdPs send `"emails": {…}`).
+  Mismatches are INVALID_VALUE (RFC 7644 §3.12: "not compatible with the
+  attribute type").
+- A single-valued complex attribute with a `value` sub-attribute given as a
+  bare string becomes `{"value": …}`: Entra sends the enterprise `manager` as
+  the manager's id. A one-element array for a single-valued complex
+  attribute is its element: Entra also sends
+  `"manager": [{"$ref": null, "value": "…"}]`. Simple attributes stay strict
+  (`"userName": ["a"]` is INVALID_VALUE).
+- Multi-valued attributes (RFC 7643 §2.4): exact duplicate elements are kept
+  once; an element of an attribute that defines `value` but has none (e.g.
+  `{"type": "work"}` after its value was cleared) is dropped, as is an element
+  left with nothing but `type`/`primary`; at most one element is primary — the
+  first `primary: true` wins and the others are stored with `primary: false`.
+- `userName` is required (RFC 7643 §4.1.1): a string, non-empty once
+  surrounding whitespace is stripped (it is stored stripped), at most
+  512 characters; INVALID_VALUE otherwise. `externalId` must be a string.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from scim.schema import USER, Attribute, PathError, ResourceType, Schema, resolve
+from services.common.errors import ServiceError
+
+__all__ = ["MAX_USER_NAME_LENGTH", "UNASSIGNED", "UserWrite", "normalize_user", "normalize_value"]
+# Also used by scim.patch: normalize_resource, normalize_extension, extension_schema, settle_primary,
+# is_hollow, unique, element_key.
+
+MAX_USER_NAME_LENGTH = 512
+
+
+class _Unassigned:
+    """The marker for "this value means absent" (RFC 7643 §2.5)."""
+
+    def __repr__(self) -> str:
+        return "UNASSIGNED"
+
+
+UNASSIGNED: Any = _Unassigned()
+
+# Sub-attributes that only qualify an element of a multi-valued attribute.
+_QUALIFIERS = frozenset({"type", "primary"})
+
+
+@dataclass(frozen=True)
+class UserWrite:
+    """A validated User: its userName and externalId, and every stored
+    attribute (canonical names; no id, meta, groups, password or schemas;
+    userName, externalId and active included when set)."""
+
+    user_name: str
+    external_id: str
+    attributes: dict[str, Any]
+
+
+def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWrite:
+    """The User a POST (RFC 7644 §3.3) or PUT (§3.5.1) body describes.
+
+    `for_replace` says the body replaces a stored user (PUT, or the result of
+    a PATCH). The rules are the same either way: a replacement is the complete
+    new attribute set, so what it leaves out is cleared by the caller storing
+    `attributes` whole, and the User schema has no immutable attribute whose
+    old value would need comparing. Raises ServiceError (INVALID_SYNTAX for a
+    body that is not an object, INVALID_VALUE for a bad value).
+    """
+    del for_replace  # the same rules; see the docstring
+    if not isinstance(body, dict):
+        raise ServiceError("INVALID_SYNTAX", "a User must be a JSON object")
+    attributes = normalize_resource(USER, body)
+
+    user_name = attributes.get("userName")
+    if not isinstance(user_name, str) or not user_name.strip():
+        raise ServiceError("INVALID_VALUE", "userName is required and must be a non-empty string")
+    user_name = user_name.strip()
+    if len(user_name) > MAX_USER_NAME_LENGTH:
+        raise ServiceError("INVALID_VALUE", f"userName must be at most {MAX_USER_NAME_LENGTH} characters")
+    attributes["userName"] = user_name
+    return UserWrite(user_name=user_name, external_id=attributes.get("externalId", ""), attributes=attributes)
+
+
+def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dict[str, Any]:
+    """The canonical, writable attributes of a resource body (no required
+    checks): the part of `normalize_user` that holds for any resource type."""
+    attributes: dict[str, Any] = {}
+    for key, value in body.items():
+        if not isinstance(key, str):
+            continue
+        extension = extension_schema(resource_type, key)
+        if extension is not None:
+            _store(attributes, extension.id, normalize_extension(extension, value))
+            continue
+        found = _top_level_attribute(resource_type, key)
+        if found is None:
+            continue
+        scope, attribute = found
+        if attribute.mutability in ("readOnly", "writeOnly"):
+            continue
+        normalized = normalize_value(attribute, value)
+        if scope is None:
+            _store(attributes, attribute.name, normalized)
+        else:
+            extension_attributes = dict(attributes.get(scope.id) or {})
+            _store(extension_attributes, attribute.name, normalized)
+            _store(attributes, scope.id, extension_attributes or UNASSIGNED)
+    return attributes
+
+
+def extension_schema(resource_type: ResourceType, key: str) -> Schema | None:
+    """The extension schema whose URN `key` is (without case), else None."""
+    lowered = key.strip().lower()
+    return next((e.schema for e in resource_type.extensions if e.schema.id.lower() == lowered), None)
+
+
+def normalize_extension(schema: Schema, value: Any) -> Any:
+    """An extension object (RFC 7643 §3.3) with its attributes normalized;
+    UNASSIGNED when it holds nothing writable."""
+    if _is_unassigned(value):
+        return UNASSIGNED
+    if not isinstance(value, dict):
+        raise ServiceError("INVALID_VALUE", f"{schema.id} must be an object")
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        attribute = schema.attribute(key) if isinstance(key, str) else None
+        if attribute is None or attribute.mutability in ("readOnly", "writeOnly"):
+            continue
+        _store(result, attribute.name, normalize_value(attribute, item, where=f"{schema.id}:{attribute.name}"))
+    return result or UNASSIGNED
+
+
+def normalize_value(attribute: Attribute, value: Any, *, where: str = "") -> Any:
+    """`value` checked and canonicalized against `attribute`'s definition,
+    or UNASSIGNED when it means "absent". Read-only and write-only
+    sub-attributes inside it are dropped; the caller decides what a read-only
+    `attribute` itself means. Raises ServiceError("INVALID_VALUE")."""
+    where = where or attribute.name
+    if _is_unassigned(value):
+        return UNASSIGNED
+    if not attribute.multi_valued:
+        if isinstance(value, list) and attribute.type == "complex":
+            if len(value) > 1:
+                raise ServiceError("INVALID_VALUE", f"{where} takes a single value")
+            value = value[0]  # Entra: "manager": [{"$ref": null, "value": "…"}]
+        return _normalize_single(attribute, value, where)
+    if isinstance(value, dict) or (not isinstance(value, list) and attribute.type != "complex"):
+        value = [value]
+    if not isinstance(value, list):
+        raise ServiceError("INVALID_VALUE", f"{where} must be an array")
+    elements = unique(e for e in (_normalize_single(attribute, item, where) for item in value) if e is not UNASSIGNED)
+    settle_primary(elements)
+    return elements or UNASSIGNED
+
+
+def unique(elements: Iterable[Any]) -> list[Any]:
+    """The elements without exact duplicates, first occurrences kept, in
+    linear time (a group may have thousands of members)."""
+    seen: set[str] = set()
+    result = []
+    for element in elements:
+        key = element_key(element)
+        if key not in seen:
+            seen.add(key)
+            result.append(element)
+    return result
+
+
+def element_key(element: Any) -> str:
+    """A hashable identity for a JSON value: equal values, equal keys."""
+    return json.dumps(element, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def settle_primary(elements: list[Any], winner: int | None = None) -> None:
+    """At most one element is primary (RFC 7643 §2.4): `winner` if it is
+    primary, else the first primary one; the others get `primary: false`.
+    Works in place."""
+    primaries = [i for i, e in enumerate(elements) if isinstance(e, dict) and e.get("primary") is True]
+    if len(primaries) < 2:
+        return
+    keep = winner if winner in primaries else primaries[0]
+    for index in primaries:
+        if index != keep:
+            elements[index] = {**elements[index], "primary": False}
+
+
+def is_hollow(attribute: Attribute, element: dict[str, Any]) -> bool:
+    """Whether an element of a multi-valued complex attribute carries nothing:
+    no `value` when the attribute defines one, or only `type`/`primary`."""
+    if attribute.sub_attribute("value") is not None:
+        return "value" not in element
+    return not (element.keys() - _QUALIFIERS)
+
+
+def _normalize_single(attribute: Attribute, value: Any, where: str) -> Any:
+    if _is_unassigned(value):
+        return UNASSIGNED
+    if attribute.type == "complex":
+        return _normalize_complex(attribute, value, where)
+    if attribute.type == "boolean":
+        return _boolean(value, where)
+    if attribute.type == "integer":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON numbers pass through protobuf Structs as floats
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ServiceError("INVALID_VALUE", f"{where} must be an integer")
+        return value
+    if attribute.type == "decimal":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ServiceError("INVALID_VALUE", f"{where} must be a number")
+        return value
+    # string, reference, binary, dateTime: JSON strings (RFC 7643 §2.3).
+    if not isinstance(value, str):
+        raise ServiceError("INVALID_VALUE", f"{where} must be a string")
+    return value
+
+
+def _normalize_complex(attribute: Attribute, value: Any, where: str) -> Any:
+    if isinstance(value, str) and not attribute.multi_valued and attribute.sub_attribute("value") is not None:
+        value = {"value": value}  # Entra: "manager": "<id>"
+    if not isinstance(value, dict):
+        raise ServiceError("INVALID_VALUE", f"{where} must be an object")
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        sub = attribute.sub_attribute(key) if isinstance(key, str) else None
+        if sub is None or sub.mutability in ("readOnly", "writeOnly"):
+            continue
+        _store(result, sub.name, normalize_value(sub, item, where=f"{where}.{sub.name}"))
+    if not result or (attribute.multi_valued and is_hollow(attribute, result)):
+        return UNASSIGNED
+    return result
+
+
+def _boolean(value: Any, where: str) -> bool:
+    # Entra sends booleans as the strings "True"/"False".
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ServiceError("INVALID_VALUE", f"{where} must be a boolean")
+
+
+def _is_unassigned(value: Any) -> bool:
+    return value is None or value is UNASSIGNED or (isinstance(value, (str, list, dict)) and len(value) == 0)
+
+
+def _store(container: dict[str, Any], name: str, value: Any) -> None:
+    if value is UNASSIGNED:
+        container.pop(name, None)
+    else:
+        container[name] = value
+
+
+def _top_level_attribute(resource_type: ResourceType, key: str) -> tuple[Schema | None, Attribute] | None:
+    """(extension schema or None for core/common, attribute) for a top-level
+    body key: a bare attribute name or a URN-qualified one."""
+    if key.lower().startswith("urn:"):
+        try:
+            resolved = resolve(resource_type, key)
+        except PathError:
+            return None  # unknown schema or attribute: ignored
+        if resolved.sub_attribute is not None:
+            return None
+        return (resolved.schema if resolved.is_extension else None), resolved.attribute
+    lowered = key.lower()
+    attribute = next((a for a in resource_type.common if a.name.lower() == lowered), None)
+    if attribute is None:
+        attribute = resource_type.schema.attribute(key)
+    return None if attribute is None else (None, attribute)

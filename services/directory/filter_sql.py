@@ -1,0 +1,250 @@
+"""SCIM User filters and sortBy (RFC 7644 §3.4.2.2, §3.4.2.3) as parameterised
+SQL over the `members` table.
+
+Every value and every JSON key travels as a parameter: the SQL text holds only
+fixed fragments and $n placeholders. JSON values are read only when their JSON
+type suits the comparison, and each comparison is wrapped in COALESCE(…, false),
+so a filter either compiles to SQL that cannot fail at runtime or raises
+FilterError, and `not (…)` stays two-valued (a user without a title matches
+`not (title eq "x")`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from scim.filter import (
+    ORDER_OPERATORS,
+    SCHEMAS_ATTRIBUTE,
+    And,
+    Comparison,
+    Filter,
+    FilterError,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+    compared_attribute,
+    element_attribute,
+    parse_datetime,
+    resolve_path,
+    resolve_sub_attribute,
+    validate_filter,
+)
+from scim.schema import (
+    CORE_USER,
+    ENTERPRISE_USER,
+    USER,
+    Attribute,
+    AttributePath,
+    PathError,
+    ResolvedPath,
+    parse_attribute_path,
+)
+
+
+class SqlParams:
+    """Collects parameter values; `add` returns the placeholder of each."""
+
+    def __init__(self, start: int = 0):
+        self.start = start
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${self.start + len(self.values)}"
+
+
+@dataclass(frozen=True)
+class _Column:
+    sql: str | None  # None: complex, never compared
+    present: str  # the SQL of `pr`
+
+
+# Attributes kept in columns, by (attribute, sub-attribute).
+_COLUMNS = {
+    ("id", ""): _Column("member_id", "member_id <> ''"),
+    ("externalId", ""): _Column("external_id", "COALESCE(external_id <> '', false)"),
+    ("userName", ""): _Column("user_name", "user_name <> ''"),
+    ("active", ""): _Column("(status = 'active')", "true"),
+    ("meta", ""): _Column(None, "true"),
+    ("meta", "created"): _Column("created_at", "true"),
+    ("meta", "lastModified"): _Column("updated_at", "true"),
+    ("meta", "resourceType"): _Column("'User'::text", "true"),
+}
+
+_SYMBOLS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_STRING_TYPES = ("string", "reference", "binary")
+# JSON scalars other than strings: the JSON type to require, the SQL type to cast to.
+_JSON_SCALARS = {"boolean": ("boolean", "boolean"), "integer": ("number", "numeric"), "decimal": ("number", "numeric")}
+
+
+def compile_filter(node: Filter, params: SqlParams) -> str:
+    """A SQL boolean expression over `members` true exactly for the users that match."""
+    return _Compiler(params).filter(validate_filter(node, USER))
+
+
+def sort_expression(path: str, params: SqlParams) -> str:
+    """The SQL to order by for sortBy=`path`; for a multi-valued attribute, its
+    primary element's value, else its first (RFC 7644 §3.4.2.3)."""
+    try:
+        parsed = parse_attribute_path(path)
+    except PathError:
+        raise FilterError(f"{path!r} is not an attribute path") from None
+    compiler = _Compiler(params)
+    resolved, column, json = compiler.source(parsed)
+    target = compared_attribute(resolved)
+    if target is None:
+        raise FilterError(f"cannot sort by {parsed}: it is complex")
+    if column is not None:
+        return _lower(column.sql, target) if target.type in _STRING_TYPES else column.sql
+    if not resolved.attribute.multi_valued:
+        return compiler.sortable(compiler.member(json, resolved.sub_attribute), target)
+    element = compiler.element_value(resolved, compare=True)
+    primary = resolved.attribute.sub_attribute("primary")
+    order = f"COALESCE({compiler.member('e', primary)} = 'true', false) DESC, " if primary else ""
+    return (
+        f"(SELECT {compiler.sortable(element, target)} FROM {_elements(resolved, json)}"
+        f" WITH ORDINALITY AS t(e, i) ORDER BY {order}i LIMIT 1)"
+    )
+
+
+def _elements(resolved: ResolvedPath, json: str) -> str:
+    """The elements of a multi-valued attribute's JSON; none unless it is an array."""
+    if resolved.attribute is SCHEMAS_ATTRIBUTE:  # always built as an array
+        return f"jsonb_array_elements({json})"
+    return f"jsonb_array_elements(CASE WHEN jsonb_typeof({json}) = 'array' THEN {json} ELSE '[]' END)"
+
+
+def _lower(sql: str, attribute: Attribute) -> str:
+    return sql if attribute.case_exact else f"lower({sql})"
+
+
+class _Compiler:
+    def __init__(self, params: SqlParams, element_of: Attribute | None = None):
+        self.params = params
+        self.element_of = element_of  # inside `attr[...]`: paths name its sub-attributes, of element `e`
+
+    def key(self, name: str) -> str:
+        return f"{self.params.add(name)}::text"
+
+    def filter(self, node: Filter) -> str:
+        match node:
+            case And(left, right):
+                return f"({self.filter(left)} AND {self.filter(right)})"
+            case Or(left, right):
+                return f"({self.filter(left)} OR {self.filter(right)})"
+            case Not(operand):
+                return f"(NOT {self.filter(operand)})"
+            case Present(path):
+                return self.present(path)
+            case Comparison(path, op, None):  # eq null: not present; ne null: present
+                present = self.present(path)
+                return present if op == "ne" else f"(NOT {present})"
+            case Comparison(path, op, value):
+                return self.compare(path, op, value)
+            case ValuePath(path, inner):
+                resolved, _, json = self.source(path)
+                condition = _Compiler(self.params, element_attribute(resolved, path)).filter(inner)
+                # Only objects are values of a complex attribute, whatever the filter says.
+                return (
+                    f"EXISTS (SELECT 1 FROM {_elements(resolved, json)} AS e"
+                    f" WHERE jsonb_typeof(e) = 'object' AND {condition})"
+                )
+        raise FilterError(f"not a filter: {node!r}")
+
+    def source(self, path: AttributePath) -> tuple[ResolvedPath, _Column | None, str | None]:
+        """What the path names, and where it lives: a column, or a JSON value."""
+        if self.element_of is not None:
+            resolved = resolve_sub_attribute(self.element_of, path)
+            return resolved, None, f"(e -> {self.key(resolved.attribute.name)})"
+        resolved = resolve_path(USER, path)
+        if resolved.attribute is SCHEMAS_ATTRIBUTE:
+            return resolved, None, self.schemas()
+        if not resolved.is_extension:
+            column = _COLUMNS.get((resolved.attribute.name, resolved.sub_attribute.name if resolved.sub_attribute else ""))
+            if column is not None:
+                return resolved, column, None
+            if resolved.schema is None:
+                raise FilterError(f"filtering or sorting on {path} is not supported")
+        base = f"(scim_attributes -> {self.key(resolved.schema.id)})" if resolved.is_extension else "scim_attributes"
+        return resolved, None, f"({base} -> {self.key(resolved.attribute.name)})"
+
+    def schemas(self) -> str:
+        # As the gateway renders them: core, plus the extension when its object is present.
+        extension = f"(scim_attributes -> {self.key(ENTERPRISE_USER)})"
+        return (
+            f"(jsonb_build_array({self.key(CORE_USER)}) || CASE WHEN {_json_present(extension)}"
+            f" THEN jsonb_build_array({self.key(ENTERPRISE_USER)}) ELSE '[]' END)"
+        )
+
+    def member(self, json: str, sub: Attribute | None) -> str:
+        return f"({json} -> {self.key(sub.name)})" if sub is not None else json
+
+    def element_value(self, resolved: ResolvedPath, *, compare: bool) -> str:
+        """The JSON an element `e` of a multi-valued attribute contributes."""
+        sub = resolved.sub_attribute
+        if sub is None and compare and resolved.attribute.type == "complex":
+            sub = resolved.attribute.sub_attribute("value")
+        return self.member("e", sub)
+
+    def any_value(self, resolved: ResolvedPath, json: str, compare: bool, test: Callable[[str], str]) -> str:
+        """`test` of the JSON a path names; of any element, for a multi-valued attribute."""
+        if not resolved.attribute.multi_valued:
+            return test(self.member(json, resolved.sub_attribute))
+        element = self.element_value(resolved, compare=compare)
+        return f"EXISTS (SELECT 1 FROM {_elements(resolved, json)} AS e WHERE {test(element)})"
+
+    def present(self, path: AttributePath) -> str:
+        resolved, column, json = self.source(path)
+        if column is not None:
+            return column.present
+        return self.any_value(resolved, json, False, _json_present)
+
+    def compare(self, path: AttributePath, op: str, value: Any) -> str:
+        # source() adds parameters: call it once, as PostgreSQL rejects unused ones.
+        resolved, column, json = self.source(path)
+        target = compared_attribute(resolved)
+        if column is not None:
+            return f"COALESCE({self.comparison(column.sql, target, op, value)}, false)"
+        return self.any_value(
+            resolved, json, True,
+            lambda element: f"COALESCE({self.comparison(self.typed(element, target), target, op, value)}, false)",
+        )
+
+    def typed(self, json: str, target: Attribute) -> str:
+        """The JSON value as SQL of the attribute's type; NULL when its JSON type differs."""
+        if target.type in _STRING_TYPES:
+            return f"(CASE WHEN jsonb_typeof({json}) = 'string' THEN {json} #>> '{{}}' END)"
+        if target.type in _JSON_SCALARS:
+            json_type, sql_type = _JSON_SCALARS[target.type]
+            return f"(CASE WHEN jsonb_typeof({json}) = '{json_type}' THEN ({json})::{sql_type} END)"
+        raise FilterError(f"filtering or sorting on {target.name} ({target.type}) is not supported")
+
+    def sortable(self, json: str, target: Attribute) -> str:
+        typed = self.typed(json, target)
+        return _lower(typed, target) if target.type in _STRING_TYPES else typed
+
+    def comparison(self, sql: str, target: Attribute, op: str, value: Any) -> str:
+        symbol = _SYMBOLS.get(op)
+        if target.type in _JSON_SCALARS:
+            return f"({sql} {symbol} {self.params.add(value)}::{_JSON_SCALARS[target.type][1]})"
+        if target.type == "dateTime":
+            return f"({sql} {symbol} {self.params.add(parse_datetime(value))}::timestamptz)"
+        parameter = _lower(f"{self.params.add(value)}::text", target)
+        sql = _lower(sql, target)
+        if op == "co":
+            return f"(strpos({sql}, {parameter}) > 0)"
+        if op == "sw":
+            return f"starts_with({sql}, {parameter})"
+        if op == "ew":
+            return f"(right({sql}, length({parameter})) = {parameter})"
+        if op in ORDER_OPERATORS:  # lexical: by code point, whatever the database's collation
+            return f'({sql} COLLATE "C" {symbol} {parameter} COLLATE "C")'
+        return f"({sql} {symbol} {parameter})"
+
+
+def _json_present(json: str) -> str:
+    # RFC 7644 §3.4.2.2 pr: a non-empty value, or a non-empty node for complex attributes.
+    return f"COALESCE({json} NOT IN ('null', '\"\"', '[]', '{{}}'), false)"
