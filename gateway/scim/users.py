@@ -9,13 +9,7 @@ from google.protobuf import json_format
 from scimd.directory.v1 import member_pb2
 
 from scim.schema import CORE_USER, ENTERPRISE_USER
-from scim.users import UserWrite, normalize_user
 from services.common.timestamps import to_rfc3339
-
-__all__ = ["CORE_USER", "ENTERPRISE_USER", "UserWrite", "etag_of", "user_resource", "user_write"]
-
-# The write rules moved to scim.users; the name routes.py still uses.
-user_write = normalize_user
 
 
 def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:

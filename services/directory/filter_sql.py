@@ -3,7 +3,8 @@ SQL over the `members` table.
 
 Every value and every JSON key travels as a parameter: the SQL text holds only
 fixed fragments and $n placeholders. JSON values are read only when their JSON
-type suits the comparison, and each comparison is wrapped in COALESCE(…, false),
+type suits the comparison, and each comparison is two-valued (COALESCE(…, false),
+or IS NOT NULL for nullable columns; bare for NOT NULL columns, so indexes apply),
 so a filter either compiles to SQL that cannot fail at runtime or raises
 FilterError, and `not (…)` stays two-valued (a user without a title matches
 `not (title eq "x")`).
@@ -60,12 +61,13 @@ class SqlParams:
 class _Column:
     sql: str | None  # None: complex, never compared
     present: str  # the SQL of `pr`
+    nullable: bool = False
 
 
 # Attributes kept in columns, by (attribute, sub-attribute).
 _COLUMNS = {
     ("id", ""): _Column("member_id", "member_id <> ''"),
-    ("externalId", ""): _Column("external_id", "COALESCE(external_id <> '', false)"),
+    ("externalId", ""): _Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
     ("userName", ""): _Column("user_name", "user_name <> ''"),
     ("active", ""): _Column("(status = 'active')", "true"),
     ("meta", ""): _Column(None, "true"),
@@ -207,7 +209,9 @@ class _Compiler:
         resolved, column, json = self.source(path)
         target = compared_attribute(resolved)
         if column is not None:
-            return f"COALESCE({self.comparison(column.sql, target, op, value)}, false)"
+            # Two-valued without COALESCE, so that indexes on these columns serve the filter.
+            comparison = self.comparison(column.sql, target, op, value)
+            return f"({column.sql} IS NOT NULL AND {comparison})" if column.nullable else comparison
         return self.any_value(
             resolved, json, True,
             lambda element: f"COALESCE({self.comparison(self.typed(element, target), target, op, value)}, false)",

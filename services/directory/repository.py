@@ -120,14 +120,19 @@ class MemberQuery:
 
 
 def _scope(query: MemberQuery) -> tuple[str, list]:
-    # $1..$3 are the scope; compiled filters number their parameters after them.
-    where = "organization_id = $1 AND ($2 = '' OR connection_id = $2) AND ($3 OR status <> 'deleted')"
+    """The WHERE clause of a listing. The tenant is always $1 and $2; compiled
+    filters number their parameters after them. The clause is written out per
+    case (not as `$2 = '' OR …`) so that cached plans use the indexes, the
+    partial unique index on userName included."""
+    where = "organization_id = $1 AND " + ("connection_id = $2" if query.connection_id else "$2 = ''")
+    if not query.show_deleted:
+        where += " AND status <> 'deleted'"
     if query.filter_sql:
         where += f" AND ({query.filter_sql})"
-    return where, [query.organization_id, query.connection_id, query.show_deleted, *query.filter_params]
+    return where, [query.organization_id, query.connection_id, *query.filter_params]
 
 
-SCOPE_PARAMETERS = 3
+SCOPE_PARAMETERS = 2
 
 
 async def count_members(pool: asyncpg.Pool, query: MemberQuery) -> int:

@@ -159,7 +159,7 @@ def test_rendered_filters_parse_back(node, shout):
 SQL_TOKEN = re.compile(r"""\s+|(?P<param>\$\d+)|(?P<literal>'[^']*')|(?P<quoted>"[^"]*")|(?P<word>[A-Za-z_]\w*)|"""
                        r"""(?P<number>[01]\b)|(?P<punct>::|->|#>>|\|\||<>|>=|<=|[(),=<>])""")
 SQL_WORDS = {
-    "AND", "OR", "NOT", "EXISTS", "SELECT", "FROM", "AS", "WHERE", "CASE", "WHEN", "THEN", "ELSE", "END", "IN",
+    "AND", "OR", "NOT", "EXISTS", "SELECT", "FROM", "AS", "WHERE", "CASE", "WHEN", "THEN", "ELSE", "END", "IN", "IS", "NULL",
     "COALESCE", "COLLATE", "WITH", "ORDINALITY", "ORDER", "BY", "DESC", "LIMIT", "false", "true", "lower", "strpos",
     "starts_with", "right", "length", "jsonb_array_elements", "jsonb_typeof", "jsonb_build_array", "text", "boolean",
     "numeric", "timestamptz", "member_id", "external_id", "user_name", "status", "created_at", "updated_at",
