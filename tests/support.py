@@ -97,3 +97,13 @@ def scim_user(user_name: str, **extra) -> dict:
 
 def basic_auth(user: str, password: str) -> dict[str, str]:
     return {"Authorization": aiohttp.encode_basic_auth(user, password)}
+
+
+def registration(user_name: str, **attributes):
+    """A ScimRegistration for DirectoryService calls made directly over gRPC."""
+    import orjson
+    from scimd.directory.v1 import member_pb2
+
+    return member_pb2.ScimRegistration(
+        user_name=user_name, scim_attributes_json=orjson.dumps({"userName": user_name, **attributes}).decode()
+    )

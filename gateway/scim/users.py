@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import json_format
+import orjson
 from scimd.directory.v1 import member_pb2
 
 from scim.schema import CORE_USER, ENTERPRISE_USER
@@ -14,7 +14,7 @@ from services.common.timestamps import to_rfc3339
 
 def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
     """The member as a SCIM User, with full meta."""
-    attributes = json_format.MessageToDict(member.scim_registration.scim_attributes)
+    attributes = orjson.loads(member.scim_registration.scim_attributes_json)
     enterprise = attributes.pop(ENTERPRISE_USER, None)
     resource: dict[str, Any] = {
         "schemas": [CORE_USER] + ([ENTERPRISE_USER] if enterprise else []),

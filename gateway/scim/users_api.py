@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import struct_pb2
+import orjson
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import member_pb2
 
@@ -19,9 +19,9 @@ from scim.users import normalize_user
 
 def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:
     user = normalize_user(body)
-    registration = member_pb2.ScimRegistration(user_name=user.user_name, external_id=user.external_id)
-    registration.scim_attributes.update(user.attributes)
-    return registration
+    return member_pb2.ScimRegistration(
+        user_name=user.user_name, external_id=user.external_id, scim_attributes_json=orjson.dumps(user.attributes).decode()
+    )
 
 
 def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> ScimResult:
@@ -56,11 +56,10 @@ async def replace(ctx: ScimContext, user_id: str, body: dict[str, Any], version:
 
 
 async def patch(ctx: ScimContext, user_id: str, body: dict[str, Any], version: str = "") -> ScimResult:
-    patch_body = struct_pb2.Struct()
-    patch_body.update(body)
     response = await call(
         ctx.backends.directory.PatchMember(
-            pb.PatchMemberRequest(member_id=user_id, patch=patch_body, etag=version), metadata=ctx.metadata()
+            pb.PatchMemberRequest(member_id=user_id, patch_json=orjson.dumps(body).decode(), etag=version),
+            metadata=ctx.metadata(),
         )
     )
     return _result(ctx, response.member)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import json_format
+import orjson
 from scimd.directory.v1 import member_pb2
 
 from services.common.timestamps import to_rfc3339
@@ -30,7 +30,7 @@ def member_json(member: member_pb2.Member) -> dict[str, Any]:
             "connection_id": registration.connection_id,
             "registration_id": registration.registration_id,
             "external_id": registration.external_id,
-            "scim_attributes": json_format.MessageToDict(registration.scim_attributes),
+            "scim_attributes": orjson.loads(registration.scim_attributes_json or "{}"),
         },
         "created_at": to_rfc3339(member.create_time),
         "updated_at": to_rfc3339(member.update_time),

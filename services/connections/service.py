@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -39,17 +40,23 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         name = request.organization_name.strip()
         if not name or len(name) > _MAX_NAME:
             raise ServiceError("INVALID_VALUE", f"organization_name is required, at most {_MAX_NAME} characters")
-        slug = request.organization_slug.strip() or _slugify(name)
-        if not _SLUG.match(slug):
+        chosen = request.organization_slug.strip()
+        if chosen and not _SLUG.match(chosen):
             raise ServiceError(
                 "INVALID_VALUE",
                 "organization_slug must be 2-128 characters of lowercase letters, digits, '.', '_', '~' or '-'",
             )
-        try:
-            row = await repository.insert_organization(self._pool, new_id("organization"), name, slug)
-        except repository.UniqueViolation:
-            raise ServiceError("UNIQUENESS", f"organization_slug {slug!r} is already used") from None
-        return pb.CreateOrganizationResponse(organization=organization_from_row(row))
+        # Without a slug, one is derived from the name, made unique with a suffix if taken.
+        candidates = [chosen] if chosen else [_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}".lstrip("-")]
+        for slug in candidates:
+            if not _SLUG.match(slug):
+                continue
+            try:
+                row = await repository.insert_organization(self._pool, new_id("organization"), name, slug)
+            except repository.UniqueViolation:
+                continue
+            return pb.CreateOrganizationResponse(organization=organization_from_row(row))
+        raise ServiceError("UNIQUENESS", f"organization_slug {candidates[0]!r} is already used")
 
     async def GetOrganization(self, request: pb.GetOrganizationRequest, context: grpc.aio.ServicerContext):
         row = await repository.get_organization(self._pool, request.organization_id)

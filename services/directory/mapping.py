@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from google.protobuf import struct_pb2
+import orjson
 from scimd.directory.v1 import member_pb2
 
 from services.common.timestamps import to_timestamp
@@ -44,8 +44,6 @@ def status_of(attributes: dict[str, Any]) -> str:
 
 
 def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
-    attributes = struct_pb2.Struct()
-    attributes.update(row["scim_attributes"])
     return member_pb2.Member(
         member_id=row["member_id"],
         organization_id=row["organization_id"],
@@ -58,7 +56,7 @@ def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
             registration_id=row["registration_id"],
             external_id=row["external_id"] or "",
             user_name=row["user_name"],
-            scim_attributes=attributes,
+            scim_attributes_json=orjson.dumps(row["scim_attributes"]).decode(),
         ),
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),

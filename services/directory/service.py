@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import asyncpg
 import grpc
-from google.protobuf import json_format, struct_pb2
+import orjson
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import directory_service_pb2_grpc as pb_grpc
 from scimd.directory.v1 import member_pb2
@@ -45,7 +45,7 @@ def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> struct_pb2.Struct:
+def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> str:
     """What changed, with the values it had before (WorkOS-style previous_attributes)."""
     old, new = before["scim_attributes"], after["scim_attributes"]
     changed_scim = {key: old.get(key) for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
@@ -54,9 +54,21 @@ def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> struc
     }
     if changed_scim:
         previous["scim_attributes"] = changed_scim
-    result = struct_pb2.Struct()
-    result.update(previous)
-    return result
+    return orjson.dumps(previous).decode()
+
+
+def _json_object(text: str, field: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text or "{}")
+    except orjson.JSONDecodeError:
+        raise ServiceError("INVALID_SYNTAX", f"{field} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ServiceError("INVALID_SYNTAX", f"{field} must be a JSON object")
+    return value
+
+
+def _attributes_of(registration: member_pb2.ScimRegistration) -> dict[str, Any]:
+    return _json_object(registration.scim_attributes_json, "scim_attributes_json") | {"userName": registration.user_name}
 
 
 def _check_etag(row: asyncpg.Record, etag: str) -> None:
@@ -71,19 +83,17 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         self._project_id = project_id
 
     async def _publish(self, conn, tenant: Tenant, event_type: str, action: str, member: member_pb2.Member,
-                       previous: struct_pb2.Struct | None = None) -> None:
+                       previous_json: str = "") -> None:
         event = new_event(event_type, action, project_id=self._project_id, organization_id=tenant.organization_id)
         event.member_changed.member.CopyFrom(member)
-        if previous is not None:
-            event.member_changed.previous_attributes.CopyFrom(previous)
+        event.member_changed.previous_attributes_json = previous_json
         await enqueue(conn, self._stream, SCHEMA, event)
 
     async def CreateMember(self, request: pb.CreateMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         if not tenant.connection_id:
             raise ServiceError("PERMISSION_DENIED", "members are created on behalf of a SCIM connection")
-        fields = _member_fields(json_format.MessageToDict(request.scim_registration.scim_attributes)
-                                | {"userName": request.scim_registration.user_name})
+        fields = _member_fields(_attributes_of(request.scim_registration))
         async with self._pool.acquire() as conn, conn.transaction():
             try:
                 row = await repository.insert_member(
@@ -127,13 +137,12 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         return member
 
     async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
-        registration = request.scim_registration
-        replacement = json_format.MessageToDict(registration.scim_attributes) | {"userName": registration.user_name}
+        replacement = _attributes_of(request.scim_registration)
         member = await self._change(context, request.member_id, request.etag, lambda _current: replacement)
         return pb.UpdateMemberResponse(member=member)
 
     async def PatchMember(self, request: pb.PatchMemberRequest, context: grpc.aio.ServicerContext):
-        body = json_format.MessageToDict(request.patch)
+        body = _json_object(request.patch_json, "patch_json")
         member = await self._change(
             context, request.member_id, request.etag, lambda current: apply_patch(current, body, USER).attributes
         )

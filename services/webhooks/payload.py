@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from google.protobuf import json_format
 from scimd.events.v1 import event_pb2
 
 from services.common.shapes import member_json
@@ -26,7 +25,7 @@ def webhook_body(event: event_pb2.Event) -> str:
         data["object_type"] = "member"
         data["id"] = event.member_changed.member.member_id
         data["member"] = member_json(event.member_changed.member)
-        if event.member_changed.HasField("previous_attributes"):
-            data["previous_attributes"] = json_format.MessageToDict(event.member_changed.previous_attributes)
+        if event.member_changed.previous_attributes_json:
+            data["previous_attributes"] = orjson.loads(event.member_changed.previous_attributes_json)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()

@@ -134,3 +134,13 @@ async def test_standard_health_service_reports_serving(running_services):
     async with grpc.aio.insecure_channel(running_services.services.connections) as channel:
         response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="scimd.connections.v1.ConnectionsService"))
         assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_slug_is_derived_from_the_name_and_made_unique(connections):
+    name = f"Ü {uuid.uuid4().hex[:4]}"
+    first = (await connections.CreateOrganization(pb.CreateOrganizationRequest(organization_name=name))).organization
+    second = (await connections.CreateOrganization(pb.CreateOrganizationRequest(organization_name=name))).organization
+    short = (await connections.CreateOrganization(pb.CreateOrganizationRequest(organization_name="X"))).organization
+    assert first.organization_slug != second.organization_slug
+    assert second.organization_slug.startswith(first.organization_slug + "-")
+    assert len(short.organization_slug) >= 2

@@ -5,7 +5,6 @@ import uuid
 import grpc
 import nats
 import pytest
-from google.protobuf import struct_pb2
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
@@ -14,6 +13,7 @@ from scimd.events.v1 import event_pb2
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.events import EventStream
+from tests.support import registration
 
 
 @pytest.fixture
@@ -24,12 +24,6 @@ async def directory(running_services):
 
 def tenant() -> Tenant:
     return Tenant(f"organization-{uuid.uuid4()}", f"scim-connection-{uuid.uuid4()}")
-
-
-def registration(user_name: str, **attributes) -> member_pb2.ScimRegistration:
-    scim = struct_pb2.Struct()
-    scim.update({"userName": user_name, **attributes})
-    return member_pb2.ScimRegistration(user_name=user_name, scim_attributes=scim)
 
 
 async def _reason(rpc) -> str:

@@ -6,9 +6,7 @@ import asyncpg
 import grpc
 import nats
 import pytest
-from google.protobuf import struct_pb2
 from scimd.directory.v1 import directory_service_pb2 as pb
-from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.events.v1 import event_pb2
 
@@ -18,12 +16,7 @@ from services.common.grpc_server import running_service
 from services.directory.server import setup as directory_setup
 from services.supervisor.embedded import EmbeddedNats
 from tests.conftest import make_settings, unique_prefix
-
-
-def _registration(user_name: str) -> member_pb2.ScimRegistration:
-    attributes = struct_pb2.Struct()
-    attributes.update({"userName": user_name})
-    return member_pb2.ScimRegistration(user_name=user_name, scim_attributes=attributes)
+from tests.support import registration
 
 
 async def _collect_member_ids(url: str, stream: EventStream, wanted: set[str], timeout: float = 30) -> set[str]:
@@ -67,7 +60,7 @@ async def test_writes_succeed_while_nats_is_down_and_events_arrive_after(fresh_d
 
             async def create(name: str) -> str:
                 response = await directory.CreateMember(
-                    pb.CreateMemberRequest(scim_registration=_registration(name)), metadata=owner.metadata()
+                    pb.CreateMemberRequest(scim_registration=registration(name)), metadata=owner.metadata()
                 )
                 return response.member.member_id
 
@@ -94,7 +87,7 @@ async def test_service_starts_and_accepts_writes_before_nats_exists(fresh_databa
     async with running_service(directory_setup, settings, "127.0.0.1:0") as (_server, grpc_port):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             response = await DirectoryServiceStub(channel).CreateMember(
-                pb.CreateMemberRequest(scim_registration=_registration("early@example.com")), metadata=owner.metadata()
+                pb.CreateMemberRequest(scim_registration=registration("early@example.com")), metadata=owner.metadata()
             )
         await nats_server.start(port=port)
         try:

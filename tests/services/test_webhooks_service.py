@@ -8,9 +8,7 @@ import asyncpg
 import grpc
 import orjson
 import pytest
-from google.protobuf import struct_pb2
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
-from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
@@ -19,6 +17,7 @@ from standardwebhooks import Webhook
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.webhooks.delivery import RETRY_SCHEDULE, retry_delay
+from tests.support import registration
 
 
 @pytest.fixture
@@ -28,14 +27,10 @@ async def webhooks(running_services):
 
 
 async def _create_member(settings, user_name: str) -> str:
-    attributes = struct_pb2.Struct()
-    attributes.update({"userName": user_name})
     owner = Tenant(f"organization-{uuid.uuid4()}", f"scim-connection-{uuid.uuid4()}")
     async with grpc.aio.insecure_channel(settings.services.directory) as channel:
         response = await DirectoryServiceStub(channel).CreateMember(
-            directory_pb.CreateMemberRequest(
-                scim_registration=member_pb2.ScimRegistration(user_name=user_name, scim_attributes=attributes)
-            ),
+            directory_pb.CreateMemberRequest(scim_registration=registration(user_name)),
             metadata=owner.metadata(),
         )
     return response.member.member_id

@@ -22,41 +22,40 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from scimd.directory.v1 import member_pb2 as scimd_dot_directory_dot_v1_dot_member__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scimd/directory/v1/directory_service.proto\x12\x12scimd.directory.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fscimd/directory/v1/member.proto\"V\n\x13\x43reateMemberRequest\x12?\n\x11scim_registration\x18\x01 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\"B\n\x14\x43reateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"?\n\x11GetMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"\xae\x01\n\x12ListMembersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x12\n\ndescending\x18\x06 \x01(\x08\x12\x0c\n\x04skip\x18\x07 \x01(\x05\x12\x17\n\x0ftotal_size_only\x18\x08 \x01(\x08\"w\n\x13UpdateMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12?\n\x11scim_registration\x18\x02 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x14UpdateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"]\n\x12PatchMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12&\n\x05patch\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"A\n\x13PatchMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"6\n\x13\x44\x65leteMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteMemberResponse\"o\n\x13ListMembersResponse\x12+\n\x07members\x18\x01 \x03(\x0b\x32\x1a.scimd.directory.v1.Member\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\x32\xd5\x04\n\x10\x44irectoryService\x12\x61\n\x0c\x43reateMember\x12\'.scimd.directory.v1.CreateMemberRequest\x1a(.scimd.directory.v1.CreateMemberResponse\x12X\n\tGetMember\x12$.scimd.directory.v1.GetMemberRequest\x1a%.scimd.directory.v1.GetMemberResponse\x12^\n\x0bListMembers\x12&.scimd.directory.v1.ListMembersRequest\x1a\'.scimd.directory.v1.ListMembersResponse\x12\x61\n\x0cUpdateMember\x12\'.scimd.directory.v1.UpdateMemberRequest\x1a(.scimd.directory.v1.UpdateMemberResponse\x12^\n\x0bPatchMember\x12&.scimd.directory.v1.PatchMemberRequest\x1a\'.scimd.directory.v1.PatchMemberResponse\x12\x61\n\x0c\x44\x65leteMember\x12\'.scimd.directory.v1.DeleteMemberRequest\x1a(.scimd.directory.v1.DeleteMemberResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scimd/directory/v1/directory_service.proto\x12\x12scimd.directory.v1\x1a\x1fscimd/directory/v1/member.proto\"V\n\x13\x43reateMemberRequest\x12?\n\x11scim_registration\x18\x01 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\"B\n\x14\x43reateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"?\n\x11GetMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"\xae\x01\n\x12ListMembersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x12\n\ndescending\x18\x06 \x01(\x08\x12\x0c\n\x04skip\x18\x07 \x01(\x05\x12\x17\n\x0ftotal_size_only\x18\x08 \x01(\x08\"w\n\x13UpdateMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12?\n\x11scim_registration\x18\x02 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x14UpdateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"I\n\x12PatchMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x12\n\npatch_json\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"A\n\x13PatchMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"6\n\x13\x44\x65leteMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteMemberResponse\"o\n\x13ListMembersResponse\x12+\n\x07members\x18\x01 \x03(\x0b\x32\x1a.scimd.directory.v1.Member\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\x32\xd5\x04\n\x10\x44irectoryService\x12\x61\n\x0c\x43reateMember\x12\'.scimd.directory.v1.CreateMemberRequest\x1a(.scimd.directory.v1.CreateMemberResponse\x12X\n\tGetMember\x12$.scimd.directory.v1.GetMemberRequest\x1a%.scimd.directory.v1.GetMemberResponse\x12^\n\x0bListMembers\x12&.scimd.directory.v1.ListMembersRequest\x1a\'.scimd.directory.v1.ListMembersResponse\x12\x61\n\x0cUpdateMember\x12\'.scimd.directory.v1.UpdateMemberRequest\x1a(.scimd.directory.v1.UpdateMemberResponse\x12^\n\x0bPatchMember\x12&.scimd.directory.v1.PatchMemberRequest\x1a\'.scimd.directory.v1.PatchMemberResponse\x12\x61\n\x0c\x44\x65leteMember\x12\'.scimd.directory.v1.DeleteMemberRequest\x1a(.scimd.directory.v1.DeleteMemberResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.directory.v1.directory_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEMEMBERREQUEST']._serialized_start=129
-  _globals['_CREATEMEMBERREQUEST']._serialized_end=215
-  _globals['_CREATEMEMBERRESPONSE']._serialized_start=217
-  _globals['_CREATEMEMBERRESPONSE']._serialized_end=283
-  _globals['_GETMEMBERREQUEST']._serialized_start=285
-  _globals['_GETMEMBERREQUEST']._serialized_end=322
-  _globals['_GETMEMBERRESPONSE']._serialized_start=324
-  _globals['_GETMEMBERRESPONSE']._serialized_end=387
-  _globals['_LISTMEMBERSREQUEST']._serialized_start=390
-  _globals['_LISTMEMBERSREQUEST']._serialized_end=564
-  _globals['_UPDATEMEMBERREQUEST']._serialized_start=566
-  _globals['_UPDATEMEMBERREQUEST']._serialized_end=685
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=687
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=753
-  _globals['_PATCHMEMBERREQUEST']._serialized_start=755
-  _globals['_PATCHMEMBERREQUEST']._serialized_end=848
-  _globals['_PATCHMEMBERRESPONSE']._serialized_start=850
-  _globals['_PATCHMEMBERRESPONSE']._serialized_end=915
-  _globals['_DELETEMEMBERREQUEST']._serialized_start=917
-  _globals['_DELETEMEMBERREQUEST']._serialized_end=971
-  _globals['_DELETEMEMBERRESPONSE']._serialized_start=973
-  _globals['_DELETEMEMBERRESPONSE']._serialized_end=995
-  _globals['_LISTMEMBERSRESPONSE']._serialized_start=997
-  _globals['_LISTMEMBERSRESPONSE']._serialized_end=1108
-  _globals['_DIRECTORYSERVICE']._serialized_start=1111
-  _globals['_DIRECTORYSERVICE']._serialized_end=1708
+  _globals['_CREATEMEMBERREQUEST']._serialized_start=99
+  _globals['_CREATEMEMBERREQUEST']._serialized_end=185
+  _globals['_CREATEMEMBERRESPONSE']._serialized_start=187
+  _globals['_CREATEMEMBERRESPONSE']._serialized_end=253
+  _globals['_GETMEMBERREQUEST']._serialized_start=255
+  _globals['_GETMEMBERREQUEST']._serialized_end=292
+  _globals['_GETMEMBERRESPONSE']._serialized_start=294
+  _globals['_GETMEMBERRESPONSE']._serialized_end=357
+  _globals['_LISTMEMBERSREQUEST']._serialized_start=360
+  _globals['_LISTMEMBERSREQUEST']._serialized_end=534
+  _globals['_UPDATEMEMBERREQUEST']._serialized_start=536
+  _globals['_UPDATEMEMBERREQUEST']._serialized_end=655
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=657
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=723
+  _globals['_PATCHMEMBERREQUEST']._serialized_start=725
+  _globals['_PATCHMEMBERREQUEST']._serialized_end=798
+  _globals['_PATCHMEMBERRESPONSE']._serialized_start=800
+  _globals['_PATCHMEMBERRESPONSE']._serialized_end=865
+  _globals['_DELETEMEMBERREQUEST']._serialized_start=867
+  _globals['_DELETEMEMBERREQUEST']._serialized_end=921
+  _globals['_DELETEMEMBERRESPONSE']._serialized_start=923
+  _globals['_DELETEMEMBERRESPONSE']._serialized_end=945
+  _globals['_LISTMEMBERSRESPONSE']._serialized_start=947
+  _globals['_LISTMEMBERSRESPONSE']._serialized_end=1058
+  _globals['_DIRECTORYSERVICE']._serialized_start=1061
+  _globals['_DIRECTORYSERVICE']._serialized_end=1658
 # @@protoc_insertion_point(module_scope)

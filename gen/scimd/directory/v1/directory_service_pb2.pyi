@@ -1,4 +1,3 @@
-from google.protobuf import struct_pb2 as _struct_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -69,14 +68,14 @@ class UpdateMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class PatchMemberRequest(_message.Message):
-    __slots__ = ("member_id", "patch", "etag")
+    __slots__ = ("member_id", "patch_json", "etag")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
-    PATCH_FIELD_NUMBER: _ClassVar[int]
+    PATCH_JSON_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     member_id: str
-    patch: _struct_pb2.Struct
+    patch_json: str
     etag: str
-    def __init__(self, member_id: _Optional[str] = ..., patch: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    def __init__(self, member_id: _Optional[str] = ..., patch_json: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class PatchMemberResponse(_message.Message):
     __slots__ = ("member",)

@@ -1,6 +1,5 @@
 import datetime
 
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -22,18 +21,18 @@ MEMBER_STATUS_DEACTIVATED: MemberStatus
 MEMBER_STATUS_DELETED: MemberStatus
 
 class ScimRegistration(_message.Message):
-    __slots__ = ("connection_id", "registration_id", "external_id", "user_name", "scim_attributes")
+    __slots__ = ("connection_id", "registration_id", "external_id", "user_name", "scim_attributes_json")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     USER_NAME_FIELD_NUMBER: _ClassVar[int]
-    SCIM_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    SCIM_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     registration_id: str
     external_id: str
     user_name: str
-    scim_attributes: _struct_pb2.Struct
-    def __init__(self, connection_id: _Optional[str] = ..., registration_id: _Optional[str] = ..., external_id: _Optional[str] = ..., user_name: _Optional[str] = ..., scim_attributes: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    scim_attributes_json: str
+    def __init__(self, connection_id: _Optional[str] = ..., registration_id: _Optional[str] = ..., external_id: _Optional[str] = ..., user_name: _Optional[str] = ..., scim_attributes_json: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("member_id", "organization_id", "email_address", "name", "status", "external_id", "scim_registration", "create_time", "update_time", "etag")

@@ -1,6 +1,5 @@
 import datetime
 
-from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from google.protobuf import descriptor as _descriptor
@@ -33,9 +32,9 @@ class Event(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ...) -> None: ...
 
 class MemberChanged(_message.Message):
-    __slots__ = ("member", "previous_attributes")
+    __slots__ = ("member", "previous_attributes_json")
     MEMBER_FIELD_NUMBER: _ClassVar[int]
-    PREVIOUS_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     member: _member_pb2.Member
-    previous_attributes: _struct_pb2.Struct
-    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    previous_attributes_json: str
+    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
