@@ -59,30 +59,37 @@ async def run_scenario(name: str, requests: int, concurrency: int, make_request)
     return figures
 
 
-def system_rss_mib() -> float | None:
-    """Resident memory of every process of a running `scimd up` (supervisor, services, PostgreSQL, NATS)."""
-    processes: dict[int, tuple[int, str, int]] = {}
+def system_memory_mib() -> float | None:
+    """Memory of every process of a running `scimd up` (supervisor, services,
+    PostgreSQL, NATS), as the sum of their proportional set sizes: resident
+    memory with pages shared between processes (PostgreSQL's shared buffers)
+    counted once, not once per backend."""
+    processes: dict[int, tuple[int, str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            rss_pages = int((entry / "statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
+        except (OSError, IndexError):
             continue
-        processes[int(entry.name)] = (int(stat[1]), cmdline, rss_pages)
-    roots = {pid for pid, (_, cmd, _) in processes.items() if "scimd up" in cmd or "services.supervisor up" in cmd}
+        processes[int(entry.name)] = (int(stat[1]), cmdline)
+    roots = {pid for pid, (_, cmd) in processes.items() if "scimd up" in cmd or "services.supervisor up" in cmd}
     if not roots:
         return None
     tree, frontier = set(roots), set(roots)
     while frontier:
-        frontier = {pid for pid, (parent, _, _) in processes.items() if parent in frontier} - tree
+        frontier = {pid for pid, (parent, _) in processes.items() if parent in frontier} - tree
         tree |= frontier
-    import resource
-
-    page = resource.getpagesize()
-    return sum(processes[pid][2] for pid in tree) * page / 2**20
+    total_kib = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kib += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kib / 1024
 
 
 def _user(index: int, run: str) -> dict:
@@ -163,7 +170,7 @@ async def main() -> None:
         results = [await run_scenario("create", args.users, args.concurrency, create)]
         print(results[-1].line(), flush=True)
         known = [i for i in ids if i]
-        peak_rss = system_rss_mib()
+        peak_memory = system_memory_mib()
         for name, request, count in (
             ("get by id", get, args.requests),
             ("filter userName eq", filter_user_name, args.requests),
@@ -172,11 +179,11 @@ async def main() -> None:
         ):
             results.append(await run_scenario(name, count, args.concurrency, request))
             print(results[-1].line(), flush=True)
-            rss = system_rss_mib()
-            if rss is not None:
-                peak_rss = max(peak_rss or 0, rss)
-        if peak_rss is not None:
-            print(f"resident memory of the whole system (peak sampled): {peak_rss:.0f} MiB")
+            memory = system_memory_mib()
+            if memory is not None:
+                peak_memory = max(peak_memory or 0, memory)
+        if peak_memory is not None:
+            print(f"memory of the whole system (sum of PSS, peak sampled): {peak_memory:.0f} MiB")
 
 
 if __name__ == "__main__":

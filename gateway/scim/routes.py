@@ -45,6 +45,8 @@ async def scim_context(request: web.Request) -> ScimContext:
 
 def _projected(resource: dict[str, Any], attributes: str | None, excluded: str | None) -> dict[str, Any]:
     """RFC 7644 §3.9: attributes / excludedAttributes on every response that carries a resource."""
+    if not attributes and not excluded:
+        return resource  # rendered resources hold only default-returned attributes already
     return project(resource, USER, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded))
 
 

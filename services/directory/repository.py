@@ -158,5 +158,11 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
             f" ORDER BY {order} LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}",
             *page_params,
         )
-        total = await conn.fetchval(f"SELECT count(*) FROM members WHERE {where}", *params)
+        # A page that reaches the end tells the total without a count, unless
+        # it started from a keyset position or past the end.
+        reached_end = len(rows) < query.limit and query.after is None and (rows or query.offset == 0)
+        if reached_end:
+            total = query.offset + len(rows)
+        else:
+            total = await conn.fetchval(f"SELECT count(*) FROM members WHERE {where}", *params)
     return rows, total
