@@ -13,9 +13,11 @@ import logging
 import signal
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import grpc
+from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -44,37 +46,35 @@ def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
     return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""))
 
 
-class _ContextInterceptor(grpc.aio.ServerInterceptor):
-    """Sets the request id for the call and translates errors into statuses."""
+def _with_context(method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]):
+    """Wraps one RPC: sets the caller's request id and turns errors into statuses.
 
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        metadata = dict(handler_call_details.invocation_metadata or ())
-        request_id = metadata.get(REQUEST_ID_HEADER) or new_request_id()
-        method = handler_call_details.method
-        behavior = handler.unary_unary
+    Applied once per method at registration rather than as a server
+    interceptor, which would build a new handler on every call.
+    """
 
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            request_id_var.set(request_id)
-            try:
-                return await behavior(request, context)
-            except ServiceError as error:
-                await context.abort_with_status(error.to_grpc_status())
-            except (asyncio.CancelledError, grpc.aio.AbortError):
-                raise
-            except Exception:
-                log.exception("unhandled error in %s", method)
-                await context.abort_with_status(
-                    ServiceError("INTERNAL", "internal error").to_grpc_status()
-                )
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        request_id = next((v for k, v in context.invocation_metadata() or () if k == REQUEST_ID_HEADER), "")
+        request_id_var.set(request_id or new_request_id())
+        try:
+            return await behavior(request, context)
+        except ServiceError as error:
+            await context.abort_with_status(error.to_grpc_status())
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method)
+            await context.abort_with_status(ServiceError("INTERNAL", "internal error").to_grpc_status())
 
-        return grpc.unary_unary_rpc_method_handler(
-            call,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    return call
+
+
+def _contextual(servicer: object, service_name: str) -> object:
+    """A stand-in for `servicer` whose every RPC runs `_with_context`."""
+    service = descriptor_pool.Default().FindServiceByName(service_name)
+    return SimpleNamespace(
+        **{m.name: _with_context(f"{service_name}/{m.name}", getattr(servicer, m.name)) for m in service.methods}
+    )
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,9 @@ Setup = Callable[[Settings, AsyncExitStack], Awaitable[list[Registration]]]
 
 
 async def start_server(registrations: list[Registration], address: str) -> tuple[grpc.aio.Server, int]:
-    server = grpc.aio.server(interceptors=[_ContextInterceptor()])
+    server = grpc.aio.server()
     for registration in registrations:
-        registration.add_to_server(registration.servicer, server)
+        registration.add_to_server(_contextual(registration.servicer, registration.service_name), server)
     names = [r.service_name for r in registrations]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
