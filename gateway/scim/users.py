@@ -8,21 +8,24 @@ from typing import Any
 import orjson
 from scimd.directory.v1 import member_pb2
 
-from scim.schema import CORE_USER, ENTERPRISE_USER
+from scim.schema import CORE_USER, ENTERPRISE_USER, USER_SCHEMA
 from services.common.timestamps import to_rfc3339
+
+_ATTRIBUTE_ORDER = ("externalId", *(attribute.name for attribute in USER_SCHEMA.attributes))
 
 
 def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
     """The member as a SCIM User, with full meta."""
     attributes = orjson.loads(member.scim_registration.scim_attributes_json)
     enterprise = attributes.pop(ENTERPRISE_USER, None)
+    attributes["userName"] = member.scim_registration.user_name
+    attributes["active"] = member.status == member_pb2.MEMBER_STATUS_ACTIVE
     resource: dict[str, Any] = {
         "schemas": [CORE_USER] + ([ENTERPRISE_USER] if enterprise else []),
         "id": member.member_id,
     }
-    resource.update(attributes)
-    resource["userName"] = member.scim_registration.user_name
-    resource["active"] = member.status == member_pb2.MEMBER_STATUS_ACTIVE
+    # Attributes in the order RFC 7643 §4.1 lists them (externalId first).
+    resource.update((name, attributes[name]) for name in _ATTRIBUTE_ORDER if name in attributes)
     if enterprise:
         manager = enterprise.get("manager")
         if isinstance(manager, dict) and manager.get("value") and "$ref" not in manager:

@@ -1,7 +1,8 @@
 """The transactional outbox: events are written with the change they describe
 and published to JetStream by a relay, so none is lost when NATS is down.
 
-Writers call `enqueue` inside their transaction. One relay per schema is
+Writers make the change and queue its event in one statement (`with_event`),
+so both commit or neither does. One relay per schema is
 active at a time (an advisory lock elects it); it publishes unpublished rows
 in order with Nats-Msg-Id = event_id and marks them published only after the
 PubAck. A crash between the two republishes the row, which JetStream drops as
@@ -15,7 +16,9 @@ import contextlib
 import logging
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
@@ -52,16 +55,32 @@ def new_event(event_type: str, action: str, *, project_id: str, organization_id:
     return event
 
 
-async def enqueue(conn: asyncpg.Connection, stream: EventStream, schema: str, event: event_pb2.Event) -> None:
-    """Adds the event to the outbox; call inside the transaction of the change."""
-    await conn.execute(
-        "WITH added AS (INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3))"
-        " SELECT pg_notify($4, '')",
-        event.event_id,
-        stream.subject(event.type),
-        event.SerializeToString(),
-        notify_channel(schema),
+@dataclass(frozen=True)
+class QueuedEvent:
+    """An event to queue in `schema`'s outbox together with a change."""
+
+    stream: EventStream
+    schema: str
+    event: event_pb2.Event
+
+
+def with_event(change_sql: str, params: list[Any], queued: QueuedEvent) -> tuple[str, list[Any]]:
+    """One statement that makes a change and queues its event: atomic without
+    an explicit transaction, so a write costs one round trip. `change_sql` is
+    an INSERT/UPDATE ... RETURNING; the event is queued only when it returns a
+    row, and the statement returns those rows."""
+    n = len(params)
+    sql = (
+        f"WITH change AS ({change_sql}),"
+        f" queued AS (INSERT INTO outbox (event_id, subject, payload)"
+        f"  SELECT ${n + 1}, ${n + 2}, ${n + 3} WHERE EXISTS (SELECT 1 FROM change))"
+        f" SELECT change.*, pg_notify(${n + 4}, '') AS notified FROM change"
     )
+    event = queued.event
+    return sql, [
+        *params, event.event_id, queued.stream.subject(event.type), event.SerializeToString(),
+        notify_channel(queued.schema),
+    ]
 
 
 class OutboxRelay:

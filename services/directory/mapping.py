@@ -56,7 +56,9 @@ def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
             registration_id=row["registration_id"],
             external_id=row["external_id"] or "",
             user_name=row["user_name"],
-            scim_attributes_json=orjson.dumps(row["scim_attributes"]).decode(),
+            # Sorted keys: the same member gives the same text, whether it was read back from
+            # jsonb (which reorders keys) or built before writing it.
+            scim_attributes_json=orjson.dumps(row["scim_attributes"], option=orjson.OPT_SORT_KEYS).decode(),
         ),
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),

@@ -9,6 +9,10 @@ from typing import Any
 
 import asyncpg
 
+from services.common.outbox import QueuedEvent, with_event
+
+Executor = asyncpg.Pool | asyncpg.Connection
+
 MEMBER_COLUMNS = (
     "member_id, organization_id, connection_id, registration_id, user_name, external_id,"
     " email_address, name, status, scim_attributes, version, created_at, updated_at"
@@ -19,28 +23,45 @@ class UserNameTaken(Exception):
     pass
 
 
-async def insert_member(
-    conn: asyncpg.Connection,
-    *,
-    member_id: str,
-    organization_id: str,
-    connection_id: str,
-    registration_id: str,
-    user_name: str,
-    external_id: str | None,
-    email_address: str,
-    name: str,
-    status: str,
-    scim_attributes: dict[str, Any],
-) -> asyncpg.Record:
+_WRITABLE_COLUMNS = (
+    "member_id", "organization_id", "connection_id", "registration_id", "user_name", "external_id",
+    "email_address", "name", "status", "scim_attributes", "version", "created_at", "updated_at",
+)
+
+
+async def insert_member(executor: Executor, values: dict[str, Any], queued: QueuedEvent) -> asyncpg.Record:
+    """Inserts the member and queues its event in one statement."""
+    placeholders = ", ".join(f"${i}" for i in range(1, len(_WRITABLE_COLUMNS) + 1))
+    sql, params = with_event(
+        f"INSERT INTO members ({', '.join(_WRITABLE_COLUMNS)}) VALUES ({placeholders}) RETURNING {MEMBER_COLUMNS}",
+        [values[column] for column in _WRITABLE_COLUMNS],
+        queued,
+    )
+    return await _write(executor, sql, params)
+
+
+async def update_member(
+    executor: Executor, values: dict[str, Any], expected_version: int, queued: QueuedEvent
+) -> asyncpg.Record | None:
+    """Writes `values` (version and updated_at included) if the member is still
+    at `expected_version`, and queues the event; None if it has moved on."""
+    sql, params = with_event(
+        "UPDATE members SET user_name = $2, external_id = $3, email_address = $4, name = $5, status = $6,"
+        " scim_attributes = $7, version = $8, updated_at = $9,"
+        " deleted_at = CASE WHEN $6 = 'deleted' THEN $9 ELSE deleted_at END"
+        f" WHERE member_id = $1 AND version = $10 AND status <> 'deleted' RETURNING {MEMBER_COLUMNS}",
+        [
+            values["member_id"], values["user_name"], values["external_id"], values["email_address"], values["name"],
+            values["status"], values["scim_attributes"], values["version"], values["updated_at"], expected_version,
+        ],
+        queued,
+    )
+    return await _write(executor, sql, params)
+
+
+async def _write(executor: Executor, sql: str, params: list[Any]) -> asyncpg.Record | None:
     try:
-        return await conn.fetchrow(
-            "INSERT INTO members (member_id, organization_id, connection_id, registration_id, user_name,"
-            " external_id, email_address, name, status, scim_attributes)"
-            f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {MEMBER_COLUMNS}",
-            member_id, organization_id, connection_id, registration_id, user_name,
-            external_id, email_address, name, status, scim_attributes,
-        )
+        return await executor.fetchrow(sql, *params)
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name == "members_user_name":
             raise UserNameTaken() from None
@@ -68,38 +89,6 @@ async def lock_member(
         " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
         "   AND status <> 'deleted' FOR UPDATE",
         member_id, organization_id, connection_id,
-    )
-
-
-async def update_member(
-    conn: asyncpg.Connection,
-    member_id: str,
-    *,
-    user_name: str,
-    external_id: str | None,
-    email_address: str,
-    name: str,
-    status: str,
-    scim_attributes: dict[str, Any],
-) -> asyncpg.Record:
-    try:
-        return await conn.fetchrow(
-            "UPDATE members SET user_name = $2, external_id = $3, email_address = $4, name = $5, status = $6,"
-            " scim_attributes = $7, version = version + 1, updated_at = now()"
-            f" WHERE member_id = $1 RETURNING {MEMBER_COLUMNS}",
-            member_id, user_name, external_id, email_address, name, status, scim_attributes,
-        )
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name == "members_user_name":
-            raise UserNameTaken() from None
-        raise
-
-
-async def mark_deleted(conn: asyncpg.Connection, member_id: str) -> asyncpg.Record:
-    return await conn.fetchrow(
-        "UPDATE members SET status = 'deleted', deleted_at = now(), version = version + 1, updated_at = now()"
-        f" WHERE member_id = $1 RETURNING {MEMBER_COLUMNS}",
-        member_id,
     )
 
 

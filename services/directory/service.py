@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import asyncpg
@@ -20,7 +21,7 @@ from services.common.errors import ServiceError
 from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
-from services.common.outbox import enqueue, new_event
+from services.common.outbox import QueuedEvent, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.directory import repository
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
@@ -29,7 +30,7 @@ from services.directory.mapping import email_address_of, member_from_row, name_o
 SCHEMA = "directory"
 
 # A write computes the member's new SCIM attributes from the stored ones.
-Change = Callable[[dict[str, Any]], dict[str, Any]]
+Change = Callable[[dict[str, Any]], dict[str, Any]]  # or None for a delete
 
 
 def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -76,38 +77,46 @@ def _check_etag(row: asyncpg.Record, etag: str) -> None:
         raise ServiceError("ETAG_MISMATCH", "the resource has changed since the given version")
 
 
+# How many times an unlocked update is retried after losing a race before
+# writers line up on the row lock instead.
+OPTIMISTIC_ATTEMPTS = 3
+
+
 class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
     def __init__(self, pool: asyncpg.Pool, stream: EventStream, project_id: str):
         self._pool = pool
         self._stream = stream
         self._project_id = project_id
 
-    async def _publish(self, conn, tenant: Tenant, event_type: str, action: str, member: member_pb2.Member,
-                       previous_json: str = "") -> None:
+    def _queued(self, tenant: Tenant, event_type: str, action: str, member: member_pb2.Member,
+                previous_json: str = "") -> QueuedEvent:
         event = new_event(event_type, action, project_id=self._project_id, organization_id=tenant.organization_id)
         event.member_changed.member.CopyFrom(member)
         event.member_changed.previous_attributes_json = previous_json
-        await enqueue(conn, self._stream, SCHEMA, event)
+        return QueuedEvent(self._stream, SCHEMA, event)
 
     async def CreateMember(self, request: pb.CreateMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         if not tenant.connection_id:
             raise ServiceError("PERMISSION_DENIED", "members are created on behalf of a SCIM connection")
-        fields = _member_fields(_attributes_of(request.scim_registration))
-        async with self._pool.acquire() as conn, conn.transaction():
-            try:
-                row = await repository.insert_member(
-                    conn,
-                    member_id=new_id("member"),
-                    organization_id=tenant.organization_id,
-                    connection_id=tenant.connection_id,
-                    registration_id=new_id("scim-registration"),
-                    **fields,
-                )
-            except repository.UserNameTaken:
-                raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
-            member = member_from_row(row)
-            await self._publish(conn, tenant, "scim.member.create", "CREATE", member)
+        now = datetime.now(timezone.utc)
+        values = {
+            "member_id": new_id("member"),
+            "organization_id": tenant.organization_id,
+            "connection_id": tenant.connection_id,
+            "registration_id": new_id("scim-registration"),
+            **_member_fields(_attributes_of(request.scim_registration)),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        member = member_from_row(values)
+        try:
+            await repository.insert_member(
+                self._pool, values, self._queued(tenant, "scim.member.create", "CREATE", member)
+            )
+        except repository.UserNameTaken:
+            raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
         return pb.CreateMemberResponse(member=member)
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
@@ -118,23 +127,47 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         return pb.GetMemberResponse(member=member_from_row(row))
 
     async def _change(self, context, member_id: str, etag: str, change: Change) -> member_pb2.Member:
-        """Applies `change` under a row lock, so concurrent writers never lose an update."""
+        """Applies `change` (None: delete) so that concurrent writers never lose
+        an update: an unlocked read and a version-checked write, retried a few
+        times, then the same under the row lock."""
         tenant = tenant_of(context)
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            row = await repository.get_member(self._pool, tenant.organization_id, tenant.connection_id, member_id)
+            member = await self._apply(self._pool, tenant, row, member_id, etag, change)
+            if member is not None:
+                return member
         async with self._pool.acquire() as conn, conn.transaction():
             row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
-            if row is None:
-                raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
-            _check_etag(row, etag)
+            member = await self._apply(conn, tenant, row, member_id, etag, change)
+        if member is None:  # unreachable while the lock is held
+            raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
+        return member
+
+    async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
+                     change: Change | None) -> member_pb2.Member | None:
+        """One attempt at a change; None when another writer got there first."""
+        if row is None:
+            raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
+        _check_etag(row, etag)
+        if change is None:
+            fields = {key: row[key] for key in ("user_name", "external_id", "email_address", "name", "scim_attributes")}
+            fields["status"] = "deleted"
+            event_type, action = "scim.member.delete", "DELETE"
+        else:
             fields = _member_fields(change(dict(row["scim_attributes"])))
             if all(row[key] == value for key, value in fields.items()):
                 return member_from_row(row)  # nothing changed: same version, no event
-            try:
-                updated = await repository.update_member(conn, member_id, **fields)
-            except repository.UserNameTaken:
-                raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
-            member = member_from_row(updated)
-            await self._publish(conn, tenant, "scim.member.update", "UPDATE", member, _previous_attributes(row, fields))
-        return member
+            event_type, action = "scim.member.update", "UPDATE"
+        values = {**dict(row), **fields, "version": row["version"] + 1, "updated_at": datetime.now(timezone.utc)}
+        member = member_from_row(values)
+        previous = _previous_attributes(row, fields) if change is not None else ""
+        try:
+            written = await repository.update_member(
+                executor, values, row["version"], self._queued(tenant, event_type, action, member, previous)
+            )
+        except repository.UserNameTaken:
+            raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
+        return member if written is not None else None
 
     async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
         replacement = _attributes_of(request.scim_registration)
@@ -149,14 +182,7 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         return pb.PatchMemberResponse(member=member)
 
     async def DeleteMember(self, request: pb.DeleteMemberRequest, context: grpc.aio.ServicerContext):
-        tenant = tenant_of(context)
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
-            if row is None:
-                raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
-            _check_etag(row, request.etag)
-            member = member_from_row(await repository.mark_deleted(conn, request.member_id))
-            await self._publish(conn, tenant, "scim.member.delete", "DELETE", member)
+        await self._change(context, request.member_id, request.etag, None)
         return pb.DeleteMemberResponse()
 
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
