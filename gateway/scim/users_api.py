@@ -14,14 +14,13 @@ from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery
 from gateway.scim.users import etag_of, user_resource
 from scim.schema import LIST_RESPONSE
-from scim.users import normalize_user
 
 
 def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:
-    user = normalize_user(body)
-    return member_pb2.ScimRegistration(
-        user_name=user.user_name, external_id=user.external_id, scim_attributes_json=orjson.dumps(user.attributes).decode()
-    )
+    # The directory applies the SCIM write rules (it is the authority for every
+    # caller); the password alone is dropped here, so it never leaves the gateway.
+    attributes = {key: value for key, value in body.items() if key.lower() != "password"}
+    return member_pb2.ScimRegistration(scim_attributes_json=orjson.dumps(attributes).decode())
 
 
 def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> ScimResult:

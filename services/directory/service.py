@@ -69,7 +69,10 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
 
 
 def _attributes_of(registration: member_pb2.ScimRegistration) -> dict[str, Any]:
-    return _json_object(registration.scim_attributes_json, "scim_attributes_json") | {"userName": registration.user_name}
+    attributes = _json_object(registration.scim_attributes_json, "scim_attributes_json")
+    if registration.user_name:
+        attributes = {k: v for k, v in attributes.items() if k.lower() != "username"} | {"userName": registration.user_name}
+    return attributes
 
 
 def _check_etag(row: asyncpg.Record, etag: str) -> None:

@@ -51,25 +51,28 @@ async def delete_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> bool:
 
 
 async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent]) -> int:
-    """Stores events and a pending delivery to every enabled endpoint that
-    subscribes to each, in one transaction; redelivered events change nothing.
-    Returns the number of deliveries created."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.executemany(
-            "INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
-            [(e.event_id, e.type, e.organization_id, e.request_id, e.body, e.occurred_at) for e in events],
-        )
-        return await conn.fetchval(
-            "WITH added AS ("
-            "  INSERT INTO deliveries (event_id, endpoint_id)"
-            "  SELECT e.event_id, p.endpoint_id FROM events e JOIN endpoints p"
-            "    ON p.enabled AND (cardinality(p.event_types) = 0 OR e.type = ANY(p.event_types))"
-            "  WHERE e.event_id = ANY($1::text[])"
-            "  ON CONFLICT DO NOTHING RETURNING 1)"
-            " SELECT count(*) FROM added",
-            [e.event_id for e in events],
-        )
+    """Stores each event that some enabled endpoint subscribes to, with a
+    pending delivery per such endpoint, in one statement; events nobody
+    subscribes to are not kept, and redelivered ones change nothing. Returns
+    the number of deliveries created."""
+    return await pool.fetchval(
+        "WITH incoming AS ("
+        "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
+        "    AS t(event_id, type, organization_id, request_id, body, occurred_at)),"
+        " subscribed AS ("
+        "  SELECT i.event_id, p.endpoint_id FROM incoming i JOIN endpoints p"
+        "    ON p.enabled AND (cardinality(p.event_types) = 0 OR i.type = ANY(p.event_types))),"
+        " stored AS ("
+        "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at)"
+        "  SELECT * FROM incoming WHERE event_id IN (SELECT event_id FROM subscribed)"
+        "  ON CONFLICT (event_id) DO NOTHING),"
+        " added AS ("
+        "  INSERT INTO deliveries (event_id, endpoint_id) SELECT event_id, endpoint_id FROM subscribed"
+        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT count(*) FROM added",
+        [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
+        [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
+    )
 
 
 async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
