@@ -16,5 +16,7 @@ CREATE TABLE members (
     deleted_at      timestamptz
 );
 -- userName is unique per connection ignoring case, among members not deleted.
-CREATE UNIQUE INDEX members_user_name ON members (connection_id, lower(user_name)) WHERE status <> 'deleted';
+-- (organization_id leads so that, with the tenant columns every query names,
+-- this index wins over the listing index even before statistics exist.)
+CREATE UNIQUE INDEX members_user_name ON members (organization_id, connection_id, lower(user_name)) WHERE status <> 'deleted';
 CREATE INDEX members_page ON members (organization_id, created_at, member_id);
