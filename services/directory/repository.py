@@ -133,22 +133,31 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
     """A page of members in a stable order, and how many match in all."""
     where, params = _scope(query)
     direction = "DESC" if query.descending else "ASC"
-    order = f"created_at {direction}, member_id {direction}"
-    if query.order_sql:
-        order = f"{query.order_sql} {direction} NULLS LAST, {order}"
+    tie_break = f"created_at {direction}, member_id {direction}"
+    order = f"{query.order_sql} {direction} NULLS LAST, {tie_break}" if query.order_sql else tie_break
     page_where, page_params = where, list(params)
     if query.after is not None:
         page_params += [query.after[0], query.after[1]]
         page_where += f" AND (created_at, member_id) > (${len(page_params) - 1}, ${len(page_params)})"
     page_params += [query.limit, query.offset]
+    window = f"LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}"
+    if query.filter_sql:
+        # The filter is planned on its own (its index first), then ordered: with
+        # ORDER BY and LIMIT together, generic plans scan in order and test
+        # every row instead.
+        sort_key = f", {query.order_sql} AS sort_key" if query.order_sql else ""
+        matched_order = f"sort_key {direction} NULLS LAST, {tie_break}" if query.order_sql else tie_break
+        page = (
+            f"WITH matched AS MATERIALIZED (SELECT member_id, created_at{sort_key} FROM members WHERE {page_where})"
+            f" SELECT member_id FROM matched ORDER BY {matched_order} {window}"
+        )
+    else:
+        page = f"SELECT member_id FROM members WHERE {page_where} ORDER BY {order} {window}"
     async with pool.acquire() as conn:
         # A deferred join: the window is found on the index alone, and only
         # the rows of the page are read from the table, however deep the offset.
         rows = await conn.fetch(
-            f"SELECT {MEMBER_COLUMNS} FROM members JOIN ("
-            f"  SELECT member_id FROM members WHERE {page_where}"
-            f"  ORDER BY {order} LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}"
-            f") AS page USING (member_id) ORDER BY {order}",
+            f"SELECT {MEMBER_COLUMNS} FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
             *page_params,
         )
         # A page that reaches the end tells the total without a count, unless
