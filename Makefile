@@ -33,4 +33,4 @@ clean:
 
 # Load on the system started by `make run` (see bench/scim_load.py --help).
 bench: $(STAMP)
-	$(BIN)/python bench/scim_load.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.scim_load $(BENCH_ARGS)

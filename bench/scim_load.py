@@ -3,7 +3,7 @@ a connection of N users, with C concurrent clients. Prints requests/s and
 p50/p99 latency per scenario, and the resident memory of the whole system.
 
     make run                       # in one terminal
-    make bench                     # in another (or: .venv/bin/python bench/scim_load.py --help)
+    make bench                     # in another (or: .venv/bin/python -m bench.scim_load --help)
 
 Every loop is bounded by a request count; only 127.0.0.1 / localhost is targeted.
 """
@@ -18,10 +18,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import orjson
+import uvloop
+
+from bench.raw_http import RawConnection
 
 SCIM = "application/scim+json"
 
@@ -41,17 +44,22 @@ class Figures:
         return f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)} errors={self.errors}"
 
 
-async def run_scenario(name: str, requests: int, concurrency: int, make_request) -> Figures:
+async def run_scenario(name: str, requests: int, concurrency: int, url: str, make_request) -> Figures:
+    """`requests` calls of make_request(connection, index) by `concurrency` workers, each on its own connection."""
     figures = Figures(name)
     counter = iter(range(requests))
 
     async def worker() -> None:
-        for index in counter:
-            started = time.perf_counter()
-            ok = await make_request(index)
-            figures.latencies.append(time.perf_counter() - started)
-            if not ok:
-                figures.errors += 1
+        connection = await RawConnection.open(url)
+        try:
+            for index in counter:
+                started = time.perf_counter()
+                ok = await make_request(connection, index)
+                figures.latencies.append(time.perf_counter() - started)
+                if not ok:
+                    figures.errors += 1
+        finally:
+            await connection.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -123,51 +131,45 @@ async def main() -> None:
     management = {"Authorization": aiohttp.encode_basic_auth(project_id, secret)}
     run = uuid.uuid4().hex[:8]
 
-    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with aiohttp.ClientSession() as http:
         async with http.post(f"{args.url}/v1/b2b/organizations", headers=management,
                              json={"organization_name": f"Bench {run}", "organization_slug": f"bench-{run}"}) as r:
             organization = (await r.json())["organization"]
         async with http.post(f"{args.url}/v1/b2b/scim/{organization['organization_id']}/connection",
                              headers=management, json={"display_name": "bench", "identity_provider": "okta"}) as r:
             connection = (await r.json())["connection"]
-        base = connection["base_url"]
+        base_path = urlsplit(connection["base_url"]).path
         headers = {"Authorization": f"Bearer {connection['bearer_token']}", "Content-Type": SCIM}
         ids: list[str | None] = [None] * args.users
 
-        async def create(index: int) -> bool:
-            async with http.post(f"{base}/Users", data=orjson.dumps(_user(index, run)), headers=headers) as r:
-                body = await r.read()
-                if r.status == 201:
-                    ids[index] = orjson.loads(body)["id"]
-                return r.status == 201
+        async def create(conn: RawConnection, index: int) -> bool:
+            status, body = await conn.request("POST", f"{base_path}/Users", headers, orjson.dumps(_user(index, run)))
+            if status == 201:
+                ids[index] = orjson.loads(body)["id"]
+            return status == 201
 
-        async def get(index: int) -> bool:
-            async with http.get(f"{base}/Users/{random.choice(known)}", headers=headers) as r:
-                await r.read()
-                return r.status == 200
+        async def get(conn: RawConnection, index: int) -> bool:
+            status, _ = await conn.request("GET", f"{base_path}/Users/{random.choice(known)}", headers)
+            return status == 200
 
-        async def filter_user_name(index: int) -> bool:
-            user_name = f"user{random.randrange(args.users)}-{run}@bench.example"
-            async with http.get(f"{base}/Users", params={"filter": f'userName eq "{user_name}"'}, headers=headers) as r:
-                body = orjson.loads(await r.read())
-                return r.status == 200 and body["totalResults"] == 1
+        async def filter_user_name(conn: RawConnection, index: int) -> bool:
+            expression = quote(f'userName eq "user{random.randrange(args.users)}-{run}@bench.example"')
+            status, body = await conn.request("GET", f"{base_path}/Users?filter={expression}", headers)
+            return status == 200 and orjson.loads(body)["totalResults"] == 1
 
-        async def patch(index: int) -> bool:
+        async def patch(conn: RawConnection, index: int) -> bool:
             body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [{"op": "replace", "path": "displayName", "value": f"Renamed {index}"}]}
-            async with http.patch(f"{base}/Users/{random.choice(known)}", data=orjson.dumps(body), headers=headers) as r:
-                await r.read()
-                return r.status == 200
+            status, _ = await conn.request("PATCH", f"{base_path}/Users/{random.choice(known)}", headers, orjson.dumps(body))
+            return status == 200
 
-        async def list_page(index: int) -> bool:
+        async def list_page(conn: RawConnection, index: int) -> bool:
             start = random.randrange(0, max(1, args.users - 100)) + 1
-            async with http.get(f"{base}/Users", params={"startIndex": str(start), "count": "100"}, headers=headers) as r:
-                body = orjson.loads(await r.read())
-                return r.status == 200 and body["itemsPerPage"] == 100
+            status, body = await conn.request("GET", f"{base_path}/Users?startIndex={start}&count=100", headers)
+            return status == 200 and orjson.loads(body)["itemsPerPage"] == 100
 
         print(f"scimd bench: {args.users} users, concurrency {args.concurrency}, {args.url}", flush=True)
-        results = [await run_scenario("create", args.users, args.concurrency, create)]
+        results = [await run_scenario("create", args.users, args.concurrency, args.url, create)]
         print(results[-1].line(), flush=True)
         known = [i for i in ids if i]
         peak_memory = system_memory_mib()
@@ -177,7 +179,7 @@ async def main() -> None:
             ("patch", patch, args.requests),
             ("list count=100", list_page, max(args.requests // 5, 200)),
         ):
-            results.append(await run_scenario(name, count, args.concurrency, request))
+            results.append(await run_scenario(name, count, args.concurrency, args.url, request))
             print(results[-1].line(), flush=True)
             memory = system_memory_mib()
             if memory is not None:
@@ -187,4 +189,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())
