@@ -284,7 +284,8 @@ GROUP_SCHEMA = Schema(
         Attribute(
             "members", "complex", multi_valued=True, description="Members of the group.",
             sub_attributes=(
-                Attribute("value", mutability="immutable"),
+                # Case-exact, unlike RFC 7643 §8.7.1's example: the values are scimd's ids.
+                Attribute("value", case_exact=True, mutability="immutable"),
                 Attribute("$ref", "reference", mutability="immutable", reference_types=("User", "Group")),
                 Attribute("display", mutability="readOnly"),
                 Attribute("type", mutability="immutable", canonical_values=("User", "Group")),

@@ -10,8 +10,8 @@ from aiohttp import web
 
 from gateway.errors import SCIM_ERROR_SCHEMA
 from gateway.json import read_json_object
-from gateway.scim import users_api
 from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.resources import RESOURCES
 from gateway.scim.routes import PREFIX, scim_context, scim_response
 from scim.schema import BULK_REQUEST, BULK_RESPONSE
 from services.common.errors import ServiceError
@@ -21,8 +21,6 @@ routes = web.RouteTableDef()
 MAX_OPERATIONS = 1000
 _BULK_ID = re.compile(r"^bulkId:(.+)$")
 
-# Resource endpoint → its operations module.
-RESOURCES = {"Users": users_api}
 
 
 class _Unresolved(Exception):
@@ -60,21 +58,22 @@ async def _execute(ctx: ScimContext, operation: dict[str, Any], created: dict[st
         raise ServiceError("INVALID_VALUE", "each operation needs a path such as /Users or /Users/{id}")
     endpoint, _, resource_id = path.strip("/").partition("/")
     resource_id = _resolve(resource_id, created)
-    api = RESOURCES.get(endpoint)
-    if api is None or "/" in resource_id:
+    resource = RESOURCES.get(endpoint)
+    if resource is None or "/" in resource_id:
         raise ServiceError("INVALID_PATH", f"unsupported path {path!r}")
+    api, options = resource.api, resource.options(None, None, quiet=True)
     data = _resolve(operation.get("data"), created)
     version = str(operation.get("version") or "").removeprefix("W/").strip('"')
     if method == "POST" and not resource_id:
         if not isinstance(data, dict):
             raise ServiceError("INVALID_SYNTAX", "POST needs data")
-        return await api.create(ctx, data)
+        return await api.create(ctx, data, **options)
     if not resource_id:
         raise ServiceError("INVALID_PATH", f"{method} needs a resource path such as /{endpoint}/{{id}}")
     if method == "PUT" and isinstance(data, dict):
-        return await api.replace(ctx, resource_id, data, version)
+        return await api.replace(ctx, resource_id, data, version, **options)
     if method == "PATCH" and isinstance(data, dict):
-        return await api.patch(ctx, resource_id, data, version)
+        return await api.patch(ctx, resource_id, data, version, **options)
     if method == "DELETE":
         return await api.delete(ctx, resource_id, version)
     raise ServiceError("INVALID_SYNTAX", f"unsupported operation {method} {path}")

@@ -1,6 +1,6 @@
 """SCIM HTTP handlers at /scim/v2/{connection_id}: authenticate, parse, call
-the operation, project and frame. The rules live in scim/ and the operations
-in users_api.py."""
+the resource's operation, project and frame. The rules live in scim/ and the
+operations in users_api.py and groups_api.py."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from gateway.auth import authenticate_connection
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
-from gateway.scim import users_api
 from gateway.scim.context import ScimContext, ScimResult
-from gateway.scim.requests import list_query, version_of
+from gateway.scim.requests import ListQuery, list_query, version_of
+from gateway.scim.resources import RESOURCES, Resource
 from scim.projection import parse_attribute_list, project
-from scim.schema import USER
+from scim.schema import LIST_RESPONSE
+from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
 PREFIX = "/scim/v2/{connection_id}"
@@ -43,17 +44,19 @@ async def scim_context(request: web.Request) -> ScimContext:
     return ScimContext(backends, request.app[SETTINGS], connection)
 
 
-def _projected(resource: dict[str, Any], attributes: str | None, excluded: str | None) -> dict[str, Any]:
+def _projected(resource: dict[str, Any], res: Resource, attributes: str | None, excluded: str | None) -> dict[str, Any]:
     """RFC 7644 §3.9: attributes / excludedAttributes on every response that carries a resource."""
     if not attributes and not excluded:
         return resource  # rendered resources hold only default-returned attributes already
-    return project(resource, USER, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded))
+    return project(
+        resource, res.resource_type, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded)
+    )
 
 
-def _respond(request: web.Request, result: ScimResult) -> web.Response:
+def _respond(request: web.Request, res: Resource, result: ScimResult) -> web.Response:
     query = request.query
     resource = (
-        _projected(result.resource, query.get("attributes"), query.get("excludedAttributes"))
+        _projected(result.resource, res, query.get("attributes"), query.get("excludedAttributes"))
         if result.resource is not None
         else None
     )
@@ -61,64 +64,108 @@ def _respond(request: web.Request, result: ScimResult) -> web.Response:
     return scim_response(resource, status=result.status, etag=result.etag, location=location)
 
 
-@routes.post(PREFIX + "/Users")
-async def create_user(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
-    return _respond(request, await users_api.create(ctx, await read_json_object(request)))
+def _options(request: web.Request, res: Resource) -> dict[str, Any]:
+    return res.options(request.query.get("attributes"), request.query.get("excludedAttributes"))
 
 
-@routes.get(PREFIX + "/Users/{user_id}")
-async def get_user(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
-    result = await users_api.get(ctx, request.match_info["user_id"])
-    wanted = version_of(request.headers.get("If-None-Match"))
-    if wanted and wanted == version_of(result.etag):
-        return web.Response(status=304, headers={"ETag": result.etag})
-    return _respond(request, result)
+async def _list(ctx: ScimContext, res: Resource, query: ListQuery) -> dict[str, Any]:
+    envelope, resources = await res.api.search(
+        ctx, query, **res.options(query.attributes, query.excluded_attributes)
+    )
+    envelope["Resources"] = [_projected(r, res, query.attributes, query.excluded_attributes) for r in resources]
+    return envelope
 
 
-@routes.put(PREFIX + "/Users/{user_id}")
-async def replace_user(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
-    body = await read_json_object(request)
-    version = version_of(request.headers.get("If-Match"))
-    return _respond(request, await users_api.replace(ctx, request.match_info["user_id"], body, version))
+def _register(res: Resource) -> None:
+    collection, item = f"{PREFIX}/{res.endpoint}", f"{PREFIX}/{res.endpoint}/{{resource_id}}"
+
+    @routes.post(collection)
+    async def create(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        return _respond(request, res, await res.api.create(ctx, await read_json_object(request), **_options(request, res)))
+
+    @routes.get(item)
+    async def get(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        result = await res.api.get(ctx, request.match_info["resource_id"], **_options(request, res))
+        wanted = version_of(request.headers.get("If-None-Match"))
+        if wanted and wanted == version_of(result.etag):
+            return web.Response(status=304, headers={"ETag": result.etag})
+        return _respond(request, res, result)
+
+    @routes.put(item)
+    async def replace(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        body = await read_json_object(request)
+        version = version_of(request.headers.get("If-Match"))
+        return _respond(request, res, await res.api.replace(
+            ctx, request.match_info["resource_id"], body, version, **_options(request, res)))
+
+    @routes.patch(item)
+    async def patch(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        body = await read_json_object(request)
+        version = version_of(request.headers.get("If-Match"))
+        return _respond(request, res, await res.api.patch(
+            ctx, request.match_info["resource_id"], body, version, **_options(request, res)))
+
+    @routes.delete(item)
+    async def delete(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        version = version_of(request.headers.get("If-Match"))
+        return _respond(request, res, await res.api.delete(ctx, request.match_info["resource_id"], version))
+
+    @routes.get(collection)
+    async def list_resources(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        return scim_response(await _list(ctx, res, list_query(request.query)))
+
+    @routes.post(f"{collection}/.search")
+    async def search(request: web.Request) -> web.Response:
+        ctx = await scim_context(request)
+        return scim_response(await _list(ctx, res, list_query(await read_json_object(request))))
 
 
-@routes.patch(PREFIX + "/Users/{user_id}")
-async def patch_user(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
-    body = await read_json_object(request)
-    version = version_of(request.headers.get("If-Match"))
-    return _respond(request, await users_api.patch(ctx, request.match_info["user_id"], body, version))
-
-
-@routes.delete(PREFIX + "/Users/{user_id}")
-async def delete_user(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
-    version = version_of(request.headers.get("If-Match"))
-    return _respond(request, await users_api.delete(ctx, request.match_info["user_id"], version))
-
-
-async def _list(request: web.Request, source) -> web.Response:
-    ctx = await scim_context(request)
-    query = list_query(source)
-    envelope, resources = await users_api.search(ctx, query)
-    envelope["Resources"] = [_projected(r, query.attributes, query.excluded_attributes) for r in resources]
-    return scim_response(envelope)
-
-
-@routes.get(PREFIX + "/Users")
-async def list_users(request: web.Request) -> web.Response:
-    return await _list(request, request.query)
-
-
-@routes.post(PREFIX + "/Users/.search")
-async def search_users(request: web.Request) -> web.Response:
-    return await _list(request, await read_json_object(request))
+for _resource in RESOURCES.values():
+    _register(_resource)
 
 
 @routes.post(PREFIX + "/.search")
 async def search_root(request: web.Request) -> web.Response:
-    # Users are the only resource type with a search yet; Groups join them.
-    return await _list(request, await read_json_object(request))
+    """RFC 7644 §3.4.3: a search over every resource type, Users then Groups,
+    paged as one list. A filter naming attributes a type lacks matches none of it."""
+    ctx = await scim_context(request)
+    query = list_query(await read_json_object(request))
+    totals: dict[str, int] = {}
+    filter_errors: list[ServiceError] = []
+    for name, res in RESOURCES.items():
+        try:
+            envelope, _ = await res.api.search(ctx, _window(query, 1, 0), **res.options(None, None, quiet=True))
+            totals[name] = envelope["totalResults"]
+        except ServiceError as error:
+            if error.reason != "INVALID_FILTER":
+                raise
+            filter_errors.append(error)
+            totals[name] = 0
+    if len(filter_errors) == len(RESOURCES):
+        raise filter_errors[0]
+    resources: list[dict[str, Any]] = []
+    offset, remaining = query.start_index - 1, query.count
+    for name, res in RESOURCES.items():
+        if remaining > 0 and offset < totals[name]:
+            page = await _list(ctx, res, _window(query, offset + 1, remaining))
+            resources += page["Resources"]
+            remaining -= len(page["Resources"])
+        offset = max(0, offset - totals[name])
+    return scim_response({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": sum(totals.values()),
+        "itemsPerPage": len(resources),
+        "startIndex": query.start_index,
+        "Resources": resources,
+    })
+
+
+def _window(query: ListQuery, start_index: int, count: int) -> ListQuery:
+    return ListQuery(query.filter, query.sort_by, query.descending, start_index, count,
+                     query.attributes, query.excluded_attributes)

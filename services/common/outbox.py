@@ -83,6 +83,21 @@ def with_event(change_sql: str, params: list[Any], queued: QueuedEvent) -> tuple
     ]
 
 
+async def enqueue_all(conn: asyncpg.Connection, events: list[QueuedEvent]) -> None:
+    """Queues events in one statement; call inside the transaction of the change."""
+    if not events:
+        return
+    await conn.execute(
+        "WITH added AS (INSERT INTO outbox (event_id, subject, payload)"
+        "  SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]))"
+        " SELECT pg_notify($4, '')",
+        [q.event.event_id for q in events],
+        [q.stream.subject(q.event.type) for q in events],
+        [q.event.SerializeToString() for q in events],
+        notify_channel(events[0].schema),
+    )
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str):
         self._pool = pool

@@ -50,6 +50,8 @@ class Settings:
     webhook_timeout: float = 15.0
     # How long the gateway may reuse a bearer token's authentication.
     token_cache_seconds: float = 10.0
+    # Above this many members, a group PATCH answers 204 instead of the group.
+    group_response_member_limit: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -79,6 +81,7 @@ class Settings:
             shutdown_grace=float(env.get("SCIMD_SHUTDOWN_GRACE", "5")),
             webhook_timeout=float(env.get("SCIMD_WEBHOOK_TIMEOUT", "15")),
             token_cache_seconds=float(env.get("SCIMD_TOKEN_CACHE_SECONDS", "10")),
+            group_response_member_limit=int(env.get("SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000")),
         )
 
     def listen_address(self, service: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from scimd.directory.v1 import member_pb2
+from scimd.directory.v1 import group_pb2, member_pb2
 
 from services.common.timestamps import to_rfc3339
 
@@ -34,4 +34,17 @@ def member_json(member: member_pb2.Member) -> dict[str, Any]:
         },
         "created_at": to_rfc3339(member.create_time),
         "updated_at": to_rfc3339(member.update_time),
+    }
+
+
+def group_json(group: group_pb2.Group) -> dict[str, Any]:
+    return {
+        "group_id": group.group_id,
+        "organization_id": group.organization_id,
+        "connection_id": group.connection_id,
+        "group_name": group.display_name,
+        "external_id": group.external_id,
+        "member_count": group.member_count,
+        "created_at": to_rfc3339(group.create_time),
+        "updated_at": to_rfc3339(group.update_time),
     }

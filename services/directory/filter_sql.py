@@ -58,7 +58,7 @@ class SqlParams:
 
 
 @dataclass(frozen=True)
-class _Column:
+class Column:
     sql: str | None  # None: complex, never compared
     present: str  # the SQL of `pr`
     nullable: bool = False
@@ -66,14 +66,14 @@ class _Column:
 
 # Attributes kept in columns, by (attribute, sub-attribute).
 _COLUMNS = {
-    ("id", ""): _Column("member_id", "member_id <> ''"),
-    ("externalId", ""): _Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
-    ("userName", ""): _Column("user_name", "user_name <> ''"),
-    ("active", ""): _Column("(status = 'active')", "true"),
-    ("meta", ""): _Column(None, "true"),
-    ("meta", "created"): _Column("created_at", "true"),
-    ("meta", "lastModified"): _Column("updated_at", "true"),
-    ("meta", "resourceType"): _Column("'User'::text", "true"),
+    ("id", ""): Column("member_id", "member_id <> ''"),
+    ("externalId", ""): Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
+    ("userName", ""): Column("user_name", "user_name <> ''"),
+    ("active", ""): Column("(status = 'active')", "true"),
+    ("meta", ""): Column(None, "true"),
+    ("meta", "created"): Column("created_at", "true"),
+    ("meta", "lastModified"): Column("updated_at", "true"),
+    ("meta", "resourceType"): Column("'User'::text", "true"),
 }
 
 _SYMBOLS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -84,7 +84,7 @@ _JSON_SCALARS = {"boolean": ("boolean", "boolean"), "integer": ("number", "numer
 
 def compile_filter(node: Filter, params: SqlParams) -> str:
     """A SQL boolean expression over `members` true exactly for the users that match."""
-    return _Compiler(params).filter(validate_filter(node, USER))
+    return SqlCompiler(params).filter(validate_filter(node, USER))
 
 
 def sort_expression(path: str, params: SqlParams) -> str:
@@ -94,7 +94,7 @@ def sort_expression(path: str, params: SqlParams) -> str:
         parsed = parse_attribute_path(path)
     except PathError:
         raise FilterError(f"{path!r} is not an attribute path") from None
-    compiler = _Compiler(params)
+    compiler = SqlCompiler(params)
     resolved, column, json = compiler.source(parsed)
     target = compared_attribute(resolved)
     if target is None:
@@ -123,7 +123,7 @@ def _lower(sql: str, attribute: Attribute) -> str:
     return sql if attribute.case_exact else f"lower({sql})"
 
 
-class _Compiler:
+class SqlCompiler:
     def __init__(self, params: SqlParams, element_of: Attribute | None = None):
         self.params = params
         self.element_of = element_of  # inside `attr[...]`: paths name its sub-attributes, of element `e`
@@ -148,7 +148,7 @@ class _Compiler:
                 return self.compare(path, op, value)
             case ValuePath(path, inner):
                 resolved, _, json = self.source(path)
-                condition = _Compiler(self.params, element_attribute(resolved, path)).filter(inner)
+                condition = SqlCompiler(self.params, element_attribute(resolved, path)).filter(inner)
                 # Only objects are values of a complex attribute, whatever the filter says.
                 return (
                     f"EXISTS (SELECT 1 FROM {_elements(resolved, json)} AS e"
@@ -156,7 +156,7 @@ class _Compiler:
                 )
         raise FilterError(f"not a filter: {node!r}")
 
-    def source(self, path: AttributePath) -> tuple[ResolvedPath, _Column | None, str | None]:
+    def source(self, path: AttributePath) -> tuple[ResolvedPath, Column | None, str | None]:
         """What the path names, and where it lives: a column, or a JSON value."""
         if self.element_of is not None:
             resolved = resolve_sub_attribute(self.element_of, path)

@@ -21,16 +21,17 @@ from services.common.errors import ServiceError
 from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
-from services.common.outbox import QueuedEvent, new_event
+from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
-from services.directory import repository
+from services.directory import group_repository, repository
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
+from services.directory.group_service import GroupRpcs, group_from_row
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
 
 SCHEMA = "directory"
 
 # A write computes the member's new SCIM attributes from the stored ones.
-Change = Callable[[dict[str, Any]], dict[str, Any]]  # or None for a delete
+Change = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,9 @@ def _check_etag(row: asyncpg.Record, etag: str) -> None:
 OPTIMISTIC_ATTEMPTS = 3
 
 
-class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
+class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
+    _schema = SCHEMA
+
     def __init__(self, pool: asyncpg.Pool, stream: EventStream, project_id: str):
         self._pool = pool
         self._stream = stream
@@ -130,7 +133,7 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         return pb.GetMemberResponse(member=member_from_row(row))
 
     async def _change(self, context, member_id: str, etag: str, change: Change) -> member_pb2.Member:
-        """Applies `change` (None: delete) so that concurrent writers never lose
+        """Applies `change` so that concurrent writers never lose
         an update: an unlocked read and a version-checked write, retried a few
         times, then the same under the row lock."""
         tenant = tenant_of(context)
@@ -148,7 +151,7 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
 
     async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
                      change: Change | None) -> member_pb2.Member | None:
-        """One attempt at a change; None when another writer got there first."""
+        """One attempt at a change (None: delete); None when another writer got there first."""
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
         _check_etag(row, etag)
@@ -185,7 +188,16 @@ class DirectoryServicer(pb_grpc.DirectoryServiceServicer):
         return pb.PatchMemberResponse(member=member)
 
     async def DeleteMember(self, request: pb.DeleteMemberRequest, context: grpc.aio.ServicerContext):
-        await self._change(context, request.member_id, request.etag, None)
+        """Deletes the member and takes it out of every group, in one transaction."""
+        tenant = tenant_of(context)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
+            await self._apply(conn, tenant, row, request.member_id, request.etag, None)
+            groups = await group_repository.remove_member_everywhere(conn, request.member_id)
+            await enqueue_all(conn, [
+                self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), request.member_id)
+                for g in groups
+            ])
         return pb.DeleteMemberResponse()
 
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):

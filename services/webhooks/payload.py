@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from scimd.events.v1 import event_pb2
 
-from services.common.shapes import member_json
+from services.common.shapes import group_json, member_json
 from services.common.timestamps import to_rfc3339
 
 
@@ -27,5 +27,14 @@ def webhook_body(event: event_pb2.Event) -> str:
         data["member"] = member_json(event.member_changed.member)
         if event.member_changed.previous_attributes_json:
             data["previous_attributes"] = orjson.loads(event.member_changed.previous_attributes_json)
+    elif payload == "group_changed":
+        changed = event.group_changed
+        data["object_type"] = "idp_group"
+        data["id"] = changed.group.group_id
+        data["idp_group"] = group_json(changed.group)
+        if changed.member_id:
+            data["member_id"] = changed.member_id
+        if changed.previous_attributes_json:
+            data["previous_attributes"] = orjson.loads(changed.previous_attributes_json)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()

@@ -5,6 +5,7 @@ import uuid
 import grpc
 import nats
 import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
@@ -113,9 +114,13 @@ async def test_member_create_is_published_as_an_event(directory, running_service
     nc = await nats.connect(running_services.nats_url)
     try:
         js = nc.jetstream()
+        # Subscribed before the write, to new messages only: the stream holds every test's events.
+        subscription = await js.subscribe(
+            stream.subject("scim.member.create"), stream=stream.name, ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+        )
         owner = tenant()
         member = (await directory.CreateMember(pb.CreateMemberRequest(scim_registration=registration("evt@example.com")), metadata=owner.metadata())).member
-        subscription = await js.subscribe(stream.subject("scim.member.create"), stream=stream.name, ordered_consumer=True)
         event = None
         for _ in range(1000):
             message = await subscription.next_msg(timeout=20)

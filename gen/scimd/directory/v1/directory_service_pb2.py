@@ -22,40 +22,77 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from scimd.directory.v1 import group_pb2 as scimd_dot_directory_dot_v1_dot_group__pb2
 from scimd.directory.v1 import member_pb2 as scimd_dot_directory_dot_v1_dot_member__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scimd/directory/v1/directory_service.proto\x12\x12scimd.directory.v1\x1a\x1fscimd/directory/v1/member.proto\"V\n\x13\x43reateMemberRequest\x12?\n\x11scim_registration\x18\x01 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\"B\n\x14\x43reateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"?\n\x11GetMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"\xae\x01\n\x12ListMembersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x12\n\ndescending\x18\x06 \x01(\x08\x12\x0c\n\x04skip\x18\x07 \x01(\x05\x12\x17\n\x0ftotal_size_only\x18\x08 \x01(\x08\"w\n\x13UpdateMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12?\n\x11scim_registration\x18\x02 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x14UpdateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"I\n\x12PatchMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x12\n\npatch_json\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"A\n\x13PatchMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"6\n\x13\x44\x65leteMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteMemberResponse\"o\n\x13ListMembersResponse\x12+\n\x07members\x18\x01 \x03(\x0b\x32\x1a.scimd.directory.v1.Member\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\x32\xd5\x04\n\x10\x44irectoryService\x12\x61\n\x0c\x43reateMember\x12\'.scimd.directory.v1.CreateMemberRequest\x1a(.scimd.directory.v1.CreateMemberResponse\x12X\n\tGetMember\x12$.scimd.directory.v1.GetMemberRequest\x1a%.scimd.directory.v1.GetMemberResponse\x12^\n\x0bListMembers\x12&.scimd.directory.v1.ListMembersRequest\x1a\'.scimd.directory.v1.ListMembersResponse\x12\x61\n\x0cUpdateMember\x12\'.scimd.directory.v1.UpdateMemberRequest\x1a(.scimd.directory.v1.UpdateMemberResponse\x12^\n\x0bPatchMember\x12&.scimd.directory.v1.PatchMemberRequest\x1a\'.scimd.directory.v1.PatchMemberResponse\x12\x61\n\x0c\x44\x65leteMember\x12\'.scimd.directory.v1.DeleteMemberRequest\x1a(.scimd.directory.v1.DeleteMemberResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*scimd/directory/v1/directory_service.proto\x12\x12scimd.directory.v1\x1a\x1escimd/directory/v1/group.proto\x1a\x1fscimd/directory/v1/member.proto\"V\n\x13\x43reateMemberRequest\x12?\n\x11scim_registration\x18\x01 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\"B\n\x14\x43reateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"?\n\x11GetMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"\xae\x01\n\x12ListMembersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x03 \x01(\x08\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x12\n\ndescending\x18\x06 \x01(\x08\x12\x0c\n\x04skip\x18\x07 \x01(\x05\x12\x17\n\x0ftotal_size_only\x18\x08 \x01(\x08\"w\n\x13UpdateMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12?\n\x11scim_registration\x18\x02 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x14UpdateMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"I\n\x12PatchMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x12\n\npatch_json\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"A\n\x13PatchMemberResponse\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\"6\n\x13\x44\x65leteMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteMemberResponse\"o\n\x13ListMembersResponse\x12+\n\x07members\x18\x01 \x03(\x0b\x32\x1a.scimd.directory.v1.Member\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x03\"R\n\x12\x43reateGroupRequest\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"?\n\x13\x43reateGroupResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"#\n\x0fGetGroupRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\"<\n\x10GetGroupResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"\x83\x01\n\x11ListGroupsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x0c\n\x04skip\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x12\n\ndescending\x18\x05 \x01(\x08\x12\x17\n\x0ftotal_size_only\x18\x06 \x01(\x08\"S\n\x12ListGroupsResponse\x12)\n\x06groups\x18\x01 \x03(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\"s\n\x12UpdateGroupRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x12\n\nmember_ids\x18\x04 \x03(\t\x12\x0c\n\x04\x65tag\x18\x05 \x01(\t\"?\n\x13UpdateGroupResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"G\n\x11PatchGroupRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x12\n\npatch_json\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\">\n\x12PatchGroupResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"4\n\x12\x44\x65leteGroupRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x15\n\x13\x44\x65leteGroupResponse\">\n\x16\x41\x64\x64GroupMembersRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"C\n\x17\x41\x64\x64GroupMembersResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"A\n\x19RemoveGroupMembersRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"F\n\x1aRemoveGroupMembersResponse\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\"R\n\x17ListGroupMembersRequest\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"e\n\x18ListGroupMembersResponse\x12\x30\n\x07members\x18\x01 \x03(\x0b\x32\x1f.scimd.directory.v1.GroupMember\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd6\x0b\n\x10\x44irectoryService\x12\x61\n\x0c\x43reateMember\x12\'.scimd.directory.v1.CreateMemberRequest\x1a(.scimd.directory.v1.CreateMemberResponse\x12X\n\tGetMember\x12$.scimd.directory.v1.GetMemberRequest\x1a%.scimd.directory.v1.GetMemberResponse\x12^\n\x0bListMembers\x12&.scimd.directory.v1.ListMembersRequest\x1a\'.scimd.directory.v1.ListMembersResponse\x12\x61\n\x0cUpdateMember\x12\'.scimd.directory.v1.UpdateMemberRequest\x1a(.scimd.directory.v1.UpdateMemberResponse\x12^\n\x0bPatchMember\x12&.scimd.directory.v1.PatchMemberRequest\x1a\'.scimd.directory.v1.PatchMemberResponse\x12\x61\n\x0c\x44\x65leteMember\x12\'.scimd.directory.v1.DeleteMemberRequest\x1a(.scimd.directory.v1.DeleteMemberResponse\x12^\n\x0b\x43reateGroup\x12&.scimd.directory.v1.CreateGroupRequest\x1a\'.scimd.directory.v1.CreateGroupResponse\x12U\n\x08GetGroup\x12#.scimd.directory.v1.GetGroupRequest\x1a$.scimd.directory.v1.GetGroupResponse\x12[\n\nListGroups\x12%.scimd.directory.v1.ListGroupsRequest\x1a&.scimd.directory.v1.ListGroupsResponse\x12^\n\x0bUpdateGroup\x12&.scimd.directory.v1.UpdateGroupRequest\x1a\'.scimd.directory.v1.UpdateGroupResponse\x12[\n\nPatchGroup\x12%.scimd.directory.v1.PatchGroupRequest\x1a&.scimd.directory.v1.PatchGroupResponse\x12^\n\x0b\x44\x65leteGroup\x12&.scimd.directory.v1.DeleteGroupRequest\x1a\'.scimd.directory.v1.DeleteGroupResponse\x12j\n\x0f\x41\x64\x64GroupMembers\x12*.scimd.directory.v1.AddGroupMembersRequest\x1a+.scimd.directory.v1.AddGroupMembersResponse\x12s\n\x12RemoveGroupMembers\x12-.scimd.directory.v1.RemoveGroupMembersRequest\x1a..scimd.directory.v1.RemoveGroupMembersResponse\x12m\n\x10ListGroupMembers\x12+.scimd.directory.v1.ListGroupMembersRequest\x1a,.scimd.directory.v1.ListGroupMembersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.directory.v1.directory_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEMEMBERREQUEST']._serialized_start=99
-  _globals['_CREATEMEMBERREQUEST']._serialized_end=185
-  _globals['_CREATEMEMBERRESPONSE']._serialized_start=187
-  _globals['_CREATEMEMBERRESPONSE']._serialized_end=253
-  _globals['_GETMEMBERREQUEST']._serialized_start=255
-  _globals['_GETMEMBERREQUEST']._serialized_end=292
-  _globals['_GETMEMBERRESPONSE']._serialized_start=294
-  _globals['_GETMEMBERRESPONSE']._serialized_end=357
-  _globals['_LISTMEMBERSREQUEST']._serialized_start=360
-  _globals['_LISTMEMBERSREQUEST']._serialized_end=534
-  _globals['_UPDATEMEMBERREQUEST']._serialized_start=536
-  _globals['_UPDATEMEMBERREQUEST']._serialized_end=655
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=657
-  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=723
-  _globals['_PATCHMEMBERREQUEST']._serialized_start=725
-  _globals['_PATCHMEMBERREQUEST']._serialized_end=798
-  _globals['_PATCHMEMBERRESPONSE']._serialized_start=800
-  _globals['_PATCHMEMBERRESPONSE']._serialized_end=865
-  _globals['_DELETEMEMBERREQUEST']._serialized_start=867
-  _globals['_DELETEMEMBERREQUEST']._serialized_end=921
-  _globals['_DELETEMEMBERRESPONSE']._serialized_start=923
-  _globals['_DELETEMEMBERRESPONSE']._serialized_end=945
-  _globals['_LISTMEMBERSRESPONSE']._serialized_start=947
-  _globals['_LISTMEMBERSRESPONSE']._serialized_end=1058
-  _globals['_DIRECTORYSERVICE']._serialized_start=1061
-  _globals['_DIRECTORYSERVICE']._serialized_end=1658
+  _globals['_CREATEMEMBERREQUEST']._serialized_start=131
+  _globals['_CREATEMEMBERREQUEST']._serialized_end=217
+  _globals['_CREATEMEMBERRESPONSE']._serialized_start=219
+  _globals['_CREATEMEMBERRESPONSE']._serialized_end=285
+  _globals['_GETMEMBERREQUEST']._serialized_start=287
+  _globals['_GETMEMBERREQUEST']._serialized_end=324
+  _globals['_GETMEMBERRESPONSE']._serialized_start=326
+  _globals['_GETMEMBERRESPONSE']._serialized_end=389
+  _globals['_LISTMEMBERSREQUEST']._serialized_start=392
+  _globals['_LISTMEMBERSREQUEST']._serialized_end=566
+  _globals['_UPDATEMEMBERREQUEST']._serialized_start=568
+  _globals['_UPDATEMEMBERREQUEST']._serialized_end=687
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=689
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=755
+  _globals['_PATCHMEMBERREQUEST']._serialized_start=757
+  _globals['_PATCHMEMBERREQUEST']._serialized_end=830
+  _globals['_PATCHMEMBERRESPONSE']._serialized_start=832
+  _globals['_PATCHMEMBERRESPONSE']._serialized_end=897
+  _globals['_DELETEMEMBERREQUEST']._serialized_start=899
+  _globals['_DELETEMEMBERREQUEST']._serialized_end=953
+  _globals['_DELETEMEMBERRESPONSE']._serialized_start=955
+  _globals['_DELETEMEMBERRESPONSE']._serialized_end=977
+  _globals['_LISTMEMBERSRESPONSE']._serialized_start=979
+  _globals['_LISTMEMBERSRESPONSE']._serialized_end=1090
+  _globals['_CREATEGROUPREQUEST']._serialized_start=1092
+  _globals['_CREATEGROUPREQUEST']._serialized_end=1174
+  _globals['_CREATEGROUPRESPONSE']._serialized_start=1176
+  _globals['_CREATEGROUPRESPONSE']._serialized_end=1239
+  _globals['_GETGROUPREQUEST']._serialized_start=1241
+  _globals['_GETGROUPREQUEST']._serialized_end=1276
+  _globals['_GETGROUPRESPONSE']._serialized_start=1278
+  _globals['_GETGROUPRESPONSE']._serialized_end=1338
+  _globals['_LISTGROUPSREQUEST']._serialized_start=1341
+  _globals['_LISTGROUPSREQUEST']._serialized_end=1472
+  _globals['_LISTGROUPSRESPONSE']._serialized_start=1474
+  _globals['_LISTGROUPSRESPONSE']._serialized_end=1557
+  _globals['_UPDATEGROUPREQUEST']._serialized_start=1559
+  _globals['_UPDATEGROUPREQUEST']._serialized_end=1674
+  _globals['_UPDATEGROUPRESPONSE']._serialized_start=1676
+  _globals['_UPDATEGROUPRESPONSE']._serialized_end=1739
+  _globals['_PATCHGROUPREQUEST']._serialized_start=1741
+  _globals['_PATCHGROUPREQUEST']._serialized_end=1812
+  _globals['_PATCHGROUPRESPONSE']._serialized_start=1814
+  _globals['_PATCHGROUPRESPONSE']._serialized_end=1876
+  _globals['_DELETEGROUPREQUEST']._serialized_start=1878
+  _globals['_DELETEGROUPREQUEST']._serialized_end=1930
+  _globals['_DELETEGROUPRESPONSE']._serialized_start=1932
+  _globals['_DELETEGROUPRESPONSE']._serialized_end=1953
+  _globals['_ADDGROUPMEMBERSREQUEST']._serialized_start=1955
+  _globals['_ADDGROUPMEMBERSREQUEST']._serialized_end=2017
+  _globals['_ADDGROUPMEMBERSRESPONSE']._serialized_start=2019
+  _globals['_ADDGROUPMEMBERSRESPONSE']._serialized_end=2086
+  _globals['_REMOVEGROUPMEMBERSREQUEST']._serialized_start=2088
+  _globals['_REMOVEGROUPMEMBERSREQUEST']._serialized_end=2153
+  _globals['_REMOVEGROUPMEMBERSRESPONSE']._serialized_start=2155
+  _globals['_REMOVEGROUPMEMBERSRESPONSE']._serialized_end=2225
+  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_start=2227
+  _globals['_LISTGROUPMEMBERSREQUEST']._serialized_end=2309
+  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_start=2311
+  _globals['_LISTGROUPMEMBERSRESPONSE']._serialized_end=2412
+  _globals['_DIRECTORYSERVICE']._serialized_start=2415
+  _globals['_DIRECTORYSERVICE']._serialized_end=3909
 # @@protoc_insertion_point(module_scope)

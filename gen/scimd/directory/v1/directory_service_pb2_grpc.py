@@ -68,6 +68,51 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.FromString,
                 _registered_method=True)
+        self.CreateGroup = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/CreateGroup',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupResponse.FromString,
+                _registered_method=True)
+        self.GetGroup = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/GetGroup',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupResponse.FromString,
+                _registered_method=True)
+        self.ListGroups = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListGroups',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsResponse.FromString,
+                _registered_method=True)
+        self.UpdateGroup = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/UpdateGroup',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupResponse.FromString,
+                _registered_method=True)
+        self.PatchGroup = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/PatchGroup',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroup = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/DeleteGroup',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupResponse.FromString,
+                _registered_method=True)
+        self.AddGroupMembers = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/AddGroupMembers',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersResponse.FromString,
+                _registered_method=True)
+        self.RemoveGroupMembers = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/RemoveGroupMembers',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersResponse.FromString,
+                _registered_method=True)
+        self.ListGroupMembers = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListGroupMembers',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -122,6 +167,68 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateGroup(self, request, context):
+        """Creates a group, with initial members. Unknown member ids fail with
+        INVALID_ARGUMENT (reason INVALID_VALUE) and nothing is created; a taken
+        display name fails with ALREADY_EXISTS (reason UNIQUENESS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateGroup(self, request, context):
+        """Replaces the group's display name, external id and members (SCIM PUT).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchGroup(self, request, context):
+        """Applies an RFC 7644 PatchOp request atomically (SCIM PATCH), membership
+        changes as set operations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGroupMembers(self, request, context):
+        """Adds members without rewriting the others; already present ones are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGroupMembers(self, request, context):
+        """Removes the listed members only; absent ones are ignored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroupMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -154,6 +261,51 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.DeleteMember,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.SerializeToString,
+            ),
+            'CreateGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateGroup,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupResponse.SerializeToString,
+            ),
+            'GetGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroup,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupResponse.SerializeToString,
+            ),
+            'ListGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroups,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsResponse.SerializeToString,
+            ),
+            'UpdateGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateGroup,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupResponse.SerializeToString,
+            ),
+            'PatchGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchGroup,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupResponse.SerializeToString,
+            ),
+            'DeleteGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroup,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupResponse.SerializeToString,
+            ),
+            'AddGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGroupMembers,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersResponse.SerializeToString,
+            ),
+            'RemoveGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGroupMembers,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersResponse.SerializeToString,
+            ),
+            'ListGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroupMembers,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -322,6 +474,249 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/DeleteMember',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/CreateGroup',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.CreateGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/GetGroup',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListGroups',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/UpdateGroup',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/PatchGroup',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PatchGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/DeleteGroup',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/AddGroupMembers',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.AddGroupMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/RemoveGroupMembers',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.RemoveGroupMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListGroupMembers',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,82 @@
+"""SCIM Group filters and sortBy as parameterised SQL over the `groups`
+table; `members` lives in `group_members`. Shares the comparison rules of
+the User compiler in filter_sql.py."""
+
+from __future__ import annotations
+
+from scim.filter import Comparison, Filter, FilterError, Present, ValuePath, resolve_path, validate_filter
+from scim.schema import GROUP, AttributePath, PathError, ResolvedPath, parse_attribute_path
+from services.directory.filter_sql import Column, SqlCompiler, SqlParams
+
+_COLUMNS = {
+    ("id", ""): Column("group_id", "group_id <> ''"),
+    ("externalId", ""): Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
+    ("displayName", ""): Column("display_name", "display_name <> ''"),
+    ("meta", ""): Column(None, "true"),
+    ("meta", "created"): Column("created_at", "true"),
+    ("meta", "lastModified"): Column("updated_at", "true"),
+    ("meta", "resourceType"): Column("'Group'::text", "true"),
+}
+# A member element's sub-attributes, as columns of group_members `gm`.
+_MEMBER_COLUMNS = {"value": Column("gm.member_id", "true"), "type": Column("'User'::text", "true")}
+
+
+def compile_group_filter(node: Filter, params: SqlParams) -> str:
+    """A SQL boolean expression over `groups` true exactly for the matching groups."""
+    return _GroupCompiler(params).filter(validate_filter(node, GROUP))
+
+
+def group_sort_expression(path: str, params: SqlParams) -> str:
+    try:
+        parsed = parse_attribute_path(path)
+        resolved = resolve_path(GROUP, parsed)
+    except (PathError, FilterError):
+        raise FilterError(f"{path!r} is not an attribute path of Group") from None
+    column = _COLUMNS.get(_key(resolved))
+    if column is None or column.sql is None:
+        raise FilterError(f"cannot sort groups by {parsed}")
+    return f"lower({column.sql})" if column.sql == "display_name" else column.sql
+
+
+def _key(resolved: ResolvedPath) -> tuple[str, str]:
+    return resolved.attribute.name, resolved.sub_attribute.name if resolved.sub_attribute else ""
+
+
+def _members_exists(condition: str) -> str:
+    return f"EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = groups.group_id AND {condition})"
+
+
+class _GroupCompiler(SqlCompiler):
+    def filter(self, node: Filter) -> str:
+        match node:
+            case ValuePath(path, inner) if self._is_members(path):
+                return _members_exists(_MemberCompiler(self.params).filter(inner))
+            case Present(path) if self._is_members(path):
+                return _members_exists("true")
+            case Comparison(path, _op, _value) if self._is_members(path):
+                sub = path.sub_attribute or "value"
+                element = Comparison(AttributePath("", sub), node.op, node.value)
+                return _members_exists(_MemberCompiler(self.params).filter(element))
+        return super().filter(node)
+
+    def _is_members(self, path: AttributePath) -> bool:
+        return resolve_path(GROUP, path).attribute.name == "members"
+
+    def source(self, path: AttributePath) -> tuple[ResolvedPath, Column | None, str | None]:
+        resolved = resolve_path(GROUP, path)
+        column = _COLUMNS.get(_key(resolved))
+        if column is None:
+            raise FilterError(f"filtering groups on {path} is not supported")
+        return resolved, column, None
+
+
+class _MemberCompiler(SqlCompiler):
+    """Inside `members[...]`: paths name a member element's sub-attributes."""
+
+    def source(self, path: AttributePath) -> tuple[ResolvedPath, Column | None, str | None]:
+        members = GROUP.schema.attribute("members")
+        sub = members.sub_attribute(path.attribute)
+        column = _MEMBER_COLUMNS.get(sub.name) if sub is not None else None
+        if column is None:
+            raise FilterError(f"filtering group members on {path} is not supported (value and type are)")
+        return ResolvedPath(GROUP.schema, members, sub), column, None

@@ -1,0 +1,164 @@
+"""SQL of groups and their membership. Membership changes are set-based:
+one statement adds or removes any number of members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+GROUP_COLUMNS = (
+    "group_id, organization_id, connection_id, display_name, external_id, member_count, status, version,"
+    " created_at, updated_at"
+)
+
+
+class DisplayNameTaken(Exception):
+    pass
+
+
+def _unique(error: asyncpg.UniqueViolationError) -> Exception:
+    return DisplayNameTaken() if error.constraint_name == "groups_display_name" else error
+
+
+async def insert_group(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    try:
+        return await conn.fetchrow(
+            "INSERT INTO groups (group_id, organization_id, connection_id, display_name, external_id,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+            f" RETURNING {GROUP_COLUMNS}",
+            values["group_id"], values["organization_id"], values["connection_id"], values["display_name"],
+            values["external_id"], values["created_at"],
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise _unique(error) from None
+
+
+async def set_initial_member_count(conn, group_id: str, count: int) -> asyncpg.Record:
+    """Records the members a new group was created with (still version 1)."""
+    return await conn.fetchrow(
+        f"UPDATE groups SET member_count = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}", group_id, count
+    )
+
+
+async def get_group(executor, organization_id: str, connection_id: str, group_id: str, *, lock: bool = False):
+    """A group not deleted, of the tenant; with `lock`, held until the transaction ends."""
+    return await executor.fetchrow(
+        f"SELECT {GROUP_COLUMNS} FROM groups"
+        " WHERE group_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3) AND status <> 'deleted'"
+        + (" FOR UPDATE" if lock else ""),
+        group_id, organization_id, connection_id,
+    )
+
+
+async def unknown_members(conn, organization_id: str, connection_id: str, member_ids: list[str]) -> list[str]:
+    """The ids that are not live members of the tenant's connection."""
+    rows = await conn.fetch(
+        "SELECT id FROM unnest($3::text[]) AS id WHERE NOT EXISTS ("
+        "  SELECT 1 FROM members m WHERE m.member_id = id AND m.organization_id = $1"
+        "  AND m.connection_id = $2 AND m.status <> 'deleted')",
+        organization_id, connection_id, member_ids,
+    )
+    return [row["id"] for row in rows]
+
+
+async def add_members(conn, group_id: str, member_ids: list[str]) -> list[str]:
+    """Adds the members not yet in the group; returns those added."""
+    rows = await conn.fetch(
+        "INSERT INTO group_members (group_id, member_id) SELECT $1, id FROM unnest($2::text[]) AS id"
+        " ON CONFLICT DO NOTHING RETURNING member_id",
+        group_id, member_ids,
+    )
+    return [row["member_id"] for row in rows]
+
+
+async def remove_members(conn, group_id: str, member_ids: list[str] | None) -> list[str]:
+    """Removes the listed members (None: all); returns those removed."""
+    if member_ids is None:
+        rows = await conn.fetch("DELETE FROM group_members WHERE group_id = $1 RETURNING member_id", group_id)
+    else:
+        rows = await conn.fetch(
+            "DELETE FROM group_members WHERE group_id = $1 AND member_id = ANY($2::text[]) RETURNING member_id",
+            group_id, member_ids,
+        )
+    return [row["member_id"] for row in rows]
+
+
+async def replace_members(conn, group_id: str, member_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Makes the membership exactly `member_ids`; returns (added, removed)."""
+    removed = await conn.fetch(
+        "DELETE FROM group_members WHERE group_id = $1 AND NOT (member_id = ANY($2::text[])) RETURNING member_id",
+        group_id, member_ids,
+    )
+    return await add_members(conn, group_id, member_ids), [row["member_id"] for row in removed]
+
+
+async def update_group(conn, group_id: str, *, display_name: str, external_id: str | None, member_delta: int,
+                       status: str = "active") -> asyncpg.Record:
+    try:
+        return await conn.fetchrow(
+            "UPDATE groups SET display_name = $2, external_id = $3, member_count = member_count + $4, status = $5,"
+            " deleted_at = CASE WHEN $5 = 'deleted' THEN now() ELSE deleted_at END,"
+            f" version = version + 1, updated_at = now() WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
+            group_id, display_name, external_id, member_delta, status,
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise _unique(error) from None
+
+
+@dataclass(frozen=True)
+class GroupQuery:
+    organization_id: str
+    connection_id: str
+    filter_sql: str = ""
+    filter_params: tuple = ()
+    order_sql: str = ""
+    descending: bool = False
+    offset: int = 0
+    limit: int = 100
+
+
+SCOPE_PARAMETERS = 2
+
+
+async def list_groups(pool: asyncpg.Pool, query: GroupQuery, *, total_only: bool = False):
+    where = "organization_id = $1 AND " + ("connection_id = $2" if query.connection_id else "$2 = ''")
+    where += " AND status <> 'deleted'"
+    if query.filter_sql:
+        where += f" AND ({query.filter_sql})"
+    params = [query.organization_id, query.connection_id, *query.filter_params]
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM groups WHERE {where}", *params)
+        if total_only:
+            return [], total
+        direction = "DESC" if query.descending else "ASC"
+        order = f"created_at {direction}, group_id {direction}"
+        if query.order_sql:
+            order = f"{query.order_sql} {direction}, {order}"
+        rows = await conn.fetch(
+            f"SELECT {GROUP_COLUMNS} FROM groups WHERE {where} ORDER BY {order}"
+            f" LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}",
+            *params, query.limit, query.offset,
+        )
+    return rows, total
+
+
+async def list_group_members(pool: asyncpg.Pool, group_id: str, limit: int, after_member_id: str):
+    """Members in id order with their SCIM display (displayName, else userName)."""
+    return await pool.fetch(
+        "SELECT gm.member_id, COALESCE(NULLIF(m.scim_attributes ->> 'displayName', ''), m.user_name) AS display"
+        " FROM group_members gm JOIN members m USING (member_id)"
+        " WHERE gm.group_id = $1 AND gm.member_id > $2 ORDER BY gm.member_id LIMIT $3",
+        group_id, after_member_id, limit,
+    )
+
+
+async def remove_member_everywhere(conn, member_id: str) -> list[asyncpg.Record]:
+    """Takes a (deleted) member out of every group; returns the groups changed."""
+    return await conn.fetch(
+        "WITH gone AS (DELETE FROM group_members WHERE member_id = $1 RETURNING group_id)"
+        " UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = now()"
+        f" FROM gone WHERE groups.group_id = gone.group_id RETURNING {', '.join('groups.' + c.strip() for c in GROUP_COLUMNS.split(','))}",
+        member_id,
+    )

@@ -1,0 +1,254 @@
+"""The group RPCs of the DirectoryService: SCIM Groups, with membership
+changed by set operations under the group's row lock, so concurrent changes
+never lose a member and a group of any size costs the same to change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import asyncpg
+import grpc
+import orjson
+from scimd.directory.v1 import directory_service_pb2 as pb
+from scimd.directory.v1 import group_pb2
+
+from scim.filter import FilterError, parse_filter
+from scim.group_patch import UNCHANGED, GroupPatchPlan, MembershipStep, plan_group_patch
+from scim.schema import GROUP
+from services.common.context import Tenant
+from services.common.errors import ServiceError
+from services.common.grpc_server import tenant_of
+from services.common.ids import new_id
+from services.common.outbox import QueuedEvent, enqueue_all, new_event
+from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.timestamps import to_timestamp
+from services.directory import group_repository as repository
+from services.directory.filter_sql import SqlParams
+from services.directory.group_filter_sql import compile_group_filter, group_sort_expression
+
+MAX_DISPLAY_NAME = 512
+MAX_MEMBERS_PER_CALL = 10_000
+MEMBER_PAGE_DEFAULT = 1000
+MEMBER_PAGE_MAX = 10_000
+
+
+def group_from_row(row: asyncpg.Record) -> group_pb2.Group:
+    return group_pb2.Group(
+        group_id=row["group_id"],
+        organization_id=row["organization_id"],
+        connection_id=row["connection_id"],
+        display_name=row["display_name"],
+        external_id=row["external_id"] or "",
+        member_count=row["member_count"],
+        create_time=to_timestamp(row["created_at"]),
+        update_time=to_timestamp(row["updated_at"]),
+        etag=str(row["version"]),
+    )
+
+
+def _display_name(value: str) -> str:
+    name = value.strip()
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise ServiceError("INVALID_VALUE", f"displayName is required, at most {MAX_DISPLAY_NAME} characters")
+    return name
+
+
+def _member_ids(ids: Iterable[str]) -> list[str]:
+    unique = list(dict.fromkeys(i for i in ids))
+    if any(not i for i in unique):
+        raise ServiceError("INVALID_VALUE", "member ids must not be empty")
+    if len(unique) > MAX_MEMBERS_PER_CALL:
+        raise ServiceError("INVALID_VALUE", f"at most {MAX_MEMBERS_PER_CALL} members per request")
+    return unique
+
+
+class GroupRpcs:
+    """Mixed into DirectoryServicer, which provides _pool, _stream and _project_id."""
+
+    _pool: asyncpg.Pool
+    _schema: str
+
+    def _group_event(self, tenant: Tenant, event_type: str, action: str, group: group_pb2.Group,
+                     member_id: str = "", previous: dict[str, Any] | None = None) -> QueuedEvent:
+        event = new_event(event_type, action, project_id=self._project_id, organization_id=tenant.organization_id)
+        event.group_changed.group.CopyFrom(group)
+        event.group_changed.member_id = member_id
+        if previous:
+            event.group_changed.previous_attributes_json = orjson.dumps(previous).decode()
+        return QueuedEvent(self._stream, self._schema, event)
+
+    async def _check_members(self, conn, tenant: Tenant, member_ids: list[str]) -> None:
+        unknown = await repository.unknown_members(conn, tenant.organization_id, tenant.connection_id, member_ids)
+        if unknown:
+            raise ServiceError("INVALID_VALUE", f"unknown member ids: {', '.join(unknown[:5])}")
+
+    def _membership_events(self, tenant: Tenant, group: group_pb2.Group, added: list[str],
+                           removed: list[str]) -> list[QueuedEvent]:
+        return [
+            *(self._group_event(tenant, "scim.idp_group.member_add", "UPDATE", group, m) for m in added),
+            *(self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group, m) for m in removed),
+        ]
+
+    async def CreateGroup(self, request: pb.CreateGroupRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        if not tenant.connection_id:
+            raise ServiceError("PERMISSION_DENIED", "groups are created on behalf of a SCIM connection")
+        member_ids = _member_ids(request.member_ids)
+        values = {
+            "group_id": new_id("group"),
+            "organization_id": tenant.organization_id,
+            "connection_id": tenant.connection_id,
+            "display_name": _display_name(request.group.display_name),
+            "external_id": request.group.external_id or None,
+            "created_at": datetime.now(timezone.utc),
+        }
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._check_members(conn, tenant, member_ids)
+            try:
+                row = await repository.insert_group(conn, values)
+            except repository.DisplayNameTaken:
+                raise ServiceError("UNIQUENESS", f"displayName {values['display_name']!r} is already in use") from None
+            added = await repository.add_members(conn, row["group_id"], member_ids) if member_ids else []
+            if added:
+                row = await repository.set_initial_member_count(conn, row["group_id"], len(added))
+            group = group_from_row(row)
+            await enqueue_all(conn, [
+                self._group_event(tenant, "scim.idp_group.create", "CREATE", group),
+                *self._membership_events(tenant, group, added, []),
+            ])
+        return pb.CreateGroupResponse(group=group)
+
+    async def GetGroup(self, request: pb.GetGroupRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        row = await repository.get_group(self._pool, tenant.organization_id, tenant.connection_id, request.group_id)
+        if row is None:
+            raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
+        return pb.GetGroupResponse(group=group_from_row(row))
+
+    async def ListGroups(self, request: pb.ListGroupsRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        if request.skip < 0:
+            raise ServiceError("INVALID_VALUE", "skip must not be negative")
+        params = SqlParams(start=repository.SCOPE_PARAMETERS)
+        try:
+            filter_sql = compile_group_filter(parse_filter(request.filter, GROUP), params) if request.filter.strip() else ""
+            order_sql = group_sort_expression(request.order_by, params) if request.order_by else ""
+        except FilterError as error:
+            raise ServiceError("INVALID_FILTER", str(error)) from None
+        query = repository.GroupQuery(
+            organization_id=tenant.organization_id, connection_id=tenant.connection_id, filter_sql=filter_sql,
+            filter_params=tuple(params.values), order_sql=order_sql, descending=request.descending,
+            offset=request.skip, limit=page_size(request.page_size),
+        )
+        rows, total = await repository.list_groups(self._pool, query, total_only=request.total_size_only)
+        return pb.ListGroupsResponse(groups=[group_from_row(r) for r in rows], total_size=total)
+
+    async def ListGroupMembers(self, request: pb.ListGroupMembersRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        if await repository.get_group(self._pool, tenant.organization_id, tenant.connection_id, request.group_id) is None:
+            raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
+        if request.page_size < 0:
+            raise ServiceError("INVALID_VALUE", "page_size must not be negative")
+        limit = min(request.page_size or MEMBER_PAGE_DEFAULT, MEMBER_PAGE_MAX)
+        key = decode_page_token(request.page_token, 1)
+        rows = await repository.list_group_members(self._pool, request.group_id, limit + 1, str(key[0]) if key else "")
+        page, more = rows[:limit], len(rows) > limit
+        return pb.ListGroupMembersResponse(
+            members=[group_pb2.GroupMember(member_id=r["member_id"], display=r["display"]) for r in page],
+            next_page_token=encode_page_token([page[-1]["member_id"]]) if more else "",
+        )
+
+    async def _apply_plan(self, context, group_id: str, etag: str, plan: GroupPatchPlan) -> group_pb2.Group:
+        """Applies attribute changes and membership steps in one transaction,
+        under the group's row lock."""
+        tenant = tenant_of(context)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, group_id, lock=True)
+            if row is None:
+                raise ServiceError("NOT_FOUND", f"group {group_id!r} not found")
+            if etag and etag != str(row["version"]):
+                raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
+            incoming = [i for step in plan.steps if step.kind in ("add", "replace") for i in step.member_ids]
+            if incoming:
+                await self._check_members(conn, tenant, _member_ids(incoming))
+            added: list[str] = []
+            removed: list[str] = []
+            for step in plan.steps:
+                step_added, step_removed = await self._run_step(conn, group_id, step)
+                added += step_added
+                removed += step_removed
+            display_name = row["display_name"] if plan.display_name is UNCHANGED else _display_name(plan.display_name)
+            external_id = row["external_id"] if plan.external_id is UNCHANGED else (plan.external_id or None)
+            previous = {
+                key: row[column] for key, column, new in (
+                    ("display_name", "display_name", display_name), ("external_id", "external_id", external_id),
+                ) if row[column] != new
+            }
+            if not (added or removed or previous):
+                return group_from_row(row)
+            try:
+                updated = await repository.update_group(
+                    conn, group_id, display_name=display_name, external_id=external_id,
+                    member_delta=len(added) - len(removed),
+                )
+            except repository.DisplayNameTaken:
+                raise ServiceError("UNIQUENESS", f"displayName {display_name!r} is already in use") from None
+            group = group_from_row(updated)
+            events = self._membership_events(tenant, group, added, removed)
+            if previous:
+                events.insert(0, self._group_event(tenant, "scim.idp_group.update", "UPDATE", group, previous=previous))
+            await enqueue_all(conn, events)
+        return group
+
+    @staticmethod
+    async def _run_step(conn, group_id: str, step: MembershipStep) -> tuple[list[str], list[str]]:
+        ids = list(step.member_ids)
+        if step.kind == "add":
+            return await repository.add_members(conn, group_id, ids), []
+        if step.kind == "remove":
+            return [], await repository.remove_members(conn, group_id, ids)
+        if step.kind == "clear":
+            return [], await repository.remove_members(conn, group_id, None)
+        return await repository.replace_members(conn, group_id, ids)
+
+    async def UpdateGroup(self, request: pb.UpdateGroupRequest, context: grpc.aio.ServicerContext):
+        plan = GroupPatchPlan(
+            display_name=request.display_name, external_id=request.external_id or None,
+            steps=(MembershipStep("replace", tuple(_member_ids(request.member_ids))),),
+        )
+        return pb.UpdateGroupResponse(group=await self._apply_plan(context, request.group_id, request.etag, plan))
+
+    async def PatchGroup(self, request: pb.PatchGroupRequest, context: grpc.aio.ServicerContext):
+        try:
+            body = orjson.loads(request.patch_json or "{}")
+        except orjson.JSONDecodeError:
+            raise ServiceError("INVALID_SYNTAX", "patch_json is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ServiceError("INVALID_SYNTAX", "patch_json must be a JSON object")
+        plan = plan_group_patch(body)
+        return pb.PatchGroupResponse(group=await self._apply_plan(context, request.group_id, request.etag, plan))
+
+    async def AddGroupMembers(self, request: pb.AddGroupMembersRequest, context: grpc.aio.ServicerContext):
+        plan = GroupPatchPlan(steps=(MembershipStep("add", tuple(_member_ids(request.member_ids))),))
+        return pb.AddGroupMembersResponse(group=await self._apply_plan(context, request.group_id, "", plan))
+
+    async def RemoveGroupMembers(self, request: pb.RemoveGroupMembersRequest, context: grpc.aio.ServicerContext):
+        plan = GroupPatchPlan(steps=(MembershipStep("remove", tuple(_member_ids(request.member_ids))),))
+        return pb.RemoveGroupMembersResponse(group=await self._apply_plan(context, request.group_id, "", plan))
+
+    async def DeleteGroup(self, request: pb.DeleteGroupRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, request.group_id, lock=True)
+            if row is None:
+                raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
+            if request.etag and request.etag != str(row["version"]):
+                raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
+            removed = await repository.remove_members(conn, request.group_id, None)
+            updated = await repository.update_group(
+                conn, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
+                member_delta=-len(removed), status="deleted",
+            )
+            await enqueue_all(conn, [self._group_event(tenant, "scim.idp_group.delete", "DELETE", group_from_row(updated))])
+        return pb.DeleteGroupResponse()
