@@ -100,6 +100,47 @@ def system_memory_mib() -> float | None:
     return total_kib / 1024
 
 
+async def group_scenarios(args, base_path: str, headers: dict, user_ids: list[str], run: str) -> list[Figures]:
+    """Fill a group to all users in PATCHes of 100 (latency per PATCH as it grows), then
+    concurrent PATCHes that take 50 members out of and back into groups of that size."""
+    patch_op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    group_core = "urn:ietf:params:scim:schemas:core:2.0:Group"
+    conn = await RawConnection.open(args.url)
+    group_ids = []
+    for number in range(4):
+        status, body = await conn.request("POST", f"{base_path}/Groups", headers, orjson.dumps(
+            {"schemas": [group_core], "displayName": f"Bench {run} {number}"}))
+        group_ids.append(orjson.loads(body)["id"])
+    await conn.close()
+
+    def membership(op: str, ids: list[str]) -> bytes:
+        return orjson.dumps({"schemas": [patch_op], "Operations": [
+            {"op": op, "path": "members", "value": [{"value": i} for i in ids]}]})
+
+    batches = [user_ids[i:i + 100] for i in range(0, len(user_ids), 100)]
+
+    async def fill(conn: RawConnection, index: int) -> bool:
+        group, batch = group_ids[index % len(group_ids)], batches[index // len(group_ids)]
+        status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("add", batch))
+        return status in (200, 204)
+
+    # Each group grows by one PATCH of 100 at a time; the four groups fill side by side.
+    filling = await run_scenario("group fill, PATCH +100", len(batches) * len(group_ids), len(group_ids), args.url, fill)
+
+    async def churn(conn: RawConnection, index: int) -> bool:
+        group = group_ids[index % len(group_ids)]
+        ids = random.sample(user_ids, 50)
+        status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("remove", ids))
+        if status not in (200, 204):
+            return False
+        status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("add", ids))
+        return status in (200, 204)
+
+    churning = await run_scenario(
+        f"group ±50 at {len(user_ids)} (2 PATCHes)", max(args.requests // 10, 100), args.concurrency, args.url, churn)
+    return [filling, churning]
+
+
 def _user(index: int, run: str) -> dict:
     return {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -184,6 +225,12 @@ async def main() -> None:
             memory = system_memory_mib()
             if memory is not None:
                 peak_memory = max(peak_memory or 0, memory)
+        results += await group_scenarios(args, base_path, headers, known, run)
+        for figures in results[-2:]:
+            print(figures.line(), flush=True)
+        memory = system_memory_mib()
+        if memory is not None:
+            peak_memory = max(peak_memory or 0, memory)
         if peak_memory is not None:
             print(f"memory of the whole system (sum of PSS, peak sampled): {peak_memory:.0f} MiB")
 

@@ -39,3 +39,32 @@ async def test_update_and_delete_events(http, gateway, webhook_receiver):
     assert deactivate["member"]["status"] == "deactivated"
     assert delete["member"]["status"] == "deleted" and delete["action"] == "DELETE"
     assert orjson.dumps(events)  # plain JSON all the way
+
+
+async def test_group_events(http, gateway, webhook_receiver):
+    """scim.idp_group.create / update / member_add / member_delete / delete, signed, one per change."""
+    scim = await new_client(http, gateway)
+    status, body = await post_json(
+        http, f"{gateway.url}/v1/webhooks/endpoints",
+        {"url": webhook_receiver.url, "event_types": [
+            "scim.idp_group.create", "scim.idp_group.update", "scim.idp_group.member_add",
+            "scim.idp_group.member_delete", "scim.idp_group.delete"]},
+        headers=gateway.auth,
+    )
+    secret = body["endpoint"]["secret"]
+    user = await scim.create_user(scim_user("group-events@example.com"))
+    reply = await scim.request("POST", "/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                                    "displayName": "Events", "members": [{"value": user["id"]}]})
+    group_id = reply.body["id"]
+    await scim.patch(f"/Groups/{group_id}", {"op": "replace", "path": "displayName", "value": "Renamed"})
+    await scim.patch(f"/Groups/{group_id}", {"op": "remove", "path": f'members[value eq "{user["id"]}"]'})
+    assert (await scim.request("DELETE", f"/Groups/{group_id}")).status == 204
+    events = sorted(await _events_for(webhook_receiver, secret, group_id, 5), key=lambda e: e["timestamp"])
+    assert sorted(e["type"] for e in events) == sorted([
+        "scim.idp_group.create", "scim.idp_group.member_add", "scim.idp_group.update",
+        "scim.idp_group.member_delete", "scim.idp_group.delete"])
+    by_type = {e["type"]: e["data"] for e in events}
+    assert by_type["scim.idp_group.member_add"]["member_id"] == user["id"]
+    assert by_type["scim.idp_group.update"]["previous_attributes"] == {"display_name": "Events"}
+    assert by_type["scim.idp_group.update"]["idp_group"]["group_name"] == "Renamed"
+    assert by_type["scim.idp_group.delete"]["object_type"] == "idp_group"
