@@ -70,10 +70,10 @@ class GroupRpcs:
     _schema: str
 
     def _group_event(self, tenant: Tenant, event_type: str, action: str, group: group_pb2.Group,
-                     member_id: str = "", previous: dict[str, Any] | None = None) -> QueuedEvent:
+                     member_ids: Iterable[str] = (), previous: dict[str, Any] | None = None) -> QueuedEvent:
         event = new_event(event_type, action, project_id=self._project_id, organization_id=tenant.organization_id)
         event.group_changed.group.CopyFrom(group)
-        event.group_changed.member_id = member_id
+        event.group_changed.member_ids.extend(member_ids)
         if previous:
             event.group_changed.previous_attributes_json = orjson.dumps(previous).decode()
         return QueuedEvent(self._stream, self._schema, event)
@@ -85,10 +85,12 @@ class GroupRpcs:
 
     def _membership_events(self, tenant: Tenant, group: group_pb2.Group, added: list[str],
                            removed: list[str]) -> list[QueuedEvent]:
-        return [
-            *(self._group_event(tenant, "scim.idp_group.member_add", "UPDATE", group, m) for m in added),
-            *(self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group, m) for m in removed),
-        ]
+        events = []
+        if added:
+            events.append(self._group_event(tenant, "scim.idp_group.member_add", "UPDATE", group, added))
+        if removed:
+            events.append(self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group, removed))
+        return events
 
     async def CreateGroup(self, request: pb.CreateGroupRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)

@@ -195,7 +195,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
             await self._apply(conn, tenant, row, request.member_id, request.etag, None)
             groups = await group_repository.remove_member_everywhere(conn, request.member_id)
             await enqueue_all(conn, [
-                self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), request.member_id)
+                self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [request.member_id])
                 for g in groups
             ])
         return pb.DeleteMemberResponse()

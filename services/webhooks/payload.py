@@ -32,8 +32,8 @@ def webhook_body(event: event_pb2.Event) -> str:
         data["object_type"] = "idp_group"
         data["id"] = changed.group.group_id
         data["idp_group"] = group_json(changed.group)
-        if changed.member_id:
-            data["member_id"] = changed.member_id
+        if changed.member_ids:
+            data["member_ids"] = list(changed.member_ids)
         if changed.previous_attributes_json:
             data["previous_attributes"] = orjson.loads(changed.previous_attributes_json)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}

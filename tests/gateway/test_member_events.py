@@ -64,7 +64,7 @@ async def test_group_events(http, gateway, webhook_receiver):
         "scim.idp_group.create", "scim.idp_group.member_add", "scim.idp_group.update",
         "scim.idp_group.member_delete", "scim.idp_group.delete"])
     by_type = {e["type"]: e["data"] for e in events}
-    assert by_type["scim.idp_group.member_add"]["member_id"] == user["id"]
+    assert by_type["scim.idp_group.member_add"]["member_ids"] == [user["id"]]
     assert by_type["scim.idp_group.update"]["previous_attributes"] == {"display_name": "Events"}
     assert by_type["scim.idp_group.update"]["idp_group"]["group_name"] == "Renamed"
     assert by_type["scim.idp_group.delete"]["object_type"] == "idp_group"

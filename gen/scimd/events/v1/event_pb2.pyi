@@ -3,9 +3,10 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -35,14 +36,14 @@ class Event(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
-    __slots__ = ("group", "member_id", "previous_attributes_json")
+    __slots__ = ("group", "member_ids", "previous_attributes_json")
     GROUP_FIELD_NUMBER: _ClassVar[int]
-    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     group: _group_pb2.Group
-    member_id: str
+    member_ids: _containers.RepeatedScalarFieldContainer[str]
     previous_attributes_json: str
-    def __init__(self, group: _Optional[_Union[_group_pb2.Group, _Mapping]] = ..., member_id: _Optional[str] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
+    def __init__(self, group: _Optional[_Union[_group_pb2.Group, _Mapping]] = ..., member_ids: _Optional[_Iterable[str]] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
 
 class MemberChanged(_message.Message):
     __slots__ = ("member", "previous_attributes_json")
