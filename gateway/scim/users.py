@@ -20,6 +20,11 @@ def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
     enterprise = attributes.pop(ENTERPRISE_USER, None)
     attributes["userName"] = member.scim_registration.user_name
     attributes["active"] = member.status == member_pb2.MEMBER_STATUS_ACTIVE
+    if member.groups:
+        attributes["groups"] = [
+            {"value": g.group_id, "display": g.display_name, "type": "direct", "$ref": f"{base_url}/Groups/{g.group_id}"}
+            for g in member.groups
+        ]
     resource: dict[str, Any] = {
         "schemas": [CORE_USER] + ([ENTERPRISE_USER] if enterprise else []),
         "id": member.member_id,

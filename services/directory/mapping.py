@@ -63,4 +63,12 @@ def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),
         etag=str(row["version"]),
+        groups=[member_pb2.MemberGroup(**group) for group in _groups_of(row)],
     )
+
+
+def _groups_of(row) -> list[dict]:
+    try:
+        return row["groups"] or []
+    except KeyError:  # rows of writes carry no groups
+        return []

@@ -19,6 +19,14 @@ MEMBER_COLUMNS = (
 )
 
 
+# What reads return: the columns, and the member's groups in the same statement.
+READ_COLUMNS = MEMBER_COLUMNS + (
+    ", (SELECT COALESCE(jsonb_agg(jsonb_build_object('group_id', g.group_id, 'display_name', g.display_name)"
+    "    ORDER BY g.display_name), '[]') FROM group_members gm JOIN groups g USING (group_id)"
+    "   WHERE gm.member_id = members.member_id AND g.status <> 'deleted') AS groups"
+)
+
+
 class UserNameTaken(Exception):
     pass
 
@@ -73,7 +81,7 @@ async def get_member(
 ) -> asyncpg.Record | None:
     """A member not deleted, of the organization (and connection, if given)."""
     return await pool.fetchrow(
-        f"SELECT {MEMBER_COLUMNS} FROM members"
+        f"SELECT {READ_COLUMNS} FROM members"
         " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
         "   AND status <> 'deleted'",
         member_id, organization_id, connection_id,
@@ -85,9 +93,9 @@ async def lock_member(
 ) -> asyncpg.Record | None:
     """The member, locked for update until the transaction ends."""
     return await conn.fetchrow(
-        f"SELECT {MEMBER_COLUMNS} FROM members"
+        f"SELECT {READ_COLUMNS} FROM members"
         " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
-        "   AND status <> 'deleted' FOR UPDATE",
+        "   AND status <> 'deleted' FOR UPDATE OF members",
         member_id, organization_id, connection_id,
     )
 
@@ -157,7 +165,7 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         # A deferred join: the window is found on the index alone, and only
         # the rows of the page are read from the table, however deep the offset.
         rows = await conn.fetch(
-            f"SELECT {MEMBER_COLUMNS} FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
+            f"SELECT {READ_COLUMNS} FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
             *page_params,
         )
         # A page that reaches the end tells the total without a count, unless

@@ -209,3 +209,16 @@ async def test_groups_in_bulk(scim):
     assert [op["status"] for op in reply.body["Operations"]] == ["201", "201"]
     group_id = reply.body["Operations"][1]["location"].rsplit("/", 1)[1]
     assert len(await _members(scim, group_id)) == 2
+
+
+async def test_users_groups_attribute_reflects_membership(scim):
+    """RFC 7643 §4.1.2: a user's read-only groups attribute lists its groups."""
+    (a,) = await _users(scim, 1)
+    group = await _group(scim, [a])
+    user = await scim.request("GET", f"/Users/{a}")
+    assert [(g["value"], g["display"]) for g in user.body["groups"]] == [(group["id"], group["displayName"])]
+    assert user.body["groups"][0]["$ref"].endswith(f"/Groups/{group['id']}")
+    listed = await scim.request("GET", "/Users", params={"filter": f'id eq "{a}"'})
+    assert listed.body["Resources"][0]["groups"] == user.body["groups"]
+    await scim.patch(f"/Groups/{group['id']}", {"op": "remove", "path": "members", "value": [{"value": a}]})
+    assert "groups" not in (await scim.request("GET", f"/Users/{a}")).body
