@@ -24,7 +24,12 @@ async def serve(settings: Settings) -> None:
     runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_grace)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port, reuse_address=True)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        log.error("cannot listen on port %s: %s; set SCIMD_HTTP_PORT to a free port", settings.http_port, error.strerror)
+        await runner.cleanup()
+        raise SystemExit(1) from None
     log.info("gateway serving", extra={"port": settings.http_port})
     await stop.wait()
     log.info("gateway stopping")

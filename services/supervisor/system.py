@@ -17,7 +17,7 @@ import aiohttp
 from services.common.settings import Settings
 from services.supervisor.credentials import Credentials, load_or_create
 from services.supervisor.embedded import EmbeddedNats, EmbeddedPostgres
-from services.supervisor.processes import Child, free_port
+from services.supervisor.processes import Child, free_port, port_is_free
 
 log = logging.getLogger("supervisor")
 
@@ -69,6 +69,8 @@ def _child_env(settings: Settings, credentials: Credentials, database_url: str, 
 
 async def start_system(settings: Settings) -> System:
     """Starts everything and returns once the gateway reports every service ready."""
+    if not port_is_free(settings.http_host, settings.http_port):
+        raise RuntimeError(f"port {settings.http_port} is in use; set SCIMD_HTTP_PORT to a free port")
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     credentials = load_or_create(data_dir, os.environ)
