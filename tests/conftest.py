@@ -8,6 +8,7 @@ collide; services under test are real gRPC servers on free ports.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
@@ -15,6 +16,7 @@ import uuid
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import nats
@@ -37,12 +39,20 @@ async def _postgres_answers(url: str) -> bool:
 
 
 async def _nats_answers(url: str) -> bool:
+    """A NATS server greets every connection with an INFO line."""
+    parts = urlsplit(url)
     try:
-        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), 2
+        )
+    except (OSError, asyncio.TimeoutError):
         return False
-    await nc.close()
-    return True
+    try:
+        return (await asyncio.wait_for(reader.readline(), 2)).startswith(b"INFO")
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        writer.close()
 
 
 @pytest.fixture(scope="session")
@@ -115,14 +125,13 @@ def unique_prefix() -> str:
 async def delete_stream(url: str, prefix: str) -> None:
     from services.common.events import EventStream
 
-    try:
-        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception:
+    if not await _nats_answers(url):
         return
+    nc = await nats.connect(url, connect_timeout=2)
     try:
         await nc.jetstream().delete_stream(EventStream(prefix).name)
     except Exception:
-        pass
+        pass  # never created, or already gone
     await nc.close()
 
 
