@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,7 +22,22 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = (int(n) for n in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free now, outside the kernel's ephemeral range: an
+    outgoing connection could otherwise take it before its server binds."""
+    ephemeral = _ephemeral_ports()
+    for _ in range(500):
+        port = random.randint(10_000, 65_000)
+        if port not in ephemeral and port_is_free(host, port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
