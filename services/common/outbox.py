@@ -69,17 +69,25 @@ def with_event(change_sql: str, params: list[Any], queued: QueuedEvent) -> tuple
     an explicit transaction, so a write costs one round trip. `change_sql` is
     an INSERT/UPDATE ... RETURNING; the event is queued only when it returns a
     row, and the statement returns those rows."""
+    return with_events(change_sql, params, [queued])
+
+
+def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent]) -> tuple[str, list[Any]]:
+    """`with_event` for any number of events (all of one schema)."""
     n = len(params)
     sql = (
         f"WITH change AS ({change_sql}),"
         f" queued AS (INSERT INTO outbox (event_id, subject, payload)"
-        f"  SELECT ${n + 1}, ${n + 2}, ${n + 3} WHERE EXISTS (SELECT 1 FROM change))"
+        f"  SELECT * FROM unnest(${n + 1}::text[], ${n + 2}::text[], ${n + 3}::bytea[])"
+        f"  WHERE EXISTS (SELECT 1 FROM change))"
         f" SELECT change.*, pg_notify(${n + 4}, '') AS notified FROM change"
     )
-    event = queued.event
     return sql, [
-        *params, event.event_id, queued.stream.subject(event.type), event.SerializeToString(),
-        notify_channel(queued.schema),
+        *params,
+        [q.event.event_id for q in events],
+        [q.stream.subject(q.event.type) for q in events],
+        [q.event.SerializeToString() for q in events],
+        notify_channel(events[0].schema),
     ]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from services.common.outbox import QueuedEvent, with_events
+
 GROUP_COLUMNS = (
     "group_id, organization_id, connection_id, display_name, external_id, member_count, status, version,"
     " created_at, updated_at"
@@ -103,6 +105,22 @@ async def update_group(conn, group_id: str, *, display_name: str, external_id: s
             f" version = version + 1, updated_at = now() WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
             group_id, display_name, external_id, member_delta, status,
         )
+    except asyncpg.UniqueViolationError as error:
+        raise _unique(error) from None
+
+
+async def update_group_queueing(conn, values: dict[str, Any], member_delta: int, events: list[QueuedEvent]):
+    """Writes the group's new attributes, version and member count, and queues
+    its events, in one statement."""
+    sql, params = with_events(
+        "UPDATE groups SET display_name = $2, external_id = $3, member_count = member_count + $4, version = $5,"
+        f" updated_at = $6 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
+        [values["group_id"], values["display_name"], values["external_id"], member_delta, values["version"],
+         values["updated_at"]],
+        events,
+    )
+    try:
+        return await conn.fetchrow(sql, *params)
     except asyncpg.UniqueViolationError as error:
         raise _unique(error) from None
 

@@ -189,18 +189,20 @@ class GroupRpcs:
             }
             if not (added or removed or previous):
                 return group_from_row(row)
-            try:
-                updated = await repository.update_group(
-                    conn, group_id, display_name=display_name, external_id=external_id,
-                    member_delta=len(added) - len(removed),
-                )
-            except repository.DisplayNameTaken:
-                raise ServiceError("UNIQUENESS", f"displayName {display_name!r} is already in use") from None
-            group = group_from_row(updated)
+            delta = len(added) - len(removed)
+            values = {
+                **dict(row), "display_name": display_name, "external_id": external_id,
+                "member_count": row["member_count"] + delta, "version": row["version"] + 1,
+                "updated_at": datetime.now(timezone.utc),
+            }
+            group = group_from_row(values)
             events = self._membership_events(tenant, group, added, removed)
             if previous:
                 events.insert(0, self._group_event(tenant, "scim.idp_group.update", "UPDATE", group, previous=previous))
-            await enqueue_all(conn, events)
+            try:
+                await repository.update_group_queueing(conn, values, delta, events)
+            except repository.DisplayNameTaken:
+                raise ServiceError("UNIQUENESS", f"displayName {display_name!r} is already in use") from None
         return group
 
     @staticmethod
