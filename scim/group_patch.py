@@ -74,8 +74,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from scim.filter import And, Comparison, Filter, FilterError, Or, Present, parse_patch_path
-from scim.patch import MAX_OPERATIONS
-from scim.schema import GROUP, PATCH_OP, Attribute, PathError, resolve
+from scim.patch_request import MAX_OPERATIONS, PatchOperation, lower_keys, patch_operations
+from scim.schema import GROUP, Attribute, PathError, resolve
 from services.common.errors import ServiceError
 
 __all__ = [
@@ -149,7 +149,7 @@ def plan_group_patch(body: dict[str, Any]) -> GroupPatchPlan:
     """The plan for a Group PATCH `body` (RFC 7644 §3.5.2); see the module
     docstring for the rules. Raises ServiceError."""
     planner = _Planner()
-    for index, operation in enumerate(_operations(body)):
+    for index, operation in enumerate(patch_operations(body)):
         try:
             planner.operation(operation)
         except ServiceError as error:
@@ -158,50 +158,6 @@ def plan_group_patch(body: dict[str, Any]) -> GroupPatchPlan:
 
 
 # ---------------------------------------------------------------- envelope
-
-@dataclass(frozen=True)
-class _Operation:
-    op: str
-    path: str | None
-    value: Any
-    has_value: bool
-
-
-def _fields(mapping: dict[Any, Any]) -> dict[str, Any]:
-    """The string keys of a JSON object, lower-cased (names match without case)."""
-    return {key.lower(): item for key, item in mapping.items() if isinstance(key, str)}
-
-
-def _operations(body: Any) -> list[_Operation]:
-    if not isinstance(body, dict):
-        raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
-    envelope = _fields(body)
-    schemas = envelope.get("schemas")
-    if schemas is not None and schemas != []:
-        listed = schemas if isinstance(schemas, list) else []
-        if not any(isinstance(urn, str) and urn.strip().lower() == PATCH_OP.lower() for urn in listed):
-            raise ServiceError("INVALID_SYNTAX", f"schemas must contain {PATCH_OP}")
-    raw = envelope.get("operations")
-    if not isinstance(raw, list) or not raw:
-        raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")
-    if len(raw) > MAX_OPERATIONS:
-        raise ServiceError("INVALID_SYNTAX", f"at most {MAX_OPERATIONS} operations are accepted per request")
-    result = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}] must be an object")
-        fields = _fields(item)
-        op = fields.get("op")
-        op = op.strip().lower() if isinstance(op, str) else None
-        if op not in ("add", "remove", "replace"):
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}].op must be add, remove or replace")
-        path = fields.get("path")
-        if path is not None and not isinstance(path, str):
-            raise ServiceError("INVALID_PATH", f"Operations[{index}].path must be a string")
-        result.append(_Operation(op, path.strip() if path and path.strip() else None, fields.get("value"),
-                                 "value" in fields))
-    return result
-
 
 # ---------------------------------------------------------------- paths
 
@@ -285,7 +241,7 @@ class _Planner:
 
     # operations
 
-    def operation(self, operation: _Operation) -> None:
+    def operation(self, operation: PatchOperation) -> None:
         target = _RESOURCE if operation.path is None else _target(operation.path)
         if target is _RESOURCE:
             if operation.op == "remove":
@@ -381,7 +337,7 @@ class _Planner:
         elements = value if isinstance(value, list) else [value]
         ids = []
         for position, element in enumerate(elements):
-            member_id = _fields(element).get("value") if isinstance(element, dict) else None
+            member_id = lower_keys(element).get("value") if isinstance(element, dict) else None
             if not isinstance(member_id, str) or not member_id.strip():
                 raise ServiceError(
                     "INVALID_VALUE",

@@ -80,15 +80,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim.filter import And, Comparison, FilterError, matches_element, parse_patch_path
-from scim.schema import PATCH_OP, Attribute, AttributePath, PathError, ResourceType, Schema, resolve
+from scim.patch_request import MAX_OPERATIONS, PatchOperation, patch_operations
+from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schema, resolve
 from scim.users import UNASSIGNED, element_key, extension_schema, is_hollow, normalize_value, settle_primary, unique
 from services.common.errors import ServiceError
 
 __all__ = ["MAX_OPERATIONS", "PatchResult", "apply_patch"]
 
-MAX_OPERATIONS = 1000
 
-_OPS = ("add", "remove", "replace")
 # Multi-valued attributes where `replace` through a value filter that matches
 # nothing creates the element (Entra's dialect) instead of failing noTarget.
 _REPLACE_CREATES = frozenset({"emails"})
@@ -98,14 +97,6 @@ _REPLACE_CREATES = frozenset({"emails"})
 class PatchResult:
     attributes: dict[str, Any]
     changed: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Operation:
-    op: str
-    path: str | None
-    value: Any
-    has_value: bool
 
 
 @dataclass(frozen=True)
@@ -129,7 +120,7 @@ _RESOURCE = object()  # a path naming the core schema itself: the resource
 def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type: ResourceType) -> PatchResult:
     """`attributes` with the PATCH `body` applied (RFC 7644 §3.5.2); see the
     module docstring for the rules. Raises ServiceError; applies nothing then."""
-    operations = _operations(body)
+    operations = patch_operations(body)
     before = _canonical(resource_type, attributes)
     state = copy.deepcopy(before)
     for index, operation in enumerate(operations):
@@ -147,43 +138,9 @@ def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type:
 
 # ---------------------------------------------------------------- envelope
 
-def _operations(body: Any) -> list[_Operation]:
-    if not isinstance(body, dict):
-        raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
-    members = _lower_keys(body)
-    schemas = members.get("schemas")
-    if schemas not in (None, []) and not (
-        isinstance(schemas, list) and any(isinstance(s, str) and s.strip().lower() == PATCH_OP.lower() for s in schemas)
-    ):
-        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {PATCH_OP}")
-    raw_operations = members.get("operations")
-    if not isinstance(raw_operations, list) or not raw_operations:
-        raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")
-    if len(raw_operations) > MAX_OPERATIONS:
-        raise ServiceError("INVALID_SYNTAX", f"at most {MAX_OPERATIONS} operations are accepted per request")
-    operations = []
-    for index, raw in enumerate(raw_operations):
-        if not isinstance(raw, dict):
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}] must be an object")
-        fields = _lower_keys(raw)
-        op = fields.get("op")
-        if not isinstance(op, str) or op.strip().lower() not in _OPS:
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}].op must be add, remove or replace")
-        path = fields.get("path")
-        if path is not None and not isinstance(path, str):
-            raise ServiceError("INVALID_PATH", f"Operations[{index}].path must be a string")
-        operations.append(_Operation(op.strip().lower(), (path or "").strip() or None, fields.get("value"),
-                                     "value" in fields))
-    return operations
-
-
-def _lower_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
-    return {key.lower(): value for key, value in mapping.items() if isinstance(key, str)}
-
-
 # ---------------------------------------------------------------- operations
 
-def _apply_operation(state: dict[str, Any], operation: _Operation, resource_type: ResourceType) -> None:
+def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_type: ResourceType) -> None:
     target = _RESOURCE if operation.path is None else _target(resource_type, operation.path)
     if target is _RESOURCE:
         if operation.op == "remove":

@@ -20,7 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.json import MAX_BODY_BYTES
 from gateway.keys import SETTINGS
+from gateway.scim import bulk as bulk_limits
+from gateway.scim.requests import MAX_RESULTS
 from gateway.scim.routes import PREFIX, scim_response
 from scim.schema import LIST_RESPONSE, RESOURCE_TYPES, SCHEMAS, Attribute, ResourceType, Schema
 from services.common.errors import ServiceError
@@ -30,9 +33,10 @@ RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 DOCUMENTATION_URI = "https://scimd.dev/#pointing-an-identity-provider-at-scimd"
-MAX_BULK_OPERATIONS = 1000
-MAX_BULK_PAYLOAD_BYTES = 1024 * 1024
-MAX_FILTER_RESULTS = 1000
+# What is advertised is what is enforced: the same constants.
+MAX_BULK_OPERATIONS = bulk_limits.MAX_OPERATIONS
+MAX_BULK_PAYLOAD_BYTES = MAX_BODY_BYTES
+MAX_FILTER_RESULTS = MAX_RESULTS
 
 routes = web.RouteTableDef()
 

@@ -1,0 +1,59 @@
+"""The PatchOp request envelope (RFC 7644 §3.5.2), parsed once for every
+resource type: schemas, Operations, and each operation's op/path/value, with
+names matched without case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scim.schema import PATCH_OP
+from services.common.errors import ServiceError
+
+MAX_OPERATIONS = 1000
+_OPS = ("add", "remove", "replace")
+
+
+@dataclass(frozen=True)
+class PatchOperation:
+    op: str  # add, remove or replace
+    path: str | None
+    value: Any
+    has_value: bool
+
+
+def lower_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
+    """The string keys of a JSON object, lower-cased (names match without case)."""
+    return {key.lower(): value for key, value in mapping.items() if isinstance(key, str)}
+
+
+def patch_operations(body: Any) -> list[PatchOperation]:
+    """The operations of a PatchOp body, or INVALID_SYNTAX / INVALID_PATH."""
+    if not isinstance(body, dict):
+        raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
+    envelope = lower_keys(body)
+    schemas = envelope.get("schemas")
+    if schemas not in (None, []) and not (
+        isinstance(schemas, list) and any(isinstance(s, str) and s.strip().lower() == PATCH_OP.lower() for s in schemas)
+    ):
+        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {PATCH_OP}")
+    raw_operations = envelope.get("operations")
+    if not isinstance(raw_operations, list) or not raw_operations:
+        raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")
+    if len(raw_operations) > MAX_OPERATIONS:
+        raise ServiceError("INVALID_SYNTAX", f"at most {MAX_OPERATIONS} operations are accepted per request")
+    operations = []
+    for index, raw in enumerate(raw_operations):
+        if not isinstance(raw, dict):
+            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}] must be an object")
+        fields = lower_keys(raw)
+        op = fields.get("op")
+        if not isinstance(op, str) or op.strip().lower() not in _OPS:
+            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}].op must be add, remove or replace")
+        path = fields.get("path")
+        if path is not None and not isinstance(path, str):
+            raise ServiceError("INVALID_PATH", f"Operations[{index}].path must be a string")
+        operations.append(
+            PatchOperation(op.strip().lower(), (path or "").strip() or None, fields.get("value"), "value" in fields)
+        )
+    return operations
