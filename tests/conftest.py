@@ -176,9 +176,9 @@ async def running_services(system_settings):
     async with AsyncExitStack() as stack:
         addresses = {}
         for name, setup in setups.items():
-            _server, port = await stack.enter_async_context(
-                running_service(setup, system_settings, "127.0.0.1:0")
-            )
+            # Each service starts knowing the addresses of those before it (rbac reads the directory).
+            settings = replace(system_settings, services=replace(system_settings.services, **addresses))
+            _server, port = await stack.enter_async_context(running_service(setup, settings, "127.0.0.1:0"))
             addresses[name] = f"127.0.0.1:{port}"
         yield replace(system_settings, services=ServiceAddresses(**addresses))
 

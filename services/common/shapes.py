@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from scimd.directory.v1 import group_pb2, member_pb2
+from scimd.rbac.v1 import member_roles_pb2
 
 from services.common.timestamps import to_rfc3339
 
@@ -15,6 +16,28 @@ _MEMBER_STATUS = {
     member_pb2.MEMBER_STATUS_DEACTIVATED: "deactivated",
     member_pb2.MEMBER_STATUS_DELETED: "deleted",
 }
+
+
+_SOURCE_TYPE = {
+    member_roles_pb2.RoleSource.DIRECT_ASSIGNMENT: "direct_assignment",
+    member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP: "scim_connection_group",
+}
+
+
+def roles_json(member_roles: member_roles_pb2.MemberRoles) -> list[dict[str, Any]]:
+    """[{role_id, sources: [{type, details}]}], as Stytch shows a member's roles."""
+    def details(source: member_roles_pb2.RoleSource) -> dict[str, str]:
+        if source.type != member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP:
+            return {}
+        return {"connection_id": source.connection_id, "group_id": source.group_id, "group_name": source.group_name}
+
+    return [
+        {
+            "role_id": role.role_id,
+            "sources": [{"type": _SOURCE_TYPE.get(s.type, "unknown"), "details": details(s)} for s in role.sources],
+        }
+        for role in member_roles.roles
+    ]
 
 
 def member_json(member: member_pb2.Member) -> dict[str, Any]:

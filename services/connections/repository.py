@@ -93,6 +93,25 @@ async def insert_connection(
         )
 
 
+async def update_connection(
+    pool: asyncpg.Pool, organization_id: str, connection_id: str, display_name: str, identity_provider: str
+) -> asyncpg.Record | None:
+    """Sets the non-empty fields; None when there is no such connection."""
+    async with pool.acquire() as conn, conn.transaction():
+        updated = await conn.fetchval(
+            "UPDATE connections SET display_name = COALESCE(NULLIF($3, ''), display_name),"
+            " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
+            " version = version + 1, updated_at = now()"
+            " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
+            organization_id, connection_id, display_name, identity_provider,
+        )
+        if updated is None:
+            return None
+        return await conn.fetchrow(
+            f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM} WHERE c.connection_id = $1", connection_id
+        )
+
+
 async def get_connection(pool: asyncpg.Pool, organization_id: str, connection_id: str) -> asyncpg.Record | None:
     """The organization's connection; `connection_id` empty means whichever it has."""
     return await pool.fetchrow(

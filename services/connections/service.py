@@ -31,6 +31,20 @@ def _slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:128]
 
 
+def _identity_provider(value: str) -> str:
+    value = value.strip()
+    if value and value not in IDENTITY_PROVIDERS:
+        raise ServiceError("INVALID_VALUE", f"identity_provider must be one of {', '.join(IDENTITY_PROVIDERS)}")
+    return value
+
+
+def _display_name(value: str) -> str:
+    value = value.strip()
+    if len(value) > _MAX_NAME:
+        raise ServiceError("INVALID_VALUE", f"display_name is at most {_MAX_NAME} characters")
+    return value
+
+
 class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
     def __init__(self, pool: asyncpg.Pool, settings: Settings):
         self._pool = pool
@@ -74,14 +88,8 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         )
 
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext):
-        identity_provider = request.identity_provider.strip() or "generic"
-        if identity_provider not in IDENTITY_PROVIDERS:
-            raise ServiceError(
-                "INVALID_VALUE", f"identity_provider must be one of {', '.join(IDENTITY_PROVIDERS)}"
-            )
-        display_name = request.display_name.strip() or "SCIM connection"
-        if len(display_name) > _MAX_NAME:
-            raise ServiceError("INVALID_VALUE", f"display_name is at most {_MAX_NAME} characters")
+        identity_provider = _identity_provider(request.identity_provider) or "generic"
+        display_name = _display_name(request.display_name) or "SCIM connection"
         if await repository.get_organization(self._pool, request.organization_id) is None:
             raise ServiceError("NOT_FOUND", "organization not found")
         token = tokens.issue()
@@ -102,6 +110,15 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         except asyncpg.ForeignKeyViolationError:
             raise ServiceError("NOT_FOUND", "organization not found") from None
         return pb.CreateConnectionResponse(connection=connection_from_row(row), bearer_token=token.plaintext)
+
+    async def UpdateConnection(self, request: pb.UpdateConnectionRequest, context: grpc.aio.ServicerContext):
+        row = await repository.update_connection(
+            self._pool, request.organization_id, request.connection_id,
+            _display_name(request.display_name), _identity_provider(request.identity_provider),
+        )
+        if row is None:
+            raise ServiceError("NOT_FOUND", "connection not found")
+        return pb.UpdateConnectionResponse(connection=connection_from_row(row))
 
     async def GetConnection(self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext):
         if not request.organization_id:

@@ -84,6 +84,7 @@ def _check_etag(row: asyncpg.Record, etag: str) -> None:
 # How many times an unlocked update is retried after losing a race before
 # writers line up on the row lock instead.
 OPTIMISTIC_ATTEMPTS = 3
+BATCH_GET_MAX = 1000
 
 
 class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
@@ -131,6 +132,15 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
         return pb.GetMemberResponse(member=member_from_row(row))
+
+    async def BatchGetMembers(self, request: pb.BatchGetMembersRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        if len(request.member_ids) > BATCH_GET_MAX:
+            raise ServiceError("INVALID_VALUE", f"at most {BATCH_GET_MAX} member ids per call")
+        rows = await repository.get_members(
+            self._pool, tenant.organization_id, tenant.connection_id, list(dict.fromkeys(request.member_ids))
+        )
+        return pb.BatchGetMembersResponse(members=[member_from_row(r) for r in rows])
 
     async def _change(self, context, member_id: str, etag: str, change: Change) -> member_pb2.Member:
         """Applies `change` so that concurrent writers never lose

@@ -6,16 +6,21 @@ import re
 
 import asyncpg
 import grpc
+from scimd.rbac.v1 import member_roles_pb2, role_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as pb
 from scimd.rbac.v1 import rbac_service_pb2_grpc as pb_grpc
-from scimd.rbac.v1 import role_pb2
 
 from services.common.errors import ServiceError
 from services.common.paging import decode_page_token, encode_page_token, page_size
 from services.common.timestamps import to_timestamp
 from services.rbac import repository
+from services.rbac.directory_reader import DirectoryReader
+from services.rbac.propagation import MappingOverride, RolePropagator
+from services.rbac.resolution import allows, roles_to_proto
 
 _ROLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+MAX_ASSIGNMENTS = 1000
+BATCH_GET_MAX = 1000
 
 
 def role_from_row(row: asyncpg.Record) -> role_pb2.Role:
@@ -29,19 +34,40 @@ def role_from_row(row: asyncpg.Record) -> role_pb2.Role:
     )
 
 
+def _permissions(role: role_pb2.Role) -> list[dict]:
+    permissions = []
+    for permission in role.permissions:
+        if not permission.resource_id or not permission.actions or not all(permission.actions):
+            raise ServiceError("INVALID_VALUE", "each permission needs a resource_id and at least one action")
+        permissions.append({"resource_id": permission.resource_id, "actions": sorted(set(permission.actions))})
+    return permissions
+
+
+def _version(etag: str) -> int | None:
+    if not etag:
+        return None
+    if not etag.isdigit():
+        raise ServiceError("ETAG_MISMATCH", "etag does not match the current role")
+    return int(etag)
+
+
+def _require(**fields: str) -> None:
+    for name, value in fields.items():
+        if not value:
+            raise ServiceError("INVALID_VALUE", f"{name} is required")
+
+
 class RbacServicer(pb_grpc.RbacServiceServicer):
-    def __init__(self, pool: asyncpg.Pool):
+    def __init__(self, pool: asyncpg.Pool, directory: DirectoryReader, propagator: RolePropagator):
         self._pool = pool
+        self._directory = directory
+        self._propagator = propagator
 
     async def CreateRole(self, request: pb.CreateRoleRequest, context: grpc.aio.ServicerContext):
         role = request.role
         if not _ROLE_ID.match(role.role_id):
             raise ServiceError("INVALID_VALUE", "role_id must be 1-128 letters, digits, '_', '.', ':' or '-'")
-        permissions = []
-        for permission in role.permissions:
-            if not permission.resource_id or not permission.actions:
-                raise ServiceError("INVALID_VALUE", "each permission needs a resource_id and at least one action")
-            permissions.append({"resource_id": permission.resource_id, "actions": list(permission.actions)})
+        permissions = _permissions(role)
         try:
             row = await repository.insert_role(self._pool, role.role_id, role.description, permissions)
         except repository.RoleExists:
@@ -64,15 +90,124 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
             next_page_token=encode_page_token([page[-1]["role_id"]]) if more else "",
         )
 
-    async def DeleteRole(self, request: pb.DeleteRoleRequest, context: grpc.aio.ServicerContext):
-        version = None
-        if request.etag:
-            if not request.etag.isdigit():
-                raise ServiceError("ETAG_MISMATCH", "etag does not match the current role")
-            version = int(request.etag)
-        outcome = await repository.delete_role(self._pool, request.role_id, version)
+    async def UpdateRole(self, request: pb.UpdateRoleRequest, context: grpc.aio.ServicerContext):
+        role = request.role
+        outcome, row = await repository.update_role(
+            self._pool, role.role_id, role.description, _permissions(role), _version(request.etag)
+        )
         if outcome == "missing":
-            raise ServiceError("NOT_FOUND", f"role {request.role_id!r} not found")
+            raise ServiceError("NOT_FOUND", f"role {role.role_id!r} not found")
         if outcome == "stale":
             raise ServiceError("ETAG_MISMATCH", "etag does not match the current role")
+        return pb.UpdateRoleResponse(role=role_from_row(row))
+
+    async def DeleteRole(self, request: pb.DeleteRoleRequest, context: grpc.aio.ServicerContext):
+        # The role and every role it granted go in one transaction; organizations
+        # are locked in a fixed order, as no other writer holds more than one.
+        async with self._pool.acquire() as conn, conn.transaction():
+            holders = await repository.holders_of_role(conn, request.role_id)
+            outcome = await repository.delete_role(conn, request.role_id, _version(request.etag))
+            if outcome == "missing":
+                raise ServiceError("NOT_FOUND", f"role {request.role_id!r} not found")
+            if outcome == "stale":
+                raise ServiceError("ETAG_MISMATCH", "etag does not match the current role")
+            for organization_id in sorted(holders):
+                await repository.lock_organization(conn, organization_id)
+                await self._propagator.recompute(conn, organization_id, holders[organization_id], source="API")
         return pb.DeleteRoleResponse()
+
+    async def ListGroupRoleAssignments(self, request: pb.ListGroupRoleAssignmentsRequest, context):
+        _require(organization_id=request.organization_id, connection_id=request.connection_id)
+        pairs = await repository.connection_assignments(self._pool, request.organization_id, request.connection_id)
+        return pb.ListGroupRoleAssignmentsResponse(assignments=await self._named(request, pairs))
+
+    async def _named(self, request, pairs: list[tuple[str, str]]) -> list[member_roles_pb2.GroupRoleAssignment]:
+        names = await self._directory.group_names(
+            request.organization_id, request.connection_id, sorted({g for g, _ in pairs})
+        )
+        return [
+            member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r, group_name=names.get(g, "")) for g, r in pairs
+        ]
+
+    async def ReplaceGroupRoleAssignments(self, request: pb.ReplaceGroupRoleAssignmentsRequest, context):
+        organization_id, connection_id = request.organization_id, request.connection_id
+        _require(organization_id=organization_id, connection_id=connection_id)
+        if len(request.assignments) > MAX_ASSIGNMENTS:
+            raise ServiceError("INVALID_VALUE", f"at most {MAX_ASSIGNMENTS} assignments per connection")
+        pairs = sorted({(a.group_id, a.role_id) for a in request.assignments})
+        if any(not g or not r for g, r in pairs):
+            raise ServiceError("INVALID_VALUE", "each assignment needs a group_id and a role_id")
+        await self._check_roles_exist([r for _, r in pairs])
+        names = await self._directory.group_names(organization_id, connection_id, sorted({g for g, _ in pairs}))
+        unknown_groups = sorted({g for g, _ in pairs} - set(names))
+        if unknown_groups:
+            raise ServiceError("INVALID_VALUE", f"no such group in this connection: {', '.join(unknown_groups[:5])}")
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not request.validate_only:
+                await repository.lock_organization(conn, organization_id)
+            current = await repository.connection_assignments(conn, organization_id, connection_id)
+            touched = sorted({g for g, _ in set(current) ^ set(pairs)})
+            affected: set[str] = set()
+            for group_id in touched:
+                affected.update(await self._directory.group_member_ids(organization_id, connection_id, group_id))
+                affected.update(await repository.holders_through_group(conn, organization_id, group_id))
+            if request.validate_only:
+                proposed: dict[str, set[str]] = {}
+                for group_id, role_id in pairs:
+                    proposed.setdefault(group_id, set()).add(role_id)
+                override = MappingOverride(connection_id, {g: frozenset(r) for g, r in proposed.items()})
+                changes = await self._propagator.recompute(
+                    conn, organization_id, sorted(affected), source="API", override=override, apply=False
+                )
+            else:
+                await repository.replace_connection_assignments(conn, organization_id, connection_id, pairs)
+                changes = await self._propagator.recompute(conn, organization_id, sorted(affected), source="API")
+        return pb.ReplaceGroupRoleAssignmentsResponse(
+            assignments=[
+                member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r, group_name=names[g]) for g, r in pairs
+            ],
+            changes=changes,
+        )
+
+    async def _check_roles_exist(self, role_ids: list[str]) -> None:
+        missing = sorted(set(role_ids) - await repository.existing_role_ids(self._pool, sorted(set(role_ids))))
+        if missing:
+            raise ServiceError("INVALID_VALUE", f"no such role: {', '.join(missing[:5])}")
+
+    async def GetMemberRoles(self, request: pb.GetMemberRolesRequest, context):
+        _require(organization_id=request.organization_id, member_id=request.member_id)
+        roles = await repository.member_roles(self._pool, request.organization_id, request.member_id)
+        return pb.GetMemberRolesResponse(member_roles=roles_to_proto(request.organization_id, request.member_id, roles))
+
+    async def BatchGetMemberRoles(self, request: pb.BatchGetMemberRolesRequest, context):
+        _require(organization_id=request.organization_id)
+        if len(request.member_ids) > BATCH_GET_MAX:
+            raise ServiceError("INVALID_VALUE", f"at most {BATCH_GET_MAX} member ids per call")
+        stored = await repository.stored_roles(self._pool, request.organization_id, list(request.member_ids))
+        return pb.BatchGetMemberRolesResponse(member_roles=[
+            roles_to_proto(request.organization_id, member_id, stored.get(member_id, []))
+            for member_id in request.member_ids
+        ])
+
+    async def ReplaceDirectRoleAssignments(self, request: pb.ReplaceDirectRoleAssignmentsRequest, context):
+        organization_id, member_id = request.organization_id, request.member_id
+        _require(organization_id=organization_id, member_id=member_id)
+        role_ids = sorted(set(request.role_ids))
+        await self._check_roles_exist(role_ids)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await repository.lock_organization(conn, organization_id)
+            if not await self._directory.members(organization_id, [member_id]):
+                raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
+            await repository.replace_direct_role_ids(conn, organization_id, member_id, role_ids)
+            await self._propagator.recompute(conn, organization_id, [member_id], source="API")
+            roles = await repository.member_roles(conn, organization_id, member_id)
+        return pb.ReplaceDirectRoleAssignmentsResponse(member_roles=roles_to_proto(organization_id, member_id, roles))
+
+    async def CheckPermission(self, request: pb.CheckPermissionRequest, context):
+        _require(
+            organization_id=request.organization_id, member_id=request.member_id,
+            resource_id=request.resource_id, action=request.action,
+        )
+        rows = await repository.permissions_of_member(self._pool, request.organization_id, request.member_id)
+        granting = [r["role_id"] for r in rows if allows(r["permissions"], request.resource_id, request.action)]
+        return pb.CheckPermissionResponse(allowed=bool(granting), granting_role_ids=granting)

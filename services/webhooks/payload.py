@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from scimd.events.v1 import event_pb2
 
-from services.common.shapes import group_json, member_json
+from services.common.shapes import group_json, member_json, roles_json
 from services.common.timestamps import to_rfc3339
 
 
@@ -25,6 +25,8 @@ def webhook_body(event: event_pb2.Event) -> str:
         data["object_type"] = "member"
         data["id"] = event.member_changed.member.member_id
         data["member"] = member_json(event.member_changed.member)
+        if event.member_changed.HasField("roles"):
+            data["member"]["roles"] = roles_json(event.member_changed.roles)
         if event.member_changed.previous_attributes_json:
             data["previous_attributes"] = orjson.loads(event.member_changed.previous_attributes_json)
     elif payload == "group_changed":

@@ -11,7 +11,7 @@ from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.settings import Settings
-from services.webhooks.consumer import EventConsumer
+from services.webhooks.consumer import event_consumer
 from services.webhooks.delivery import DeliveryWorker
 from services.webhooks.sealing import SecretBox
 from services.webhooks.service import WebhooksServicer
@@ -26,7 +26,7 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     worker = DeliveryWorker(pool, box, settings.webhook_timeout)
     await worker.start()
     stack.push_async_callback(worker.stop)
-    consumer = EventConsumer(pool, EventStream(settings.nats_prefix), settings.nats_url, worker.wake)
+    consumer = event_consumer(pool, EventStream(settings.nats_prefix), settings.nats_url, worker.wake)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
     return [

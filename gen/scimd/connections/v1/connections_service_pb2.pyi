@@ -103,6 +103,24 @@ class ListConnectionsResponse(_message.Message):
     next_page_token: str
     def __init__(self, connections: _Optional[_Iterable[_Union[_connection_pb2.Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class UpdateConnectionRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id", "display_name", "identity_provider")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    display_name: str
+    identity_provider: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ...) -> None: ...
+
+class UpdateConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
 class AuthenticateTokenRequest(_message.Message):
     __slots__ = ("bearer_token",)
     BEARER_TOKEN_FIELD_NUMBER: _ClassVar[int]

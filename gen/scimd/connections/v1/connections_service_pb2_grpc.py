@@ -66,6 +66,11 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsResponse.FromString,
                 _registered_method=True)
+        self.UpdateConnection = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/UpdateConnection',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.FromString,
+                _registered_method=True)
         self.AuthenticateToken = channel.unary_unary(
                 '/scimd.connections.v1.ConnectionsService/AuthenticateToken',
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.SerializeToString,
@@ -116,6 +121,13 @@ class ConnectionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateConnection(self, request, context):
+        """Changes display_name and identity_provider; an empty field is left as is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AuthenticateToken(self, request, context):
         """Resolves a bearer token to its connection. Fails with UNAUTHENTICATED
         (reason INVALID_TOKEN) for an unknown, expired or revoked token.
@@ -156,6 +168,11 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.ListConnections,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsResponse.SerializeToString,
+            ),
+            'UpdateConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateConnection,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.SerializeToString,
             ),
             'AuthenticateToken': grpc.unary_unary_rpc_method_handler(
                     servicer.AuthenticateToken,
@@ -327,6 +344,33 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/ListConnections',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListConnectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/UpdateConnection',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,18 @@ class ListMembersRequest(_message.Message):
     total_size_only: bool
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ...) -> None: ...
 
+class BatchGetMembersRequest(_message.Message):
+    __slots__ = ("member_ids",)
+    MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchGetMembersResponse(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[_member_pb2.Member]
+    def __init__(self, members: _Optional[_Iterable[_Union[_member_pb2.Member, _Mapping]]] = ...) -> None: ...
+
 class UpdateMemberRequest(_message.Message):
     __slots__ = ("member_id", "scim_registration", "etag")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -53,6 +53,11 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.FromString,
                 _registered_method=True)
+        self.BatchGetMembers = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/BatchGetMembers',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersResponse.FromString,
+                _registered_method=True)
         self.UpdateMember = channel.unary_unary(
                 '/scimd.directory.v1.DirectoryService/UpdateMember',
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.UpdateMemberRequest.SerializeToString,
@@ -139,6 +144,14 @@ class DirectoryServiceServicer:
 
     def ListMembers(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetMembers(self, request, context):
+        """Up to 1000 members by id, with their groups; ids not found (or deleted)
+        are left out.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -246,6 +259,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListMembers,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'BatchGetMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetMembers,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersResponse.SerializeToString,
             ),
             'UpdateMember': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateMember,
@@ -393,6 +411,33 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ListMembers',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/BatchGetMembers',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.BatchGetMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,19 +25,20 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from scimd.directory.v1 import group_pb2 as scimd_dot_directory_dot_v1_dot_group__pb2
 from scimd.directory.v1 import member_pb2 as scimd_dot_directory_dot_v1_dot_member__pb2
+from scimd.rbac.v1 import member_roles_pb2 as scimd_dot_rbac_dot_v1_dot_member__roles__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscimd/events/v1/event.proto\x12\x0fscimd.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escimd/directory/v1/group.proto\x1a\x1fscimd/directory/v1/member.proto\"\xaf\x02\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x38\n\x0emember_changed\x18\x14 \x01(\x0b\x32\x1e.scimd.events.v1.MemberChangedH\x00\x12\x36\n\rgroup_changed\x18\x15 \x01(\x0b\x32\x1d.scimd.events.v1.GroupChangedH\x00\x42\t\n\x07payload\"n\n\x0cGroupChanged\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\nmember_ids\x18\x02 \x03(\t\x12 \n\x18previous_attributes_json\x18\x03 \x01(\t\"]\n\rMemberChanged\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\x12 \n\x18previous_attributes_json\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscimd/events/v1/event.proto\x12\x0fscimd.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escimd/directory/v1/group.proto\x1a\x1fscimd/directory/v1/member.proto\x1a scimd/rbac/v1/member_roles.proto\"\xaf\x02\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x38\n\x0emember_changed\x18\x14 \x01(\x0b\x32\x1e.scimd.events.v1.MemberChangedH\x00\x12\x36\n\rgroup_changed\x18\x15 \x01(\x0b\x32\x1d.scimd.events.v1.GroupChangedH\x00\x42\t\n\x07payload\"n\n\x0cGroupChanged\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\nmember_ids\x18\x02 \x03(\t\x12 \n\x18previous_attributes_json\x18\x03 \x01(\t\"\x88\x01\n\rMemberChanged\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\x12 \n\x18previous_attributes_json\x18\x02 \x01(\t\x12)\n\x05roles\x18\x03 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRolesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.events.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENT']._serialized_start=147
-  _globals['_EVENT']._serialized_end=450
-  _globals['_GROUPCHANGED']._serialized_start=452
-  _globals['_GROUPCHANGED']._serialized_end=562
-  _globals['_MEMBERCHANGED']._serialized_start=564
-  _globals['_MEMBERCHANGED']._serialized_end=657
+  _globals['_EVENT']._serialized_start=181
+  _globals['_EVENT']._serialized_end=484
+  _globals['_GROUPCHANGED']._serialized_start=486
+  _globals['_GROUPCHANGED']._serialized_end=596
+  _globals['_MEMBERCHANGED']._serialized_start=599
+  _globals['_MEMBERCHANGED']._serialized_end=735
 # @@protoc_insertion_point(module_scope)

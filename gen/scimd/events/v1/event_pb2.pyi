@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
+from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -46,9 +47,11 @@ class GroupChanged(_message.Message):
     def __init__(self, group: _Optional[_Union[_group_pb2.Group, _Mapping]] = ..., member_ids: _Optional[_Iterable[str]] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
 
 class MemberChanged(_message.Message):
-    __slots__ = ("member", "previous_attributes_json")
+    __slots__ = ("member", "previous_attributes_json", "roles")
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
     member: _member_pb2.Member
     previous_attributes_json: str
-    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
+    roles: _member_roles_pb2.MemberRoles
+    def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes_json: _Optional[str] = ..., roles: _Optional[_Union[_member_roles_pb2.MemberRoles, _Mapping]] = ...) -> None: ...

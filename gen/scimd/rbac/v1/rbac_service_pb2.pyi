@@ -1,3 +1,4 @@
+from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
 from scimd.rbac.v1 import role_pb2 as _role_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -47,6 +48,20 @@ class ListRolesResponse(_message.Message):
     next_page_token: str
     def __init__(self, roles: _Optional[_Iterable[_Union[_role_pb2.Role, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class UpdateRoleRequest(_message.Message):
+    __slots__ = ("role", "etag")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    role: _role_pb2.Role
+    etag: str
+    def __init__(self, role: _Optional[_Union[_role_pb2.Role, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class UpdateRoleResponse(_message.Message):
+    __slots__ = ("role",)
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    role: _role_pb2.Role
+    def __init__(self, role: _Optional[_Union[_role_pb2.Role, _Mapping]] = ...) -> None: ...
+
 class DeleteRoleRequest(_message.Message):
     __slots__ = ("role_id", "etag")
     ROLE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -58,3 +73,101 @@ class DeleteRoleRequest(_message.Message):
 class DeleteRoleResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListGroupRoleAssignmentsRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class ListGroupRoleAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments",)
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.GroupRoleAssignment]
+    def __init__(self, assignments: _Optional[_Iterable[_Union[_member_roles_pb2.GroupRoleAssignment, _Mapping]]] = ...) -> None: ...
+
+class ReplaceGroupRoleAssignmentsRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id", "assignments", "validate_only")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    assignments: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.GroupRoleAssignment]
+    validate_only: bool
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., assignments: _Optional[_Iterable[_Union[_member_roles_pb2.GroupRoleAssignment, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class ReplaceGroupRoleAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments", "changes")
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.GroupRoleAssignment]
+    changes: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.MemberRoleChange]
+    def __init__(self, assignments: _Optional[_Iterable[_Union[_member_roles_pb2.GroupRoleAssignment, _Mapping]]] = ..., changes: _Optional[_Iterable[_Union[_member_roles_pb2.MemberRoleChange, _Mapping]]] = ...) -> None: ...
+
+class GetMemberRolesRequest(_message.Message):
+    __slots__ = ("organization_id", "member_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    member_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+
+class GetMemberRolesResponse(_message.Message):
+    __slots__ = ("member_roles",)
+    MEMBER_ROLES_FIELD_NUMBER: _ClassVar[int]
+    member_roles: _member_roles_pb2.MemberRoles
+    def __init__(self, member_roles: _Optional[_Union[_member_roles_pb2.MemberRoles, _Mapping]] = ...) -> None: ...
+
+class BatchGetMemberRolesRequest(_message.Message):
+    __slots__ = ("organization_id", "member_ids")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, organization_id: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchGetMemberRolesResponse(_message.Message):
+    __slots__ = ("member_roles",)
+    MEMBER_ROLES_FIELD_NUMBER: _ClassVar[int]
+    member_roles: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.MemberRoles]
+    def __init__(self, member_roles: _Optional[_Iterable[_Union[_member_roles_pb2.MemberRoles, _Mapping]]] = ...) -> None: ...
+
+class ReplaceDirectRoleAssignmentsRequest(_message.Message):
+    __slots__ = ("organization_id", "member_id", "role_ids")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_IDS_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    member_id: str
+    role_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, organization_id: _Optional[str] = ..., member_id: _Optional[str] = ..., role_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReplaceDirectRoleAssignmentsResponse(_message.Message):
+    __slots__ = ("member_roles",)
+    MEMBER_ROLES_FIELD_NUMBER: _ClassVar[int]
+    member_roles: _member_roles_pb2.MemberRoles
+    def __init__(self, member_roles: _Optional[_Union[_member_roles_pb2.MemberRoles, _Mapping]] = ...) -> None: ...
+
+class CheckPermissionRequest(_message.Message):
+    __slots__ = ("organization_id", "member_id", "resource_id", "action")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    member_id: str
+    resource_id: str
+    action: str
+    def __init__(self, organization_id: _Optional[str] = ..., member_id: _Optional[str] = ..., resource_id: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
+
+class CheckPermissionResponse(_message.Message):
+    __slots__ = ("allowed", "granting_role_ids")
+    ALLOWED_FIELD_NUMBER: _ClassVar[int]
+    GRANTING_ROLE_IDS_FIELD_NUMBER: _ClassVar[int]
+    allowed: bool
+    granting_role_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, allowed: _Optional[bool] = ..., granting_role_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -27,6 +27,11 @@ if _version_not_supported:
 
 class RbacServiceStub:
     """Roles, and which members hold them.
+
+    A member's roles are its direct assignments plus the roles that its SCIM
+    connection maps its IdP groups to. The service keeps them current by
+    following the directory's events, and emits scim.member.update (with
+    previous_attributes.roles) whenever a member's roles change.
     """
 
     def __init__(self, channel):
@@ -50,15 +55,55 @@ class RbacServiceStub:
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListRolesRequest.SerializeToString,
                 response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListRolesResponse.FromString,
                 _registered_method=True)
+        self.UpdateRole = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/UpdateRole',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleResponse.FromString,
+                _registered_method=True)
         self.DeleteRole = channel.unary_unary(
                 '/scimd.rbac.v1.RbacService/DeleteRole',
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleRequest.SerializeToString,
                 response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleResponse.FromString,
                 _registered_method=True)
+        self.ListGroupRoleAssignments = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/ListGroupRoleAssignments',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsResponse.FromString,
+                _registered_method=True)
+        self.ReplaceGroupRoleAssignments = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/ReplaceGroupRoleAssignments',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.FromString,
+                _registered_method=True)
+        self.GetMemberRoles = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/GetMemberRoles',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesResponse.FromString,
+                _registered_method=True)
+        self.BatchGetMemberRoles = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/BatchGetMemberRoles',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.FromString,
+                _registered_method=True)
+        self.ReplaceDirectRoleAssignments = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/ReplaceDirectRoleAssignments',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsResponse.FromString,
+                _registered_method=True)
+        self.CheckPermission = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/CheckPermission',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionResponse.FromString,
+                _registered_method=True)
 
 
 class RbacServiceServicer:
     """Roles, and which members hold them.
+
+    A member's roles are its direct assignments plus the roles that its SCIM
+    connection maps its IdP groups to. The service keeps them current by
+    following the directory's events, and emits scim.member.update (with
+    previous_attributes.roles) whenever a member's roles change.
     """
 
     def CreateRole(self, request, context):
@@ -79,9 +124,60 @@ class RbacServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateRole(self, request, context):
+        """Replaces description and permissions. Fails with FAILED_PRECONDITION
+        (reason ETAG_MISMATCH) when etag is set and no longer current.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteRole(self, request, context):
-        """Fails with FAILED_PRECONDITION (reason ETAG_MISMATCH) when etag is set
-        and no longer current.
+        """Members holding the role lose it. Fails with FAILED_PRECONDITION
+        (reason ETAG_MISMATCH) when etag is set and no longer current.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroupRoleAssignments(self, request, context):
+        """The group -> role mappings of one SCIM connection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceGroupRoleAssignments(self, request, context):
+        """Replaces the connection's mappings and recomputes the roles of every
+        affected member before answering. With validate_only, changes nothing and
+        answers which members would gain or lose which roles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMemberRoles(self, request, context):
+        """A member's effective roles and where each comes from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetMemberRoles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceDirectRoleAssignments(self, request, context):
+        """Replaces the roles assigned to the member directly.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckPermission(self, request, context):
+        """Whether any of the member's effective roles allows `action` on `resource_id`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -105,10 +201,45 @@ def add_RbacServiceServicer_to_server(servicer, server):
                     request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListRolesRequest.FromString,
                     response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListRolesResponse.SerializeToString,
             ),
+            'UpdateRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRole,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleResponse.SerializeToString,
+            ),
             'DeleteRole': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteRole,
                     request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleRequest.FromString,
                     response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleResponse.SerializeToString,
+            ),
+            'ListGroupRoleAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroupRoleAssignments,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsResponse.SerializeToString,
+            ),
+            'ReplaceGroupRoleAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceGroupRoleAssignments,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.SerializeToString,
+            ),
+            'GetMemberRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMemberRoles,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesResponse.SerializeToString,
+            ),
+            'BatchGetMemberRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetMemberRoles,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.SerializeToString,
+            ),
+            'ReplaceDirectRoleAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceDirectRoleAssignments,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsResponse.SerializeToString,
+            ),
+            'CheckPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckPermission,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -120,6 +251,11 @@ def add_RbacServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RbacService:
     """Roles, and which members hold them.
+
+    A member's roles are its direct assignments plus the roles that its SCIM
+    connection maps its IdP groups to. The service keeps them current by
+    following the directory's events, and emits scim.member.update (with
+    previous_attributes.roles) whenever a member's roles change.
     """
 
     @staticmethod
@@ -204,6 +340,33 @@ class RbacService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/UpdateRole',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteRole(request,
             target,
             options=(),
@@ -220,6 +383,168 @@ class RbacService:
             '/scimd.rbac.v1.RbacService/DeleteRole',
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleRequest.SerializeToString,
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.DeleteRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroupRoleAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/ListGroupRoleAssignments',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ListGroupRoleAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceGroupRoleAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/ReplaceGroupRoleAssignments',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMemberRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/GetMemberRoles',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetMemberRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/BatchGetMemberRoles',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceDirectRoleAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/ReplaceDirectRoleAssignments',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/CheckPermission',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.CheckPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,

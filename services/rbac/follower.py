@@ -1,0 +1,94 @@
+"""Follows the directory's events and recomputes the roles they may change.
+
+A member's roles can change when it is deactivated, reactivated or deleted,
+when it joins or leaves a mapped group, and when a group that grants it a
+role is renamed or deleted. Everything else is skipped without a query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+import orjson
+from scimd.events.v1 import event_pb2
+
+from services.common.consumer import DurableConsumer
+from services.common.context import request_id_var
+from services.common.events import EventStream
+from services.rbac import repository
+from services.rbac.propagation import RolePropagator
+
+
+@dataclass
+class _Work:
+    """What one batch of events asks of one organization."""
+
+    request_id: str = ""
+    members: set[str] = field(default_factory=set)
+    joined_or_left: dict[str, set[str]] = field(default_factory=dict)
+    renamed_groups: set[str] = field(default_factory=set)
+    deleted_groups: set[str] = field(default_factory=set)
+
+    def is_empty(self) -> bool:
+        return not (self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups)
+
+
+def _previous(json_text: str) -> dict:
+    return orjson.loads(json_text) if json_text else {}
+
+
+def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
+    """organization_id → the work the events ask for."""
+    work: dict[str, _Work] = {}
+    for event in events:
+        kind = event.WhichOneof("payload")
+        item = work.setdefault(event.organization_id, _Work())
+        item.request_id = item.request_id or event.request_id
+        if kind == "member_changed":
+            changed = event.member_changed
+            if changed.HasField("roles"):
+                continue  # our own report of a role change
+            if event.type == "scim.member.delete" or (
+                event.type == "scim.member.update" and "status" in _previous(changed.previous_attributes_json)
+            ):
+                item.members.add(changed.member.member_id)
+        elif kind == "group_changed":
+            changed = event.group_changed
+            group_id = changed.group.group_id
+            if event.type in ("scim.idp_group.member_add", "scim.idp_group.member_delete"):
+                item.joined_or_left.setdefault(group_id, set()).update(changed.member_ids)
+            elif event.type == "scim.idp_group.delete":
+                item.deleted_groups.add(group_id)
+            elif event.type == "scim.idp_group.update" and "display_name" in _previous(changed.previous_attributes_json):
+                item.renamed_groups.add(group_id)
+    return {organization_id: item for organization_id, item in work.items() if not item.is_empty()}
+
+
+class DirectoryFollower:
+    def __init__(self, pool: asyncpg.Pool, propagator: RolePropagator):
+        self._pool = pool
+        self._propagator = propagator
+
+    def consumer(self, stream: EventStream, nats_url: str) -> DurableConsumer:
+        return DurableConsumer(stream, nats_url, "rbac", self.handle)
+
+    async def handle(self, events: list[event_pb2.Event]) -> None:
+        for organization_id, work in plan(events).items():
+            request_id_var.set(work.request_id)
+            await self._apply(organization_id, work)
+
+    async def _apply(self, organization_id: str, work: _Work) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Under the lock, so a mapping committed concurrently is either
+            # seen here or recomputes these members itself.
+            await repository.lock_organization(conn, organization_id)
+            affected = set(work.members)
+            mapped = await repository.group_role_ids(conn, organization_id, list(work.joined_or_left))
+            for group_id in mapped:
+                affected |= work.joined_or_left[group_id]
+            for group_id in work.renamed_groups | work.deleted_groups:
+                affected.update(await repository.holders_through_group(conn, organization_id, group_id))
+            if work.deleted_groups:
+                await repository.forget_groups(conn, organization_id, sorted(work.deleted_groups))
+            await self._propagator.recompute(conn, organization_id, sorted(affected), source="SCIM")

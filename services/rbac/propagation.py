@@ -1,0 +1,111 @@
+"""Recomputing members' roles from the directory's current state.
+
+Every trigger (a directory event, a mapping change, a direct assignment, a
+deleted role) ends here with the members it may affect. The members and
+their groups are read from the directory inside the organization's lock, so
+recomputations of one organization are serialised and the last one always
+sees the latest state: processing a trigger twice, or late, is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import asyncpg
+import orjson
+from scimd.directory.v1 import member_pb2
+from scimd.rbac.v1 import member_roles_pb2
+
+from services.common.events import EventStream
+from services.common.outbox import QueuedEvent, new_event
+from services.rbac import repository
+from services.rbac.directory_reader import DirectoryReader
+from services.rbac.resolution import Roles, gained_and_lost, resolve_roles, roles_to_proto
+
+SCHEMA = "rbac"
+
+
+@dataclass(frozen=True)
+class MappingOverride:
+    """A connection's proposed group → roles mapping, for a dry run."""
+
+    connection_id: str
+    group_roles: Mapping[str, frozenset[str]]
+
+
+class RolePropagator:
+    def __init__(self, directory: DirectoryReader, stream: EventStream, project_id: str):
+        self._directory = directory
+        self._stream = stream
+        self._project_id = project_id
+
+    async def recompute(
+        self,
+        conn: asyncpg.Connection,
+        organization_id: str,
+        member_ids: list[str],
+        *,
+        source: str,
+        override: MappingOverride | None = None,
+        apply: bool = True,
+    ) -> list[member_roles_pb2.MemberRoleChange]:
+        """Recomputes the members' roles; when `apply`, stores the changed ones
+        and queues scim.member.update for each. Callers hold the organization
+        lock (repository.lock_organization) in `conn`'s transaction."""
+        member_ids = sorted(set(member_ids))
+        if not member_ids:
+            return []
+        members = await self._directory.members(organization_id, member_ids)
+        group_ids = sorted({g.group_id for m in members.values() for g in m.groups})
+        current_mapping = await repository.group_role_ids(conn, organization_id, group_ids)
+        direct = await repository.direct_role_ids(conn, organization_id, list(members))
+        before = await repository.stored_roles(conn, organization_id, member_ids)
+
+        changed: dict[str, Roles] = {}
+        changes = []
+        events = []
+        for member_id in member_ids:
+            member = members.get(member_id)
+            after = self._roles_of(member, current_mapping, direct.get(member_id, ()), override) if member else []
+            previous = before.get(member_id, [])
+            if after == previous:
+                continue
+            gained, lost = gained_and_lost(previous, after)
+            if gained or lost:
+                changes.append(member_roles_pb2.MemberRoleChange(
+                    member_id=member_id, gained_role_ids=gained, lost_role_ids=lost,
+                ))
+            changed[member_id] = after
+            if member is not None:
+                events.append(self._event(organization_id, member, previous, after, source))
+        if apply:
+            gone = [m for m in member_ids if m not in members]
+            if gone:
+                await repository.forget_members(conn, organization_id, gone)
+            await repository.store_roles(conn, organization_id, {m: r for m, r in changed.items() if m in members}, events)
+        return changes
+
+    @staticmethod
+    def _roles_of(member: member_pb2.Member, mapping: Mapping[str, list[str]], direct, override) -> Roles:
+        connection_id = member.scim_registration.connection_id
+        if override is not None and override.connection_id == connection_id:
+            mapping = override.group_roles
+        return resolve_roles(
+            active=member.status == member_pb2.MEMBER_STATUS_ACTIVE,
+            connection_id=connection_id,
+            groups=[(g.group_id, g.display_name) for g in member.groups],
+            group_roles=mapping,
+            direct_role_ids=direct,
+        )
+
+    def _event(self, organization_id: str, member: member_pb2.Member, before: Roles, after: Roles,
+               source: str) -> QueuedEvent:
+        event = new_event(
+            "scim.member.update", "UPDATE", project_id=self._project_id, organization_id=organization_id
+        )
+        event.source = source
+        event.member_changed.member.CopyFrom(member)
+        event.member_changed.previous_attributes_json = orjson.dumps({"roles": before}).decode()
+        event.member_changed.roles.CopyFrom(roles_to_proto(organization_id, member.member_id, after))
+        return QueuedEvent(self._stream, SCHEMA, event)
