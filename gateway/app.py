@@ -6,10 +6,11 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from gateway import health, management
+from gateway import health
 from gateway.backends import Backends
 from gateway.json import MAX_BODY_BYTES
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
+from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
 from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
@@ -29,7 +30,8 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(backends_ctx)
     app.add_routes(health.routes)
-    app.add_routes(management.routes)
+    for table in MANAGEMENT_ROUTES:
+        app.add_routes(table)
     app.add_routes(scim_routes.routes)
     app.add_routes(discovery.routes)
     app.add_routes(bulk.routes)

@@ -1,0 +1,11 @@
+"""The vendor's management API (HTTP Basic auth), in Stytch-compatible shapes."""
+
+from gateway.management import connections, members, organizations, roles, webhook_endpoints
+
+ROUTE_TABLES = (
+    organizations.routes,
+    connections.routes,
+    members.routes,
+    roles.routes,
+    webhook_endpoints.routes,
+)

@@ -1,0 +1,62 @@
+"""What every management endpoint shares: auth, the response envelope, and
+reading fields and paging parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.auth import require_project
+from gateway.json import json_response
+from gateway.keys import SETTINGS
+from services.common.context import current_request_id
+from services.common.errors import ServiceError
+
+DEFAULT_LIMIT = 100
+
+
+def authorized(request: web.Request) -> None:
+    require_project(request, request.app[SETTINGS])
+
+
+def envelope(status: int, **fields: Any) -> web.Response:
+    return json_response({"status_code": status, "request_id": current_request_id(), **fields}, status=status)
+
+
+def string_field(body: dict[str, Any], field: str, *, required: bool = False) -> str:
+    value = body.get(field, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ServiceError("INVALID_VALUE", f"{field} must be a string")
+    if required and not value.strip():
+        raise ServiceError("INVALID_VALUE", f"{field} is required")
+    return value
+
+
+def string_list_field(body: dict[str, Any], field: str) -> list[str] | None:
+    """A list of strings, or None when the field is absent."""
+    if field not in body or body[field] is None:
+        return None
+    value = body[field]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ServiceError("INVALID_VALUE", f"{field} must be a list of strings")
+    return value
+
+
+def limit_param(request: web.Request, default: int = DEFAULT_LIMIT) -> int:
+    try:
+        limit = int(request.query.get("limit", str(default)))
+    except ValueError:
+        raise ServiceError("INVALID_VALUE", "limit must be an integer") from None
+    if limit < 1:
+        raise ServiceError("INVALID_VALUE", "limit must be at least 1")
+    return limit
+
+
+def flag_param(request: web.Request, name: str) -> bool:
+    value = request.query.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ServiceError("INVALID_VALUE", f"{name} must be true or false")
+    return value in ("true", "1")

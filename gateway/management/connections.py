@@ -1,0 +1,225 @@
+"""An organization's SCIM connection: create, read, update (with the IdP
+groups that grant roles), and the groups the IdP has pushed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from scimd.connections.v1 import connection_pb2
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.rbac.v1 import member_roles_pb2
+from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
+
+from gateway.backends import call_metadata
+from gateway.calls import call
+from gateway.json import read_json_object
+from gateway.keys import BACKENDS, SETTINGS
+from gateway.management.common import authorized, envelope, flag_param, limit_param, string_field
+from services.common.context import Tenant
+from services.common.errors import ServiceError
+from services.common.settings import Settings
+from services.common.timestamps import to_rfc3339
+
+routes = web.RouteTableDef()
+
+_CONNECTION_STATUS = {
+    connection_pb2.CONNECTION_STATUS_ACTIVE: "active",
+    connection_pb2.CONNECTION_STATUS_DISABLED: "disabled",
+}
+ASSIGNMENTS_FIELD = "scim_group_implicit_role_assignments"
+GROUPS_PAGE_MAX = 1000
+
+
+def scim_base_url(settings: Settings, connection: connection_pb2.Connection) -> str:
+    base = f"{settings.public_url}/scim/v2/{connection.connection_id}"
+    # Makes Entra send RFC 7644-compliant PATCH requests.
+    return base + "?aadOptscim062020" if connection.identity_provider == "microsoft-entra" else base
+
+
+def connection_json(settings: Settings, connection: connection_pb2.Connection) -> dict[str, Any]:
+    def expiry(field: str) -> str | None:
+        return to_rfc3339(getattr(connection, field)) if connection.HasField(field) else None
+
+    return {
+        "connection_id": connection.connection_id,
+        "organization_id": connection.organization_id,
+        "status": _CONNECTION_STATUS.get(connection.status, "unknown"),
+        "display_name": connection.display_name,
+        "identity_provider": connection.identity_provider,
+        "base_url": scim_base_url(settings, connection),
+        "bearer_token_last_four": connection.bearer_token_last_four,
+        "bearer_token_expires_at": expiry("bearer_token_expires_at"),
+        "next_bearer_token_last_four": connection.next_bearer_token_last_four,
+        "next_bearer_token_expires_at": expiry("next_bearer_token_expires_at"),
+    }
+
+
+def assignments_json(assignments) -> list[dict[str, str]]:
+    return [{"group_id": a.group_id, "group_name": a.group_name, "role_id": a.role_id} for a in assignments]
+
+
+def _assignments(body: dict[str, Any]) -> list[member_roles_pb2.GroupRoleAssignment] | None:
+    if body.get(ASSIGNMENTS_FIELD) is None:
+        return None
+    value = body[ASSIGNMENTS_FIELD]
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("group_id"), str) and isinstance(item.get("role_id"), str)
+        for item in value
+    ):
+        raise ServiceError("INVALID_VALUE", f"{ASSIGNMENTS_FIELD} must be a list of {{group_id, role_id}} objects")
+    return [member_roles_pb2.GroupRoleAssignment(group_id=i["group_id"], role_id=i["role_id"]) for i in value]
+
+
+async def _get_connection(request: web.Request, organization_id: str, connection_id: str = "") -> connection_pb2.Connection:
+    response = await call(
+        request.app[BACKENDS].connections.GetConnection(
+            connections_pb.GetConnectionRequest(organization_id=organization_id, connection_id=connection_id),
+            metadata=call_metadata(),
+        )
+    )
+    return response.connection
+
+
+async def _list_assignments(request: web.Request, connection: connection_pb2.Connection):
+    response = await call(
+        request.app[BACKENDS].rbac.ListGroupRoleAssignments(
+            rbac_pb.ListGroupRoleAssignmentsRequest(
+                organization_id=connection.organization_id, connection_id=connection.connection_id
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    return response.assignments
+
+
+async def _replace_assignments(request: web.Request, connection: connection_pb2.Connection, assignments,
+                               *, validate_only: bool) -> rbac_pb.ReplaceGroupRoleAssignmentsResponse:
+    return await call(
+        request.app[BACKENDS].rbac.ReplaceGroupRoleAssignments(
+            rbac_pb.ReplaceGroupRoleAssignmentsRequest(
+                organization_id=connection.organization_id, connection_id=connection.connection_id,
+                assignments=assignments, validate_only=validate_only,
+            ),
+            metadata=call_metadata(),
+        )
+    )
+
+
+def _changes_json(changes) -> list[dict[str, Any]]:
+    return [
+        {"member_id": c.member_id, "gained_role_ids": list(c.gained_role_ids), "lost_role_ids": list(c.lost_role_ids)}
+        for c in changes
+    ]
+
+
+@routes.post("/v1/b2b/scim/{organization_id}/connection")
+async def create_connection(request: web.Request) -> web.Response:
+    authorized(request)
+    body = await read_json_object(request)
+    response = await call(
+        request.app[BACKENDS].connections.CreateConnection(
+            connections_pb.CreateConnectionRequest(
+                organization_id=request.match_info["organization_id"],
+                display_name=string_field(body, "display_name"),
+                identity_provider=string_field(body, "identity_provider"),
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    connection = connection_json(request.app[SETTINGS], response.connection)
+    connection["bearer_token"] = response.bearer_token
+    connection[ASSIGNMENTS_FIELD] = []
+    return envelope(201, connection=connection)
+
+
+@routes.get("/v1/b2b/scim/{organization_id}/connection")
+async def get_connection(request: web.Request) -> web.Response:
+    authorized(request)
+    connection = await _get_connection(request, request.match_info["organization_id"])
+    shown = connection_json(request.app[SETTINGS], connection)
+    shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+    return envelope(200, connection=shown)
+
+
+@routes.put("/v1/b2b/scim/{organization_id}/connection/{connection_id}")
+async def update_connection(request: web.Request) -> web.Response:
+    """Updates display_name / identity_provider and replaces the group → role
+    mappings. With ?dry_run=true nothing changes; the answer lists which
+    members would gain or lose which roles."""
+    authorized(request)
+    body = await read_json_object(request)
+    organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
+    display_name, identity_provider = string_field(body, "display_name"), string_field(body, "identity_provider")
+    assignments = _assignments(body)
+    connection = await _get_connection(request, organization_id, connection_id)
+
+    if flag_param(request, "dry_run"):
+        shown = connection_json(request.app[SETTINGS], connection)
+        if assignments is None:
+            shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+            return envelope(200, connection=shown, dry_run=True, role_changes=[])
+        outcome = await _replace_assignments(request, connection, assignments, validate_only=True)
+        shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
+        return envelope(200, connection=shown, dry_run=True, role_changes=_changes_json(outcome.changes))
+
+    if assignments is not None and (display_name or identity_provider):
+        # Both parts are checked before either is applied.
+        await _replace_assignments(request, connection, assignments, validate_only=True)
+    if display_name or identity_provider:
+        response = await call(
+            request.app[BACKENDS].connections.UpdateConnection(
+                connections_pb.UpdateConnectionRequest(
+                    organization_id=organization_id, connection_id=connection_id,
+                    display_name=display_name, identity_provider=identity_provider,
+                ),
+                metadata=call_metadata(),
+            )
+        )
+        connection = response.connection
+    shown = connection_json(request.app[SETTINGS], connection)
+    changes: list[dict[str, Any]] = []
+    if assignments is None:
+        shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+    else:
+        outcome = await _replace_assignments(request, connection, assignments, validate_only=False)
+        shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
+        changes = _changes_json(outcome.changes)
+    return envelope(200, connection=shown, role_changes=changes)
+
+
+@routes.get("/v1/b2b/scim/{organization_id}/connection/{connection_id}/groups")
+async def list_connection_groups(request: web.Request) -> web.Response:
+    """The IdP groups of the connection, oldest first, paged with an opaque cursor."""
+    authorized(request)
+    organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
+    limit = min(limit_param(request), GROUPS_PAGE_MAX)
+    cursor = request.query.get("cursor", "")
+    if cursor and not cursor.isdigit():
+        raise ServiceError("INVALID_VALUE", "cursor is not one this API returned")
+    offset = int(cursor or "0")
+    connection, groups = await asyncio.gather(
+        _get_connection(request, organization_id, connection_id),
+        call(
+            request.app[BACKENDS].directory.ListGroups(
+                directory_pb.ListGroupsRequest(page_size=limit, skip=offset, order_by="meta.created"),
+                metadata=call_metadata(Tenant(organization_id, connection_id)),
+            )
+        ),
+    )
+    more = offset + len(groups.groups) < groups.total_size
+    return envelope(
+        200,
+        scim_groups=[
+            {
+                "group_id": g.group_id,
+                "group_name": g.display_name,
+                "organization_id": g.organization_id,
+                "connection_id": g.connection_id,
+            }
+            for g in groups.groups
+        ],
+        next_cursor=str(offset + len(groups.groups)) if more else None,
+    )
