@@ -194,9 +194,9 @@ async def store_roles(
     if holders:
         await conn.execute(
             "INSERT INTO member_roles (organization_id, member_id, roles)"
-            " SELECT $1, m, r FROM unnest($2::text[], $3::jsonb[]) AS changed (m, r)"
+            " SELECT $1, key, value FROM jsonb_each($2::jsonb)"
             " ON CONFLICT (organization_id, member_id) DO UPDATE SET roles = EXCLUDED.roles, updated_at = now()",
-            organization_id, list(holders), list(holders.values()),
+            organization_id, holders,
         )
     if empty:
         await conn.execute(

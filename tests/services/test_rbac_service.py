@@ -1,0 +1,137 @@
+"""The rbac service over real gRPC: effective roles, CheckPermission, and
+replaying directory events (at-least-once delivery) changes nothing twice."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.directory.v1 import group_pb2
+from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
+from scimd.events.v1 import event_pb2
+from scimd.rbac.v1 import member_roles_pb2, role_pb2
+from scimd.rbac.v1 import rbac_service_pb2 as pb
+from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
+
+from services.common.context import Tenant
+from services.common.db import create_pool
+from services.common.events import EventStream
+from services.rbac.directory_reader import DirectoryReader
+from services.rbac.follower import DirectoryFollower
+from services.rbac.propagation import RolePropagator
+from tests.support import registration
+
+
+@pytest.fixture
+async def stubs(running_services):
+    async with grpc.aio.insecure_channel(running_services.services.rbac) as rbac_channel, \
+            grpc.aio.insecure_channel(running_services.services.directory) as directory_channel:
+        yield RbacServiceStub(rbac_channel), DirectoryServiceStub(directory_channel)
+
+
+async def _member_in_mapped_group(rbac, directory, permissions) -> tuple[str, str, str, str]:
+    """(organization_id, member_id, role_id, group_id): a member of a group mapped to a new role."""
+    tenant = Tenant(f"organization-{uuid.uuid4()}", f"scim-connection-{uuid.uuid4()}")
+    role_id = f"role-{uuid.uuid4().hex[:8]}"
+    await rbac.CreateRole(pb.CreateRoleRequest(role=role_pb2.Role(role_id=role_id, permissions=permissions)))
+    member = (await directory.CreateMember(
+        directory_pb.CreateMemberRequest(scim_registration=registration(f"{uuid.uuid4().hex}@example.com")),
+        metadata=tenant.metadata(),
+    )).member
+    group = (await directory.CreateGroup(
+        directory_pb.CreateGroupRequest(group=group_pb2.Group(display_name="Team"), member_ids=[member.member_id]),
+        metadata=tenant.metadata(),
+    )).group
+    await rbac.ReplaceGroupRoleAssignments(pb.ReplaceGroupRoleAssignmentsRequest(
+        organization_id=tenant.organization_id, connection_id=tenant.connection_id,
+        assignments=[member_roles_pb2.GroupRoleAssignment(group_id=group.group_id, role_id=role_id)],
+    ))
+    return tenant.organization_id, member.member_id, role_id, group.group_id
+
+
+async def test_effective_roles_and_permission_checks(stubs):
+    rbac, directory = stubs
+    organization_id, member_id, role_id, _ = await _member_in_mapped_group(rbac, directory, [
+        role_pb2.Permission(resource_id="documents", actions=["read", "write"]),
+        role_pb2.Permission(resource_id="billing", actions=["*"]),
+    ])
+    roles = (await rbac.GetMemberRoles(pb.GetMemberRolesRequest(organization_id=organization_id, member_id=member_id))).member_roles
+    assert [r.role_id for r in roles.roles] == [role_id]
+    assert roles.roles[0].sources[0].type == member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP
+    assert roles.roles[0].sources[0].group_name == "Team"
+
+    async def check(resource: str, action: str, organization: str = organization_id) -> pb.CheckPermissionResponse:
+        return await rbac.CheckPermission(pb.CheckPermissionRequest(
+            organization_id=organization, member_id=member_id, resource_id=resource, action=action,
+        ))
+
+    assert (await check("documents", "write")).granting_role_ids == [role_id]
+    assert (await check("billing", "refund")).allowed  # "*" allows every action
+    assert not (await check("documents", "delete")).allowed
+    assert not (await check("settings", "read")).allowed
+    # Another organization never sees this member's roles.
+    assert not (await check("documents", "read", f"organization-{uuid.uuid4()}")).allowed
+
+    batch = await rbac.BatchGetMemberRoles(pb.BatchGetMemberRolesRequest(
+        organization_id=organization_id, member_ids=["member-unknown", member_id],
+    ))
+    assert [len(m.roles) for m in batch.member_roles] == [0, 1]
+
+
+async def test_missing_fields_are_invalid(stubs):
+    rbac, _ = stubs
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await rbac.CheckPermission(pb.CheckPermissionRequest(organization_id="organization-x", member_id="m"))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await rbac.ReplaceDirectRoleAssignments(pb.ReplaceDirectRoleAssignmentsRequest(
+            organization_id="organization-x", member_id="member-missing", role_ids=[],
+        ))
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def _role_events_of(pool, member_id: str) -> int:
+    rows = await pool.fetch("SELECT payload FROM outbox")
+    count = 0
+    for row in rows:
+        event = event_pb2.Event.FromString(row["payload"])
+        count += event.member_changed.member.member_id == member_id
+    return count
+
+
+async def test_replayed_and_late_events_converge(stubs, running_services):
+    """Events come at least once and maybe late: the follower recomputes from
+    the directory's current state, so a replay emits nothing and a stale
+    member_add does not re-grant a role."""
+    rbac, directory = stubs
+    organization_id, member_id, role_id, group_id = await _member_in_mapped_group(rbac, directory, [])
+    pool = await create_pool(running_services.database_url, "rbac")
+    channel = grpc.aio.insecure_channel(running_services.services.directory)
+    try:
+        follower = DirectoryFollower(pool, RolePropagator(
+            DirectoryReader(channel), EventStream(running_services.nats_prefix), running_services.project_id,
+        ))
+        added = event_pb2.Event(type="scim.idp_group.member_add", organization_id=organization_id)
+        added.group_changed.group.group_id = group_id
+        added.group_changed.member_ids.append(member_id)
+
+        before = await _role_events_of(pool, member_id)
+        await follower.handle([added, added])
+        assert await _role_events_of(pool, member_id) == before
+
+        tenant_metadata = (("x-scimd-organization-id", organization_id),)
+        member = (await directory.GetMember(directory_pb.GetMemberRequest(member_id=member_id),
+                                            metadata=tenant_metadata)).member
+        connection = Tenant(organization_id, member.scim_registration.connection_id)
+        await directory.RemoveGroupMembers(
+            directory_pb.RemoveGroupMembersRequest(group_id=group_id, member_ids=[member_id]),
+            metadata=connection.metadata(),
+        )
+        await follower.handle([added])  # stale: the member has left since
+        roles = await rbac.GetMemberRoles(pb.GetMemberRolesRequest(organization_id=organization_id, member_id=member_id))
+        assert list(roles.member_roles.roles) == []
+    finally:
+        await channel.close()
+        await pool.close()
