@@ -1,6 +1,7 @@
 """Load on a running scimd over HTTP: create, get, filter, PATCH and list over
-a connection of N users, with C concurrent clients. Prints requests/s and
-p50/p99 latency per scenario, and the resident memory of the whole system.
+a connection of N users, group membership PATCHes, and role reads over gRPC,
+with C concurrent clients. Prints requests/s and p50/p99 latency per
+scenario, and the resident memory of the whole system.
 
     make run                       # in one terminal
     make bench                     # in another (or: .venv/bin/python -m bench.scim_load --help)
@@ -25,6 +26,7 @@ import orjson
 import uvloop
 
 from bench.raw_http import RawConnection
+from bench.rbac_load import rbac_scenarios
 
 SCIM = "application/scim+json"
 
@@ -159,11 +161,13 @@ async def main() -> None:
     parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
     parser.add_argument("--project-id")
     parser.add_argument("--project-secret")
+    parser.add_argument("--rbac-addr", help="the rbac service's gRPC address (default: from the data directory)")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=5_000, help="requests per read/patch scenario")
     args = parser.parse_args()
-    if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+    local = ("127.0.0.1", "localhost", "::1")
+    if urlsplit(args.url).hostname not in local or (args.rbac_addr and args.rbac_addr.rsplit(":", 1)[0] not in local):
         raise SystemExit("the benchmark only targets this machine (127.0.0.1 / localhost)")
     project_id, secret = args.project_id, args.project_secret
     if not (project_id and secret):
@@ -227,6 +231,8 @@ async def main() -> None:
                 peak_memory = max(peak_memory or 0, memory)
         results += await group_scenarios(args, base_path, headers, known, run)
         for figures in results[-2:]:
+            print(figures.line(), flush=True)
+        for figures in await rbac_scenarios(args, Figures, management, organization, connection, headers, known, run):
             print(figures.line(), flush=True)
         memory = system_memory_mib()
         if memory is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import orjson
 
 from services.common.settings import Settings
 from services.supervisor.credentials import Credentials, load_or_create
@@ -23,6 +24,7 @@ log = logging.getLogger("supervisor")
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
 READY_TIMEOUT_SECONDS = 90.0
+ADDRESSES_FILE = "addresses.json"
 APP_STOP_SECONDS = 6.0
 INFRA_STOP_SECONDS = 3.0
 
@@ -86,6 +88,8 @@ async def start_system(settings: Settings) -> System:
                     gateway_url=f"http://127.0.0.1:{settings.http_port}", postgres=postgres, nats=nats)
     try:
         addresses = {name: f"127.0.0.1:{free_port()}" for name in SERVICES}
+        # Where each gRPC service listens, for operators' tools and the bench.
+        (data_dir / ADDRESSES_FILE).write_bytes(orjson.dumps(addresses, option=orjson.OPT_INDENT_2))
         env = _child_env(settings, credentials, database_url, nats_url, addresses)
         cwd = Path(__file__).resolve().parents[2]
         for name in SERVICES:

@@ -1,0 +1,92 @@
+"""The roles part of the load: a group of members mapped to a role (timed as
+one management call), then effective-role reads and permission checks over
+gRPC straight to the rbac service, as the vendor's internal services make them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from pathlib import Path
+
+import aiohttp
+import grpc
+import orjson
+from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
+from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
+
+from bench.raw_http import RawConnection
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+GROUP_CORE = "urn:ietf:params:scim:schemas:core:2.0:Group"
+MAPPED_MEMBERS = 1_000
+
+
+async def run_grpc_scenario(figures_type, name: str, requests: int, concurrency: int, call) -> object:
+    """`requests` calls of call(index) by `concurrency` workers sharing one channel."""
+    figures = figures_type(name)
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        for index in counter:
+            started = time.perf_counter()
+            ok = await call(index)
+            figures.latencies.append(time.perf_counter() - started)
+            if not ok:
+                figures.errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    figures.elapsed = time.perf_counter() - started
+    return figures
+
+
+async def rbac_scenarios(args, figures_type, management: dict, organization: dict, connection: dict,
+                         headers: dict, user_ids: list[str], run: str) -> list:
+    rbac_address = args.rbac_addr or orjson.loads((Path(args.data_dir) / "addresses.json").read_bytes())["rbac"]
+    base_path = "/" + connection["base_url"].split("/", 3)[3].split("?")[0]
+    members = user_ids[:MAPPED_MEMBERS]
+    role_id = f"bench-reader-{run}"
+    conn = await RawConnection.open(args.url)
+    try:
+        status, body = await conn.request("POST", f"{base_path}/Groups", headers, orjson.dumps(
+            {"schemas": [GROUP_CORE], "displayName": f"Bench readers {run}",
+             "members": [{"value": m} for m in members]}))
+        group_id = orjson.loads(body)["id"]
+    finally:
+        await conn.close()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{args.url}/v1/rbac/roles", headers=management, json={
+            "role_id": role_id, "permissions": [{"resource_id": "documents", "actions": ["read"]}],
+        }) as response:
+            assert response.status == 201, await response.text()
+        started = time.perf_counter()
+        async with http.put(
+            f"{args.url}/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}",
+            headers=management,
+            json={"scim_group_implicit_role_assignments": [{"group_id": group_id, "role_id": role_id}]},
+        ) as response:
+            answer = await response.json()
+        mapping = figures_type(f"map group of {len(members)}")
+        mapping.latencies.append(time.perf_counter() - started)
+        mapping.elapsed = mapping.latencies[0]
+        mapping.errors = 0 if len(answer.get("role_changes", [])) == len(members) else 1
+
+    organization_id = organization["organization_id"]
+    async with grpc.aio.insecure_channel(rbac_address) as channel:
+        rbac = RbacServiceStub(channel)
+
+        async def get_roles(index: int) -> bool:
+            response = await rbac.GetMemberRoles(rbac_pb.GetMemberRolesRequest(
+                organization_id=organization_id, member_id=random.choice(members)))
+            return len(response.member_roles.roles) == 1
+
+        async def check(index: int) -> bool:
+            response = await rbac.CheckPermission(rbac_pb.CheckPermissionRequest(
+                organization_id=organization_id, member_id=random.choice(members),
+                resource_id="documents", action="read"))
+            return response.allowed
+
+        reads = await run_grpc_scenario(figures_type, "gRPC GetMemberRoles", args.requests * 2, args.concurrency, get_roles)
+        checks = await run_grpc_scenario(figures_type, "gRPC CheckPermission", args.requests * 2, args.concurrency, check)
+    return [mapping, reads, checks]
