@@ -20,10 +20,11 @@ from bench.raw_http import RawConnection
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP_CORE = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAPPED_MEMBERS = 1_000
+CALLER_CHANNELS = 4
 
 
 async def run_grpc_scenario(figures_type, name: str, requests: int, concurrency: int, call) -> object:
-    """`requests` calls of call(index) by `concurrency` workers sharing one channel."""
+    """`requests` calls of call(index) by `concurrency` workers."""
     figures = figures_type(name)
     counter = iter(range(requests))
 
@@ -73,20 +74,27 @@ async def rbac_scenarios(args, figures_type, management: dict, organization: dic
         mapping.errors = 0 if len(answer.get("role_changes", [])) == len(members) else 1
 
     organization_id = organization["organization_id"]
-    async with grpc.aio.insecure_channel(rbac_address) as channel:
-        rbac = RbacServiceStub(channel)
-
+    # Several callers, each with its own connection, as the vendor's services would be.
+    channels = [
+        grpc.aio.insecure_channel(rbac_address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(CALLER_CHANNELS)
+    ]
+    stubs = [RbacServiceStub(channel) for channel in channels]
+    try:
         async def get_roles(index: int) -> bool:
-            response = await rbac.GetMemberRoles(rbac_pb.GetMemberRolesRequest(
+            response = await stubs[index % len(stubs)].GetMemberRoles(rbac_pb.GetMemberRolesRequest(
                 organization_id=organization_id, member_id=random.choice(members)))
             return len(response.member_roles.roles) == 1
 
         async def check(index: int) -> bool:
-            response = await rbac.CheckPermission(rbac_pb.CheckPermissionRequest(
+            response = await stubs[index % len(stubs)].CheckPermission(rbac_pb.CheckPermissionRequest(
                 organization_id=organization_id, member_id=random.choice(members),
                 resource_id="documents", action="read"))
             return response.allowed
 
         reads = await run_grpc_scenario(figures_type, "gRPC GetMemberRoles", args.requests * 2, args.concurrency, get_roles)
         checks = await run_grpc_scenario(figures_type, "gRPC CheckPermission", args.requests * 2, args.concurrency, check)
+    finally:
+        for channel in channels:
+            await channel.close()
     return [mapping, reads, checks]
