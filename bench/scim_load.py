@@ -46,15 +46,20 @@ class Figures:
         return f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)} errors={self.errors}"
 
 
-async def run_scenario(name: str, requests: int, concurrency: int, url: str, make_request) -> Figures:
-    """`requests` calls of make_request(connection, index) by `concurrency` workers, each on its own connection."""
+async def run_scenario(name: str, requests: int, concurrency: int, url: str, make_request,
+                       *, partitioned: bool = False) -> Figures:
+    """`requests` calls of make_request(connection, index) by `concurrency` workers, each on
+    its own connection. Workers share one run of indexes, or with `partitioned`, worker w
+    makes exactly the calls w * per_worker ... (w + 1) * per_worker - 1."""
     figures = Figures(name)
-    counter = iter(range(requests))
+    shared = iter(range(requests))
+    per_worker = requests // concurrency
 
-    async def worker() -> None:
+    async def worker(number: int) -> None:
         connection = await RawConnection.open(url)
+        indexes = range(number * per_worker, (number + 1) * per_worker) if partitioned else shared
         try:
-            for index in counter:
+            for index in indexes:
                 started = time.perf_counter()
                 ok = await make_request(connection, index)
                 figures.latencies.append(time.perf_counter() - started)
@@ -64,7 +69,7 @@ async def run_scenario(name: str, requests: int, concurrency: int, url: str, mak
             await connection.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(number) for number in range(concurrency)))
     figures.elapsed = time.perf_counter() - started
     return figures
 
@@ -102,14 +107,21 @@ def system_memory_mib() -> float | None:
     return total_kib / 1024
 
 
+GROUPS = 8
+
+
 async def group_scenarios(args, base_path: str, headers: dict, user_ids: list[str], run: str) -> list[Figures]:
-    """Fill a group to all users in PATCHes of 100 (latency per PATCH as it grows), then
-    concurrent PATCHes that take 50 members out of and back into groups of that size."""
+    """Fill groups to all users in PATCHes of 100 (latency per PATCH as they grow), then
+    PATCHes that take 50 members out of a group of that size and put them back.
+
+    As IdPs do, each group has one writer at a time (Okta and Entra send a
+    group's changes one after another); the groups are written side by side.
+    """
     patch_op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
     group_core = "urn:ietf:params:scim:schemas:core:2.0:Group"
     conn = await RawConnection.open(args.url)
     group_ids = []
-    for number in range(4):
+    for number in range(GROUPS):
         status, body = await conn.request("POST", f"{base_path}/Groups", headers, orjson.dumps(
             {"schemas": [group_core], "displayName": f"Bench {run} {number}"}))
         group_ids.append(orjson.loads(body)["id"])
@@ -121,25 +133,29 @@ async def group_scenarios(args, base_path: str, headers: dict, user_ids: list[st
 
     batches = [user_ids[i:i + 100] for i in range(0, len(user_ids), 100)]
 
+    # Worker w writes group w: indexes w * n ... (w + 1) * n - 1.
     async def fill(conn: RawConnection, index: int) -> bool:
-        group, batch = group_ids[index % len(group_ids)], batches[index // len(group_ids)]
+        group, batch = group_ids[index // len(batches)], batches[index % len(batches)]
         status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("add", batch))
         return status in (200, 204)
 
-    # Each group grows by one PATCH of 100 at a time; the four groups fill side by side.
-    filling = await run_scenario("group fill, PATCH +100", len(batches) * len(group_ids), len(group_ids), args.url, fill)
+    filling = await run_scenario("group fill, PATCH +100", len(batches) * len(group_ids), len(group_ids), args.url,
+                                 fill, partitioned=True)
+    per_group = max(args.requests // 5 // len(group_ids), 2) // 2 * 2
+    taken_out: dict[str, list[str]] = {}
 
     async def churn(conn: RawConnection, index: int) -> bool:
-        group = group_ids[index % len(group_ids)]
-        ids = random.sample(user_ids, 50)
-        status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("remove", ids))
-        if status not in (200, 204):
-            return False
-        status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("add", ids))
+        group = group_ids[index // per_group]
+        if group in taken_out:
+            status, _ = await conn.request(
+                "PATCH", f"{base_path}/Groups/{group}", headers, membership("add", taken_out.pop(group)))
+        else:
+            taken_out[group] = ids = random.sample(user_ids, 50)
+            status, _ = await conn.request("PATCH", f"{base_path}/Groups/{group}", headers, membership("remove", ids))
         return status in (200, 204)
 
-    churning = await run_scenario(
-        f"group ±50 at {len(user_ids)} (2 PATCHes)", max(args.requests // 10, 100), args.concurrency, args.url, churn)
+    churning = await run_scenario(f"group PATCH ±50 at {len(user_ids)}", per_group * len(group_ids), len(group_ids),
+                                  args.url, churn, partitioned=True)
     return [filling, churning]
 
 

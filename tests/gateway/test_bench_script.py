@@ -17,7 +17,7 @@ async def test_bench_runs_every_scenario(gateway):
     stdout, stderr = await asyncio.wait_for(process.communicate(), 240)
     assert process.returncode == 0, stderr.decode()[-3000:]
     lines = stdout.decode().splitlines()
-    for scenario in ("create", "get by id", "filter userName eq", "patch", "list count=100", "group fill", "group ±50",
+    for scenario in ("create", "get by id", "filter userName eq", "patch", "list count=100", "group fill", "group PATCH ±50",
                      "map group of", "gRPC GetMemberRoles", "gRPC CheckPermission"):
         line = next(line for line in lines if line.startswith(scenario))
         assert "errors=0" in line, line
