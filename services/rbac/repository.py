@@ -86,9 +86,21 @@ async def holders_of_role(executor: Executor, role_id: str) -> dict[str, list[st
     return holders
 
 
-# Members' roles are recomputed by one writer per organization at a time.
 async def lock_organization(conn: asyncpg.Connection, organization_id: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('scimd.rbac.organization'), hashtext($1))", organization_id)
+    """Makes this transaction the organization's one writer of roles until it
+    ends. It also shares the roles lock, so a role cannot be deleted while
+    the transaction may still grant it."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock_shared(hashtext('scimd.rbac.roles')),"
+        " pg_advisory_xact_lock(hashtext('scimd.rbac.organization'), hashtext($1))",
+        organization_id,
+    )
+
+
+async def lock_roles_exclusively(conn: asyncpg.Connection) -> None:
+    """Waits out every transaction holding an organization lock, and keeps new
+    ones out until this transaction ends. Taken before any organization lock."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('scimd.rbac.roles'))")
 
 
 async def group_role_ids(executor: Executor, organization_id: str, group_ids: list[str]) -> dict[str, list[str]]:

@@ -102,9 +102,11 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         return pb.UpdateRoleResponse(role=role_from_row(row))
 
     async def DeleteRole(self, request: pb.DeleteRoleRequest, context: grpc.aio.ServicerContext):
-        # The role and every role it granted go in one transaction; organizations
-        # are locked in a fixed order, as no other writer holds more than one.
+        # The role, and every member's hold of it, go in one transaction. With
+        # the roles lock held exclusively no recomputation is in flight, so the
+        # holders found are all of them.
         async with self._pool.acquire() as conn, conn.transaction():
+            await repository.lock_roles_exclusively(conn)
             holders = await repository.holders_of_role(conn, request.role_id)
             outcome = await repository.delete_role(conn, request.role_id, _version(request.etag))
             if outcome == "missing":
@@ -137,7 +139,6 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         pairs = sorted({(a.group_id, a.role_id) for a in request.assignments})
         if any(not g or not r for g, r in pairs):
             raise ServiceError("INVALID_VALUE", "each assignment needs a group_id and a role_id")
-        await self._check_roles_exist([r for _, r in pairs])
         names = await self._directory.group_names(organization_id, connection_id, sorted({g for g, _ in pairs}))
         unknown_groups = sorted({g for g, _ in pairs} - set(names))
         if unknown_groups:
@@ -145,6 +146,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         async with self._pool.acquire() as conn, conn.transaction():
             if not request.validate_only:
                 await repository.lock_organization(conn, organization_id)
+            await self._check_roles_exist(conn, [r for _, r in pairs])
             current = await repository.connection_assignments(conn, organization_id, connection_id)
             touched = sorted({g for g, _ in set(current) ^ set(pairs)})
             affected: set[str] = set()
@@ -169,8 +171,10 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
             changes=changes,
         )
 
-    async def _check_roles_exist(self, role_ids: list[str]) -> None:
-        missing = sorted(set(role_ids) - await repository.existing_role_ids(self._pool, sorted(set(role_ids))))
+    @staticmethod
+    async def _check_roles_exist(conn: asyncpg.Connection, role_ids: list[str]) -> None:
+        """Call holding the organization lock, so that no role can go before the transaction ends."""
+        missing = sorted(set(role_ids) - await repository.existing_role_ids(conn, sorted(set(role_ids))))
         if missing:
             raise ServiceError("INVALID_VALUE", f"no such role: {', '.join(missing[:5])}")
 
@@ -193,9 +197,9 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         organization_id, member_id = request.organization_id, request.member_id
         _require(organization_id=organization_id, member_id=member_id)
         role_ids = sorted(set(request.role_ids))
-        await self._check_roles_exist(role_ids)
         async with self._pool.acquire() as conn, conn.transaction():
             await repository.lock_organization(conn, organization_id)
+            await self._check_roles_exist(conn, role_ids)
             if not await self._directory.members(organization_id, [member_id]):
                 raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
             await repository.replace_direct_role_ids(conn, organization_id, member_id, role_ids)

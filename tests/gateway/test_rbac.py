@@ -314,3 +314,21 @@ async def test_role_change_reaches_the_webhook(http, gateway, vendor, webhook_re
     assert gained["previous_attributes"] == {"roles": []}
     assert gained["member"]["member_id"] == alice and gained["member"]["status"] == "active"
     assert lost["member"]["roles"] == [] and lost["previous_attributes"]["roles"][0]["role_id"] == editor
+
+
+async def test_role_deleted_while_membership_changes(http, gateway, vendor):
+    """No member keeps a deleted role, however the deletion interleaves with
+    the recomputations that membership changes cause."""
+    tenant = await new_tenant(http, gateway)
+    doomed = await vendor.create_role("doomed")
+    users = [await tenant.user(f"user{i}") for i in range(20)]
+    group_id = await tenant.group("Team", *users[:5])
+    await vendor.map_groups(tenant.organization_id, tenant.connection_id, [(group_id, doomed)])
+
+    async def add(user: str):
+        return await tenant.scim.patch(f"/Groups/{group_id}", {"op": "add", "path": "members", "value": [{"value": user}]})
+
+    results = await asyncio.gather(*(add(u) for u in users[5:]), vendor.request("DELETE", f"/v1/rbac/roles/{doomed}"))
+    assert all(r.status in (200, 204) for r in results[:-1]) and results[-1][0] == 200
+    for user in users:
+        await vendor.wait_for_roles(tenant.organization_id, user, [])
