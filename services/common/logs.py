@@ -17,11 +17,18 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, process_name: str):
         super().__init__()
         self.process_name = process_name
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self, created: float, msecs: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{int(msecs):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": self._timestamp(record.created, record.msecs),
             "level": record.levelname.lower(),
             "process": self.process_name,
             "logger": record.name,
@@ -39,6 +46,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(process_name: str, level: str = "INFO") -> None:
+    # What no log line shows, so no record computes it (the logging HOWTO's
+    # "Optimization" section): the caller's frame, thread and process names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(process_name))
     root = logging.getLogger()
