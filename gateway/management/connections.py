@@ -18,43 +18,19 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.management.common import authorized, envelope, flag_param, limit_param, string_field
+from services.common import shapes
 from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.settings import Settings
-from services.common.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 
-_CONNECTION_STATUS = {
-    connection_pb2.CONNECTION_STATUS_ACTIVE: "active",
-    connection_pb2.CONNECTION_STATUS_DISABLED: "disabled",
-}
 ASSIGNMENTS_FIELD = "scim_group_implicit_role_assignments"
 GROUPS_PAGE_MAX = 1000
 
 
-def scim_base_url(settings: Settings, connection: connection_pb2.Connection) -> str:
-    base = f"{settings.public_url}/scim/v2/{connection.connection_id}"
-    # Makes Entra send RFC 7644-compliant PATCH requests.
-    return base + "?aadOptscim062020" if connection.identity_provider == "microsoft-entra" else base
-
-
 def connection_json(settings: Settings, connection: connection_pb2.Connection) -> dict[str, Any]:
-    def expiry(field: str) -> str | None:
-        return to_rfc3339(getattr(connection, field)) if connection.HasField(field) else None
-
-    return {
-        "connection_id": connection.connection_id,
-        "organization_id": connection.organization_id,
-        "status": _CONNECTION_STATUS.get(connection.status, "unknown"),
-        "display_name": connection.display_name,
-        "identity_provider": connection.identity_provider,
-        "base_url": scim_base_url(settings, connection),
-        "bearer_token_last_four": connection.bearer_token_last_four,
-        "bearer_token_expires_at": expiry("bearer_token_expires_at"),
-        "next_bearer_token_last_four": connection.next_bearer_token_last_four,
-        "next_bearer_token_expires_at": expiry("next_bearer_token_expires_at"),
-    }
+    return shapes.connection_json(connection, settings.public_url)
 
 
 def assignments_json(assignments) -> list[dict[str, str]]:
@@ -223,3 +199,52 @@ async def list_connection_groups(request: web.Request) -> web.Response:
         ],
         next_cursor=str(offset + len(groups.groups)) if more else None,
     )
+
+
+@routes.delete("/v1/b2b/scim/{organization_id}/connection/{connection_id}")
+async def delete_connection(request: web.Request) -> web.Response:
+    """Deletes the connection; its tokens stop working on every gateway within a second."""
+    authorized(request)
+    await call(
+        request.app[BACKENDS].connections.DeleteConnection(
+            connections_pb.DeleteConnectionRequest(
+                organization_id=request.match_info["organization_id"],
+                connection_id=request.match_info["connection_id"],
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    return envelope(200, connection_id=request.match_info["connection_id"])
+
+
+_ROTATION_STEPS = {
+    "start": ("StartTokenRotation", connections_pb.StartTokenRotationRequest),
+    "complete": ("CompleteTokenRotation", connections_pb.CompleteTokenRotationRequest),
+    "cancel": ("CancelTokenRotation", connections_pb.CancelTokenRotationRequest),
+}
+
+
+@routes.post("/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/{step}")
+async def rotate_token(request: web.Request) -> web.Response:
+    """Zero-downtime token rotation: `start` returns next_bearer_token once and
+    both tokens work until `complete` (only the new one works) or `cancel`
+    (only the old one works)."""
+    authorized(request)
+    step = _ROTATION_STEPS.get(request.match_info["step"])
+    if step is None:
+        raise ServiceError("NOT_FOUND", "the rotation steps are start, complete and cancel")
+    method, message = step
+    response = await call(
+        getattr(request.app[BACKENDS].connections, method)(
+            message(
+                organization_id=request.match_info["organization_id"],
+                connection_id=request.match_info["connection_id"],
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    shown = connection_json(request.app[SETTINGS], response.connection)
+    if request.match_info["step"] == "start":
+        shown["next_bearer_token"] = response.next_bearer_token
+    shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, response.connection))
+    return envelope(200, connection=shown)

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
-from scimd.connections.v1 import organization_pb2
 
 from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import authorized, envelope, string_field
-from services.common.timestamps import to_rfc3339
+from gateway.management.common import authorized, envelope, limit_param, string_field
+from services.common.shapes import organization_json
 
 routes = web.RouteTableDef()
-
-
-def organization_json(organization: organization_pb2.Organization) -> dict[str, Any]:
-    return {
-        "organization_id": organization.organization_id,
-        "organization_name": organization.organization_name,
-        "organization_slug": organization.organization_slug,
-        "created_at": to_rfc3339(organization.create_time),
-        "updated_at": to_rfc3339(organization.update_time),
-    }
 
 
 @routes.post("/v1/b2b/organizations")
@@ -54,3 +41,53 @@ async def get_organization(request: web.Request) -> web.Response:
         )
     )
     return envelope(200, organization=organization_json(response.organization))
+
+
+@routes.get("/v1/b2b/organizations")
+async def list_organizations(request: web.Request) -> web.Response:
+    authorized(request)
+    response = await call(
+        request.app[BACKENDS].connections.ListOrganizations(
+            connections_pb.ListOrganizationsRequest(
+                page_size=limit_param(request), page_token=request.query.get("cursor", "")
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    return envelope(
+        200,
+        organizations=[organization_json(o) for o in response.organizations],
+        next_cursor=response.next_page_token or None,
+    )
+
+
+@routes.put("/v1/b2b/organizations/{organization_id}")
+async def update_organization(request: web.Request) -> web.Response:
+    authorized(request)
+    body = await read_json_object(request)
+    response = await call(
+        request.app[BACKENDS].connections.UpdateOrganization(
+            connections_pb.UpdateOrganizationRequest(
+                organization_id=request.match_info["organization_id"],
+                organization_name=string_field(body, "organization_name"),
+                organization_slug=string_field(body, "organization_slug"),
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    return envelope(200, organization=organization_json(response.organization))
+
+
+@routes.delete("/v1/b2b/organizations/{organization_id}")
+async def delete_organization(request: web.Request) -> web.Response:
+    """Deletes the organization and its connection at once; its members and
+    groups are deleted right after, each with its scim.member.delete /
+    scim.idp_group.delete event."""
+    authorized(request)
+    await call(
+        request.app[BACKENDS].connections.DeleteOrganization(
+            connections_pb.DeleteOrganizationRequest(organization_id=request.match_info["organization_id"]),
+            metadata=call_metadata(),
+        )
+    )
+    return envelope(200, organization_id=request.match_info["organization_id"])

@@ -39,6 +39,8 @@ _KINDS = [
     ErrorKind("UNIQUENESS", grpc.StatusCode.ALREADY_EXISTS, 409, "uniqueness"),
     ErrorKind("NOT_FOUND", grpc.StatusCode.NOT_FOUND, 404),
     ErrorKind("ETAG_MISMATCH", grpc.StatusCode.FAILED_PRECONDITION, 412),
+    # The resource is not in a state that allows the operation (e.g. a token rotation already started).
+    ErrorKind("CONFLICT", grpc.StatusCode.FAILED_PRECONDITION, 409),
     ErrorKind("INVALID_TOKEN", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("UNAUTHORIZED_CREDENTIALS", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("PERMISSION_DENIED", grpc.StatusCode.PERMISSION_DENIED, 403),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from scimd.connections.v1 import connection_pb2, organization_pb2
 from scimd.directory.v1 import group_pb2, member_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
@@ -70,4 +71,44 @@ def group_json(group: group_pb2.Group) -> dict[str, Any]:
         "member_count": group.member_count,
         "created_at": to_rfc3339(group.create_time),
         "updated_at": to_rfc3339(group.update_time),
+    }
+
+
+def organization_json(organization: organization_pb2.Organization) -> dict[str, Any]:
+    return {
+        "organization_id": organization.organization_id,
+        "organization_name": organization.organization_name,
+        "organization_slug": organization.organization_slug,
+        "created_at": to_rfc3339(organization.create_time),
+        "updated_at": to_rfc3339(organization.update_time),
+    }
+
+
+_CONNECTION_STATUS = {
+    connection_pb2.CONNECTION_STATUS_ACTIVE: "active",
+    connection_pb2.CONNECTION_STATUS_DISABLED: "disabled",
+}
+
+
+def scim_base_url(public_url: str, connection: connection_pb2.Connection) -> str:
+    base = f"{public_url}/scim/v2/{connection.connection_id}"
+    # Makes Entra send RFC 7644-compliant PATCH requests.
+    return base + "?aadOptscim062020" if connection.identity_provider == "microsoft-entra" else base
+
+
+def connection_json(connection: connection_pb2.Connection, public_url: str) -> dict[str, Any]:
+    def expiry(field: str) -> str | None:
+        return to_rfc3339(getattr(connection, field)) if connection.HasField(field) else None
+
+    return {
+        "connection_id": connection.connection_id,
+        "organization_id": connection.organization_id,
+        "status": _CONNECTION_STATUS.get(connection.status, "unknown"),
+        "display_name": connection.display_name,
+        "identity_provider": connection.identity_provider,
+        "base_url": scim_base_url(public_url, connection),
+        "bearer_token_last_four": connection.bearer_token_last_four,
+        "bearer_token_expires_at": expiry("bearer_token_expires_at"),
+        "next_bearer_token_last_four": connection.next_bearer_token_last_four,
+        "next_bearer_token_expires_at": expiry("next_bearer_token_expires_at"),
     }

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import asyncpg
 
+Executor = asyncpg.Pool | asyncpg.Connection
+
 _ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, version, created_at, updated_at"
 _CONNECTION_COLUMNS = """
     c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
@@ -28,9 +30,9 @@ class UniqueViolation(Exception):
         self.constraint = constraint
 
 
-async def insert_organization(pool: asyncpg.Pool, organization_id: str, name: str, slug: str) -> asyncpg.Record:
+async def insert_organization(conn: asyncpg.Connection, organization_id: str, name: str, slug: str) -> asyncpg.Record:
     try:
-        return await pool.fetchrow(
+        return await conn.fetchrow(
             f"INSERT INTO organizations (organization_id, organization_name, organization_slug)"
             f" VALUES ($1, $2, $3) RETURNING {_ORGANIZATION_COLUMNS}",
             organization_id, name, slug,
@@ -39,10 +41,30 @@ async def insert_organization(pool: asyncpg.Pool, organization_id: str, name: st
         raise UniqueViolation(error.constraint_name or "") from None
 
 
-async def get_organization(pool: asyncpg.Pool, organization_id: str) -> asyncpg.Record | None:
-    return await pool.fetchrow(
-        f"SELECT {_ORGANIZATION_COLUMNS} FROM organizations WHERE organization_id = $1", organization_id
+async def get_organization(executor: Executor, organization_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    return await executor.fetchrow(
+        f"SELECT {_ORGANIZATION_COLUMNS} FROM organizations WHERE organization_id = $1"
+        + (" FOR UPDATE" if lock else ""),
+        organization_id,
     )
+
+
+async def update_organization(conn: asyncpg.Connection, organization_id: str, name: str, slug: str) -> asyncpg.Record | None:
+    """Sets the non-empty fields; None when there is no such organization."""
+    try:
+        return await conn.fetchrow(
+            "UPDATE organizations SET organization_name = COALESCE(NULLIF($2, ''), organization_name),"
+            " organization_slug = COALESCE(NULLIF($3, ''), organization_slug), version = version + 1,"
+            f" updated_at = now() WHERE organization_id = $1 RETURNING {_ORGANIZATION_COLUMNS}",
+            organization_id, name, slug,
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise UniqueViolation(error.constraint_name or "") from None
+
+
+async def delete_organization(conn: asyncpg.Connection, organization_id: str) -> None:
+    """Deletes the organization; its connection and tokens go with it (ON DELETE CASCADE)."""
+    await conn.execute("DELETE FROM organizations WHERE organization_id = $1", organization_id)
 
 
 async def list_organizations(
@@ -63,7 +85,7 @@ async def list_organizations(
 
 
 async def insert_connection(
-    pool: asyncpg.Pool,
+    conn: asyncpg.Connection,
     *,
     connection_id: str,
     organization_id: str,
@@ -74,49 +96,73 @@ async def insert_connection(
     last_four: str,
     expires_at: datetime,
 ) -> asyncpg.Record:
-    async with pool.acquire() as conn, conn.transaction():
-        try:
-            await conn.execute(
-                "INSERT INTO connections (connection_id, organization_id, display_name, identity_provider)"
-                " VALUES ($1, $2, $3, $4)",
-                connection_id, organization_id, display_name, identity_provider,
-            )
-        except asyncpg.UniqueViolationError as error:
-            raise UniqueViolation(error.constraint_name or "") from None
+    try:
         await conn.execute(
-            "INSERT INTO bearer_tokens (token_id, connection_id, organization_id, slot, secret_hash, last_four, expires_at)"
-            " VALUES ($1, $2, $3, 'current', $4, $5, $6)",
-            token_id, connection_id, organization_id, secret_hash, last_four, expires_at,
+            "INSERT INTO connections (connection_id, organization_id, display_name, identity_provider)"
+            " VALUES ($1, $2, $3, $4)",
+            connection_id, organization_id, display_name, identity_provider,
         )
-        return await conn.fetchrow(
-            f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM} WHERE c.connection_id = $1", connection_id
-        )
+    except asyncpg.UniqueViolationError as error:
+        raise UniqueViolation(error.constraint_name or "") from None
+    await insert_token(conn, connection_id, organization_id, "current", token_id, secret_hash, last_four, expires_at)
+    return await get_connection(conn, organization_id, connection_id)
+
+
+async def insert_token(conn: asyncpg.Connection, connection_id: str, organization_id: str, slot: str, token_id: str,
+                       secret_hash: bytes, last_four: str, expires_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO bearer_tokens (token_id, connection_id, organization_id, slot, secret_hash, last_four, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        token_id, connection_id, organization_id, slot, secret_hash, last_four, expires_at,
+    )
+
+
+async def token_ids(conn: asyncpg.Connection, connection_id: str) -> dict[str, str]:
+    """slot → token_id of the connection's tokens."""
+    rows = await conn.fetch("SELECT slot, token_id FROM bearer_tokens WHERE connection_id = $1", connection_id)
+    return {r["slot"]: r["token_id"] for r in rows}
+
+
+async def delete_token(conn: asyncpg.Connection, token_id: str) -> None:
+    await conn.execute("DELETE FROM bearer_tokens WHERE token_id = $1", token_id)
+
+
+async def promote_next_token(conn: asyncpg.Connection, connection_id: str) -> None:
+    await conn.execute("UPDATE bearer_tokens SET slot = 'current' WHERE connection_id = $1 AND slot = 'next'", connection_id)
+
+
+async def touch_connection(conn: asyncpg.Connection, connection_id: str) -> None:
+    await conn.execute(
+        "UPDATE connections SET version = version + 1, updated_at = now() WHERE connection_id = $1", connection_id
+    )
+
+
+async def delete_connection(conn: asyncpg.Connection, connection_id: str) -> None:
+    await conn.execute("DELETE FROM connections WHERE connection_id = $1", connection_id)
 
 
 async def update_connection(
-    pool: asyncpg.Pool, organization_id: str, connection_id: str, display_name: str, identity_provider: str
+    conn: asyncpg.Connection, organization_id: str, connection_id: str, display_name: str, identity_provider: str
 ) -> asyncpg.Record | None:
     """Sets the non-empty fields; None when there is no such connection."""
-    async with pool.acquire() as conn, conn.transaction():
-        updated = await conn.fetchval(
-            "UPDATE connections SET display_name = COALESCE(NULLIF($3, ''), display_name),"
-            " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
-            " version = version + 1, updated_at = now()"
-            " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
-            organization_id, connection_id, display_name, identity_provider,
-        )
-        if updated is None:
-            return None
-        return await conn.fetchrow(
-            f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM} WHERE c.connection_id = $1", connection_id
-        )
+    updated = await conn.fetchval(
+        "UPDATE connections SET display_name = COALESCE(NULLIF($3, ''), display_name),"
+        " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
+        " version = version + 1, updated_at = now()"
+        " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
+        organization_id, connection_id, display_name, identity_provider,
+    )
+    return None if updated is None else await get_connection(conn, organization_id, connection_id)
 
 
-async def get_connection(pool: asyncpg.Pool, organization_id: str, connection_id: str) -> asyncpg.Record | None:
+async def get_connection(
+    executor: Executor, organization_id: str, connection_id: str, *, lock: bool = False
+) -> asyncpg.Record | None:
     """The organization's connection; `connection_id` empty means whichever it has."""
-    return await pool.fetchrow(
+    return await executor.fetchrow(
         f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM}"
-        " WHERE c.organization_id = $1 AND ($2 = '' OR c.connection_id = $2)",
+        " WHERE c.organization_id = $1 AND ($2 = '' OR c.connection_id = $2)"
+        + (" FOR UPDATE OF c" if lock else ""),
         organization_id, connection_id,
     )
 

@@ -8,19 +8,22 @@ from pathlib import Path
 from scimd.connections.v1 import connections_service_pb2, connections_service_pb2_grpc
 
 from services.common.db import open_database
+from services.common.events import EventStream
 from services.common.grpc_server import Registration
+from services.common.outbox import start_relay
 from services.common.settings import Settings
-from services.connections.service import ConnectionsServicer
+from services.connections.service import SCHEMA, ConnectionsServicer
 
-SCHEMA = "connections"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
+    stream = EventStream(settings.nats_prefix)
+    await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
     return [
         Registration(
-            ConnectionsServicer(pool, settings),
+            ConnectionsServicer(pool, settings, stream),
             connections_service_pb2_grpc.add_ConnectionsServiceServicer_to_server,
             connections_service_pb2.DESCRIPTOR.services_by_name["ConnectionsService"].full_name,
         )

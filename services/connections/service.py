@@ -8,11 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import grpc
+import orjson
+from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as pb
 from scimd.connections.v1 import connections_service_pb2_grpc as pb_grpc
+from scimd.events.v1 import event_pb2
 
 from services.common.errors import ServiceError
+from services.common.events import EventStream
 from services.common.ids import new_id
+from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
 from services.common.settings import Settings
 from services.common.timestamps import to_timestamp
@@ -45,10 +50,43 @@ def _display_name(value: str) -> str:
     return value
 
 
+SCHEMA = "connections"
+
+
 class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, settings: Settings):
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, stream: EventStream):
         self._pool = pool
         self._token_ttl = timedelta(days=settings.bearer_token_ttl_days)
+        self._stream = stream
+        self._project_id = settings.project_id
+
+    def _event(self, event_type: str, action: str, organization_id: str) -> event_pb2.Event:
+        event = new_event(event_type, action, project_id=self._project_id, organization_id=organization_id)
+        event.source = "API"
+        return event
+
+    def _organization_event(self, event_type: str, action: str, row: asyncpg.Record,
+                            previous: dict | None = None) -> QueuedEvent:
+        event = self._event(event_type, action, row["organization_id"])
+        event.organization_changed.organization.CopyFrom(organization_from_row(row))
+        if previous:
+            event.organization_changed.previous_attributes_json = orjson.dumps(previous).decode()
+        return QueuedEvent(self._stream, SCHEMA, event)
+
+    def _connection_event(self, event_type: str, action: str, row: asyncpg.Record,
+                          revoked_token_ids: list[str] = ()) -> QueuedEvent:
+        event = self._event(event_type, action, row["organization_id"])
+        event.connection_changed.connection.CopyFrom(connection_from_row(row))
+        event.connection_changed.revoked_token_ids.extend(revoked_token_ids)
+        return QueuedEvent(self._stream, SCHEMA, event)
+
+    async def _connection_for_update(self, conn, organization_id: str, connection_id: str) -> asyncpg.Record:
+        if not organization_id or not connection_id:
+            raise ServiceError("INVALID_VALUE", "organization_id and connection_id are required")
+        row = await repository.get_connection(conn, organization_id, connection_id, lock=True)
+        if row is None:
+            raise ServiceError("NOT_FOUND", "connection not found")
+        return row
 
     async def CreateOrganization(self, request: pb.CreateOrganizationRequest, context: grpc.aio.ServicerContext):
         name = request.organization_name.strip()
@@ -66,7 +104,9 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             if not _SLUG.match(slug):
                 continue
             try:
-                row = await repository.insert_organization(self._pool, new_id("organization"), name, slug)
+                async with self._pool.acquire() as conn, conn.transaction():
+                    row = await repository.insert_organization(conn, new_id("organization"), name, slug)
+                    await enqueue_all(conn, [self._organization_event("organization.create", "CREATE", row)])
             except repository.UniqueViolation:
                 continue
             return pb.CreateOrganizationResponse(organization=organization_from_row(row))
@@ -87,6 +127,47 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["organization_id"]) if more else "",
         )
 
+    async def UpdateOrganization(self, request: pb.UpdateOrganizationRequest, context: grpc.aio.ServicerContext):
+        name = request.organization_name.strip()
+        if len(name) > _MAX_NAME:
+            raise ServiceError("INVALID_VALUE", f"organization_name is at most {_MAX_NAME} characters")
+        slug = request.organization_slug.strip()
+        if slug and not _SLUG.match(slug):
+            raise ServiceError(
+                "INVALID_VALUE",
+                "organization_slug must be 2-128 characters of lowercase letters, digits, '.', '_', '~' or '-'",
+            )
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                before = await repository.get_organization(conn, request.organization_id, lock=True)
+                if before is None:
+                    raise ServiceError("NOT_FOUND", "organization not found")
+                row = await repository.update_organization(conn, request.organization_id, name, slug)
+                previous = {
+                    field: before[field] for field in ("organization_name", "organization_slug")
+                    if before[field] != row[field]
+                }
+                if previous:
+                    await enqueue_all(conn, [self._organization_event("organization.update", "UPDATE", row, previous)])
+        except repository.UniqueViolation:
+            raise ServiceError("UNIQUENESS", f"organization_slug {slug!r} is already used") from None
+        return pb.UpdateOrganizationResponse(organization=organization_from_row(row))
+
+    async def DeleteOrganization(self, request: pb.DeleteOrganizationRequest, context: grpc.aio.ServicerContext):
+        async with self._pool.acquire() as conn, conn.transaction():
+            organization = await repository.get_organization(conn, request.organization_id, lock=True)
+            if organization is None:
+                raise ServiceError("NOT_FOUND", "organization not found")
+            events = []
+            connection = await repository.get_connection(conn, request.organization_id, "", lock=True)
+            if connection is not None:
+                revoked = list((await repository.token_ids(conn, connection["connection_id"])).values())
+                events.append(self._connection_event("scim.connection.delete", "DELETE", connection, revoked))
+            events.append(self._organization_event("organization.delete", "DELETE", organization))
+            await repository.delete_organization(conn, request.organization_id)
+            await enqueue_all(conn, events)
+        return pb.DeleteOrganizationResponse()
+
     async def CreateConnection(self, request: pb.CreateConnectionRequest, context: grpc.aio.ServicerContext):
         identity_provider = _identity_provider(request.identity_provider) or "generic"
         display_name = _display_name(request.display_name) or "SCIM connection"
@@ -94,17 +175,19 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             raise ServiceError("NOT_FOUND", "organization not found")
         token = tokens.issue()
         try:
-            row = await repository.insert_connection(
-                self._pool,
-                connection_id=new_id("scim-connection"),
-                organization_id=request.organization_id,
-                display_name=display_name,
-                identity_provider=identity_provider,
-                token_id=token.token_id,
-                secret_hash=token.secret_hash,
-                last_four=token.last_four,
-                expires_at=datetime.now(timezone.utc) + self._token_ttl,
-            )
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await repository.insert_connection(
+                    conn,
+                    connection_id=new_id("scim-connection"),
+                    organization_id=request.organization_id,
+                    display_name=display_name,
+                    identity_provider=identity_provider,
+                    token_id=token.token_id,
+                    secret_hash=token.secret_hash,
+                    last_four=token.last_four,
+                    expires_at=datetime.now(timezone.utc) + self._token_ttl,
+                )
+                await enqueue_all(conn, [self._connection_event("scim.connection.create", "CREATE", row)])
         except repository.UniqueViolation:
             raise ServiceError("UNIQUENESS", "the organization already has a SCIM connection") from None
         except asyncpg.ForeignKeyViolationError:
@@ -112,13 +195,59 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         return pb.CreateConnectionResponse(connection=connection_from_row(row), bearer_token=token.plaintext)
 
     async def UpdateConnection(self, request: pb.UpdateConnectionRequest, context: grpc.aio.ServicerContext):
-        row = await repository.update_connection(
-            self._pool, request.organization_id, request.connection_id,
-            _display_name(request.display_name), _identity_provider(request.identity_provider),
-        )
-        if row is None:
-            raise ServiceError("NOT_FOUND", "connection not found")
+        display_name, identity_provider = _display_name(request.display_name), _identity_provider(request.identity_provider)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            row = await repository.update_connection(
+                conn, request.organization_id, request.connection_id, display_name, identity_provider
+            )
+            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row)])
         return pb.UpdateConnectionResponse(connection=connection_from_row(row))
+
+    async def DeleteConnection(self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext):
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            revoked = list((await repository.token_ids(conn, request.connection_id)).values())
+            await repository.delete_connection(conn, request.connection_id)
+            await enqueue_all(conn, [self._connection_event("scim.connection.delete", "DELETE", row, revoked)])
+        return pb.DeleteConnectionResponse()
+
+    async def StartTokenRotation(self, request: pb.StartTokenRotationRequest, context: grpc.aio.ServicerContext):
+        token = tokens.issue()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            if "next" in await repository.token_ids(conn, request.connection_id):
+                raise ServiceError("CONFLICT", "a token rotation is already in progress; complete or cancel it")
+            await repository.insert_token(
+                conn, request.connection_id, request.organization_id, "next", token.token_id, token.secret_hash,
+                token.last_four, datetime.now(timezone.utc) + self._token_ttl,
+            )
+            await repository.touch_connection(conn, request.connection_id)
+            row = await repository.get_connection(conn, request.organization_id, request.connection_id)
+            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row)])
+        return pb.StartTokenRotationResponse(connection=connection_from_row(row), next_bearer_token=token.plaintext)
+
+    async def _end_rotation(self, request, *, keep: str) -> connection_pb2.Connection:
+        """Ends a rotation keeping the `keep` token ("next" completes, "current" cancels)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            slots = await repository.token_ids(conn, request.connection_id)
+            if "next" not in slots:
+                raise ServiceError("CONFLICT", "no token rotation is in progress")
+            revoked = slots["current"] if keep == "next" else slots["next"]
+            await repository.delete_token(conn, revoked)
+            if keep == "next":
+                await repository.promote_next_token(conn, request.connection_id)
+            await repository.touch_connection(conn, request.connection_id)
+            row = await repository.get_connection(conn, request.organization_id, request.connection_id)
+            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, [revoked])])
+        return connection_from_row(row)
+
+    async def CompleteTokenRotation(self, request: pb.CompleteTokenRotationRequest, context: grpc.aio.ServicerContext):
+        return pb.CompleteTokenRotationResponse(connection=await self._end_rotation(request, keep="next"))
+
+    async def CancelTokenRotation(self, request: pb.CancelTokenRotationRequest, context: grpc.aio.ServicerContext):
+        return pb.CancelTokenRotationResponse(connection=await self._end_rotation(request, keep="current"))
 
     async def GetConnection(self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext):
         if not request.organization_id:

@@ -36,7 +36,9 @@ async def _walk_readme(http: aiohttp.ClientSession, base: str, auth: dict, recei
     )
     assert status == 201, body
     connection = body["connection"]
-    status, body = await post_json(http, f"{base}/v1/webhooks/endpoints", {"url": receiver.url}, headers=auth)
+    status, body = await post_json(
+        http, f"{base}/v1/webhooks/endpoints", {"url": receiver.url, "event_types": ["scim.member.create"]}, headers=auth
+    )
     assert status == 201, body
     secret = body["endpoint"]["secret"]
     async with http.post(

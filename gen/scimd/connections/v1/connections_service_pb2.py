@@ -27,7 +27,7 @@ from scimd.connections.v1 import connection_pb2 as scimd_dot_connections_dot_v1_
 from scimd.connections.v1 import organization_pb2 as scimd_dot_connections_dot_v1_dot_organization__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.scimd/connections/v1/connections_service.proto\x12\x14scimd.connections.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\"Q\n\x19\x43reateOrganizationRequest\x12\x19\n\x11organization_name\x18\x01 \x01(\t\x12\x19\n\x11organization_slug\x18\x02 \x01(\t\"V\n\x1a\x43reateOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"1\n\x16GetOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\"S\n\x17GetOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"A\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x19ListOrganizationsResponse\x12\x39\n\rorganizations\x18\x01 \x03(\x0b\x32\".scimd.connections.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x17\x43reateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x19\n\x11identity_provider\x18\x03 \x01(\t\"f\n\x18\x43reateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x02 \x01(\t\"F\n\x14GetConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"M\n\x15GetConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"X\n\x16ListConnectionsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17ListConnectionsResponse\x12\x35\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32 .scimd.connections.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x17UpdateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x19\n\x11identity_provider\x18\x04 \x01(\t\"P\n\x18UpdateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"0\n\x18\x41uthenticateTokenRequest\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x01 \x01(\t\"\x94\x01\n\x19\x41uthenticateTokenResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x10\n\x08token_id\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xa9\x07\n\x12\x43onnectionsService\x12w\n\x12\x43reateOrganization\x12/.scimd.connections.v1.CreateOrganizationRequest\x1a\x30.scimd.connections.v1.CreateOrganizationResponse\x12n\n\x0fGetOrganization\x12,.scimd.connections.v1.GetOrganizationRequest\x1a-.scimd.connections.v1.GetOrganizationResponse\x12t\n\x11ListOrganizations\x12..scimd.connections.v1.ListOrganizationsRequest\x1a/.scimd.connections.v1.ListOrganizationsResponse\x12q\n\x10\x43reateConnection\x12-.scimd.connections.v1.CreateConnectionRequest\x1a..scimd.connections.v1.CreateConnectionResponse\x12h\n\rGetConnection\x12*.scimd.connections.v1.GetConnectionRequest\x1a+.scimd.connections.v1.GetConnectionResponse\x12n\n\x0fListConnections\x12,.scimd.connections.v1.ListConnectionsRequest\x1a-.scimd.connections.v1.ListConnectionsResponse\x12q\n\x10UpdateConnection\x12-.scimd.connections.v1.UpdateConnectionRequest\x1a..scimd.connections.v1.UpdateConnectionResponse\x12t\n\x11\x41uthenticateToken\x12..scimd.connections.v1.AuthenticateTokenRequest\x1a/.scimd.connections.v1.AuthenticateTokenResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.scimd/connections/v1/connections_service.proto\x12\x14scimd.connections.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\"Q\n\x19\x43reateOrganizationRequest\x12\x19\n\x11organization_name\x18\x01 \x01(\t\x12\x19\n\x11organization_slug\x18\x02 \x01(\t\"V\n\x1a\x43reateOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"1\n\x16GetOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\"S\n\x17GetOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"A\n\x18ListOrganizationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"o\n\x19ListOrganizationsResponse\x12\x39\n\rorganizations\x18\x01 \x03(\x0b\x32\".scimd.connections.v1.Organization\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"j\n\x19UpdateOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x19\n\x11organization_name\x18\x02 \x01(\t\x12\x19\n\x11organization_slug\x18\x03 \x01(\t\"V\n\x1aUpdateOrganizationResponse\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\"4\n\x19\x44\x65leteOrganizationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteOrganizationResponse\"c\n\x17\x43reateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x19\n\x11identity_provider\x18\x03 \x01(\t\"f\n\x18\x43reateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x02 \x01(\t\"F\n\x14GetConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"M\n\x15GetConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"X\n\x16ListConnectionsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"i\n\x17ListConnectionsResponse\x12\x35\n\x0b\x63onnections\x18\x01 \x03(\x0b\x32 .scimd.connections.v1.Connection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x17UpdateConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x19\n\x11identity_provider\x18\x04 \x01(\t\"P\n\x18UpdateConnectionResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"I\n\x17\x44\x65leteConnectionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"\x1a\n\x18\x44\x65leteConnectionResponse\"K\n\x19StartTokenRotationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"m\n\x1aStartTokenRotationResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x19\n\x11next_bearer_token\x18\x02 \x01(\t\"N\n\x1c\x43ompleteTokenRotationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"U\n\x1d\x43ompleteTokenRotationResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"L\n\x1a\x43\x61ncelTokenRotationRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"S\n\x1b\x43\x61ncelTokenRotationResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\"0\n\x18\x41uthenticateTokenRequest\x12\x14\n\x0c\x62\x65\x61rer_token\x18\x01 \x01(\t\"\x94\x01\n\x19\x41uthenticateTokenResponse\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x10\n\x08token_id\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x86\r\n\x12\x43onnectionsService\x12w\n\x12\x43reateOrganization\x12/.scimd.connections.v1.CreateOrganizationRequest\x1a\x30.scimd.connections.v1.CreateOrganizationResponse\x12n\n\x0fGetOrganization\x12,.scimd.connections.v1.GetOrganizationRequest\x1a-.scimd.connections.v1.GetOrganizationResponse\x12t\n\x11ListOrganizations\x12..scimd.connections.v1.ListOrganizationsRequest\x1a/.scimd.connections.v1.ListOrganizationsResponse\x12w\n\x12UpdateOrganization\x12/.scimd.connections.v1.UpdateOrganizationRequest\x1a\x30.scimd.connections.v1.UpdateOrganizationResponse\x12w\n\x12\x44\x65leteOrganization\x12/.scimd.connections.v1.DeleteOrganizationRequest\x1a\x30.scimd.connections.v1.DeleteOrganizationResponse\x12q\n\x10\x43reateConnection\x12-.scimd.connections.v1.CreateConnectionRequest\x1a..scimd.connections.v1.CreateConnectionResponse\x12h\n\rGetConnection\x12*.scimd.connections.v1.GetConnectionRequest\x1a+.scimd.connections.v1.GetConnectionResponse\x12n\n\x0fListConnections\x12,.scimd.connections.v1.ListConnectionsRequest\x1a-.scimd.connections.v1.ListConnectionsResponse\x12q\n\x10UpdateConnection\x12-.scimd.connections.v1.UpdateConnectionRequest\x1a..scimd.connections.v1.UpdateConnectionResponse\x12q\n\x10\x44\x65leteConnection\x12-.scimd.connections.v1.DeleteConnectionRequest\x1a..scimd.connections.v1.DeleteConnectionResponse\x12w\n\x12StartTokenRotation\x12/.scimd.connections.v1.StartTokenRotationRequest\x1a\x30.scimd.connections.v1.StartTokenRotationResponse\x12\x80\x01\n\x15\x43ompleteTokenRotation\x12\x32.scimd.connections.v1.CompleteTokenRotationRequest\x1a\x33.scimd.connections.v1.CompleteTokenRotationResponse\x12z\n\x13\x43\x61ncelTokenRotation\x12\x30.scimd.connections.v1.CancelTokenRotationRequest\x1a\x31.scimd.connections.v1.CancelTokenRotationResponse\x12t\n\x11\x41uthenticateToken\x12..scimd.connections.v1.AuthenticateTokenRequest\x1a/.scimd.connections.v1.AuthenticateTokenResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,26 +46,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTORGANIZATIONSREQUEST']._serialized_end=557
   _globals['_LISTORGANIZATIONSRESPONSE']._serialized_start=559
   _globals['_LISTORGANIZATIONSRESPONSE']._serialized_end=670
-  _globals['_CREATECONNECTIONREQUEST']._serialized_start=672
-  _globals['_CREATECONNECTIONREQUEST']._serialized_end=771
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=773
-  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=875
-  _globals['_GETCONNECTIONREQUEST']._serialized_start=877
-  _globals['_GETCONNECTIONREQUEST']._serialized_end=947
-  _globals['_GETCONNECTIONRESPONSE']._serialized_start=949
-  _globals['_GETCONNECTIONRESPONSE']._serialized_end=1026
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=1028
-  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=1116
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=1118
-  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=1223
-  _globals['_UPDATECONNECTIONREQUEST']._serialized_start=1225
-  _globals['_UPDATECONNECTIONREQUEST']._serialized_end=1347
-  _globals['_UPDATECONNECTIONRESPONSE']._serialized_start=1349
-  _globals['_UPDATECONNECTIONRESPONSE']._serialized_end=1429
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=1431
-  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=1479
-  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_start=1482
-  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_end=1630
-  _globals['_CONNECTIONSSERVICE']._serialized_start=1633
-  _globals['_CONNECTIONSSERVICE']._serialized_end=2570
+  _globals['_UPDATEORGANIZATIONREQUEST']._serialized_start=672
+  _globals['_UPDATEORGANIZATIONREQUEST']._serialized_end=778
+  _globals['_UPDATEORGANIZATIONRESPONSE']._serialized_start=780
+  _globals['_UPDATEORGANIZATIONRESPONSE']._serialized_end=866
+  _globals['_DELETEORGANIZATIONREQUEST']._serialized_start=868
+  _globals['_DELETEORGANIZATIONREQUEST']._serialized_end=920
+  _globals['_DELETEORGANIZATIONRESPONSE']._serialized_start=922
+  _globals['_DELETEORGANIZATIONRESPONSE']._serialized_end=950
+  _globals['_CREATECONNECTIONREQUEST']._serialized_start=952
+  _globals['_CREATECONNECTIONREQUEST']._serialized_end=1051
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_start=1053
+  _globals['_CREATECONNECTIONRESPONSE']._serialized_end=1155
+  _globals['_GETCONNECTIONREQUEST']._serialized_start=1157
+  _globals['_GETCONNECTIONREQUEST']._serialized_end=1227
+  _globals['_GETCONNECTIONRESPONSE']._serialized_start=1229
+  _globals['_GETCONNECTIONRESPONSE']._serialized_end=1306
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_start=1308
+  _globals['_LISTCONNECTIONSREQUEST']._serialized_end=1396
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_start=1398
+  _globals['_LISTCONNECTIONSRESPONSE']._serialized_end=1503
+  _globals['_UPDATECONNECTIONREQUEST']._serialized_start=1505
+  _globals['_UPDATECONNECTIONREQUEST']._serialized_end=1627
+  _globals['_UPDATECONNECTIONRESPONSE']._serialized_start=1629
+  _globals['_UPDATECONNECTIONRESPONSE']._serialized_end=1709
+  _globals['_DELETECONNECTIONREQUEST']._serialized_start=1711
+  _globals['_DELETECONNECTIONREQUEST']._serialized_end=1784
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_start=1786
+  _globals['_DELETECONNECTIONRESPONSE']._serialized_end=1812
+  _globals['_STARTTOKENROTATIONREQUEST']._serialized_start=1814
+  _globals['_STARTTOKENROTATIONREQUEST']._serialized_end=1889
+  _globals['_STARTTOKENROTATIONRESPONSE']._serialized_start=1891
+  _globals['_STARTTOKENROTATIONRESPONSE']._serialized_end=2000
+  _globals['_COMPLETETOKENROTATIONREQUEST']._serialized_start=2002
+  _globals['_COMPLETETOKENROTATIONREQUEST']._serialized_end=2080
+  _globals['_COMPLETETOKENROTATIONRESPONSE']._serialized_start=2082
+  _globals['_COMPLETETOKENROTATIONRESPONSE']._serialized_end=2167
+  _globals['_CANCELTOKENROTATIONREQUEST']._serialized_start=2169
+  _globals['_CANCELTOKENROTATIONREQUEST']._serialized_end=2245
+  _globals['_CANCELTOKENROTATIONRESPONSE']._serialized_start=2247
+  _globals['_CANCELTOKENROTATIONRESPONSE']._serialized_end=2330
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_start=2332
+  _globals['_AUTHENTICATETOKENREQUEST']._serialized_end=2380
+  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_start=2383
+  _globals['_AUTHENTICATETOKENRESPONSE']._serialized_end=2531
+  _globals['_CONNECTIONSSERVICE']._serialized_start=2534
+  _globals['_CONNECTIONSSERVICE']._serialized_end=4204
 # @@protoc_insertion_point(module_scope)

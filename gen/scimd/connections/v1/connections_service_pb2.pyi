@@ -53,6 +53,32 @@ class ListOrganizationsResponse(_message.Message):
     next_page_token: str
     def __init__(self, organizations: _Optional[_Iterable[_Union[_organization_pb2.Organization, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class UpdateOrganizationRequest(_message.Message):
+    __slots__ = ("organization_id", "organization_name", "organization_slug")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_NAME_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_SLUG_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    organization_name: str
+    organization_slug: str
+    def __init__(self, organization_id: _Optional[str] = ..., organization_name: _Optional[str] = ..., organization_slug: _Optional[str] = ...) -> None: ...
+
+class UpdateOrganizationResponse(_message.Message):
+    __slots__ = ("organization",)
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    organization: _organization_pb2.Organization
+    def __init__(self, organization: _Optional[_Union[_organization_pb2.Organization, _Mapping]] = ...) -> None: ...
+
+class DeleteOrganizationRequest(_message.Message):
+    __slots__ = ("organization_id",)
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    def __init__(self, organization_id: _Optional[str] = ...) -> None: ...
+
+class DeleteOrganizationResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class CreateConnectionRequest(_message.Message):
     __slots__ = ("organization_id", "display_name", "identity_provider")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +142,62 @@ class UpdateConnectionRequest(_message.Message):
     def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ...) -> None: ...
 
 class UpdateConnectionResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class DeleteConnectionRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class DeleteConnectionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StartTokenRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class StartTokenRotationResponse(_message.Message):
+    __slots__ = ("connection", "next_bearer_token")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_BEARER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    next_bearer_token: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., next_bearer_token: _Optional[str] = ...) -> None: ...
+
+class CompleteTokenRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class CompleteTokenRotationResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class CancelTokenRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class CancelTokenRotationResponse(_message.Message):
     __slots__ = ("connection",)
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     connection: _connection_pb2.Connection

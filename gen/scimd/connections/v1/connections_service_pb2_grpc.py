@@ -51,6 +51,16 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsResponse.FromString,
                 _registered_method=True)
+        self.UpdateOrganization = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/UpdateOrganization',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationResponse.FromString,
+                _registered_method=True)
+        self.DeleteOrganization = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/DeleteOrganization',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationResponse.FromString,
+                _registered_method=True)
         self.CreateConnection = channel.unary_unary(
                 '/scimd.connections.v1.ConnectionsService/CreateConnection',
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreateConnectionRequest.SerializeToString,
@@ -70,6 +80,26 @@ class ConnectionsServiceStub:
                 '/scimd.connections.v1.ConnectionsService/UpdateConnection',
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.FromString,
+                _registered_method=True)
+        self.DeleteConnection = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/DeleteConnection',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionResponse.FromString,
+                _registered_method=True)
+        self.StartTokenRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/StartTokenRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationResponse.FromString,
+                _registered_method=True)
+        self.CompleteTokenRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/CompleteTokenRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationResponse.FromString,
+                _registered_method=True)
+        self.CancelTokenRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/CancelTokenRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationResponse.FromString,
                 _registered_method=True)
         self.AuthenticateToken = channel.unary_unary(
                 '/scimd.connections.v1.ConnectionsService/AuthenticateToken',
@@ -101,6 +131,23 @@ class ConnectionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateOrganization(self, request, context):
+        """Changes organization_name and organization_slug; an empty field is left
+        as is. A taken slug fails with ALREADY_EXISTS (reason UNIQUENESS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOrganization(self, request, context):
+        """Deletes the organization and its connection (its tokens stop working at
+        once) and emits organization.delete, on which the directory deletes the
+        organization's members and groups, each with its own event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateConnection(self, request, context):
         """Creates the organization's SCIM connection and its first bearer token.
         The plaintext token is in this response only; scimd keeps a hash.
@@ -124,6 +171,37 @@ class ConnectionsServiceServicer:
     def UpdateConnection(self, request, context):
         """Changes display_name and identity_provider; an empty field is left as is.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConnection(self, request, context):
+        """Deletes the connection and its tokens. Its members and groups stay with
+        the organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartTokenRotation(self, request, context):
+        """Zero-downtime token rotation. Start issues a second token (shown once in
+        the response); until Complete or Cancel both tokens work. Complete makes
+        the new token the only one; Cancel drops it. Start fails with
+        FAILED_PRECONDITION while a rotation is in progress, Complete and Cancel
+        when none is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteTokenRotation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelTokenRotation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -154,6 +232,16 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsResponse.SerializeToString,
             ),
+            'UpdateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateOrganization,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationResponse.SerializeToString,
+            ),
+            'DeleteOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOrganization,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationResponse.SerializeToString,
+            ),
             'CreateConnection': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateConnection,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreateConnectionRequest.FromString,
@@ -173,6 +261,26 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.UpdateConnection,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.SerializeToString,
+            ),
+            'DeleteConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConnection,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionResponse.SerializeToString,
+            ),
+            'StartTokenRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartTokenRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationResponse.SerializeToString,
+            ),
+            'CompleteTokenRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteTokenRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationResponse.SerializeToString,
+            ),
+            'CancelTokenRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelTokenRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationResponse.SerializeToString,
             ),
             'AuthenticateToken': grpc.unary_unary_rpc_method_handler(
                     servicer.AuthenticateToken,
@@ -263,6 +371,60 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/ListOrganizations',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.ListOrganizationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/UpdateOrganization',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateOrganizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/DeleteOrganization',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteOrganizationResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -371,6 +533,114 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/UpdateConnection',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.UpdateConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/DeleteConnection',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartTokenRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/StartTokenRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartTokenRotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteTokenRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/CompleteTokenRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteTokenRotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelTokenRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/CancelTokenRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelTokenRotationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,6 +1,8 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from scimd.connections.v1 import connection_pb2 as _connection_pb2
+from scimd.connections.v1 import organization_pb2 as _organization_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
@@ -13,7 +15,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed")
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +26,8 @@ class Event(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     MEMBER_CHANGED_FIELD_NUMBER: _ClassVar[int]
     GROUP_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     time: _timestamp_pb2.Timestamp
@@ -34,7 +38,9 @@ class Event(_message.Message):
     source: str
     member_changed: MemberChanged
     group_changed: GroupChanged
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ...) -> None: ...
+    organization_changed: OrganizationChanged
+    connection_changed: ConnectionChanged
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
     __slots__ = ("group", "member_ids", "previous_attributes_json")
@@ -55,3 +61,19 @@ class MemberChanged(_message.Message):
     previous_attributes_json: str
     roles: _member_roles_pb2.MemberRoles
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ..., previous_attributes_json: _Optional[str] = ..., roles: _Optional[_Union[_member_roles_pb2.MemberRoles, _Mapping]] = ...) -> None: ...
+
+class OrganizationChanged(_message.Message):
+    __slots__ = ("organization", "previous_attributes_json")
+    ORGANIZATION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    organization: _organization_pb2.Organization
+    previous_attributes_json: str
+    def __init__(self, organization: _Optional[_Union[_organization_pb2.Organization, _Mapping]] = ..., previous_attributes_json: _Optional[str] = ...) -> None: ...
+
+class ConnectionChanged(_message.Message):
+    __slots__ = ("connection", "revoked_token_ids")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    revoked_token_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., revoked_token_ids: _Optional[_Iterable[str]] = ...) -> None: ...
