@@ -9,12 +9,14 @@ from aiohttp import web
 from gateway import health
 from gateway.backends import Backends
 from gateway.json import MAX_BODY_BYTES
-from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
+from gateway.revocations import RevocationListener
 from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
 from gateway.token_cache import TokenCache
+from services.common.events import EventStream
 from services.common.settings import Settings
 
 
@@ -28,7 +30,15 @@ def create_app(settings: Settings) -> web.Application:
         yield
         await app[BACKENDS].close()
 
+    async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
+        listener = RevocationListener(app[TOKEN_CACHE], EventStream(settings.nats_prefix), settings.nats_url)
+        app[REVOCATIONS] = listener
+        await listener.start()
+        yield
+        await listener.stop()
+
     app.cleanup_ctx.append(backends_ctx)
+    app.cleanup_ctx.append(revocations_ctx)
     app.add_routes(health.routes)
     for table in MANAGEMENT_ROUTES:
         app.add_routes(table)

@@ -3,9 +3,11 @@
 from aiohttp import web
 
 from gateway.backends import Backends
+from gateway.revocations import RevocationListener
 from gateway.token_cache import TokenCache
 from services.common.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 BACKENDS = web.AppKey("backends", Backends)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
+REVOCATIONS = web.AppKey("revocations", RevocationListener)

@@ -50,5 +50,10 @@ class TokenCache:
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
+    def evict_connection(self, connection_id: str) -> None:
+        """Forgets every token of the connection (a few thousand entries at most are scanned)."""
+        for key in [k for k, (_, c) in self._entries.items() if c.connection_id == connection_id]:
+            del self._entries[key]
+
     def clear(self) -> None:
         self._entries.clear()

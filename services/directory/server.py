@@ -12,6 +12,7 @@ from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
 from services.common.settings import Settings
+from services.directory.organization_purge import OrganizationPurge
 from services.directory.service import SCHEMA, DirectoryServicer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -21,6 +22,9 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
     stream = EventStream(settings.nats_prefix)
     await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
+    consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)
+    await consumer.start()
+    stack.push_async_callback(consumer.stop)
     return [
         Registration(
             DirectoryServicer(pool, stream, settings.project_id),

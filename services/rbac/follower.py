@@ -1,8 +1,9 @@
 """Follows the directory's events and recomputes the roles they may change.
 
 A member's roles can change when it is deactivated, reactivated or deleted,
-when it joins or leaves a mapped group, and when a group that grants it a
-role is renamed or deleted. Everything else is skipped without a query.
+when it joins or leaves a mapped group, when a group that grants it a role is
+renamed or deleted, and when the connection mapping that group is deleted.
+Everything else is skipped without a query.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ class _Work:
     joined_or_left: dict[str, set[str]] = field(default_factory=dict)
     renamed_groups: set[str] = field(default_factory=set)
     deleted_groups: set[str] = field(default_factory=set)
+    deleted_connections: set[str] = field(default_factory=set)
 
     def is_empty(self) -> bool:
-        return not (self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups)
+        return not (self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
+                    or self.deleted_connections)
 
 
 def _previous(json_text: str) -> dict:
@@ -62,6 +65,8 @@ def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
                 item.deleted_groups.add(group_id)
             elif event.type == "scim.idp_group.update" and "display_name" in _previous(changed.previous_attributes_json):
                 item.renamed_groups.add(group_id)
+        elif kind == "connection_changed" and event.type == "scim.connection.delete":
+            item.deleted_connections.add(event.connection_changed.connection.connection_id)
     return {organization_id: item for organization_id, item in work.items() if not item.is_empty()}
 
 
@@ -87,7 +92,11 @@ class DirectoryFollower:
             mapped = await repository.group_role_ids(conn, organization_id, list(work.joined_or_left))
             for group_id in mapped:
                 affected |= work.joined_or_left[group_id]
-            for group_id in work.renamed_groups | work.deleted_groups:
+            ended_groups = set(work.deleted_groups)
+            for connection_id in work.deleted_connections:
+                ended_groups.update(await repository.connection_group_ids(conn, organization_id, connection_id))
+                await repository.forget_connection(conn, organization_id, connection_id)
+            for group_id in work.renamed_groups | ended_groups:
                 affected.update(await repository.holders_through_group(conn, organization_id, group_id))
             if work.deleted_groups:
                 await repository.forget_groups(conn, organization_id, sorted(work.deleted_groups))

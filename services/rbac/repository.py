@@ -147,6 +147,21 @@ async def forget_groups(conn: asyncpg.Connection, organization_id: str, group_id
     )
 
 
+async def connection_group_ids(executor: Executor, organization_id: str, connection_id: str) -> list[str]:
+    rows = await executor.fetch(
+        "SELECT DISTINCT group_id FROM group_role_assignments WHERE organization_id = $1 AND connection_id = $2",
+        organization_id, connection_id,
+    )
+    return [r["group_id"] for r in rows]
+
+
+async def forget_connection(conn: asyncpg.Connection, organization_id: str, connection_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM group_role_assignments WHERE organization_id = $1 AND connection_id = $2",
+        organization_id, connection_id,
+    )
+
+
 async def holders_through_group(executor: Executor, organization_id: str, group_id: str) -> list[str]:
     """Members holding a role through `group_id`."""
     rows = await executor.fetch(

@@ -15,20 +15,21 @@ from services.webhooks import repository
 from services.webhooks.payload import webhook_body
 
 
-def _received(event: event_pb2.Event) -> repository.ReceivedEvent:
+def _received(event: event_pb2.Event, public_url: str) -> repository.ReceivedEvent:
     return repository.ReceivedEvent(
         event_id=event.event_id,
         type=event.type,
         organization_id=event.organization_id,
         request_id=event.request_id,
-        body=webhook_body(event),
+        body=webhook_body(event, public_url),
         occurred_at=event.time.ToDatetime(tzinfo=timezone.utc),
     )
 
 
-def event_consumer(pool: asyncpg.Pool, stream: EventStream, nats_url: str, on_stored: Callable[[], None]) -> DurableConsumer:
+def event_consumer(pool: asyncpg.Pool, stream: EventStream, nats_url: str, public_url: str,
+                   on_stored: Callable[[], None]) -> DurableConsumer:
     async def store(events: list[event_pb2.Event]) -> None:
-        await repository.store_events(pool, [_received(e) for e in events])
+        await repository.store_events(pool, [_received(e, public_url) for e in events])
         on_stored()
 
     return DurableConsumer(stream, nats_url, "webhooks", store)

@@ -7,11 +7,11 @@ from typing import Any
 import orjson
 from scimd.events.v1 import event_pb2
 
-from services.common.shapes import group_json, member_json, roles_json
+from services.common.shapes import connection_json, group_json, member_json, organization_json, roles_json
 from services.common.timestamps import to_rfc3339
 
 
-def webhook_body(event: event_pb2.Event) -> str:
+def webhook_body(event: event_pb2.Event, public_url: str) -> str:
     data: dict[str, Any] = {
         "event_id": event.event_id,
         "project_id": event.project_id,
@@ -38,5 +38,17 @@ def webhook_body(event: event_pb2.Event) -> str:
             data["member_ids"] = list(changed.member_ids)
         if changed.previous_attributes_json:
             data["previous_attributes"] = orjson.loads(changed.previous_attributes_json)
+    elif payload == "organization_changed":
+        changed = event.organization_changed
+        data["object_type"] = "organization"
+        data["id"] = changed.organization.organization_id
+        data["organization"] = organization_json(changed.organization)
+        if changed.previous_attributes_json:
+            data["previous_attributes"] = orjson.loads(changed.previous_attributes_json)
+    elif payload == "connection_changed":
+        changed = event.connection_changed
+        data["object_type"] = "scim_connection"
+        data["id"] = changed.connection.connection_id
+        data["connection"] = connection_json(changed.connection, public_url)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()

@@ -26,7 +26,7 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     worker = DeliveryWorker(pool, box, settings.webhook_timeout)
     await worker.start()
     stack.push_async_callback(worker.stop)
-    consumer = event_consumer(pool, EventStream(settings.nats_prefix), settings.nats_url, worker.wake)
+    consumer = event_consumer(pool, EventStream(settings.nats_prefix), settings.nats_url, settings.public_url, worker.wake)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
     return [

@@ -332,3 +332,17 @@ async def test_role_deleted_while_membership_changes(http, gateway, vendor):
     assert all(r.status in (200, 204) for r in results[:-1]) and results[-1][0] == 200
     for user in users:
         await vendor.wait_for_roles(tenant.organization_id, user, [])
+
+
+async def test_deleting_the_connection_ends_its_group_roles(http, gateway, vendor):
+    tenant = await new_tenant(http, gateway)
+    editor, viewer = await vendor.create_role("editor"), await vendor.create_role("viewer")
+    alice = await tenant.user("alice")
+    group_id = await tenant.group("Editors", alice)
+    await vendor.map_groups(tenant.organization_id, tenant.connection_id, [(group_id, editor)])
+    await vendor.request("PUT", f"/v1/b2b/organizations/{tenant.organization_id}/members/{alice}", {"roles": [viewer]})
+    path = f"/v1/b2b/scim/{tenant.organization_id}/connection/{tenant.connection_id}"
+    assert (await vendor.request("DELETE", path))[0] == 200
+    # The member stays with the organization and keeps its direct role.
+    member = await vendor.wait_for_roles(tenant.organization_id, alice, [viewer])
+    assert member["status"] == "active"

@@ -1,0 +1,88 @@
+"""When an organization is deleted, its groups and members go too, each with
+its scim.idp_group.delete / scim.member.delete event.
+
+Driven by the connections service's organization.delete event on the
+directory's own durable consumer, in batches of one transaction each, so an
+organization of any size is purged without one huge transaction, and a crash
+part-way resumes where it stopped (the event is acked only at the end).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from scimd.events.v1 import event_pb2
+
+from services.common.consumer import DurableConsumer
+from services.common.context import request_id_var
+from services.common.events import EventStream
+from services.common.outbox import QueuedEvent, enqueue_all, new_event
+from services.directory.group_repository import GROUP_COLUMNS
+from services.directory.group_service import group_from_row
+from services.directory.mapping import member_from_row
+from services.directory.repository import MEMBER_COLUMNS
+
+BATCH = 500
+
+
+class OrganizationPurge:
+    def __init__(self, pool: asyncpg.Pool, stream: EventStream, schema: str, project_id: str):
+        self._pool = pool
+        self._stream = stream
+        self._schema = schema
+        self._project_id = project_id
+
+    def consumer(self, nats_url: str) -> DurableConsumer:
+        return DurableConsumer(self._stream, nats_url, "directory", self.handle)
+
+    async def handle(self, events: list[event_pb2.Event]) -> None:
+        for event in events:
+            if event.type == "organization.delete":
+                request_id_var.set(event.request_id)
+                await self.purge(event.organization_id)
+
+    def _queued(self, event_type: str, organization_id: str) -> event_pb2.Event:
+        return new_event(event_type, "DELETE", project_id=self._project_id, organization_id=organization_id)
+
+    async def purge(self, organization_id: str) -> None:
+        while await self._delete_groups(organization_id):
+            pass
+        while await self._delete_members(organization_id):
+            pass
+
+    async def _delete_groups(self, organization_id: str) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "UPDATE groups SET status = 'deleted', member_count = 0, deleted_at = now(), version = version + 1,"
+                " updated_at = now() WHERE group_id IN (SELECT group_id FROM groups WHERE organization_id = $1"
+                f"  AND status <> 'deleted' LIMIT $2 FOR UPDATE) RETURNING {GROUP_COLUMNS}",
+                organization_id, BATCH,
+            )
+            if not rows:
+                return 0
+            await conn.execute("DELETE FROM group_members WHERE group_id = ANY($1::text[])", [r["group_id"] for r in rows])
+            events = []
+            for row in rows:
+                event = self._queued("scim.idp_group.delete", organization_id)
+                event.group_changed.group.CopyFrom(group_from_row(row))
+                events.append(QueuedEvent(self._stream, self._schema, event))
+            await enqueue_all(conn, events)
+            return len(rows)
+
+    async def _delete_members(self, organization_id: str) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "UPDATE members SET status = 'deleted', deleted_at = now(), version = version + 1, updated_at = now()"
+                " WHERE member_id IN (SELECT member_id FROM members WHERE organization_id = $1"
+                f"  AND status <> 'deleted' LIMIT $2 FOR UPDATE) RETURNING {MEMBER_COLUMNS}",
+                organization_id, BATCH,
+            )
+            if not rows:
+                return 0
+            await conn.execute("DELETE FROM group_members WHERE member_id = ANY($1::text[])", [r["member_id"] for r in rows])
+            events = []
+            for row in rows:
+                event = self._queued("scim.member.delete", organization_id)
+                event.member_changed.member.CopyFrom(member_from_row(row))
+                events.append(QueuedEvent(self._stream, self._schema, event))
+            await enqueue_all(conn, events)
+            return len(rows)
