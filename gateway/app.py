@@ -9,9 +9,10 @@ from aiohttp import web
 from gateway import health
 from gateway.backends import Backends
 from gateway.json import MAX_BODY_BYTES
-from gateway.keys import BACKENDS, REVOCATIONS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
+from gateway.rate_limit import RateLimiter
 from gateway.revocations import RevocationListener
 from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
@@ -24,6 +25,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_context], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_second)
 
     async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
         app[BACKENDS] = Backends.open(settings.services)

@@ -35,6 +35,12 @@ def scim_error(error: ServiceError) -> web.Response:
     response = json_response(body, status=kind.http_status, content_type=SCIM_CONTENT_TYPE)
     if kind.http_status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="scimd"'
+    return _with_retry_after(response, error)
+
+
+def _with_retry_after(response: web.Response, error: ServiceError) -> web.Response:
+    if error.retry_after_seconds is not None:
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
 
 
@@ -49,4 +55,4 @@ def management_error(error: ServiceError) -> web.Response:
     response = json_response(body, status=kind.http_status)
     if kind.http_status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="scimd"'
-    return response
+    return _with_retry_after(response, error)

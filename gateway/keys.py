@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from gateway.backends import Backends
+from gateway.rate_limit import RateLimiter
 from gateway.revocations import RevocationListener
 from gateway.token_cache import TokenCache
 from services.common.settings import Settings
@@ -11,3 +12,4 @@ SETTINGS = web.AppKey("settings", Settings)
 BACKENDS = web.AppKey("backends", Backends)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
 REVOCATIONS = web.AppKey("revocations", RevocationListener)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -130,6 +130,9 @@ async def update_connection(request: web.Request) -> web.Response:
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     display_name, identity_provider = string_field(body, "display_name"), string_field(body, "identity_provider")
     assignments = _assignments(body)
+    rate_limit = body.get("rate_limit_per_second")
+    if rate_limit is not None and (not isinstance(rate_limit, int) or isinstance(rate_limit, bool)):
+        raise ServiceError("INVALID_VALUE", "rate_limit_per_second must be an integer (0: the project default)")
     connection = await _get_connection(request, organization_id, connection_id)
 
     if flag_param(request, "dry_run"):
@@ -141,15 +144,17 @@ async def update_connection(request: web.Request) -> web.Response:
         shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
         return envelope(200, connection=shown, dry_run=True, role_changes=_changes_json(outcome.changes))
 
-    if assignments is not None and (display_name or identity_provider):
+    changes_fields = bool(display_name or identity_provider) or rate_limit is not None
+    if assignments is not None and changes_fields:
         # Both parts are checked before either is applied.
         await _replace_assignments(request, connection, assignments, validate_only=True)
-    if display_name or identity_provider:
+    if changes_fields:
         response = await call(
             request.app[BACKENDS].connections.UpdateConnection(
                 connections_pb.UpdateConnectionRequest(
                     organization_id=organization_id, connection_id=connection_id,
                     display_name=display_name, identity_provider=identity_provider,
+                    rate_limit_per_second=rate_limit,
                 ),
                 metadata=call_metadata(),
             )

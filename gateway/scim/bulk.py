@@ -144,6 +144,8 @@ async def run_bulk(ctx: ScimContext, body: dict[str, Any]) -> dict[str, Any]:
 
 @routes.post(PREFIX + "/Bulk")
 async def bulk(request: web.Request) -> web.Response:
-    ctx = await scim_context(request)
     body = await read_json_object(request)
+    operations = body.get("Operations")
+    # Each operation counts against the connection's rate limit.
+    ctx = await scim_context(request, cost=max(1, min(len(operations), MAX_OPERATIONS)) if isinstance(operations, list) else 1)
     return scim_response(await run_bulk(ctx, body))

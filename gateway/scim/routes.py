@@ -11,7 +11,8 @@ from aiohttp import web
 from gateway.auth import authenticate_connection
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
-from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, RATE_LIMITER, SETTINGS, TOKEN_CACHE
+from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery, list_query, version_of
 from gateway.scim.resources import RESOURCES, Resource
@@ -36,11 +37,18 @@ def scim_response(resource: dict | None, *, status: int = 200, etag: str = "", l
     return response
 
 
-async def scim_context(request: web.Request) -> ScimContext:
+async def scim_context(request: web.Request, cost: int = 1) -> ScimContext:
+    """The authenticated connection's context, once its rate limit allows `cost` more requests."""
     backends = request.app[BACKENDS]
     connection = await authenticate_connection(
         request, backends, request.app[TOKEN_CACHE], request.match_info["connection_id"]
     )
+    wait = request.app[RATE_LIMITER].take(connection.connection_id, connection.rate_limit_per_second, cost)
+    if wait:
+        raise ServiceError(
+            "RATE_LIMITED", "too many requests for this connection; retry after the given delay",
+            retry_after_seconds=retry_after_seconds(wait),
+        )
     return ScimContext(backends, request.app[SETTINGS], connection)
 
 

@@ -76,12 +76,14 @@ _REASON_BY_CODE: dict[grpc.StatusCode, str] = {
 class ServiceError(Exception):
     """An expected failure with a reason from the table above."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, *, retry_after_seconds: int | None = None):
         if reason not in KINDS_BY_REASON:
             raise ValueError(f"unknown error reason {reason!r}")
         super().__init__(message)
         self.reason = reason
         self.message = message
+        # For RATE_LIMITED and UNAVAILABLE: when to try again (the Retry-After header).
+        self.retry_after_seconds = retry_after_seconds
 
     @property
     def kind(self) -> ErrorKind:

@@ -52,6 +52,9 @@ class Settings:
     token_cache_seconds: float = 10.0
     # Above this many members, a group PATCH answers 204 instead of the group.
     group_response_member_limit: int = 1000
+    # SCIM requests per second per connection and gateway, unless the
+    # connection sets its own; 0 or less disables the limit.
+    rate_limit_per_second: float = 200.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -82,6 +85,7 @@ class Settings:
             webhook_timeout=float(env.get("SCIMD_WEBHOOK_TIMEOUT", "15")),
             token_cache_seconds=float(env.get("SCIMD_TOKEN_CACHE_SECONDS", "10")),
             group_response_member_limit=int(env.get("SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000")),
+            rate_limit_per_second=float(env.get("SCIMD_RATE_LIMIT_PER_SECOND", "200")),
         )
 
     def listen_address(self, service: str) -> str:

@@ -111,4 +111,5 @@ def connection_json(connection: connection_pb2.Connection, public_url: str) -> d
         "bearer_token_expires_at": expiry("bearer_token_expires_at"),
         "next_bearer_token_last_four": connection.next_bearer_token_last_four,
         "next_bearer_token_expires_at": expiry("next_bearer_token_expires_at"),
+        "rate_limit_per_second": connection.rate_limit_per_second,
     }

@@ -31,6 +31,7 @@ def connection_from_row(row: asyncpg.Record) -> connection_pb2.Connection:
         status=_STATUS.get(row["status"], connection_pb2.CONNECTION_STATUS_UNSPECIFIED),
         display_name=row["display_name"],
         identity_provider=row["identity_provider"],
+        rate_limit_per_second=row["rate_limit_per_second"],
         bearer_token_last_four=row["token_last_four"] or "",
         next_bearer_token_last_four=row["next_token_last_four"] or "",
         create_time=to_timestamp(row["created_at"]),

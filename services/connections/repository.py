@@ -11,7 +11,7 @@ Executor = asyncpg.Pool | asyncpg.Connection
 _ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, version, created_at, updated_at"
 _CONNECTION_COLUMNS = """
     c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
-    c.version, c.created_at, c.updated_at,
+    c.rate_limit_per_second, c.version, c.created_at, c.updated_at,
     cur.last_four AS token_last_four, cur.expires_at AS token_expires_at,
     nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at
 """
@@ -142,15 +142,17 @@ async def delete_connection(conn: asyncpg.Connection, connection_id: str) -> Non
 
 
 async def update_connection(
-    conn: asyncpg.Connection, organization_id: str, connection_id: str, display_name: str, identity_provider: str
+    conn: asyncpg.Connection, organization_id: str, connection_id: str, display_name: str, identity_provider: str,
+    rate_limit_per_second: int | None,
 ) -> asyncpg.Record | None:
     """Sets the non-empty fields; None when there is no such connection."""
     updated = await conn.fetchval(
         "UPDATE connections SET display_name = COALESCE(NULLIF($3, ''), display_name),"
         " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
+        " rate_limit_per_second = COALESCE($5, rate_limit_per_second),"
         " version = version + 1, updated_at = now()"
         " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
-        organization_id, connection_id, display_name, identity_provider,
+        organization_id, connection_id, display_name, identity_provider, rate_limit_per_second,
     )
     return None if updated is None else await get_connection(conn, organization_id, connection_id)
 

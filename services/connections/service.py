@@ -30,6 +30,7 @@ IDENTITY_PROVIDERS = (
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._~-]{1,127}$")
 _MAX_NAME = 128
+MAX_RATE_LIMIT = 1_000_000
 
 
 def _slugify(name: str) -> str:
@@ -196,10 +197,13 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
 
     async def UpdateConnection(self, request: pb.UpdateConnectionRequest, context: grpc.aio.ServicerContext):
         display_name, identity_provider = _display_name(request.display_name), _identity_provider(request.identity_provider)
+        rate_limit = request.rate_limit_per_second if request.HasField("rate_limit_per_second") else None
+        if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
+            raise ServiceError("INVALID_VALUE", f"rate_limit_per_second must be between 0 and {MAX_RATE_LIMIT}")
         async with self._pool.acquire() as conn, conn.transaction():
             await self._connection_for_update(conn, request.organization_id, request.connection_id)
             row = await repository.update_connection(
-                conn, request.organization_id, request.connection_id, display_name, identity_provider
+                conn, request.organization_id, request.connection_id, display_name, identity_provider, rate_limit
             )
             await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row)])
         return pb.UpdateConnectionResponse(connection=connection_from_row(row))

@@ -234,3 +234,30 @@ async def test_revocation_reaches_another_gateway_process(http, gateway, vendor,
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_rate_limit_per_connection(http, gateway, vendor):
+    organization = await create_organization(http, gateway, "limit")
+    connection = await create_connection(http, gateway, organization["organization_id"])
+    other = await create_connection(http, gateway, (await create_organization(http, gateway, "limit"))["organization_id"])
+    path = f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}"
+    for bad in (-1, "ten", 1.5, True, 10_000_000):
+        assert (await vendor.request("PUT", path, {"rate_limit_per_second": bad}))[0] == 400, bad
+    status, body = await vendor.request("PUT", path, {"rate_limit_per_second": 1})
+    assert status == 200 and body["connection"]["rate_limit_per_second"] == 1
+    # The gateway learns the new limit when it next authenticates the token (cache evicted by the event).
+    url, token = connection["base_url"].split("?")[0], connection["bearer_token"]
+    statuses = []
+    for _ in range(20):
+        async with http.get(f"{url}/Users?count=1", headers={"Authorization": f"Bearer {token}"}) as response:
+            statuses.append(response.status)
+            if response.status == 429:
+                assert int(response.headers["Retry-After"]) >= 1
+                body = await response.json(content_type=None)
+                assert body["status"] == "429" and body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+                break
+        await asyncio.sleep(0.05)
+    assert statuses[-1] == 429, statuses
+    assert await _status(http, other["base_url"], other["bearer_token"]) == 200  # others unaffected
+    status, body = await vendor.request("PUT", path, {"rate_limit_per_second": 0})
+    assert status == 200 and body["connection"]["rate_limit_per_second"] == 0

@@ -169,7 +169,8 @@ class ConnectionsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateConnection(self, request, context):
-        """Changes display_name and identity_provider; an empty field is left as is.
+        """Changes display_name, identity_provider and rate_limit_per_second; an
+        empty (unset) field is left as is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
