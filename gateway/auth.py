@@ -15,7 +15,6 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
 from gateway.token_cache import TokenCache
-from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.settings import Settings
 
@@ -39,28 +38,24 @@ def require_project(request: web.Request, settings: Settings) -> None:
 
 async def authenticate_connection(
     request: web.Request, backends: Backends, cache: TokenCache, connection_id: str
-) -> connection_pb2.Connection:
+) -> tuple[connection_pb2.Connection, str]:
     """The connection whose bearer token the request carries, if it is the
-    connection of the URL; every failure is the same 401."""
+    connection of the URL, and the token's id; every failure is the same 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     invalid = ServiceError("INVALID_TOKEN", "the bearer token is missing, invalid or expired")
     if scheme.lower() != "bearer" or not token:
         raise invalid
-    connection = cache.get(token)
-    if connection is None:
+    authenticated = cache.get(token)
+    if authenticated is None:
         response = await call(
             backends.connections.AuthenticateToken(
                 connections_pb.AuthenticateTokenRequest(bearer_token=token), metadata=call_metadata()
             )
         )
-        connection = response.connection
-        cache.put(token, connection, response.expire_time.ToDatetime(tzinfo=timezone.utc))
-    if connection.connection_id != connection_id:
+        authenticated = (response.connection, response.token_id)
+        cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc))
+    if authenticated[0].connection_id != connection_id:
         raise invalid
-    return connection
-
-
-def tenant_of(connection: connection_pb2.Connection) -> Tenant:
-    return Tenant(connection.organization_id, connection.connection_id)
+    return authenticated

@@ -1,6 +1,6 @@
 """The vendor's management API (HTTP Basic auth), in Stytch-compatible shapes."""
 
-from gateway.management import connections, members, organizations, roles, webhook_endpoints
+from gateway.management import audit_log, connections, members, organizations, roles, webhook_endpoints
 
 ROUTE_TABLES = (
     organizations.routes,
@@ -8,4 +8,5 @@ ROUTE_TABLES = (
     members.routes,
     roles.routes,
     webhook_endpoints.routes,
+    audit_log.routes,
 )

@@ -18,13 +18,14 @@ class ScimContext:
     backends: Backends
     settings: Settings
     connection: connection_pb2.Connection
+    token_id: str = ""
 
     @property
     def base_url(self) -> str:
         return f"{self.settings.public_url}/scim/v2/{self.connection.connection_id}"
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        return call_metadata(Tenant(self.connection.organization_id, self.connection.connection_id))
+        return call_metadata(Tenant(self.connection.organization_id, self.connection.connection_id, self.token_id))
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def scim_response(resource: dict | None, *, status: int = 200, etag: str = "", l
 async def scim_context(request: web.Request, cost: int = 1) -> ScimContext:
     """The authenticated connection's context, once its rate limit allows `cost` more requests."""
     backends = request.app[BACKENDS]
-    connection = await authenticate_connection(
+    connection, token_id = await authenticate_connection(
         request, backends, request.app[TOKEN_CACHE], request.match_info["connection_id"]
     )
     wait = request.app[RATE_LIMITER].take(connection.connection_id, connection.rate_limit_per_second, cost)
@@ -49,7 +49,7 @@ async def scim_context(request: web.Request, cost: int = 1) -> ScimContext:
             "RATE_LIMITED", "too many requests for this connection; retry after the given delay",
             retry_after_seconds=retry_after_seconds(wait),
         )
-    return ScimContext(backends, request.app[SETTINGS], connection)
+    return ScimContext(backends, request.app[SETTINGS], connection, token_id)
 
 
 def _projected(resource: dict[str, Any], res: Resource, attributes: str | None, excluded: str | None) -> dict[str, Any]:

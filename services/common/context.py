@@ -13,6 +13,8 @@ from dataclasses import dataclass
 REQUEST_ID_HEADER = "x-request-id"
 ORGANIZATION_METADATA = "x-scimd-organization-id"
 CONNECTION_METADATA = "x-scimd-connection-id"
+# Which of the connection's bearer tokens authenticated the request (for the audit log).
+TOKEN_METADATA = "x-scimd-token-id"
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
@@ -29,9 +31,12 @@ def current_request_id() -> str:
 class Tenant:
     organization_id: str
     connection_id: str = ""
+    token_id: str = ""
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         pairs = [(ORGANIZATION_METADATA, self.organization_id)]
         if self.connection_id:
             pairs.append((CONNECTION_METADATA, self.connection_id))
+        if self.token_id:
+            pairs.append((TOKEN_METADATA, self.token_id))
         return tuple(pairs)

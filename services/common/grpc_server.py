@@ -25,6 +25,7 @@ from services.common.context import (
     CONNECTION_METADATA,
     ORGANIZATION_METADATA,
     REQUEST_ID_HEADER,
+    TOKEN_METADATA,
     Tenant,
     new_request_id,
     request_id_var,
@@ -43,7 +44,7 @@ def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
     organization_id = metadata.get(ORGANIZATION_METADATA, "")
     if not organization_id:
         raise ServiceError("PERMISSION_DENIED", f"missing {ORGANIZATION_METADATA} metadata")
-    return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""))
+    return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""), metadata.get(TOKEN_METADATA, ""))
 
 
 def _with_context(method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]):

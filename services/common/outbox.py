@@ -18,7 +18,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
@@ -64,23 +64,31 @@ class QueuedEvent:
     event: event_pb2.Event
 
 
-def with_event(change_sql: str, params: list[Any], queued: QueuedEvent) -> tuple[str, list[Any]]:
+AlsoClause = Callable[[int], tuple[str, list[Any]]]
+
+
+def with_event(change_sql: str, params: list[Any], queued: QueuedEvent, also: AlsoClause | None = None) -> tuple[str, list[Any]]:
     """One statement that makes a change and queues its event: atomic without
     an explicit transaction, so a write costs one round trip. `change_sql` is
     an INSERT/UPDATE ... RETURNING; the event is queued only when it returns a
-    row, and the statement returns those rows."""
-    return with_events(change_sql, params, [queued])
+    row, and the statement returns those rows. `also(n)` may add one more
+    data-modifying clause (its parameters numbered from n) that refers to the
+    `change` CTE, e.g. an audit row."""
+    return with_events(change_sql, params, [queued], also)
 
 
-def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent]) -> tuple[str, list[Any]]:
+def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent],
+                also: AlsoClause | None = None) -> tuple[str, list[Any]]:
     """`with_event` for any number of events (all of one schema)."""
     n = len(params)
+    also_sql, also_params = also(n + 5) if also is not None else ("", [])
     sql = (
         f"WITH change AS ({change_sql}),"
         f" queued AS (INSERT INTO outbox (event_id, subject, payload)"
         f"  SELECT * FROM unnest(${n + 1}::text[], ${n + 2}::text[], ${n + 3}::bytea[])"
         f"  WHERE EXISTS (SELECT 1 FROM change))"
-        f" SELECT change.*, pg_notify(${n + 4}, '') AS notified FROM change"
+        + (f", also AS ({also_sql})" if also_sql else "")
+        + f" SELECT change.*, pg_notify(${n + 4}, '') AS notified FROM change"
     )
     return sql, [
         *params,
@@ -88,6 +96,7 @@ def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent]) -
         [q.stream.subject(q.event.type) for q in events],
         [q.event.SerializeToString() for q in events],
         notify_channel(events[0].schema),
+        *also_params,
     ]
 
 

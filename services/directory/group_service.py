@@ -24,6 +24,7 @@ from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_page_token, encode_page_token, page_size
 from services.common.timestamps import to_timestamp
 from services.directory import group_repository as repository
+from services.directory.audit import AuditEntry, audited
 from services.directory.filter_sql import SqlParams
 from services.directory.group_filter_sql import compile_group_filter, group_sort_expression
 
@@ -61,6 +62,9 @@ def _member_ids(ids: Iterable[str]) -> list[str]:
     if len(unique) > MAX_MEMBERS_PER_CALL:
         raise ServiceError("INVALID_VALUE", f"at most {MAX_MEMBERS_PER_CALL} members per request")
     return unique
+
+
+_SCIM_NAMES = {"display_name": "displayName", "external_id": "externalId"}
 
 
 class GroupRpcs:
@@ -105,20 +109,27 @@ class GroupRpcs:
             "external_id": request.group.external_id or None,
             "created_at": datetime.now(timezone.utc),
         }
-        async with self._pool.acquire() as conn, conn.transaction():
-            await self._check_members(conn, tenant, member_ids)
-            try:
-                row = await repository.insert_group(conn, values)
-            except repository.DisplayNameTaken:
-                raise ServiceError("UNIQUENESS", f"displayName {values['display_name']!r} is already in use") from None
-            added = await repository.add_members(conn, row["group_id"], member_ids) if member_ids else []
-            if added:
-                row = await repository.set_initial_member_count(conn, row["group_id"], len(added))
-            group = group_from_row(row)
-            await enqueue_all(conn, [
-                self._group_event(tenant, "scim.idp_group.create", "CREATE", group),
-                *self._membership_events(tenant, group, added, []),
-            ])
+
+        async def create(entry: AuditEntry) -> group_pb2.Group:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await self._check_members(conn, tenant, member_ids)
+                try:
+                    row = await repository.insert_group(conn, values)
+                except repository.DisplayNameTaken:
+                    raise ServiceError("UNIQUENESS", f"displayName {values['display_name']!r} is already in use") from None
+                added = await repository.add_members(conn, row["group_id"], member_ids) if member_ids else []
+                if added:
+                    row = await repository.set_initial_member_count(conn, row["group_id"], len(added))
+                group = group_from_row(row)
+                await enqueue_all(conn, [
+                    self._group_event(tenant, "scim.idp_group.create", "CREATE", group),
+                    *self._membership_events(tenant, group, added, []),
+                ])
+                await entry.record(conn)
+            return group
+
+        changed = ["displayName", *(["externalId"] if values["external_id"] else []), *(["members"] if member_ids else [])]
+        group = await audited(self._pool, AuditEntry(tenant, "create", "Group", values["group_id"], changed), create)
         return pb.CreateGroupResponse(group=group)
 
     async def GetGroup(self, request: pb.GetGroupRequest, context: grpc.aio.ServicerContext):
@@ -161,10 +172,17 @@ class GroupRpcs:
             next_page_token=encode_page_token([page[-1]["member_id"]]) if more else "",
         )
 
-    async def _apply_plan(self, context, group_id: str, etag: str, plan: GroupPatchPlan) -> group_pb2.Group:
+    async def _apply_plan(self, context, operation: str, group_id: str, etag: str, plan: GroupPatchPlan) -> group_pb2.Group:
+        tenant = tenant_of(context)
+        return await audited(
+            self._pool, AuditEntry(tenant, operation, "Group", group_id),
+            lambda entry: self._apply_plan_audited(tenant, group_id, etag, plan, entry),
+        )
+
+    async def _apply_plan_audited(self, tenant: Tenant, group_id: str, etag: str, plan: GroupPatchPlan,
+                                  entry: AuditEntry) -> group_pb2.Group:
         """Applies attribute changes and membership steps in one transaction,
         under the group's row lock."""
-        tenant = tenant_of(context)
         async with self._pool.acquire() as conn, conn.transaction():
             row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, group_id, lock=True)
             if row is None:
@@ -203,6 +221,8 @@ class GroupRpcs:
                 await repository.update_group_queueing(conn, values, delta, events)
             except repository.DisplayNameTaken:
                 raise ServiceError("UNIQUENESS", f"displayName {display_name!r} is already in use") from None
+            entry.changed_attributes = [_SCIM_NAMES[key] for key in previous] + (["members"] if added or removed else [])
+            await entry.record(conn)
         return group
 
     @staticmethod
@@ -221,7 +241,7 @@ class GroupRpcs:
             display_name=request.display_name, external_id=request.external_id or None,
             steps=(MembershipStep("replace", tuple(_member_ids(request.member_ids))),),
         )
-        return pb.UpdateGroupResponse(group=await self._apply_plan(context, request.group_id, request.etag, plan))
+        return pb.UpdateGroupResponse(group=await self._apply_plan(context, "replace", request.group_id, request.etag, plan))
 
     async def PatchGroup(self, request: pb.PatchGroupRequest, context: grpc.aio.ServicerContext):
         try:
@@ -231,28 +251,33 @@ class GroupRpcs:
         if not isinstance(body, dict):
             raise ServiceError("INVALID_SYNTAX", "patch_json must be a JSON object")
         plan = plan_group_patch(body)
-        return pb.PatchGroupResponse(group=await self._apply_plan(context, request.group_id, request.etag, plan))
+        return pb.PatchGroupResponse(group=await self._apply_plan(context, "patch", request.group_id, request.etag, plan))
 
     async def AddGroupMembers(self, request: pb.AddGroupMembersRequest, context: grpc.aio.ServicerContext):
         plan = GroupPatchPlan(steps=(MembershipStep("add", tuple(_member_ids(request.member_ids))),))
-        return pb.AddGroupMembersResponse(group=await self._apply_plan(context, request.group_id, "", plan))
+        return pb.AddGroupMembersResponse(group=await self._apply_plan(context, "add_members", request.group_id, "", plan))
 
     async def RemoveGroupMembers(self, request: pb.RemoveGroupMembersRequest, context: grpc.aio.ServicerContext):
         plan = GroupPatchPlan(steps=(MembershipStep("remove", tuple(_member_ids(request.member_ids))),))
-        return pb.RemoveGroupMembersResponse(group=await self._apply_plan(context, request.group_id, "", plan))
+        return pb.RemoveGroupMembersResponse(group=await self._apply_plan(context, "remove_members", request.group_id, "", plan))
 
     async def DeleteGroup(self, request: pb.DeleteGroupRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, request.group_id, lock=True)
-            if row is None:
-                raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
-            if request.etag and request.etag != str(row["version"]):
-                raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
-            removed = await repository.remove_members(conn, request.group_id, None)
-            updated = await repository.update_group(
-                conn, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
-                member_delta=-len(removed), status="deleted",
-            )
-            await enqueue_all(conn, [self._group_event(tenant, "scim.idp_group.delete", "DELETE", group_from_row(updated))])
+
+        async def delete(entry: AuditEntry) -> None:
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, request.group_id, lock=True)
+                if row is None:
+                    raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
+                if request.etag and request.etag != str(row["version"]):
+                    raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
+                removed = await repository.remove_members(conn, request.group_id, None)
+                updated = await repository.update_group(
+                    conn, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
+                    member_delta=-len(removed), status="deleted",
+                )
+                await enqueue_all(conn, [self._group_event(tenant, "scim.idp_group.delete", "DELETE", group_from_row(updated))])
+                await entry.record(conn)
+
+        await audited(self._pool, AuditEntry(tenant, "delete", "Group", request.group_id), delete)
         return pb.DeleteGroupResponse()

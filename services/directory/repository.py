@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.outbox import QueuedEvent, with_event
+from services.common.outbox import AlsoClause, QueuedEvent, with_event
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
@@ -37,19 +37,22 @@ _WRITABLE_COLUMNS = (
 )
 
 
-async def insert_member(executor: Executor, values: dict[str, Any], queued: QueuedEvent) -> asyncpg.Record:
-    """Inserts the member and queues its event in one statement."""
+async def insert_member(executor: Executor, values: dict[str, Any], queued: QueuedEvent,
+                        also: AlsoClause | None = None) -> asyncpg.Record:
+    """Inserts the member and queues its event (and `also`, e.g. its audit row) in one statement."""
     placeholders = ", ".join(f"${i}" for i in range(1, len(_WRITABLE_COLUMNS) + 1))
     sql, params = with_event(
         f"INSERT INTO members ({', '.join(_WRITABLE_COLUMNS)}) VALUES ({placeholders}) RETURNING {MEMBER_COLUMNS}",
         [values[column] for column in _WRITABLE_COLUMNS],
         queued,
+        also,
     )
     return await _write(executor, sql, params)
 
 
 async def update_member(
-    executor: Executor, values: dict[str, Any], expected_version: int, queued: QueuedEvent
+    executor: Executor, values: dict[str, Any], expected_version: int, queued: QueuedEvent,
+    also: AlsoClause | None = None,
 ) -> asyncpg.Record | None:
     """Writes `values` (version and updated_at included) if the member is still
     at `expected_version`, and queues the event; None if it has moved on."""
@@ -63,6 +66,7 @@ async def update_member(
             values["status"], values["scim_attributes"], values["version"], values["updated_at"], expected_version,
         ],
         queued,
+        also,
     )
     return await _write(executor, sql, params)
 

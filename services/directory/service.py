@@ -22,8 +22,17 @@ from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.paging import decode_time_keyset, page_size, time_keyset_token
+from services.common.paging import (
+    decode_page_token,
+    decode_time_keyset,
+    encode_page_token,
+    page_size,
+    time_keyset_token,
+)
+from services.common.timestamps import to_timestamp
 from services.directory import group_repository, repository
+from services.directory.audit import AuditEntry, audited
+from services.directory.audit import list_entries as list_audit_entries
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 from services.directory.group_service import GroupRpcs, group_from_row
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
@@ -118,12 +127,18 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
             "updated_at": now,
         }
         member = member_from_row(values)
-        try:
-            await repository.insert_member(
-                self._pool, values, self._queued(tenant, "scim.member.create", "CREATE", member)
-            )
-        except repository.UserNameTaken:
-            raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
+        entry = AuditEntry(tenant, "create", "User", values["member_id"], list(values["scim_attributes"]))
+
+        async def create(entry: AuditEntry) -> None:
+            try:
+                await repository.insert_member(
+                    self._pool, values, self._queued(tenant, "scim.member.create", "CREATE", member), entry.cte
+                )
+            except repository.UserNameTaken:
+                raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
+            entry.written = True
+
+        await audited(self._pool, entry, create)
         return pb.CreateMemberResponse(member=member)
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
@@ -142,25 +157,29 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         )
         return pb.BatchGetMembersResponse(members=[member_from_row(r) for r in rows])
 
-    async def _change(self, context, member_id: str, etag: str, change: Change) -> member_pb2.Member:
+    async def _change(self, context, operation: str, member_id: str, etag: str, change: Change) -> member_pb2.Member:
         """Applies `change` so that concurrent writers never lose
         an update: an unlocked read and a version-checked write, retried a few
         times, then the same under the row lock."""
         tenant = tenant_of(context)
-        for _ in range(OPTIMISTIC_ATTEMPTS):
-            row = await repository.get_member(self._pool, tenant.organization_id, tenant.connection_id, member_id)
-            member = await self._apply(self._pool, tenant, row, member_id, etag, change)
-            if member is not None:
-                return member
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
-            member = await self._apply(conn, tenant, row, member_id, etag, change)
-        if member is None:  # unreachable while the lock is held
-            raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
-        return member
+
+        async def attempts(entry: AuditEntry) -> member_pb2.Member:
+            for _ in range(OPTIMISTIC_ATTEMPTS):
+                row = await repository.get_member(self._pool, tenant.organization_id, tenant.connection_id, member_id)
+                member = await self._apply(self._pool, tenant, row, member_id, etag, change, entry)
+                if member is not None:
+                    return member
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
+                member = await self._apply(conn, tenant, row, member_id, etag, change, entry)
+            if member is None:  # unreachable while the lock is held
+                raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
+            return member
+
+        return await audited(self._pool, AuditEntry(tenant, operation, "User", member_id), attempts)
 
     async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
-                     change: Change | None) -> member_pb2.Member | None:
+                     change: Change | None, entry: AuditEntry) -> member_pb2.Member | None:
         """One attempt at a change (None: delete); None when another writer got there first."""
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
@@ -177,37 +196,44 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         values = {**dict(row), **fields, "version": row["version"] + 1, "updated_at": datetime.now(timezone.utc)}
         member = member_from_row(values)
         previous = _previous_attributes(row, fields) if change is not None else ""
+        before, after = row["scim_attributes"], fields["scim_attributes"]
+        entry.changed_attributes = [k for k in before.keys() | after.keys() if before.get(k) != after.get(k)]
         try:
             written = await repository.update_member(
-                executor, values, row["version"], self._queued(tenant, event_type, action, member, previous)
+                executor, values, row["version"], self._queued(tenant, event_type, action, member, previous), entry.cte
             )
         except repository.UserNameTaken:
             raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
+        entry.written = written is not None
         return member if written is not None else None
 
     async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
         replacement = _attributes_of(request.scim_registration)
-        member = await self._change(context, request.member_id, request.etag, lambda _current: replacement)
+        member = await self._change(context, "replace", request.member_id, request.etag, lambda _current: replacement)
         return pb.UpdateMemberResponse(member=member)
 
     async def PatchMember(self, request: pb.PatchMemberRequest, context: grpc.aio.ServicerContext):
         body = _json_object(request.patch_json, "patch_json")
         member = await self._change(
-            context, request.member_id, request.etag, lambda current: apply_patch(current, body, USER).attributes
+            context, "patch", request.member_id, request.etag, lambda current: apply_patch(current, body, USER).attributes
         )
         return pb.PatchMemberResponse(member=member)
 
     async def DeleteMember(self, request: pb.DeleteMemberRequest, context: grpc.aio.ServicerContext):
         """Deletes the member and takes it out of every group, in one transaction."""
         tenant = tenant_of(context)
-        async with self._pool.acquire() as conn, conn.transaction():
-            row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
-            await self._apply(conn, tenant, row, request.member_id, request.etag, None)
-            groups = await group_repository.remove_member_everywhere(conn, request.member_id)
-            await enqueue_all(conn, [
-                self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [request.member_id])
-                for g in groups
-            ])
+
+        async def delete(entry: AuditEntry) -> None:
+            async with self._pool.acquire() as conn, conn.transaction():
+                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
+                await self._apply(conn, tenant, row, request.member_id, request.etag, None, entry)
+                groups = await group_repository.remove_member_everywhere(conn, request.member_id)
+                await enqueue_all(conn, [
+                    self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [request.member_id])
+                    for g in groups
+                ])
+
+        await audited(self._pool, AuditEntry(tenant, "delete", "User", request.member_id), delete)
         return pb.DeleteMemberResponse()
 
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
@@ -241,4 +267,25 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if keyset_paging else ""
         return pb.ListMembersResponse(
             members=[member_from_row(r) for r in page], next_page_token=next_token, total_size=total
+        )
+
+    async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        limit = page_size(request.page_size)
+        key = decode_page_token(request.page_token, 1)
+        if key is not None and not isinstance(key[0], int):
+            raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
+        rows = await list_audit_entries(self._pool, tenant.organization_id, key[0] if key else None, limit + 1)
+        page, more = rows[:limit], len(rows) > limit
+        return pb.ListAuditEntriesResponse(
+            entries=[
+                pb.AuditEntry(
+                    audit_id=r["audit_id"], connection_id=r["connection_id"], token_id=r["token_id"],
+                    request_id=r["request_id"], operation=r["operation"], resource_type=r["resource_type"],
+                    resource_id=r["resource_id"], changed_attributes=r["changed_attributes"], result=r["result"],
+                    detail=r["detail"], create_time=to_timestamp(r["created_at"]),
+                )
+                for r in page
+            ],
+            next_page_token=encode_page_token([page[-1]["audit_id"]]) if more else "",
         )

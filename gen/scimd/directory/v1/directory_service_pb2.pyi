@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from google.protobuf.internal import containers as _containers
@@ -261,3 +264,45 @@ class ListGroupMembersResponse(_message.Message):
     members: _containers.RepeatedCompositeFieldContainer[_group_pb2.GroupMember]
     next_page_token: str
     def __init__(self, members: _Optional[_Iterable[_Union[_group_pb2.GroupMember, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("audit_id", "connection_id", "token_id", "request_id", "operation", "resource_type", "resource_id", "changed_attributes", "result", "detail", "create_time")
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    audit_id: int
+    connection_id: str
+    token_id: str
+    request_id: str
+    operation: str
+    resource_type: str
+    resource_id: str
+    changed_attributes: _containers.RepeatedScalarFieldContainer[str]
+    result: str
+    detail: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, audit_id: _Optional[int] = ..., connection_id: _Optional[str] = ..., token_id: _Optional[str] = ..., request_id: _Optional[str] = ..., operation: _Optional[str] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., changed_attributes: _Optional[_Iterable[str]] = ..., result: _Optional[str] = ..., detail: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListAuditEntriesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditEntriesResponse(_message.Message):
+    __slots__ = ("entries", "next_page_token")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

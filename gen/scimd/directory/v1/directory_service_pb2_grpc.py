@@ -118,6 +118,11 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEntries = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListAuditEntries',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -242,6 +247,13 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEntries(self, request, context):
+        """The audit log of the tenant organization's mutating SCIM requests, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -324,6 +336,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListGroupMembers,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.SerializeToString,
+            ),
+            'ListAuditEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEntries,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -762,6 +779,33 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ListGroupMembers',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListGroupMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListAuditEntries',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,
