@@ -30,8 +30,9 @@ from tests.gateway.scim_client import ScimClient
 from tests.support import create_connection, create_organization, scim_user
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-EXAMPLES = 40
-STEPS_PER_EXAMPLE = 50  # 40 x 50 = 2,000 steps per run
+EXAMPLES = 60
+STEPS_PER_EXAMPLE = 50  # at most; Hypothesis ends some examples early
+MIN_STEPS = 2_000
 
 
 @dataclass
@@ -211,4 +212,4 @@ async def test_two_tenants_never_see_each_other(http, gateway, running_services)
         )
         await asyncio.to_thread(lambda: machine.TestCase().runTest())
     # The invariant runs once per example before its first step, and after every step.
-    assert len(machine.checks) - EXAMPLES >= EXAMPLES * STEPS_PER_EXAMPLE * 0.9, len(machine.checks)
+    assert len(machine.checks) - EXAMPLES >= MIN_STEPS, len(machine.checks)
