@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.json import json_response
-from gateway.keys import BACKENDS
+from gateway.keys import BACKENDS, REVOCATIONS
 
 routes = web.RouteTableDef()
 
@@ -18,7 +18,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Every backend service answers its health check with SERVING."""
+    """Every backend service answers its health check with SERVING. Whether
+    token revocations arrive is reported too, without deciding readiness:
+    without them the token cache's TTL still bounds a revoked token's life."""
     services = await request.app[BACKENDS].health()
     ready = all(status == "SERVING" for status in services.values())
-    return json_response({"status": "ready" if ready else "unavailable", "services": services}, status=200 if ready else 503)
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "services": services,
+        "token_revocations": "subscribed" if request.app[REVOCATIONS].subscribed.is_set() else "waiting",
+    }
+    return json_response(body, status=200 if ready else 503)

@@ -27,7 +27,10 @@ EventHandler = Callable[[list[event_pb2.Event]], Awaitable[None]]
 
 
 class DurableConsumer:
-    def __init__(self, stream: EventStream, nats_url: str, service: str, handle: EventHandler):
+    def __init__(self, stream: EventStream, nats_url: str, service: str, handle: EventHandler,
+                 event_type: str = ">"):
+        """`event_type` narrows the consumer to one event type (or a NATS wildcard of them)."""
+        self._subject = stream.subject(event_type)
         self._stream = stream
         self._nats_url = nats_url
         self._service = service
@@ -63,7 +66,7 @@ class DurableConsumer:
                 if subscription is None:
                     await self._stream.ensure(self._nats)
                     subscription = await js.pull_subscribe(
-                        self._stream.subjects,
+                        self._subject,
                         durable=self._stream.consumer(self._service),
                         stream=self._stream.name,
                         config=ConsumerConfig(

@@ -32,7 +32,7 @@ class OrganizationPurge:
         self._project_id = project_id
 
     def consumer(self, nats_url: str) -> DurableConsumer:
-        return DurableConsumer(self._stream, nats_url, "directory", self.handle)
+        return DurableConsumer(self._stream, nats_url, "directory", self.handle, event_type="organization.delete")
 
     async def handle(self, events: list[event_pb2.Event]) -> None:
         for event in events:
