@@ -1,5 +1,11 @@
-"""PostgreSQL: one asyncpg pool per service, confined to the service's schema,
-and forward-only SQL migrations applied under an advisory lock."""
+"""PostgreSQL: one asyncpg pool per service, confined to the service's schema
+and running as the service's own role, and forward-only SQL migrations
+applied under an advisory lock.
+
+Migrations run as the owner from DATABASE_URL. The pools then switch to
+`scimd_<schema>`: a role that is neither superuser nor BYPASSRLS and may
+only read and write its own schema's tables, so row-level security on the
+tenant tables applies to everything a service does."""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pathlib import Path
 
 import asyncpg
 import orjson
+
+from services.common.tenant_scope import TenantBoundConnection, TenantPool
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +39,43 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     return None
 
 
-async def create_pool(database_url: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose connections see only `schema` (search_path) and speak JSON via orjson."""
+def service_role(schema: str) -> str:
+    return f"scimd_{schema}"
+
+
+async def create_pool(database_url: str, schema: str, *, max_size: int = 10) -> TenantPool:
+    """A pool whose connections run as the schema's service role, see only
+    `schema` (search_path) and speak JSON via orjson."""
     _check_schema_name(schema)
-    return await asyncpg.create_pool(
+    pool = await asyncpg.create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
         init=_init_connection,
-        # No session state is ever left on a connection (no SET, no LISTEN outside
-        # the relay's own), so the reset round trip on every release is skipped.
+        connection_class=TenantBoundConnection,
+        # The only session state is the organization binding, which every
+        # acquisition sets as needed, so the reset round trip on release is skipped.
         reset=_keep_session,
-        server_settings={"search_path": schema, "application_name": f"scimd-{schema}"},
+        server_settings={
+            "search_path": schema,
+            "application_name": f"scimd-{schema}",
+            "role": service_role(schema),
+        },
     )
+    try:
+        await _refuse_privileged_role(pool)
+    except BaseException:
+        await pool.close()
+        raise
+    return TenantPool(pool)
+
+
+async def _refuse_privileged_role(pool: asyncpg.Pool) -> None:
+    row = await pool.fetchrow(
+        "SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if row["rolsuper"] or row["rolbypassrls"]:
+        raise RuntimeError(f"database role {row['role']} bypasses row-level security; refusing to serve with it")
 
 
 def _check_schema_name(schema: str) -> None:
@@ -90,6 +122,7 @@ async def migrate(database_url: str, schema: str, service_migrations: Path) -> l
                     await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
                 applied_now.append(version)
                 log.info("applied migration", extra={"schema": schema, "version": version})
+            await _grant_service_role(conn, schema)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", lock_key)
     finally:
@@ -97,7 +130,33 @@ async def migrate(database_url: str, schema: str, service_migrations: Path) -> l
     return applied_now
 
 
-async def open_database(stack, database_url: str, schema: str, service_migrations: Path) -> asyncpg.Pool:
+async def _grant_service_role(conn: asyncpg.Connection, schema: str) -> None:
+    """Creates the schema's service role if needed and lets it use the
+    schema's tables (and nothing else). Roles are cluster-wide, so another
+    database of the same cluster may be creating it at the same moment."""
+    role = service_role(schema)
+    try:
+        await conn.execute(
+            "DO $$ BEGIN"
+            f' CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;'
+            " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;"
+            " END $$"
+        )
+    except asyncpg.InsufficientPrivilegeError:
+        raise RuntimeError(
+            f"the DATABASE_URL user may not create the role {role}: give it CREATEROLE, or create"
+            f" {role} (NOLOGIN NOBYPASSRLS) and grant it to that user"
+        ) from None
+    if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        # A non-superuser owner needs membership to switch its pools to the role.
+        await conn.execute(f'GRANT "{role}" TO CURRENT_USER')
+    await conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+    await conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    await conn.execute(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"')
+    await conn.execute(f'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "{schema}" TO "{role}"')
+
+
+async def open_database(stack, database_url: str, schema: str, service_migrations: Path) -> TenantPool:
     """Migrates the schema, then opens a pool closed when `stack` unwinds."""
     await migrate(database_url, schema, service_migrations)
     pool = await create_pool(database_url, schema)

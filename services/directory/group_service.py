@@ -5,7 +5,7 @@ never lose a member and a group of any size costs the same to change."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import asyncpg
 import grpc
@@ -22,6 +22,7 @@ from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.tenant_scope import OrganizationScope
 from services.common.timestamps import to_timestamp
 from services.directory import group_repository as repository
 from services.directory.audit import AuditEntry, audited
@@ -68,10 +69,10 @@ _SCIM_NAMES = {"display_name": "displayName", "external_id": "externalId"}
 
 
 class GroupRpcs:
-    """Mixed into DirectoryServicer, which provides _pool, _stream and _project_id."""
+    """Mixed into DirectoryServicer, which provides _db, _stream and _project_id."""
 
-    _pool: asyncpg.Pool
     _schema: str
+    _db: Callable[[Tenant], OrganizationScope]
 
     def _group_event(self, tenant: Tenant, event_type: str, action: str, group: group_pb2.Group,
                      member_ids: Iterable[str] = (), previous: dict[str, Any] | None = None) -> QueuedEvent:
@@ -111,7 +112,7 @@ class GroupRpcs:
         }
 
         async def create(entry: AuditEntry) -> group_pb2.Group:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._db(tenant).acquire() as conn, conn.transaction():
                 await self._check_members(conn, tenant, member_ids)
                 try:
                     row = await repository.insert_group(conn, values)
@@ -129,12 +130,12 @@ class GroupRpcs:
             return group
 
         changed = ["displayName", *(["externalId"] if values["external_id"] else []), *(["members"] if member_ids else [])]
-        group = await audited(self._pool, AuditEntry(tenant, "create", "Group", values["group_id"], changed), create)
+        group = await audited(self._db(tenant), AuditEntry(tenant, "create", "Group", values["group_id"], changed), create)
         return pb.CreateGroupResponse(group=group)
 
     async def GetGroup(self, request: pb.GetGroupRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
-        row = await repository.get_group(self._pool, tenant.organization_id, tenant.connection_id, request.group_id)
+        row = await repository.get_group(self._db(tenant), tenant.organization_id, tenant.connection_id, request.group_id)
         if row is None:
             raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
         return pb.GetGroupResponse(group=group_from_row(row))
@@ -154,18 +155,18 @@ class GroupRpcs:
             filter_params=tuple(params.values), order_sql=order_sql, descending=request.descending,
             offset=request.skip, limit=page_size(request.page_size),
         )
-        rows, total = await repository.list_groups(self._pool, query, total_only=request.total_size_only)
+        rows, total = await repository.list_groups(self._db(tenant), query, total_only=request.total_size_only)
         return pb.ListGroupsResponse(groups=[group_from_row(r) for r in rows], total_size=total)
 
     async def ListGroupMembers(self, request: pb.ListGroupMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
-        if await repository.get_group(self._pool, tenant.organization_id, tenant.connection_id, request.group_id) is None:
+        if await repository.get_group(self._db(tenant), tenant.organization_id, tenant.connection_id, request.group_id) is None:
             raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
         if request.page_size < 0:
             raise ServiceError("INVALID_VALUE", "page_size must not be negative")
         limit = min(request.page_size or MEMBER_PAGE_DEFAULT, MEMBER_PAGE_MAX)
         key = decode_page_token(request.page_token, 1)
-        rows = await repository.list_group_members(self._pool, request.group_id, limit + 1, str(key[0]) if key else "")
+        rows = await repository.list_group_members(self._db(tenant), request.group_id, limit + 1, str(key[0]) if key else "")
         page, more = rows[:limit], len(rows) > limit
         return pb.ListGroupMembersResponse(
             members=[group_pb2.GroupMember(member_id=r["member_id"], display=r["display"]) for r in page],
@@ -175,7 +176,7 @@ class GroupRpcs:
     async def _apply_plan(self, context, operation: str, group_id: str, etag: str, plan: GroupPatchPlan) -> group_pb2.Group:
         tenant = tenant_of(context)
         return await audited(
-            self._pool, AuditEntry(tenant, operation, "Group", group_id),
+            self._db(tenant), AuditEntry(tenant, operation, "Group", group_id),
             lambda entry: self._apply_plan_audited(tenant, group_id, etag, plan, entry),
         )
 
@@ -183,7 +184,7 @@ class GroupRpcs:
                                   entry: AuditEntry) -> group_pb2.Group:
         """Applies attribute changes and membership steps in one transaction,
         under the group's row lock."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._db(tenant).acquire() as conn, conn.transaction():
             row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, group_id, lock=True)
             if row is None:
                 raise ServiceError("NOT_FOUND", f"group {group_id!r} not found")
@@ -265,7 +266,7 @@ class GroupRpcs:
         tenant = tenant_of(context)
 
         async def delete(entry: AuditEntry) -> None:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._db(tenant).acquire() as conn, conn.transaction():
                 row = await repository.get_group(conn, tenant.organization_id, tenant.connection_id, request.group_id, lock=True)
                 if row is None:
                     raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
@@ -279,5 +280,5 @@ class GroupRpcs:
                 await enqueue_all(conn, [self._group_event(tenant, "scim.idp_group.delete", "DELETE", group_from_row(updated))])
                 await entry.record(conn)
 
-        await audited(self._pool, AuditEntry(tenant, "delete", "Group", request.group_id), delete)
+        await audited(self._db(tenant), AuditEntry(tenant, "delete", "Group", request.group_id), delete)
         return pb.DeleteGroupResponse()

@@ -9,13 +9,13 @@ part-way resumes where it stopped (the event is acked only at the end).
 
 from __future__ import annotations
 
-import asyncpg
 from scimd.events.v1 import event_pb2
 
 from services.common.consumer import DurableConsumer
 from services.common.context import request_id_var
 from services.common.events import EventStream
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
+from services.common.tenant_scope import TenantPool
 from services.directory.group_repository import GROUP_COLUMNS
 from services.directory.group_service import group_from_row
 from services.directory.mapping import member_from_row
@@ -25,7 +25,7 @@ BATCH = 500
 
 
 class OrganizationPurge:
-    def __init__(self, pool: asyncpg.Pool, stream: EventStream, schema: str, project_id: str):
+    def __init__(self, pool: TenantPool, stream: EventStream, schema: str, project_id: str):
         self._pool = pool
         self._stream = stream
         self._schema = schema
@@ -50,7 +50,7 @@ class OrganizationPurge:
             pass
 
     async def _delete_groups(self, organization_id: str) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "UPDATE groups SET status = 'deleted', member_count = 0, deleted_at = now(), version = version + 1,"
                 " updated_at = now() WHERE group_id IN (SELECT group_id FROM groups WHERE organization_id = $1"
@@ -69,7 +69,7 @@ class OrganizationPurge:
             return len(rows)
 
     async def _delete_members(self, organization_id: str) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "UPDATE members SET status = 'deleted', deleted_at = now(), version = version + 1, updated_at = now()"
                 " WHERE member_id IN (SELECT member_id FROM members WHERE organization_id = $1"

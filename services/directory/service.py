@@ -29,6 +29,7 @@ from services.common.paging import (
     page_size,
     time_keyset_token,
 )
+from services.common.tenant_scope import OrganizationScope, TenantPool
 from services.common.timestamps import to_timestamp
 from services.directory import group_repository, repository
 from services.directory.audit import AuditEntry, audited
@@ -99,10 +100,14 @@ BATCH_GET_MAX = 1000
 class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
     _schema = SCHEMA
 
-    def __init__(self, pool: asyncpg.Pool, stream: EventStream, project_id: str):
+    def __init__(self, pool: TenantPool, stream: EventStream, project_id: str):
         self._pool = pool
         self._stream = stream
         self._project_id = project_id
+
+    def _db(self, tenant: Tenant) -> OrganizationScope:
+        """The database as the calling organization sees it (row-level security)."""
+        return self._pool.of(tenant.organization_id)
 
     def _queued(self, tenant: Tenant, event_type: str, action: str, member: member_pb2.Member,
                 previous_json: str = "") -> QueuedEvent:
@@ -132,18 +137,18 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         async def create(entry: AuditEntry) -> None:
             try:
                 await repository.insert_member(
-                    self._pool, values, self._queued(tenant, "scim.member.create", "CREATE", member), entry.cte
+                    self._db(tenant), values, self._queued(tenant, "scim.member.create", "CREATE", member), entry.cte
                 )
             except repository.UserNameTaken:
                 raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
             entry.written = True
 
-        await audited(self._pool, entry, create)
+        await audited(self._db(tenant), entry, create)
         return pb.CreateMemberResponse(member=member)
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
-        row = await repository.get_member(self._pool, tenant.organization_id, tenant.connection_id, request.member_id)
+        row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id, request.member_id)
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
         return pb.GetMemberResponse(member=member_from_row(row))
@@ -153,7 +158,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         if len(request.member_ids) > BATCH_GET_MAX:
             raise ServiceError("INVALID_VALUE", f"at most {BATCH_GET_MAX} member ids per call")
         rows = await repository.get_members(
-            self._pool, tenant.organization_id, tenant.connection_id, list(dict.fromkeys(request.member_ids))
+            self._db(tenant), tenant.organization_id, tenant.connection_id, list(dict.fromkeys(request.member_ids))
         )
         return pb.BatchGetMembersResponse(members=[member_from_row(r) for r in rows])
 
@@ -165,18 +170,18 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
 
         async def attempts(entry: AuditEntry) -> member_pb2.Member:
             for _ in range(OPTIMISTIC_ATTEMPTS):
-                row = await repository.get_member(self._pool, tenant.organization_id, tenant.connection_id, member_id)
-                member = await self._apply(self._pool, tenant, row, member_id, etag, change, entry)
+                row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id, member_id)
+                member = await self._apply(self._db(tenant), tenant, row, member_id, etag, change, entry)
                 if member is not None:
                     return member
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._db(tenant).acquire() as conn, conn.transaction():
                 row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
                 member = await self._apply(conn, tenant, row, member_id, etag, change, entry)
             if member is None:  # unreachable while the lock is held
                 raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
             return member
 
-        return await audited(self._pool, AuditEntry(tenant, operation, "User", member_id), attempts)
+        return await audited(self._db(tenant), AuditEntry(tenant, operation, "User", member_id), attempts)
 
     async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
                      change: Change | None, entry: AuditEntry) -> member_pb2.Member | None:
@@ -224,7 +229,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         tenant = tenant_of(context)
 
         async def delete(entry: AuditEntry) -> None:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._db(tenant).acquire() as conn, conn.transaction():
                 row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
                 await self._apply(conn, tenant, row, request.member_id, request.etag, None, entry)
                 groups = await group_repository.remove_member_everywhere(conn, request.member_id)
@@ -233,7 +238,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
                     for g in groups
                 ])
 
-        await audited(self._pool, AuditEntry(tenant, "delete", "User", request.member_id), delete)
+        await audited(self._db(tenant), AuditEntry(tenant, "delete", "User", request.member_id), delete)
         return pb.DeleteMemberResponse()
 
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
@@ -260,8 +265,8 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
             limit=limit + 1,
         )
         if request.total_size_only:
-            return pb.ListMembersResponse(total_size=await repository.count_members(self._pool, query))
-        rows, total = await repository.list_members(self._pool, query)
+            return pb.ListMembersResponse(total_size=await repository.count_members(self._db(tenant), query))
+        rows, total = await repository.list_members(self._db(tenant), query)
         page, more = rows[:limit], len(rows) > limit
         keyset_paging = more and not order_sql and not request.descending and not request.skip
         next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if keyset_paging else ""
@@ -275,7 +280,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         key = decode_page_token(request.page_token, 1)
         if key is not None and not isinstance(key[0], int):
             raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
-        rows = await list_audit_entries(self._pool, tenant.organization_id, key[0] if key else None, limit + 1)
+        rows = await list_audit_entries(self._db(tenant), tenant.organization_id, key[0] if key else None, limit + 1)
         page, more = rows[:limit], len(rows) > limit
         return pb.ListAuditEntriesResponse(
             entries=[

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import asyncpg
 import orjson
 from scimd.events.v1 import event_pb2
 
 from services.common.consumer import DurableConsumer
 from services.common.context import request_id_var
 from services.common.events import EventStream
+from services.common.tenant_scope import TenantPool
 from services.rbac import repository
 from services.rbac.propagation import RolePropagator
 
@@ -71,7 +71,7 @@ def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
 
 
 class DirectoryFollower:
-    def __init__(self, pool: asyncpg.Pool, propagator: RolePropagator):
+    def __init__(self, pool: TenantPool, propagator: RolePropagator):
         self._pool = pool
         self._propagator = propagator
 
@@ -84,7 +84,7 @@ class DirectoryFollower:
             await self._apply(organization_id, work)
 
     async def _apply(self, organization_id: str, work: _Work) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             # Under the lock, so a mapping committed concurrently is either
             # seen here or recomputes these members itself.
             await repository.lock_organization(conn, organization_id)

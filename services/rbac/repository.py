@@ -74,16 +74,18 @@ async def existing_role_ids(executor: Executor, role_ids: list[str]) -> set[str]
     return {r["role_id"] for r in rows}
 
 
-async def holders_of_role(executor: Executor, role_id: str) -> dict[str, list[str]]:
-    """organization_id → the members holding `role_id`."""
+async def organizations_holding_role(executor: Executor, role_id: str) -> list[str]:
+    """The one look across organizations (row-level security hides the rest):
+    which of them hold `role_id`, through a function that sees every row."""
+    return await executor.fetchval("SELECT organizations_holding_role($1)", role_id)
+
+
+async def holders_of_role(executor: Executor, organization_id: str, role_id: str) -> list[str]:
     rows = await executor.fetch(
-        "SELECT organization_id, member_id FROM member_roles WHERE roles @> $1::jsonb",
-        [{"role_id": role_id}],
+        "SELECT member_id FROM member_roles WHERE organization_id = $1 AND roles @> $2::jsonb",
+        organization_id, [{"role_id": role_id}],
     )
-    holders: dict[str, list[str]] = {}
-    for row in rows:
-        holders.setdefault(row["organization_id"], []).append(row["member_id"])
-    return holders
+    return [row["member_id"] for row in rows]
 
 
 async def lock_organization(conn: asyncpg.Connection, organization_id: str) -> None:

@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
     stream = EventStream(settings.nats_prefix)
-    await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
+    await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     channel = grpc.aio.insecure_channel(settings.services.of("directory"))
     stack.push_async_callback(channel.close)
     directory = DirectoryReader(channel)

@@ -12,6 +12,7 @@ from scimd.rbac.v1 import rbac_service_pb2_grpc as pb_grpc
 
 from services.common.errors import ServiceError
 from services.common.paging import decode_page_token, encode_page_token, page_size
+from services.common.tenant_scope import TenantPool, bind_for_transaction
 from services.common.timestamps import to_timestamp
 from services.rbac import repository
 from services.rbac.directory_reader import DirectoryReader
@@ -58,7 +59,7 @@ def _require(**fields: str) -> None:
 
 
 class RbacServicer(pb_grpc.RbacServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, directory: DirectoryReader, propagator: RolePropagator):
+    def __init__(self, pool: TenantPool, directory: DirectoryReader, propagator: RolePropagator):
         self._pool = pool
         self._directory = directory
         self._propagator = propagator
@@ -69,13 +70,13 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
             raise ServiceError("INVALID_VALUE", "role_id must be 1-128 letters, digits, '_', '.', ':' or '-'")
         permissions = _permissions(role)
         try:
-            row = await repository.insert_role(self._pool, role.role_id, role.description, permissions)
+            row = await repository.insert_role(self._pool.shared, role.role_id, role.description, permissions)
         except repository.RoleExists:
             raise ServiceError("UNIQUENESS", f"role {role.role_id!r} already exists") from None
         return pb.CreateRoleResponse(role=role_from_row(row))
 
     async def GetRole(self, request: pb.GetRoleRequest, context: grpc.aio.ServicerContext):
-        row = await repository.get_role(self._pool, request.role_id)
+        row = await repository.get_role(self._pool.shared, request.role_id)
         if row is None:
             raise ServiceError("NOT_FOUND", f"role {request.role_id!r} not found")
         return pb.GetRoleResponse(role=role_from_row(row))
@@ -83,7 +84,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
     async def ListRoles(self, request: pb.ListRolesRequest, context: grpc.aio.ServicerContext):
         limit = page_size(request.page_size)
         key = decode_page_token(request.page_token, 1)
-        rows = await repository.list_roles(self._pool, limit + 1, str(key[0]) if key else "")
+        rows = await repository.list_roles(self._pool.shared, limit + 1, str(key[0]) if key else "")
         page, more = rows[:limit], len(rows) > limit
         return pb.ListRolesResponse(
             roles=[role_from_row(r) for r in page],
@@ -93,7 +94,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
     async def UpdateRole(self, request: pb.UpdateRoleRequest, context: grpc.aio.ServicerContext):
         role = request.role
         outcome, row = await repository.update_role(
-            self._pool, role.role_id, role.description, _permissions(role), _version(request.etag)
+            self._pool.shared, role.role_id, role.description, _permissions(role), _version(request.etag)
         )
         if outcome == "missing":
             raise ServiceError("NOT_FOUND", f"role {role.role_id!r} not found")
@@ -105,22 +106,24 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         # The role, and every member's hold of it, go in one transaction. With
         # the roles lock held exclusively no recomputation is in flight, so the
         # holders found are all of them.
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.shared.acquire() as conn, conn.transaction():
             await repository.lock_roles_exclusively(conn)
-            holders = await repository.holders_of_role(conn, request.role_id)
+            organizations = await repository.organizations_holding_role(conn, request.role_id)
             outcome = await repository.delete_role(conn, request.role_id, _version(request.etag))
             if outcome == "missing":
                 raise ServiceError("NOT_FOUND", f"role {request.role_id!r} not found")
             if outcome == "stale":
                 raise ServiceError("ETAG_MISMATCH", "etag does not match the current role")
-            for organization_id in sorted(holders):
+            for organization_id in organizations:
+                await bind_for_transaction(conn, organization_id)
+                holders = await repository.holders_of_role(conn, organization_id, request.role_id)
                 await repository.lock_organization(conn, organization_id)
-                await self._propagator.recompute(conn, organization_id, holders[organization_id], source="API")
+                await self._propagator.recompute(conn, organization_id, holders, source="API")
         return pb.DeleteRoleResponse()
 
     async def ListGroupRoleAssignments(self, request: pb.ListGroupRoleAssignmentsRequest, context):
         _require(organization_id=request.organization_id, connection_id=request.connection_id)
-        pairs = await repository.connection_assignments(self._pool, request.organization_id, request.connection_id)
+        pairs = await repository.connection_assignments(self._pool.of(request.organization_id), request.organization_id, request.connection_id)
         return pb.ListGroupRoleAssignmentsResponse(assignments=await self._named(request, pairs))
 
     async def _named(self, request, pairs: list[tuple[str, str]]) -> list[member_roles_pb2.GroupRoleAssignment]:
@@ -143,7 +146,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         unknown_groups = sorted({g for g, _ in pairs} - set(names))
         if unknown_groups:
             raise ServiceError("INVALID_VALUE", f"no such group in this connection: {', '.join(unknown_groups[:5])}")
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             if not request.validate_only:
                 await repository.lock_organization(conn, organization_id)
             await self._check_roles_exist(conn, [r for _, r in pairs])
@@ -180,14 +183,14 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
 
     async def GetMemberRoles(self, request: pb.GetMemberRolesRequest, context):
         _require(organization_id=request.organization_id, member_id=request.member_id)
-        roles = await repository.member_roles(self._pool, request.organization_id, request.member_id)
+        roles = await repository.member_roles(self._pool.of(request.organization_id), request.organization_id, request.member_id)
         return pb.GetMemberRolesResponse(member_roles=roles_to_proto(request.organization_id, request.member_id, roles))
 
     async def BatchGetMemberRoles(self, request: pb.BatchGetMemberRolesRequest, context):
         _require(organization_id=request.organization_id)
         if len(request.member_ids) > BATCH_GET_MAX:
             raise ServiceError("INVALID_VALUE", f"at most {BATCH_GET_MAX} member ids per call")
-        stored = await repository.stored_roles(self._pool, request.organization_id, list(request.member_ids))
+        stored = await repository.stored_roles(self._pool.of(request.organization_id), request.organization_id, list(request.member_ids))
         return pb.BatchGetMemberRolesResponse(member_roles=[
             roles_to_proto(request.organization_id, member_id, stored.get(member_id, []))
             for member_id in request.member_ids
@@ -197,7 +200,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         organization_id, member_id = request.organization_id, request.member_id
         _require(organization_id=organization_id, member_id=member_id)
         role_ids = sorted(set(request.role_ids))
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             await repository.lock_organization(conn, organization_id)
             await self._check_roles_exist(conn, role_ids)
             if not await self._directory.members(organization_id, [member_id]):
@@ -212,6 +215,6 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
             organization_id=request.organization_id, member_id=request.member_id,
             resource_id=request.resource_id, action=request.action,
         )
-        rows = await repository.permissions_of_member(self._pool, request.organization_id, request.member_id)
+        rows = await repository.permissions_of_member(self._pool.of(request.organization_id), request.organization_id, request.member_id)
         granting = [r["role_id"] for r in rows if allows(r["permissions"], request.resource_id, request.action)]
         return pb.CheckPermissionResponse(allowed=bool(granting), granting_role_ids=granting)

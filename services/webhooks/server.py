@@ -22,7 +22,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     box = SecretBox(settings.encryption_key)
-    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
+    # Endpoints, events and deliveries belong to the project, not to one organization.
+    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)).shared
     worker = DeliveryWorker(pool, box, settings.webhook_timeout)
     await worker.start()
     stack.push_async_callback(worker.stop)

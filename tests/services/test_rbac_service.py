@@ -117,9 +117,9 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
         added.group_changed.group.group_id = group_id
         added.group_changed.member_ids.append(member_id)
 
-        before = await _role_events_of(pool, member_id)
+        before = await _role_events_of(pool.shared, member_id)
         await follower.handle([added, added])
-        assert await _role_events_of(pool, member_id) == before
+        assert await _role_events_of(pool.shared, member_id) == before
 
         tenant_metadata = (("x-scimd-organization-id", organization_id),)
         member = (await directory.GetMember(directory_pb.GetMemberRequest(member_id=member_id),
