@@ -62,13 +62,17 @@ class Column:
     sql: str | None  # None: complex, never compared
     present: str  # the SQL of `pr`
     nullable: bool = False
+    # A column holding lower(sql), for a case-insensitive attribute. Compared
+    # bare, it stays an index condition under row-level security, where
+    # lower(sql) (not leakproof) may only be checked after the policy.
+    folded: str | None = None
 
 
 # Attributes kept in columns, by (attribute, sub-attribute).
 _COLUMNS = {
     ("id", ""): Column("member_id", "member_id <> ''"),
     ("externalId", ""): Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
-    ("userName", ""): Column("user_name", "user_name <> ''"),
+    ("userName", ""): Column("user_name", "user_name <> ''", folded="user_name_lower"),
     ("active", ""): Column("(status = 'active')", "true"),
     ("meta", ""): Column(None, "true"),
     ("meta", "created"): Column("created_at", "true"),
@@ -210,7 +214,10 @@ class SqlCompiler:
         target = compared_attribute(resolved)
         if column is not None:
             # Two-valued without COALESCE, so that indexes on these columns serve the filter.
-            comparison = self.comparison(column.sql, target, op, value)
+            if column.folded is not None:
+                comparison = self.comparison(column.folded, target, op, value, folded=True)
+            else:
+                comparison = self.comparison(column.sql, target, op, value)
             return f"({column.sql} IS NOT NULL AND {comparison})" if column.nullable else comparison
         return self.any_value(
             resolved, json, True,
@@ -230,14 +237,14 @@ class SqlCompiler:
         typed = self.typed(json, target)
         return _lower(typed, target) if target.type in _STRING_TYPES else typed
 
-    def comparison(self, sql: str, target: Attribute, op: str, value: Any) -> str:
+    def comparison(self, sql: str, target: Attribute, op: str, value: Any, *, folded: bool = False) -> str:
         symbol = _SYMBOLS.get(op)
         if target.type in _JSON_SCALARS:
             return f"({sql} {symbol} {self.params.add(value)}::{_JSON_SCALARS[target.type][1]})"
         if target.type == "dateTime":
             return f"({sql} {symbol} {self.params.add(parse_datetime(value))}::timestamptz)"
         parameter = _lower(f"{self.params.add(value)}::text", target)
-        sql = _lower(sql, target)
+        sql = sql if folded else _lower(sql, target)
         if op == "co":
             return f"(strpos({sql}, {parameter}) > 0)"
         if op == "sw":

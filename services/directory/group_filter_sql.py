@@ -11,7 +11,7 @@ from services.directory.filter_sql import Column, SqlCompiler, SqlParams
 _COLUMNS = {
     ("id", ""): Column("group_id", "group_id <> ''"),
     ("externalId", ""): Column("external_id", "COALESCE(external_id <> '', false)", nullable=True),
-    ("displayName", ""): Column("display_name", "display_name <> ''"),
+    ("displayName", ""): Column("display_name", "display_name <> ''", folded="display_name_lower"),
     ("meta", ""): Column(None, "true"),
     ("meta", "created"): Column("created_at", "true"),
     ("meta", "lastModified"): Column("updated_at", "true"),

@@ -12,8 +12,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from scim.filter import parse_filter
+from scim.schema import GROUP, USER
 from services.common.db import create_pool, migrate, service_role
 from services.common.tenant_scope import bind_for_transaction
+from services.directory.filter_sql import SqlParams, compile_filter
+from services.directory.group_filter_sql import compile_group_filter
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 
@@ -173,3 +177,32 @@ async def test_a_pool_refuses_a_role_that_bypasses_it(database_url, tmp_path):
         await owner.execute(f'DROP OWNED BY "{service_role(schema)}"')
         await owner.execute(f'DROP ROLE "{service_role(schema)}"')
         await owner.close()
+
+
+@pytest.mark.parametrize(
+    ("compile_filter", "resource", "table", "attribute", "index_column"),
+    [
+        (compile_filter, USER, "members", "userName", "user_name_lower"),
+        (compile_group_filter, GROUP, "groups", "displayName", "display_name_lower"),
+    ],
+)
+async def test_name_lookups_stay_index_conditions_under_the_policy(directory, two_organizations, compile_filter,
+                                                                  resource, table, attribute, index_column):
+    """IdPs look every user and group up by name before writing (Okta:
+    `userName eq`, Entra: `displayName eq`); with the policy in place the
+    compiled filter must still be an index condition, not a filter over every
+    row of the organization."""
+    params = SqlParams(start=2)
+    condition = compile_filter(parse_filter(f'{attribute} eq "Someone@Example.COM"', resource), params)
+    a, _b = two_organizations
+    async with directory.of(a).acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0] for row in await conn.fetch(
+                f"EXPLAIN SELECT 1 FROM {table} WHERE organization_id = $1 AND connection_id = $2"
+                f" AND status <> 'deleted' AND {condition}",
+                a, "connection", *params.values,
+            )
+        )
+    index_conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any(index_column in line for line in index_conditions), plan

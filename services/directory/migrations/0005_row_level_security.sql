@@ -12,6 +12,19 @@ ALTER TABLE group_members
     ALTER COLUMN organization_id SET NOT NULL,
     ALTER COLUMN organization_id SET DEFAULT current_setting('scimd.organization_id');
 
+-- Under a policy, a condition on lower(column) may only be checked after the
+-- policy's own (lower() is not leakproof), so it can no longer pick an index:
+-- the case-insensitive names are kept lowercased in columns of their own,
+-- which filters compare bare (filter_sql.Column.folded).
+ALTER TABLE members ADD COLUMN user_name_lower text GENERATED ALWAYS AS (lower(user_name)) STORED;
+DROP INDEX members_user_name;
+CREATE UNIQUE INDEX members_user_name ON members (organization_id, connection_id, user_name_lower)
+    WHERE status <> 'deleted';
+ALTER TABLE groups ADD COLUMN display_name_lower text GENERATED ALWAYS AS (lower(display_name)) STORED;
+DROP INDEX groups_display_name;
+CREATE UNIQUE INDEX groups_display_name ON groups (organization_id, connection_id, display_name_lower)
+    WHERE status <> 'deleted';
+
 ALTER TABLE members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE groups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE group_members ENABLE ROW LEVEL SECURITY;
