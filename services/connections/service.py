@@ -19,9 +19,10 @@ from services.common.events import EventStream
 from services.common.ids import new_id
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
+from services.common.secret_tokens import BEARER_TOKENS, secret_matches
 from services.common.settings import Settings
 from services.common.timestamps import to_timestamp
-from services.connections import repository, tokens
+from services.connections import repository
 from services.connections.mapping import connection_from_row, organization_from_row
 
 IDENTITY_PROVIDERS = (
@@ -174,7 +175,7 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         display_name = _display_name(request.display_name) or "SCIM connection"
         if await repository.get_organization(self._pool, request.organization_id) is None:
             raise ServiceError("NOT_FOUND", "organization not found")
-        token = tokens.issue()
+        token = BEARER_TOKENS.issue()
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 row = await repository.insert_connection(
@@ -217,7 +218,7 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         return pb.DeleteConnectionResponse()
 
     async def StartTokenRotation(self, request: pb.StartTokenRotationRequest, context: grpc.aio.ServicerContext):
-        token = tokens.issue()
+        token = BEARER_TOKENS.issue()
         async with self._pool.acquire() as conn, conn.transaction():
             await self._connection_for_update(conn, request.organization_id, request.connection_id)
             if "next" in await repository.token_ids(conn, request.connection_id):
@@ -274,12 +275,12 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
 
     async def AuthenticateToken(self, request: pb.AuthenticateTokenRequest, context: grpc.aio.ServicerContext):
         invalid = ServiceError("INVALID_TOKEN", "the bearer token is invalid, expired or revoked")
-        parsed = tokens.parse(request.bearer_token)
+        parsed = BEARER_TOKENS.parse(request.bearer_token)
         if parsed is None:
             raise invalid
         token_id, secret = parsed
         row = await repository.find_token(self._pool, token_id)
-        if row is None or not tokens.secret_matches(secret, row["secret_hash"]):
+        if row is None or not secret_matches(secret, row["secret_hash"]):
             raise invalid
         if row["presented_expires_at"] <= datetime.now(timezone.utc) or row["status"] != "active":
             raise invalid

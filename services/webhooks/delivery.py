@@ -15,8 +15,8 @@ import asyncpg
 from standardwebhooks import Webhook
 
 from services.common.context import request_id_var
+from services.common.sealing import SecretBox
 from services.webhooks import repository
-from services.webhooks.sealing import SecretBox
 
 log = logging.getLogger(__name__)
 

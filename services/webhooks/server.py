@@ -10,10 +10,10 @@ from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
+from services.common.sealing import SecretBox
 from services.common.settings import Settings
 from services.webhooks.consumer import event_consumer
 from services.webhooks.delivery import DeliveryWorker
-from services.webhooks.sealing import SecretBox
 from services.webhooks.service import WebhooksServicer
 
 SCHEMA = "webhooks"

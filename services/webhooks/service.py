@@ -16,9 +16,9 @@ from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 from services.common.errors import ServiceError
 from services.common.ids import new_id
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
+from services.common.sealing import SecretBox
 from services.common.timestamps import to_timestamp
 from services.webhooks import repository
-from services.webhooks.sealing import SecretBox
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_URL = 2048

@@ -15,7 +15,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed")
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class Event(_message.Message):
     GROUP_CHANGED_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_REVOKED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     time: _timestamp_pb2.Timestamp
@@ -40,7 +41,8 @@ class Event(_message.Message):
     group_changed: GroupChanged
     organization_changed: OrganizationChanged
     connection_changed: ConnectionChanged
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ...) -> None: ...
+    sessions_revoked: SessionsRevoked
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
     __slots__ = ("group", "member_ids", "previous_attributes_json")
@@ -77,3 +79,15 @@ class ConnectionChanged(_message.Message):
     connection: _connection_pb2.Connection
     revoked_token_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., revoked_token_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SessionsRevoked(_message.Message):
+    __slots__ = ("member_id", "session_ids", "reason", "jwts_expire_by")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_IDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    JWTS_EXPIRE_BY_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    session_ids: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    jwts_expire_by: _timestamp_pb2.Timestamp
+    def __init__(self, member_id: _Optional[str] = ..., session_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., jwts_expire_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,4 +1,5 @@
-"""Encryption at rest of webhook signing secrets (AES-256-GCM)."""
+"""Encryption at rest of secrets that must be usable again (webhook signing
+secrets, session signing keys): AES-256-GCM under SCIMD_ENCRYPTION_KEY."""
 
 from __future__ import annotations
 
