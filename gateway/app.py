@@ -13,7 +13,7 @@ from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CA
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
 from gateway.rate_limit import RateLimiter
-from gateway.revocations import RevocationListener
+from gateway.revocations import token_revocations
 from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
 from gateway.token_cache import TokenCache
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> web.Application:
         await app[BACKENDS].close()
 
     async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
-        listener = RevocationListener(app[TOKEN_CACHE], EventStream(settings.nats_prefix), settings.nats_url)
+        listener = token_revocations(app[TOKEN_CACHE], EventStream(settings.nats_prefix), settings.nats_url)
         app[REVOCATIONS] = listener
         await listener.start()
         yield

@@ -4,12 +4,12 @@ from aiohttp import web
 
 from gateway.backends import Backends
 from gateway.rate_limit import RateLimiter
-from gateway.revocations import RevocationListener
 from gateway.token_cache import TokenCache
+from services.common.live_events import LiveEvents
 from services.common.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 BACKENDS = web.AppKey("backends", Backends)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
-REVOCATIONS = web.AppKey("revocations", RevocationListener)
+REVOCATIONS = web.AppKey("revocations", LiveEvents)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
