@@ -9,6 +9,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from scimd.connections.v1.connections_service_pb2_grpc import ConnectionsServiceStub
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
+from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
@@ -30,6 +31,7 @@ class Backends:
     connections: ConnectionsServiceStub
     directory: DirectoryServiceStub
     rbac: RbacServiceStub
+    sessions: SessionServiceStub
     webhooks: WebhooksServiceStub
 
     @classmethod
@@ -40,6 +42,7 @@ class Backends:
             connections=ConnectionsServiceStub(channels["connections"]),
             directory=DirectoryServiceStub(channels["directory"]),
             rbac=RbacServiceStub(channels["rbac"]),
+            sessions=SessionServiceStub(channels["rbac"]),
             webhooks=WebhooksServiceStub(channels["webhooks"]),
         )
 

@@ -1,6 +1,14 @@
 """The vendor's management API (HTTP Basic auth), in Stytch-compatible shapes."""
 
-from gateway.management import audit_log, connections, members, organizations, roles, webhook_endpoints
+from gateway.management import (
+    audit_log,
+    connections,
+    members,
+    organizations,
+    roles,
+    sessions,
+    webhook_endpoints,
+)
 
 ROUTE_TABLES = (
     organizations.routes,
@@ -9,4 +17,5 @@ ROUTE_TABLES = (
     roles.routes,
     webhook_endpoints.routes,
     audit_log.routes,
+    sessions.routes,
 )

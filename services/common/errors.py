@@ -43,6 +43,7 @@ _KINDS = [
     ErrorKind("CONFLICT", grpc.StatusCode.FAILED_PRECONDITION, 409),
     ErrorKind("INVALID_TOKEN", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("UNAUTHORIZED_CREDENTIALS", grpc.StatusCode.UNAUTHENTICATED, 401),
+    ErrorKind("SESSION_NOT_FOUND", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("PERMISSION_DENIED", grpc.StatusCode.PERMISSION_DENIED, 403),
     ErrorKind("METHOD_NOT_ALLOWED", grpc.StatusCode.UNIMPLEMENTED, 405),
     ErrorKind("PAYLOAD_TOO_LARGE", grpc.StatusCode.RESOURCE_EXHAUSTED, 413),

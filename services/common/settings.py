@@ -55,6 +55,8 @@ class Settings:
     # SCIM requests per second per connection and gateway, unless the
     # connection sets its own; 0 or less disables the limit.
     rate_limit_per_second: float = 200.0
+    # Lifetime of a session JWT: how late a role change may reach a session.
+    session_jwt_seconds: int = 300
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -86,6 +88,7 @@ class Settings:
             token_cache_seconds=float(env.get("SCIMD_TOKEN_CACHE_SECONDS", "10")),
             group_response_member_limit=int(env.get("SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000")),
             rate_limit_per_second=float(env.get("SCIMD_RATE_LIMIT_PER_SECOND", "200")),
+            session_jwt_seconds=int(env.get("SCIMD_SESSION_JWT_SECONDS", "300")),
         )
 
     def listen_address(self, service: str) -> str:

@@ -3,7 +3,8 @@
 A member's roles can change when it is deactivated, reactivated or deleted,
 when it joins or leaves a mapped group, when a group that grants it a role is
 renamed or deleted, and when the connection mapping that group is deleted.
-Everything else is skipped without a query.
+Deactivation and deletion, of a member or of its organization, also end its
+sessions. Everything else is skipped without a query.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.common.events import EventStream
 from services.common.tenant_scope import TenantPool
 from services.rbac import repository
 from services.rbac.propagation import RolePropagator
+from services.rbac.session_revocation import MEMBER_INACTIVE, SessionRevoker
 
 
 @dataclass
@@ -31,10 +33,11 @@ class _Work:
     renamed_groups: set[str] = field(default_factory=set)
     deleted_groups: set[str] = field(default_factory=set)
     deleted_connections: set[str] = field(default_factory=set)
+    organization_deleted: bool = False
 
     def is_empty(self) -> bool:
         return not (self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
-                    or self.deleted_connections)
+                    or self.deleted_connections or self.organization_deleted)
 
 
 def _previous(json_text: str) -> dict:
@@ -67,13 +70,16 @@ def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
                 item.renamed_groups.add(group_id)
         elif kind == "connection_changed" and event.type == "scim.connection.delete":
             item.deleted_connections.add(event.connection_changed.connection.connection_id)
+        elif event.type == "organization.delete":
+            item.organization_deleted = True
     return {organization_id: item for organization_id, item in work.items() if not item.is_empty()}
 
 
 class DirectoryFollower:
-    def __init__(self, pool: TenantPool, propagator: RolePropagator):
+    def __init__(self, pool: TenantPool, propagator: RolePropagator, revoker: SessionRevoker):
         self._pool = pool
         self._propagator = propagator
+        self._revoker = revoker
 
     def consumer(self, stream: EventStream, nats_url: str) -> DurableConsumer:
         return DurableConsumer(stream, nats_url, "rbac", self.handle)
@@ -101,3 +107,6 @@ class DirectoryFollower:
             if work.deleted_groups:
                 await repository.forget_groups(conn, organization_id, sorted(work.deleted_groups))
             await self._propagator.recompute(conn, organization_id, sorted(affected), source="SCIM")
+            if work.organization_deleted:
+                # Its members' deletions follow as the directory purges them; sessions end now.
+                await self._revoker.revoke(conn, organization_id, MEMBER_INACTIVE, whole_organization=True)

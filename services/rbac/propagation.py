@@ -22,6 +22,7 @@ from services.common.outbox import QueuedEvent, new_event
 from services.rbac import repository
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.resolution import Roles, gained_and_lost, resolve_roles, roles_to_proto
+from services.rbac.session_revocation import MEMBER_INACTIVE, ROLES_LOST, SessionRevoker
 
 SCHEMA = "rbac"
 
@@ -35,10 +36,11 @@ class MappingOverride:
 
 
 class RolePropagator:
-    def __init__(self, directory: DirectoryReader, stream: EventStream, project_id: str):
+    def __init__(self, directory: DirectoryReader, stream: EventStream, project_id: str, revoker: SessionRevoker):
         self._directory = directory
         self._stream = stream
         self._project_id = project_id
+        self._revoker = revoker
 
     async def recompute(
         self,
@@ -51,8 +53,10 @@ class RolePropagator:
         apply: bool = True,
     ) -> list[member_roles_pb2.MemberRoleChange]:
         """Recomputes the members' roles; when `apply`, stores the changed ones
-        and queues scim.member.update for each. Callers hold the organization
-        lock (repository.lock_organization) in `conn`'s transaction."""
+        and queues scim.member.update for each, and in the same transaction
+        ends the sessions of members no longer active and of members who lost
+        their last role. Callers hold the organization lock
+        (repository.lock_organization) in `conn`'s transaction."""
         member_ids = sorted(set(member_ids))
         if not member_ids:
             return []
@@ -84,6 +88,10 @@ class RolePropagator:
             if gone:
                 await repository.forget_members(conn, organization_id, gone)
             await repository.store_roles(conn, organization_id, {m: r for m, r in changed.items() if m in members}, events)
+            inactive = [m for m in member_ids if m not in members or members[m].status != member_pb2.MEMBER_STATUS_ACTIVE]
+            lost_all = [m for m, after in changed.items() if not after and before.get(m) and m not in inactive]
+            await self._revoker.revoke(conn, organization_id, MEMBER_INACTIVE, member_ids=inactive)
+            await self._revoker.revoke(conn, organization_id, ROLES_LOST, member_ids=lost_all)
         return changes
 
     @staticmethod

@@ -1,22 +1,28 @@
-"""Wiring of the rbac service: roles API, and the follower of directory events."""
+"""Wiring of the rbac service: roles and sessions APIs, and the follower of directory events."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
-from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc
+from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc, session_service_pb2, session_service_pb2_grpc
 
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
+from services.common.sealing import SecretBox
 from services.common.settings import Settings
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import SCHEMA, RolePropagator
 from services.rbac.service import RbacServicer
+from services.rbac.session_jwt import SessionJwts
+from services.rbac.session_revocation import RevokedSessions, SessionRevoker
+from services.rbac.sessions import SessionServicer
+from services.rbac.signing_keys import KeyRing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,14 +34,30 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     channel = grpc.aio.insecure_channel(settings.services.of("directory"))
     stack.push_async_callback(channel.close)
     directory = DirectoryReader(channel)
-    propagator = RolePropagator(directory, stream, settings.project_id)
-    consumer = DirectoryFollower(pool, propagator).consumer(stream, settings.nats_url)
+    jwt_lifetime = timedelta(seconds=settings.session_jwt_seconds)
+    revoker = SessionRevoker(stream, settings.project_id, jwt_lifetime)
+    propagator = RolePropagator(directory, stream, settings.project_id, revoker)
+    consumer = DirectoryFollower(pool, propagator, revoker).consumer(stream, settings.nats_url)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
+
+    keys = KeyRing(pool.shared, SecretBox(settings.encryption_key), jwt_lifetime)
+    await keys.start()
+    stack.push_async_callback(keys.stop)
+    revoked = RevokedSessions(jwt_lifetime)
+    revocations = revoked.follow(stream, settings.nats_url)
+    await revocations.start()
+    stack.push_async_callback(revocations.stop)
+    jwts = SessionJwts(keys, issuer=settings.public_url, project_id=settings.project_id, lifetime=jwt_lifetime)
     return [
         Registration(
             RbacServicer(pool, directory, propagator),
             rbac_service_pb2_grpc.add_RbacServiceServicer_to_server,
             rbac_service_pb2.DESCRIPTOR.services_by_name["RbacService"].full_name,
-        )
+        ),
+        Registration(
+            SessionServicer(pool, directory, keys, jwts, revoker, revoked),
+            session_service_pb2_grpc.add_SessionServiceServicer_to_server,
+            session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
+        ),
     ]

@@ -4,6 +4,7 @@ replaying directory events (at-least-once delivery) changes nothing twice."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import grpc
 import pytest
@@ -21,6 +22,7 @@ from services.common.events import EventStream
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator
+from services.rbac.session_revocation import SessionRevoker
 from tests.support import registration
 
 
@@ -110,9 +112,11 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
     pool = await create_pool(running_services.database_url, "rbac")
     channel = grpc.aio.insecure_channel(running_services.services.directory)
     try:
+        stream = EventStream(running_services.nats_prefix)
+        revoker = SessionRevoker(stream, running_services.project_id, timedelta(minutes=5))
         follower = DirectoryFollower(pool, RolePropagator(
-            DirectoryReader(channel), EventStream(running_services.nats_prefix), running_services.project_id,
-        ))
+            DirectoryReader(channel), stream, running_services.project_id, revoker,
+        ), revoker)
         added = event_pb2.Event(type="scim.idp_group.member_add", organization_id=organization_id)
         added.group_changed.group.group_id = group_id
         added.group_changed.member_ids.append(member_id)

@@ -1,0 +1,127 @@
+"""Member sessions of the vendor's app (Stytch's B2B Sessions API shapes).
+
+The app starts a session after its own login; the session JWT it gets lives
+minutes and carries the member's roles, and the app refreshes it through
+`authenticate`. The JWKS is public: anyone may verify a session JWT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from scimd.rbac.v1 import session_pb2
+from scimd.rbac.v1 import session_service_pb2 as session_pb
+
+from gateway.backends import call_metadata
+from gateway.calls import call
+from gateway.json import read_json_object
+from gateway.keys import BACKENDS, SETTINGS
+from gateway.management.common import authorized, envelope, string_field
+from services.common.errors import ServiceError
+from services.common.shapes import member_json
+from services.common.timestamps import to_rfc3339
+
+routes = web.RouteTableDef()
+
+
+def session_json(session: session_pb2.Session) -> dict[str, Any]:
+    return {
+        "member_session_id": session.session_id,
+        "member_id": session.member_id,
+        "organization_id": session.organization_id,
+        "started_at": to_rfc3339(session.started_at),
+        "last_accessed_at": to_rfc3339(session.last_accessed_at),
+        "expires_at": to_rfc3339(session.expires_at),
+        "roles": list(session.roles),
+    }
+
+
+def _jwk_json(key: session_pb2.Jwk) -> dict[str, str]:
+    return {name: value for name in ("kid", "kty", "alg", "use", "crv", "x", "y") if (value := getattr(key, name))}
+
+
+def _duration(body: dict[str, Any]) -> int:
+    value = body.get("session_duration_minutes", 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ServiceError("INVALID_VALUE", "session_duration_minutes must be an integer")
+    return value
+
+
+@routes.post("/v1/b2b/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    authorized(request)
+    body = await read_json_object(request)
+    response = await call(request.app[BACKENDS].sessions.CreateSession(
+        session_pb.CreateSessionRequest(
+            organization_id=string_field(body, "organization_id", required=True),
+            member_id=string_field(body, "member_id", required=True),
+            session_duration_minutes=_duration(body),
+        ),
+        metadata=call_metadata(),
+    ))
+    return envelope(
+        200,
+        member_id=response.session.member_id,
+        organization_id=response.session.organization_id,
+        member=member_json(response.member),
+        member_session=session_json(response.session),
+        session_token=response.session_token,
+        session_jwt=response.session_jwt,
+    )
+
+
+@routes.post("/v1/b2b/sessions/authenticate")
+async def authenticate_session(request: web.Request) -> web.Response:
+    authorized(request)
+    body = await read_json_object(request)
+    token, jwt = string_field(body, "session_token"), string_field(body, "session_jwt")
+    if bool(token) == bool(jwt):
+        raise ServiceError("INVALID_VALUE", "give exactly one of session_token and session_jwt")
+    message = (session_pb.AuthenticateSessionRequest(session_token=token) if token
+               else session_pb.AuthenticateSessionRequest(session_jwt=jwt))
+    response = await call(request.app[BACKENDS].sessions.AuthenticateSession(message, metadata=call_metadata()))
+    return envelope(
+        200,
+        member_id=response.session.member_id,
+        organization_id=response.session.organization_id,
+        member=member_json(response.member),
+        member_session=session_json(response.session),
+        session_jwt=response.session_jwt,
+    )
+
+
+@routes.post("/v1/b2b/sessions/revoke")
+async def revoke_sessions(request: web.Request) -> web.Response:
+    authorized(request)
+    body = await read_json_object(request)
+    organization_id = string_field(body, "organization_id", required=True)
+    session_id, member_id = string_field(body, "member_session_id"), string_field(body, "member_id")
+    if bool(session_id) == bool(member_id):
+        raise ServiceError("INVALID_VALUE", "give exactly one of member_session_id and member_id")
+    message = (session_pb.RevokeSessionsRequest(organization_id=organization_id, session_id=session_id) if session_id
+               else session_pb.RevokeSessionsRequest(organization_id=organization_id, member_id=member_id))
+    response = await call(request.app[BACKENDS].sessions.RevokeSessions(message, metadata=call_metadata()))
+    return envelope(200, revoked_member_session_ids=list(response.revoked_session_ids))
+
+
+@routes.get("/v1/b2b/sessions/jwks/{project_id}")
+async def jwks(request: web.Request) -> web.Response:
+    # Public, like any JWKS: verifiers fetch it without the project secret.
+    if request.match_info["project_id"] != request.app[SETTINGS].project_id:
+        raise ServiceError("NOT_FOUND", "no such project")
+    response = await call(request.app[BACKENDS].sessions.GetJwks(session_pb.GetJwksRequest(), metadata=call_metadata()))
+    reply = envelope(200, keys=[_jwk_json(key) for key in response.keys])
+    # Short, so that verifiers see a rotation's new key soon; they should also
+    # refetch when they meet an unknown kid.
+    reply.headers["Cache-Control"] = "public, max-age=60"
+    return reply
+
+
+@routes.post("/v1/b2b/sessions/jwks/rotate")
+async def rotate_signing_key(request: web.Request) -> web.Response:
+    authorized(request)
+    response = await call(
+        request.app[BACKENDS].sessions.RotateSigningKey(session_pb.RotateSigningKeyRequest(), metadata=call_metadata())
+    )
+    return envelope(200, signing_key=_jwk_json(response.signing_key))
