@@ -1,6 +1,7 @@
 """The roles part of the load: a group of members mapped to a role (timed as
-one management call), then effective-role reads and permission checks over
-gRPC straight to the rbac service, as the vendor's internal services make them."""
+one management call), then effective-role reads, permission checks and
+session authentications over gRPC straight to the rbac service, as the
+vendor's internal services make them."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import aiohttp
 import grpc
 import orjson
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
+from scimd.rbac.v1 import session_service_pb2 as session_pb
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
+from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 
 from bench.raw_http import RawConnection
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP_CORE = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAPPED_MEMBERS = 1_000
+SESSIONS = 200
 CALLER_CHANNELS = 4
 
 
@@ -94,7 +98,31 @@ async def rbac_scenarios(args, figures_type, management: dict, organization: dic
 
         reads = await run_grpc_scenario(figures_type, "gRPC GetMemberRoles", args.requests * 2, args.concurrency, get_roles)
         checks = await run_grpc_scenario(figures_type, "gRPC CheckPermission", args.requests * 2, args.concurrency, check)
+
+        sessions = [SessionServiceStub(channel) for channel in channels]
+        started_sessions = [
+            await sessions[0].CreateSession(session_pb.CreateSessionRequest(
+                organization_id=organization_id, member_id=member_id, session_duration_minutes=60))
+            for member_id in members[:SESSIONS]
+        ]
+
+        async def authenticate_jwt(index: int) -> bool:
+            session = started_sessions[index % len(started_sessions)]
+            response = await sessions[index % len(sessions)].AuthenticateSession(
+                session_pb.AuthenticateSessionRequest(session_jwt=session.session_jwt))
+            return response.session_jwt == session.session_jwt
+
+        async def authenticate_token(index: int) -> bool:
+            session = started_sessions[index % len(started_sessions)]
+            response = await sessions[index % len(sessions)].AuthenticateSession(
+                session_pb.AuthenticateSessionRequest(session_token=session.session_token))
+            return list(response.session.roles) == [role_id]
+
+        by_jwt = await run_grpc_scenario(
+            figures_type, "gRPC authenticate, JWT", args.requests, args.concurrency, authenticate_jwt)
+        by_token = await run_grpc_scenario(
+            figures_type, "gRPC authenticate, token", args.requests, args.concurrency, authenticate_token)
     finally:
         for channel in channels:
             await channel.close()
-    return [mapping, reads, checks]
+    return [mapping, reads, checks, by_jwt, by_token]

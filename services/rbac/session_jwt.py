@@ -16,6 +16,9 @@ ORGANIZATION_CLAIM = "https://stytch.com/organization"
 # A JWT refreshed through its session may have expired this long ago at most;
 # older ones must authenticate with the session token.
 REFRESH_WINDOW = timedelta(days=366)
+# Apps authenticate the same JWT on request after request: a valid one is
+# verified once, then recognised (exact string) until it expires.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class InvalidJwt(Exception):
@@ -49,6 +52,7 @@ class SessionJwts:
         self._issuer = issuer
         self._project_id = project_id
         self.lifetime = lifetime
+        self._verified: dict[str, SessionClaims] = {}
 
     def mint(self, *, member_id: str, organization_id: str, session_id: str, started_at: datetime,
              last_accessed_at: datetime, expires_at: datetime, roles: list[str]) -> tuple[str, datetime]:
@@ -76,6 +80,9 @@ class SessionJwts:
     async def verify(self, token: str) -> tuple[SessionClaims, bool]:
         """The claims of a JWT signed by one of our keys, and whether it has
         expired (an expired one may still be refreshed through its session)."""
+        known = self._verified.get(token)
+        if known is not None and known.jwt_expires_at > datetime.now(timezone.utc):
+            return known, False
         try:
             kid = jwt.get_unverified_header(token).get("kid", "")
         except jwt.PyJWTError:
@@ -111,4 +118,8 @@ class SessionJwts:
             raise InvalidJwt("not a session JWT") from None
         if expired and datetime.now(timezone.utc) - parsed.jwt_expires_at > REFRESH_WINDOW:
             raise InvalidJwt("expired too long ago")
+        if not expired:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = parsed
         return parsed, expired

@@ -50,5 +50,13 @@ def webhook_body(event: event_pb2.Event, public_url: str) -> str:
         data["object_type"] = "scim_connection"
         data["id"] = changed.connection.connection_id
         data["connection"] = connection_json(changed.connection, public_url)
+    elif payload == "sessions_revoked":
+        revoked = event.sessions_revoked
+        data["object_type"] = "member_session"
+        data["id"] = revoked.member_id
+        data["member_id"] = revoked.member_id
+        data["member_session_ids"] = list(revoked.session_ids)
+        data["reason"] = revoked.reason
+        data["jwts_expire_by"] = to_rfc3339(revoked.jwts_expire_by)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()

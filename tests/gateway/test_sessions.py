@@ -290,3 +290,25 @@ async def test_sessions_only_for_active_members_of_the_organization(http, gatewa
     assert status == 404
     status, _ = await vendor.request("POST", "/v1/b2b/sessions", {}, headers={"Authorization": "Basic eDp5"})
     assert status == 401
+
+
+async def test_session_revoked_reaches_the_webhook(http, gateway, vendor, webhook_receiver):
+    from standardwebhooks import Webhook
+
+    status, body = await vendor.request(
+        "POST", "/v1/webhooks/endpoints", {"url": webhook_receiver.url, "event_types": ["session.revoked"]}
+    )
+    assert status == 201, body
+    secret = body["endpoint"]["secret"]
+    tenant = await new_tenant(http, gateway)
+    alice = await tenant.user("alice")
+    session = await start_session(vendor, tenant.organization_id, alice)
+    await tenant.scim.request("DELETE", f"/Users/{alice}")
+    for _ in range(50):
+        delivered = await webhook_receiver.next(timeout=20)
+        data = Webhook(secret).verify(delivered.body, delivered.headers)["data"]
+        if data["member_id"] == alice:
+            break
+    assert data["object_type"] == "member_session" and data["reason"] == "member_inactive"
+    assert data["member_session_ids"] == [session["member_session"]["member_session_id"]]
+    assert data["organization_id"] == tenant.organization_id and data["source"] == "SCIM"
