@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from services.common.logs import configure_logging
+from services.common.metrics import serve_metrics
 from services.common.runtime import run_event_loop
 from services.common.settings import Settings
 
@@ -30,6 +31,7 @@ async def serve(settings: Settings) -> None:
         log.error("cannot listen on port %s: %s; set SCIMD_HTTP_PORT to a free port", settings.http_port, error.strerror)
         await runner.cleanup()
         raise SystemExit(1) from None
+    serve_metrics(settings.metrics_port)
     log.info("gateway serving", extra={"port": settings.http_port})
     await stop.wait()
     log.info("gateway stopping")

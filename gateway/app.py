@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> web.Application:
         await app[BACKENDS].close()
 
     async def revocations_ctx(app: web.Application) -> AsyncIterator[None]:
-        listener = token_revocations(app[TOKEN_CACHE], EventStream(settings.nats_prefix), settings.nats_url)
+        listener = token_revocations(app[TOKEN_CACHE], EventStream(settings.nats_prefix, settings.nats_replicas), settings.nats_url)
         app[REVOCATIONS] = listener
         await listener.start()
         yield

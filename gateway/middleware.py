@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.errors import error_from_http, management_error, scim_error
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.errors import ServiceError
+from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("gateway.access")
 
@@ -46,13 +47,29 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         response = _render(request, ServiceError("INTERNAL", "internal error"))
     response.headers[REQUEST_ID_HEADER] = request_id
     route = request.match_info.route.resource
+    canonical = route.canonical if route is not None else ""
+    elapsed = time.monotonic() - started
+    resource = _resource_of(canonical)
+    HTTP_REQUESTS.labels(request.match_info.get("connection_id", ""), resource, request.method, response.status).inc()
+    HTTP_LATENCY.labels(resource, request.method).observe(elapsed)
     log.info(
         "request",
         extra={
             "method": request.method,
-            "route": route.canonical if route is not None else "",
+            "route": canonical,
             "status": response.status,
-            "duration_ms": round((time.monotonic() - started) * 1000, 2),
+            "duration_ms": round(elapsed * 1000, 2),
         },
     )
     return response
+
+
+def _resource_of(canonical: str) -> str:
+    """A bounded label for a route: the SCIM resource (Users, Groups, Bulk, …),
+    the management API's first path segment after the version, or the path."""
+    parts = canonical.strip("/").split("/")
+    if canonical.startswith(SCIM_PREFIX) and len(parts) > 3:
+        return parts[3]
+    if parts[0] == "v1" and len(parts) > 1:
+        return "/".join(parts[1:3]) if parts[1] == "b2b" else parts[1]
+    return canonical or "unmatched"

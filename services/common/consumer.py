@@ -17,6 +17,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from scimd.events.v1 import event_pb2
 
 from services.common.events import EventStream, connect_until_ready
+from services.common.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ class DurableConsumer:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._nats = None
+        consumer = stream.consumer(service)
+        self._pending = CONSUMER_PENDING.labels(consumer)
+        self._processed = CONSUMER_PROCESSED.labels(consumer)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-consumer")
@@ -79,6 +83,7 @@ class DurableConsumer:
                 try:
                     messages = await subscription.fetch(FETCH_BATCH, timeout=1)
                 except asyncio.TimeoutError:
+                    self._pending.set(0)  # nothing came within the second: caught up
                     continue
                 await self._deliver(messages)
                 backoff = 0.2
@@ -109,3 +114,7 @@ class DurableConsumer:
             await self._handle(events)
         for message in valid:
             await message.ack()
+        self._processed.inc(len(valid))
+        if messages:
+            # The lag: what the stream holds for this consumer beyond this batch.
+            self._pending.set(messages[-1].metadata.num_pending)

@@ -156,9 +156,33 @@ async def _grant_service_role(conn: asyncpg.Connection, schema: str) -> None:
     await conn.execute(f'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "{schema}" TO "{role}"')
 
 
-async def open_database(stack, database_url: str, schema: str, service_migrations: Path) -> TenantPool:
-    """Migrates the schema, then opens a pool closed when `stack` unwinds."""
-    await migrate(database_url, schema, service_migrations)
+async def pending_migrations(database_url: str, schema: str, service_migrations: Path) -> list[str]:
+    """The versions this code has that the schema has not applied yet."""
+    _check_schema_name(schema)
+    conn = await asyncpg.connect(database_url)
+    try:
+        exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'"{schema}".schema_migrations')
+        done = set()
+        if exists:
+            done = {r["version"] for r in await conn.fetch(f'SELECT version FROM "{schema}".schema_migrations')}
+    finally:
+        await conn.close()
+    migrations = _migration_files(COMMON_MIGRATIONS, "common") + _migration_files(service_migrations, schema)
+    return [version for version, _ in migrations if version not in done]
+
+
+async def open_database(stack, database_url: str, schema: str, service_migrations: Path, *,
+                        migrate_mode: str = "apply") -> TenantPool:
+    """Migrates the schema (or, with migrate_mode "check", refuses an older
+    one), then opens a pool closed when `stack` unwinds."""
+    if migrate_mode == "check":
+        pending = await pending_migrations(database_url, schema, service_migrations)
+        if pending:
+            raise RuntimeError(
+                f"the {schema} schema lacks migrations {', '.join(pending)}; run `scimd migrate` first"
+            )
+    else:
+        await migrate(database_url, schema, service_migrations)
     pool = await create_pool(database_url, schema)
     stack.push_async_callback(pool.close)
     return pool

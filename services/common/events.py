@@ -22,6 +22,8 @@ class EventStream:
     """The JetStream names of one scimd system, derived from its prefix."""
 
     prefix: str
+    # Every process of a system must agree on it: ensure() sets it on the stream.
+    replicas: int = 1
 
     @property
     def name(self) -> str:
@@ -46,6 +48,7 @@ class EventStream:
             storage=StorageType.FILE,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             max_age=RETENTION_SECONDS,
+            num_replicas=self.replicas,
         )
         js = nc.jetstream()
         try:

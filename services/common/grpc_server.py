@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -32,6 +33,7 @@ from services.common.context import (
 )
 from services.common.errors import ServiceError
 from services.common.logs import configure_logging
+from services.common.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
 from services.common.runtime import run_event_loop
 from services.common.settings import Settings
 
@@ -47,25 +49,38 @@ def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
     return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""), metadata.get(TOKEN_METADATA, ""))
 
 
-def _with_context(method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]):
-    """Wraps one RPC: sets the caller's request id and turns errors into statuses.
+def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]):
+    """Wraps one RPC: sets the caller's request id, turns errors into
+    statuses, and counts and times the call.
 
     Applied once per method at registration rather than as a server
     interceptor, which would build a new handler on every call.
     """
+    latency = GRPC_LATENCY.labels(service, method)
+    handled = {code: GRPC_HANDLED.labels(service, method, code) for code in ("OK", "INTERNAL", "CANCELLED")}
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         request_id = next((v for k, v in context.invocation_metadata() or () if k == REQUEST_ID_HEADER), "")
         request_id_var.set(request_id or new_request_id())
+        started = time.perf_counter()
+        code = "OK"
         try:
             return await behavior(request, context)
         except ServiceError as error:
+            code = error.kind.grpc_code.name
             await context.abort_with_status(error.to_grpc_status())
-        except (asyncio.CancelledError, grpc.aio.AbortError):
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
+        except grpc.aio.AbortError:
             raise
         except Exception:
-            log.exception("unhandled error in %s", method)
+            code = "INTERNAL"
+            log.exception("unhandled error in %s/%s", service, method)
             await context.abort_with_status(ServiceError("INTERNAL", "internal error").to_grpc_status())
+        finally:
+            latency.observe(time.perf_counter() - started)
+            (handled.get(code) or GRPC_HANDLED.labels(service, method, code)).inc()
 
     return call
 
@@ -74,7 +89,7 @@ def _contextual(servicer: object, service_name: str) -> object:
     """A stand-in for `servicer` whose every RPC runs `_with_context`."""
     service = descriptor_pool.Default().FindServiceByName(service_name)
     return SimpleNamespace(
-        **{m.name: _with_context(f"{service_name}/{m.name}", getattr(servicer, m.name)) for m in service.methods}
+        **{m.name: _with_context(service_name, m.name, getattr(servicer, m.name)) for m in service.methods}
     )
 
 
@@ -143,6 +158,7 @@ async def _serve(name: str, setup: Setup, settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     address = settings.listen_address(name)
+    serve_metrics(settings.metrics_port)
     async with running_service(setup, settings, address) as (_server, port):
         log.info("%s serving", name, extra={"address": address, "port": port})
         await stop.wait()

@@ -27,6 +27,7 @@ from scimd.events.v1 import event_pb2
 from services.common.context import current_request_id
 from services.common.events import EventStream, connect_until_ready
 from services.common.ids import new_id
+from services.common.metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ IDLE_POLL_SECONDS = 1.0
 # Published rows are kept a while for debugging, then deleted.
 PUBLISHED_RETENTION = "1 hour"
 CLEANUP_INTERVAL_SECONDS = 60.0
+# How often the relay measures the backlog for the metrics.
+BACKLOG_OBSERVE_SECONDS = 5.0
 
 
 def notify_channel(schema: str) -> str:
@@ -128,6 +131,8 @@ class OutboxRelay:
         self._listener: asyncpg.Connection | None = None
         self._nats: NatsClient | None = None
         self._last_cleanup = 0.0
+        self._last_observed = 0.0
+        self._published = OUTBOX_PUBLISHED.labels(schema)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._schema}")
@@ -159,6 +164,8 @@ class OutboxRelay:
                     stream_ready = True
                 await self._ensure_listener()
                 published = await self._publish_batch(js)
+                self._published.inc(published)
+                await self._observe_backlog()
                 backoff = 0.2
                 if published < BATCH_SIZE:
                     await self._idle()
@@ -198,6 +205,18 @@ class OutboxRelay:
         await conn.execute(
             f"DELETE FROM outbox WHERE published_at < now() - interval '{PUBLISHED_RETENTION}'"
         )
+
+    async def _observe_backlog(self) -> None:
+        now = time.monotonic()
+        if now - self._last_observed < BACKLOG_OBSERVE_SECONDS:
+            return
+        self._last_observed = now
+        row = await self._pool.fetchrow(
+            "SELECT count(*) AS waiting, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) AS oldest"
+            " FROM outbox WHERE published_at IS NULL"
+        )
+        OUTBOX_UNPUBLISHED.labels(self._schema).set(row["waiting"])
+        OUTBOX_OLDEST_SECONDS.labels(self._schema).set(float(row["oldest"]))
 
     def _on_notify(self, *_args) -> None:
         self._wakeup.set()

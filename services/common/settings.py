@@ -57,6 +57,13 @@ class Settings:
     rate_limit_per_second: float = 200.0
     # Lifetime of a session JWT: how late a role change may reach a session.
     session_jwt_seconds: int = 300
+    # Port of a gRPC service's /metrics (the gateway serves it on its own port); 0: none.
+    metrics_port: int = 0
+    # "apply": a service brings its schema up to date as it starts; "check": it
+    # refuses to start on an older schema (run `scimd migrate` first, e.g. as a Job).
+    migrate: str = "apply"
+    # Replicas of the JetStream stream (3 on a three-node NATS cluster).
+    nats_replicas: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -89,7 +96,17 @@ class Settings:
             group_response_member_limit=int(env.get("SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000")),
             rate_limit_per_second=float(env.get("SCIMD_RATE_LIMIT_PER_SECOND", "200")),
             session_jwt_seconds=int(env.get("SCIMD_SESSION_JWT_SECONDS", "300")),
+            metrics_port=int(env.get("SCIMD_METRICS_PORT", "0")),
+            migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),
+            nats_replicas=int(env.get("SCIMD_NATS_REPLICAS", "1")),
         )
 
     def listen_address(self, service: str) -> str:
         return self.grpc_listen or self.services.of(service)
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value

@@ -19,8 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     # No tenant rows here (organizations and connections are the tenants themselves).
-    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)).shared
-    stream = EventStream(settings.nats_prefix)
+    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
+    stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
     return [
         Registration(

@@ -19,8 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
-    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
-    stream = EventStream(settings.nats_prefix)
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)
+    stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)
     await consumer.start()

@@ -12,7 +12,9 @@ from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc, session_servi
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
+from services.common.metrics import ACTIVE_SESSIONS
 from services.common.outbox import start_relay
+from services.common.periodic import run_periodically
 from services.common.sealing import SecretBox
 from services.common.settings import Settings
 from services.rbac.directory_reader import DirectoryReader
@@ -22,14 +24,15 @@ from services.rbac.service import RbacServicer
 from services.rbac.session_jwt import SessionJwts
 from services.rbac.session_revocation import RevokedSessions, SessionRevoker
 from services.rbac.sessions import SessionServicer
-from services.rbac.signing_keys import KeyRing
+from services.rbac.signing_keys import RELOAD_SECONDS, KeyRing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SESSION_GAUGE_SECONDS = 15.0
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
-    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)
-    stream = EventStream(settings.nats_prefix)
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)
+    stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     channel = grpc.aio.insecure_channel(settings.services.of("directory"))
     stack.push_async_callback(channel.close)
@@ -43,12 +46,17 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
 
     keys = KeyRing(pool.shared, SecretBox(settings.encryption_key), jwt_lifetime)
     await keys.start()
-    stack.push_async_callback(keys.stop)
+    await run_periodically(stack, "signing-keys", RELOAD_SECONDS, keys.load)
     revoked = RevokedSessions(jwt_lifetime)
     revocations = revoked.follow(stream, settings.nats_url)
     await revocations.start()
     stack.push_async_callback(revocations.stop)
     jwts = SessionJwts(keys, issuer=settings.public_url, project_id=settings.project_id, lifetime=jwt_lifetime)
+
+    async def count_live_sessions() -> None:
+        ACTIVE_SESSIONS.set(await pool.shared.fetchval("SELECT live_session_count()"))
+
+    await run_periodically(stack, "session-gauge", SESSION_GAUGE_SECONDS, count_live_sessions)
     return [
         Registration(
             RbacServicer(pool, directory, propagator),

@@ -10,9 +10,6 @@ meet a key id they do not know.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 import uuid
 import zlib
@@ -25,8 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from services.common.sealing import SecretBox
-
-log = logging.getLogger(__name__)
 
 ALGORITHM = "ES256"
 RELOAD_SECONDS = 30.0
@@ -67,30 +62,15 @@ class KeyRing:
         self._published_after_retirement = jwt_lifetime + CLOCK_MARGIN
         self._keys: dict[str, SigningKey] = {}
         self._last_load = 0.0
-        self._reloader: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Loads the keys (creating the first one if there is none) and keeps them current."""
+        """Loads the keys, creating the first one if there is none. The
+        service then calls load() every RELOAD_SECONDS."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
             if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)"):
                 await self._insert(conn)
         await self.load()
-        self._reloader = asyncio.create_task(self._reload_forever(), name="signing-keys")
-
-    async def stop(self) -> None:
-        if self._reloader is not None:
-            self._reloader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reloader
-
-    async def _reload_forever(self) -> None:
-        while True:
-            await asyncio.sleep(RELOAD_SECONDS)
-            try:
-                await self.load()
-            except Exception as error:  # keep the keys we have; try again next round
-                log.warning("signing keys: reload failed", extra={"error": repr(error)})
 
     async def _insert(self, conn: asyncpg.Connection) -> None:
         kid, sealed, jwk = _new_key(self._box)

@@ -7,11 +7,15 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from services.common.db import migrate
 from services.common.logs import configure_logging
 from services.common.runtime import run_event_loop
 from services.common.settings import Settings
-from services.supervisor.system import System, start_system
+from services.supervisor.system import SERVICES, System, start_system
+
+SERVICES_ROOT = Path(__file__).resolve().parents[1]
 
 log = logging.getLogger("supervisor")
 
@@ -71,12 +75,27 @@ async def up(settings: Settings) -> int:
     return status
 
 
+async def migrate_all(settings: Settings) -> int:
+    """Brings every service's schema up to date (and creates their roles), for
+    deployments whose services run with SCIMD_MIGRATE=check."""
+    if not settings.database_url:
+        log.error("scimd migrate needs DATABASE_URL")
+        return 2
+    for name in SERVICES:
+        applied = await migrate(settings.database_url, name, SERVICES_ROOT / name / "migrations")
+        log.info("%s schema is up to date", name, extra={"applied": applied})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="scimd", description="scimd: SCIM 2.0 provisioning for B2B SaaS")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the whole system (gateway, services, embedded PostgreSQL and NATS)")
+    commands.add_parser("migrate", help="apply every service's database migrations to DATABASE_URL, then exit")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging("supervisor", settings.log_level)
     if args.command == "up":
         sys.exit(run_event_loop(up(settings)))
+    if args.command == "migrate":
+        sys.exit(run_event_loop(migrate_all(settings)))

@@ -88,13 +88,20 @@ async def start_system(settings: Settings) -> System:
                     gateway_url=f"http://127.0.0.1:{settings.http_port}", postgres=postgres, nats=nats)
     try:
         addresses = {name: f"127.0.0.1:{free_port()}" for name in SERVICES}
-        # Where each gRPC service listens, for operators' tools and the bench.
-        (data_dir / ADDRESSES_FILE).write_bytes(orjson.dumps(addresses, option=orjson.OPT_INDENT_2))
+        metrics_ports = {name: free_port() for name in (*SERVICES, "gateway")}
+        # Where each gRPC service listens and each process serves its metrics,
+        # for operators' tools and the bench.
+        (data_dir / ADDRESSES_FILE).write_bytes(orjson.dumps(
+            {**addresses, "metrics": {n: f"http://127.0.0.1:{p}/metrics" for n, p in metrics_ports.items()}},
+            option=orjson.OPT_INDENT_2,
+        ))
         env = _child_env(settings, credentials, database_url, nats_url, addresses)
         cwd = Path(__file__).resolve().parents[2]
-        for name in SERVICES:
-            system.children.append(Child.spawn(name, [sys.executable, "-m", f"services.{name}"], env=env, cwd=cwd))
-        system.children.append(Child.spawn("gateway", [sys.executable, "-m", "gateway"], env=env, cwd=cwd))
+        commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
+        commands["gateway"] = [sys.executable, "-m", "gateway"]
+        for name, command in commands.items():
+            child_env = {**env, "SCIMD_METRICS_PORT": str(metrics_ports[name])}
+            system.children.append(Child.spawn(name, command, env=child_env, cwd=cwd))
         await _wait_ready(system)
     except BaseException:
         await system.stop()

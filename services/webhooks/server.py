@@ -23,11 +23,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     box = SecretBox(settings.encryption_key)
     # Endpoints, events and deliveries belong to the project, not to one organization.
-    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS)).shared
+    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
     worker = DeliveryWorker(pool, box, settings.webhook_timeout)
     await worker.start()
     stack.push_async_callback(worker.stop)
-    consumer = event_consumer(pool, EventStream(settings.nats_prefix), settings.nats_url, settings.public_url, worker.wake)
+    consumer = event_consumer(pool, EventStream(settings.nats_prefix, settings.nats_replicas), settings.nats_url, settings.public_url, worker.wake)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
     return [

@@ -53,6 +53,24 @@ async def _walk_readme(http: aiohttp.ClientSession, base: str, auth: dict, recei
     return {"connection": connection, "secret": secret, "organization_id": organization_id, "user_id": user["id"]}
 
 
+async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: str) -> None:
+    """Every process serves Prometheus metrics where addresses.json says."""
+    metrics = orjson.loads((data_dir / "addresses.json").read_bytes())["metrics"]
+    assert set(metrics) == {"gateway", "connections", "directory", "rbac", "webhooks"}
+    texts = {}
+    for name, url in metrics.items():
+        async with http.get(url) as response:
+            assert response.status == 200, name
+            texts[name] = await response.text()
+    assert f'scimd_http_requests_total{{connection_id="{connection_id}",method="POST",resource="Users",status="201"}}' \
+        in texts["gateway"]
+    assert 'scimd_grpc_server_handled_total{code="OK",method="CreateMember",service="scimd.directory.v1.DirectoryService"}' \
+        in texts["directory"]
+    assert 'scimd_outbox_published_total{schema="directory"}' in texts["directory"]
+    assert 'scimd_jetstream_consumer_processed_total' in texts["webhooks"]
+    assert "scimd_active_sessions" in texts["rbac"]
+
+
 async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_database, nats_url, webhook_receiver):
     """External PostgreSQL and NATS: five processes, one signed webhook, a clean stop."""
     http_port, prefix = free_port(), unique_prefix()
@@ -67,6 +85,7 @@ async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_
         assert len(descendants) >= 5  # gateway + four services (and their helpers)
         async with aiohttp.ClientSession() as http:
             walked = await _walk_readme(http, base, auth, webhook_receiver)
+            await _check_metrics(http, tmp_path / "data", walked["connection"]["connection_id"])
         assert await scimd.stop(STOP_DEADLINE_SECONDS) == 0
         assert not [pid for pid in descendants if alive(pid)], "processes outlived scimd"
     finally:

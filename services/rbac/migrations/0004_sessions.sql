@@ -36,3 +36,9 @@ CREATE TABLE signing_keys (
     created_at         timestamptz NOT NULL DEFAULT now(),
     retired_at         timestamptz
 );
+
+-- For the metrics: how many sessions are live, across organizations.
+CREATE FUNCTION live_session_count() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT
+    AS $$ SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > now() $$;
+REVOKE ALL ON FUNCTION live_session_count() FROM PUBLIC;

@@ -1,0 +1,59 @@
+"""Prometheus metrics of every process, in one place so names stay consistent.
+
+The gateway serves them at /metrics on its HTTP port; each gRPC service on
+SCIMD_METRICS_PORT (0: not served). Metric names start with `scimd_`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest, start_http_server
+
+log = logging.getLogger(__name__)
+
+# Latency buckets for requests answered in milliseconds, with a tail to seconds.
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "scimd_http_requests_total", "HTTP requests answered by the gateway.",
+    ["connection_id", "resource", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "scimd_http_request_duration_seconds", "Time to answer an HTTP request.",
+    ["resource", "method"], buckets=_LATENCY_BUCKETS,
+)
+GRPC_HANDLED = Counter(
+    "scimd_grpc_server_handled_total", "gRPC calls completed by this service.", ["service", "method", "code"],
+)
+GRPC_LATENCY = Histogram(
+    "scimd_grpc_server_handling_seconds", "Time to complete a gRPC call.", ["service", "method"],
+    buckets=_LATENCY_BUCKETS,
+)
+OUTBOX_UNPUBLISHED = Gauge(
+    "scimd_outbox_unpublished", "Events committed but not yet published to JetStream.", ["schema"],
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "scimd_outbox_oldest_unpublished_seconds", "Age of the oldest event not yet published.", ["schema"],
+)
+OUTBOX_PUBLISHED = Counter("scimd_outbox_published_total", "Events published from the outbox.", ["schema"])
+CONSUMER_PENDING = Gauge(
+    "scimd_jetstream_consumer_pending", "Messages of the stream the durable consumer has yet to receive.",
+    ["consumer"],
+)
+CONSUMER_PROCESSED = Counter(
+    "scimd_jetstream_consumer_processed_total", "Events handled (then acked) by the durable consumer.", ["consumer"],
+)
+ACTIVE_SESSIONS = Gauge("scimd_active_sessions", "Member sessions neither revoked nor expired.")
+
+
+def exposition() -> tuple[bytes, str]:
+    """The current metrics in the text format, and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(port: int) -> None:
+    """Serves /metrics on `port` from a background thread (0: not at all)."""
+    if port > 0:
+        start_http_server(port, addr="0.0.0.0")
+        log.info("metrics served", extra={"port": port})
