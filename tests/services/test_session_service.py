@@ -4,6 +4,8 @@ never through a revoked one."""
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 from datetime import timedelta, timezone
 
@@ -103,3 +105,48 @@ async def test_jwks_lists_the_signing_key(stubs):
     _, created = await _session(sessions, directory)
     keys = (await sessions.GetJwks(pb.GetJwksRequest())).keys
     assert keys and all(k.kty == "EC" and k.crv == "P-256" and k.alg == "ES256" and k.x and k.y for k in keys)
+
+
+async def test_a_retired_key_stays_published_until_its_jwts_have_expired(fresh_database):
+    """Rotation: the new key signs at once; the old one verifies until every
+    JWT it signed has expired (JWT lifetime plus a clock margin), then goes."""
+    import asyncpg
+
+    from services.common.db import migrate
+    from services.rbac.server import MIGRATIONS
+
+    database_url = await fresh_database()
+    await migrate(database_url, "rbac", MIGRATIONS)
+    pool = await create_pool(database_url, "rbac", max_size=2)
+    box = SecretBox(base64.b64encode(os.urandom(32)).decode())
+    try:
+        keys = KeyRing(pool.shared, box, timedelta(minutes=5))
+        await keys.start()
+        first = keys.signing_key()
+        second = await keys.rotate()
+        assert second.kid != first.kid and keys.signing_key().kid == second.kid
+        assert [jwk["kid"] for jwk in keys.published()] == [second.kid, first.kid]
+        assert (await keys.verifying_key(first.kid)) is not None
+
+        owner = await asyncpg.connect(database_url)
+        try:
+            await owner.execute(
+                "UPDATE rbac.signing_keys SET retired_at = now() - interval '5 minutes 58 seconds' WHERE kid = $1",
+                first.kid,
+            )
+            await keys.load()
+            assert first.kid in [jwk["kid"] for jwk in keys.published()]  # 5 min + 60 s margin not yet over
+            await owner.execute(
+                "UPDATE rbac.signing_keys SET retired_at = now() - interval '6 minutes 2 seconds' WHERE kid = $1",
+                first.kid,
+            )
+        finally:
+            await owner.close()
+        await keys.load()
+        assert [jwk["kid"] for jwk in keys.published()] == [second.kid]
+        # Another replica starting now finds the signing key, and creates none.
+        again = KeyRing(pool.shared, box, timedelta(minutes=5))
+        await again.start()
+        assert again.signing_key().kid == second.kid
+    finally:
+        await pool.close()
