@@ -14,6 +14,10 @@ from services.common.context import current_request_id
 from services.common.errors import ServiceError
 
 DEFAULT_LIMIT = 100
+# Pages larger than this are cut to it (the services cap their pages too).
+MAX_LIMIT = 1000
+# The widest integer a gRPC field here holds; the services check their own ranges within it.
+INT32_MAX = 2**31 - 1
 
 
 def authorized(request: web.Request) -> None:
@@ -52,7 +56,17 @@ def limit_param(request: web.Request, default: int = DEFAULT_LIMIT) -> int:
         raise ServiceError("INVALID_VALUE", "limit must be an integer") from None
     if limit < 1:
         raise ServiceError("INVALID_VALUE", "limit must be at least 1")
-    return limit
+    return min(limit, MAX_LIMIT)
+
+
+def bounded_int_field(body: dict[str, Any], field: str, lowest: int, highest: int) -> int | None:
+    """An optional integer field within [lowest, highest]; None when absent or null."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+        raise ServiceError("INVALID_VALUE", f"{field} must be an integer from {lowest} to {highest}")
+    return value
 
 
 def flag_param(request: web.Request, name: str) -> bool:

@@ -17,7 +17,15 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
-from gateway.management.common import authorized, envelope, flag_param, limit_param, string_field
+from gateway.management.common import (
+    INT32_MAX,
+    authorized,
+    bounded_int_field,
+    envelope,
+    flag_param,
+    limit_param,
+    string_field,
+)
 from services.common import shapes
 from services.common.context import Tenant
 from services.common.errors import ServiceError
@@ -130,9 +138,8 @@ async def update_connection(request: web.Request) -> web.Response:
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     display_name, identity_provider = string_field(body, "display_name"), string_field(body, "identity_provider")
     assignments = _assignments(body)
-    rate_limit = body.get("rate_limit_per_second")
-    if rate_limit is not None and (not isinstance(rate_limit, int) or isinstance(rate_limit, bool)):
-        raise ServiceError("INVALID_VALUE", "rate_limit_per_second must be an integer (0: the project default)")
+    # 0: the project default.
+    rate_limit = bounded_int_field(body, "rate_limit_per_second", 0, INT32_MAX)
     connection = await _get_connection(request, organization_id, connection_id)
 
     if flag_param(request, "dry_run"):

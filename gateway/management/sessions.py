@@ -17,7 +17,7 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
-from gateway.management.common import authorized, envelope, string_field
+from gateway.management.common import INT32_MAX, authorized, bounded_int_field, envelope, string_field
 from services.common.errors import ServiceError
 from services.common.shapes import member_json
 from services.common.timestamps import to_rfc3339
@@ -42,10 +42,8 @@ def _jwk_json(key: session_pb2.Jwk) -> dict[str, str]:
 
 
 def _duration(body: dict[str, Any]) -> int:
-    value = body.get("session_duration_minutes", 0)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ServiceError("INVALID_VALUE", "session_duration_minutes must be an integer")
-    return value
+    # 0 (or absent): the default duration.
+    return bounded_int_field(body, "session_duration_minutes", 0, INT32_MAX) or 0
 
 
 @routes.post("/v1/b2b/sessions")

@@ -23,6 +23,10 @@ class ListQuery:
     excluded_attributes: str = ""
 
 
+# Skipping is an int32 in the directory's API; no connection holds that many resources.
+MAX_START_INDEX = 2**31 - 1
+
+
 def _integer(value: Any, name: str) -> int:
     if isinstance(value, bool):
         raise ServiceError("INVALID_VALUE", f"{name} must be an integer")
@@ -58,7 +62,8 @@ def list_query(source: Mapping[str, Any]) -> ListQuery:
         filter=_text(params.get("filter"), "filter"),
         sort_by=_text(params.get("sortby"), "sortBy"),
         descending=sort_order == "descending",
-        start_index=max(start_index, 1),  # RFC 7644 §3.4.2.4: less than 1 is interpreted as 1
+        # RFC 7644 §3.4.2.4: less than 1 is interpreted as 1; past every result, nothing is returned.
+        start_index=min(max(start_index, 1), MAX_START_INDEX),
         count=min(max(count, 0), MAX_RESULTS),  # negative is 0; more than the maximum is the maximum
         attributes=_text(params.get("attributes"), "attributes"),
         excluded_attributes=_text(params.get("excludedattributes"), "excludedAttributes"),

@@ -1,5 +1,7 @@
 """Bad input gets a clear error and stores nothing (RFC 7644 §3.12 on SCIM paths)."""
 
+import json
+
 import grpc
 import orjson
 import pytest
@@ -152,3 +154,53 @@ async def test_connection_for_unknown_organization_is_404(http, gateway):
 async def test_invalid_webhook_urls(http, gateway, url):
     status, body = await post_json(http, f"{gateway.url}/v1/webhooks/endpoints", {"url": url}, headers=gateway.auth)
     assert status == 400 and body["error_type"] == "invalid_value"
+
+
+HUGE = 10**20
+
+
+@pytest.mark.parametrize("path", [
+    f"/Users?startIndex={HUGE}&count={HUGE}",
+    f"/Groups?startIndex={HUGE}&count={HUGE}",
+    f"/Users?startIndex=-{HUGE}&count=-{HUGE}",
+    f"/Users?startIndex={2**31}",
+])
+async def test_out_of_range_paging_is_answered_not_a_500(http, gateway, tenant_connection, path):
+    """RFC 7644 §3.4.2.4: startIndex past the results gives an empty page; count is capped."""
+    async with http.get(tenant_connection["base_url"] + path, headers=bearer(tenant_connection)) as response:
+        body = await response.json(content_type=None)
+    assert response.status == 200, body
+    assert body["Resources"] == [] or body["itemsPerPage"] == len(body["Resources"])
+
+
+@pytest.mark.parametrize("number", [2**62, HUGE])
+async def test_out_of_range_paging_in_a_search_body(http, gateway, tenant_connection, number):
+    """Past 64 bits a JSON number is read as a float, refused as not an integer; below, it pages like any other."""
+    status, body, content_type = await _scim_post(
+        http, tenant_connection["base_url"] + "/Users/.search",
+        json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                    "startIndex": number, "count": number}).encode(),
+        {**bearer(tenant_connection), "Content-Type": "application/scim+json"},
+    )
+    if number < 2**63:
+        assert status == 200 and body["Resources"] == [], body
+    else:
+        _assert_scim_error(status, body, content_type, 400, "invalidValue")
+
+
+async def test_out_of_range_integers_in_the_management_api_are_400(http, gateway, tenant_connection):
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    organization_id, connection_id = tenant_connection["organization_id"], tenant_connection["connection_id"]
+    for path in ("/v1/rbac/roles", "/v1/b2b/organizations", f"/v1/b2b/organizations/{organization_id}/members"):
+        async with http.get(f"{gateway.url}{path}?limit={HUGE}", headers=auth) as response:
+            assert response.status == 200, path  # capped, as a page size
+    for method, path, body in (
+        ("PUT", f"/v1/b2b/scim/{organization_id}/connection/{connection_id}", {"rate_limit_per_second": HUGE}),
+        ("PUT", f"/v1/b2b/scim/{organization_id}/connection/{connection_id}", {"rate_limit_per_second": -1}),
+        ("POST", "/v1/b2b/sessions", {"organization_id": organization_id, "member_id": "m",
+                                      "session_duration_minutes": HUGE}),
+    ):
+        async with http.request(method, gateway.url + path, json=body, headers=auth) as response:
+            answer = await response.json(content_type=None)
+        assert response.status == 400, (path, answer)
+        assert answer["error_type"] == "invalid_value"
