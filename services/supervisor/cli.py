@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from services.common.db import migrate
 from services.common.logs import configure_logging
 from services.common.runtime import run_event_loop
 from services.common.settings import Settings
+from services.supervisor import operator
 from services.supervisor.system import SERVICES, System, start_system
 
 SERVICES_ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start the whole system (gateway, services, embedded PostgreSQL and NATS)")
     commands.add_parser("migrate", help="apply every service's database migrations to DATABASE_URL, then exit")
+    operator.add_commands(commands)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging("supervisor", settings.log_level)
@@ -99,3 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_event_loop(up(settings)))
     if args.command == "migrate":
         sys.exit(run_event_loop(migrate_all(settings)))
+    try:
+        sys.exit(run_event_loop(operator.run(args, settings, os.environ)))
+    except KeyboardInterrupt:  # the end of `activity --follow`
+        sys.exit(130)
