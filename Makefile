@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test protos venv clean bench
+.PHONY: run test protos venv clean bench browser
 
 venv: $(STAMP)
 
@@ -21,8 +21,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	exec $(BIN)/scimd up
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Admin Portal's browser tests drive Debian's chromium; install it where we may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 \
+	  && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } \
+	  || echo "chromium is not installed: the browser tests will be skipped (apt-get install chromium)"
 
 # Regenerate gen/ from protos/ (tests/test_generated_code.py fails when they drift).
 protos: $(STAMP)

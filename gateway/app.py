@@ -12,6 +12,7 @@ from gateway.json import MAX_BODY_BYTES
 from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
+from gateway.portal import routes as portal_routes
 from gateway.rate_limit import RateLimiter
 from gateway.revocations import token_revocations
 from gateway.scim import bulk, discovery
@@ -47,4 +48,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(scim_routes.routes)
     app.add_routes(discovery.routes)
     app.add_routes(bulk.routes)
+    app.add_routes(portal_routes.routes)
     return app

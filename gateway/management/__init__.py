@@ -1,6 +1,7 @@
 """The vendor's management API (HTTP Basic auth), in Stytch-compatible shapes."""
 
 from gateway.management import (
+    admin_portal,
     audit_log,
     connections,
     members,
@@ -18,4 +19,5 @@ ROUTE_TABLES = (
     webhook_endpoints.routes,
     audit_log.routes,
     sessions.routes,
+    admin_portal.routes,
 )

@@ -1,5 +1,6 @@
 """Secret tokens: `<prefix><token id>_<secret>`, for SCIM bearer tokens
-(`scimd_…`) and session tokens (`scimd_session_…`).
+(`scimd_…`), session tokens (`scimd_session_…`) and Admin Portal links
+(`scimd_portal_…`).
 
 The token id (64 random bits, hex) finds the row without scanning; the secret
 (256 random bits) is stored only as its SHA-256 and compared in constant time.
@@ -44,6 +45,7 @@ class TokenKind:
 
 BEARER_TOKENS = TokenKind("scimd_")
 SESSION_TOKENS = TokenKind("scimd_session_")
+PORTAL_LINKS = TokenKind("scimd_portal_")
 
 
 def hash_secret(secret: str) -> bytes:

@@ -190,3 +190,30 @@ async def find_token(pool: asyncpg.Pool, token_id: str) -> asyncpg.Record | None
         " WHERE t.token_id = $1",
         token_id,
     )
+
+
+async def insert_portal_link(pool: asyncpg.Pool, link_id: str, organization_id: str, secret_hash: bytes,
+                             expires_at: datetime) -> bool:
+    """False when the organization does not exist."""
+    return bool(await pool.fetchval(
+        "INSERT INTO portal_links (link_id, organization_id, secret_hash, expires_at)"
+        " SELECT $1, organization_id, $3, $4 FROM organizations WHERE organization_id = $2 RETURNING true",
+        link_id, organization_id, secret_hash, expires_at,
+    ))
+
+
+async def find_portal_link(pool: asyncpg.Pool, link_id: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT organization_id, secret_hash FROM portal_links"
+        " WHERE link_id = $1 AND used_at IS NULL AND expires_at > now()",
+        link_id,
+    )
+
+
+async def use_portal_link(pool: asyncpg.Pool, link_id: str) -> bool:
+    """Marks the link used; False if it was used (or expired) meanwhile."""
+    return bool(await pool.fetchval(
+        "UPDATE portal_links SET used_at = now() WHERE link_id = $1 AND used_at IS NULL AND expires_at > now()"
+        " RETURNING true",
+        link_id,
+    ))

@@ -19,11 +19,14 @@ from services.common.events import EventStream
 from services.common.ids import new_id
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
-from services.common.secret_tokens import BEARER_TOKENS, secret_matches
+from services.common.secret_tokens import BEARER_TOKENS, PORTAL_LINKS, secret_matches
 from services.common.settings import Settings
 from services.common.timestamps import to_timestamp
 from services.connections import repository
 from services.connections.mapping import connection_from_row, organization_from_row
+
+PORTAL_LINK_DEFAULT_SECONDS = 600
+PORTAL_LINK_MAX_SECONDS = 3600
 
 IDENTITY_PROVIDERS = (
     "okta", "microsoft-entra", "google-workspace", "onelogin", "jumpcloud",
@@ -287,3 +290,28 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         return pb.AuthenticateTokenResponse(
             connection=connection_from_row(row), token_id=token_id, expire_time=to_timestamp(row["presented_expires_at"])
         )
+
+    async def CreatePortalLink(self, request: pb.CreatePortalLinkRequest, context: grpc.aio.ServicerContext):
+        ttl = request.ttl_seconds or PORTAL_LINK_DEFAULT_SECONDS
+        if not 1 <= ttl <= PORTAL_LINK_MAX_SECONDS:
+            raise ServiceError("INVALID_VALUE", f"ttl_seconds must be 1 to {PORTAL_LINK_MAX_SECONDS}")
+        link = PORTAL_LINKS.issue()
+        expires_at = datetime.now(timezone.utc) + timedelta(seconds=ttl)
+        if not await repository.insert_portal_link(
+            self._pool, link.token_id, request.organization_id, link.secret_hash, expires_at
+        ):
+            raise ServiceError("NOT_FOUND", f"organization {request.organization_id!r} not found")
+        return pb.CreatePortalLinkResponse(link_token=link.plaintext, expire_time=to_timestamp(expires_at))
+
+    async def RedeemPortalLink(self, request: pb.RedeemPortalLinkRequest, context: grpc.aio.ServicerContext):
+        invalid = ServiceError("INVALID_TOKEN", "the portal link is invalid, used or expired")
+        parsed = PORTAL_LINKS.parse(request.link_token)
+        if parsed is None:
+            raise invalid
+        link_id, secret = parsed
+        row = await repository.find_portal_link(self._pool, link_id)
+        if row is None or not secret_matches(secret, row["secret_hash"]):
+            raise invalid
+        if not await repository.use_portal_link(self._pool, link_id):
+            raise invalid  # opened by someone else a moment ago
+        return pb.RedeemPortalLinkResponse(organization_id=row["organization_id"])

@@ -220,3 +220,31 @@ class AuthenticateTokenResponse(_message.Message):
     token_id: str
     expire_time: _timestamp_pb2.Timestamp
     def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreatePortalLinkRequest(_message.Message):
+    __slots__ = ("organization_id", "ttl_seconds")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    ttl_seconds: int
+    def __init__(self, organization_id: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class CreatePortalLinkResponse(_message.Message):
+    __slots__ = ("link_token", "expire_time")
+    LINK_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    link_token: str
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, link_token: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RedeemPortalLinkRequest(_message.Message):
+    __slots__ = ("link_token",)
+    LINK_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    link_token: str
+    def __init__(self, link_token: _Optional[str] = ...) -> None: ...
+
+class RedeemPortalLinkResponse(_message.Message):
+    __slots__ = ("organization_id",)
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    def __init__(self, organization_id: _Optional[str] = ...) -> None: ...

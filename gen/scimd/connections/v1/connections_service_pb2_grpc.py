@@ -106,6 +106,16 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.FromString,
                 _registered_method=True)
+        self.CreatePortalLink = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/CreatePortalLink',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkResponse.FromString,
+                _registered_method=True)
+        self.RedeemPortalLink = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/RedeemPortalLink',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.FromString,
+                _registered_method=True)
 
 
 class ConnectionsServiceServicer:
@@ -215,6 +225,22 @@ class ConnectionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePortalLink(self, request, context):
+        """An Admin Portal link: a secret that opens the organization's portal once,
+        within minutes. Fails with NOT_FOUND for an unknown organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemPortalLink(self, request, context):
+        """Uses up a portal link and answers its organization. Fails with
+        UNAUTHENTICATED (reason INVALID_TOKEN) for an unknown, used or expired link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConnectionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -287,6 +313,16 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.AuthenticateToken,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.SerializeToString,
+            ),
+            'CreatePortalLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePortalLink,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkResponse.SerializeToString,
+            ),
+            'RedeemPortalLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemPortalLink,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -669,6 +705,60 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/AuthenticateToken',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePortalLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/CreatePortalLink',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemPortalLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/RedeemPortalLink',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,

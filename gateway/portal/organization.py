@@ -1,0 +1,157 @@
+"""What the portal reads and changes, always for the one organization of the
+portal session: the organization never comes from the page or the URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from scimd.connections.v1 import connection_pb2
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.rbac.v1 import member_roles_pb2
+from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
+from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
+
+from gateway.backends import Backends, call_metadata
+from gateway.calls import call
+from services.common import shapes
+from services.common.context import Tenant
+from services.common.errors import ServiceError
+from services.common.settings import Settings
+from services.common.timestamps import to_rfc3339
+
+PAGE = 25
+
+
+def quoted(text: str) -> str:
+    """`text` as a SCIM filter string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class OrganizationView:
+    backends: Backends
+    settings: Settings
+    organization_id: str
+
+    async def organization(self) -> dict[str, Any]:
+        response = await call(self.backends.connections.GetOrganization(
+            connections_pb.GetOrganizationRequest(organization_id=self.organization_id), metadata=call_metadata()))
+        return shapes.organization_json(response.organization)
+
+    async def connection(self) -> connection_pb2.Connection | None:
+        try:
+            response = await call(self.backends.connections.GetConnection(
+                connections_pb.GetConnectionRequest(organization_id=self.organization_id), metadata=call_metadata()))
+        except ServiceError as error:
+            if error.kind.reason == "NOT_FOUND":
+                return None
+            raise
+        return response.connection
+
+    def shown(self, connection: connection_pb2.Connection) -> dict[str, Any]:
+        return shapes.connection_json(connection, self.settings.public_url)
+
+    async def create_connection(self, identity_provider: str, display_name: str) -> tuple[dict[str, Any], str]:
+        response = await call(self.backends.connections.CreateConnection(
+            connections_pb.CreateConnectionRequest(
+                organization_id=self.organization_id, identity_provider=identity_provider, display_name=display_name,
+            ),
+            metadata=call_metadata(),
+        ))
+        return self.shown(response.connection), response.bearer_token
+
+    async def rotate(self, connection_id: str, step: str) -> tuple[dict[str, Any], str]:
+        method, message = {
+            "start": ("StartTokenRotation", connections_pb.StartTokenRotationRequest),
+            "complete": ("CompleteTokenRotation", connections_pb.CompleteTokenRotationRequest),
+            "cancel": ("CancelTokenRotation", connections_pb.CancelTokenRotationRequest),
+        }[step]
+        response = await call(getattr(self.backends.connections, method)(
+            message(organization_id=self.organization_id, connection_id=connection_id), metadata=call_metadata()))
+        return self.shown(response.connection), getattr(response, "next_bearer_token", "")
+
+    async def delete_connection(self, connection_id: str) -> None:
+        await call(self.backends.connections.DeleteConnection(
+            connections_pb.DeleteConnectionRequest(organization_id=self.organization_id, connection_id=connection_id),
+            metadata=call_metadata(),
+        ))
+
+    async def groups(self, connection_id: str, query: str, page: int) -> tuple[list[dict[str, Any]], int]:
+        response = await call(self.backends.directory.ListGroups(
+            directory_pb.ListGroupsRequest(
+                page_size=PAGE, skip=page * PAGE, order_by="displayName",
+                filter=f"displayName co {quoted(query)}" if query else "",
+            ),
+            metadata=call_metadata(Tenant(self.organization_id, connection_id)),
+        ))
+        return [{"group_id": g.group_id, "name": g.display_name, "members": g.member_count}
+                for g in response.groups], response.total_size
+
+    async def members(self, connection_id: str, query: str, page: int) -> tuple[list[dict[str, Any]], int]:
+        condition = f"userName co {quoted(query)} or emails.value co {quoted(query)}" if query else ""
+        response = await call(self.backends.directory.ListMembers(
+            directory_pb.ListMembersRequest(page_size=PAGE, skip=page * PAGE, order_by="userName", filter=condition),
+            metadata=call_metadata(Tenant(self.organization_id, connection_id)),
+        ))
+        return [shapes.member_json(m) for m in response.members], response.total_size
+
+    async def user_names(self, member_ids: list[str]) -> dict[str, str]:
+        """member_id → userName, for the members that exist."""
+        names: dict[str, str] = {}
+        for start in range(0, len(member_ids), 1000):
+            response = await call(self.backends.directory.BatchGetMembers(
+                directory_pb.BatchGetMembersRequest(member_ids=member_ids[start:start + 1000]),
+                metadata=call_metadata(Tenant(self.organization_id)),
+            ))
+            names.update((m.member_id, m.scim_registration.user_name) for m in response.members)
+        return names
+
+    async def roles(self) -> list[str]:
+        response = await call(self.backends.rbac.ListRoles(rbac_pb.ListRolesRequest(page_size=1000),
+                                                            metadata=call_metadata()))
+        return [role.role_id for role in response.roles]
+
+    async def assignments(self, connection_id: str) -> dict[str, str]:
+        """group_id → role_id (the portal maps each group to at most one role)."""
+        response = await call(self.backends.rbac.ListGroupRoleAssignments(
+            rbac_pb.ListGroupRoleAssignmentsRequest(organization_id=self.organization_id, connection_id=connection_id),
+            metadata=call_metadata(),
+        ))
+        return {a.group_id: a.role_id for a in response.assignments}
+
+    async def map_groups(self, connection_id: str, mapping: dict[str, str], *, apply: bool):
+        """Replaces the connection's group → role mapping (or, unless `apply`,
+        answers who would gain or lose which role)."""
+        response = await call(self.backends.rbac.ReplaceGroupRoleAssignments(
+            rbac_pb.ReplaceGroupRoleAssignmentsRequest(
+                organization_id=self.organization_id, connection_id=connection_id, validate_only=not apply,
+                assignments=[member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r)
+                             for g, r in sorted(mapping.items()) if r],
+            ),
+            metadata=call_metadata(),
+        ))
+        return response.changes
+
+    async def activity(self, limit: int = 50) -> list[dict[str, Any]]:
+        response = await call(self.backends.directory.ListAuditEntries(
+            directory_pb.ListAuditEntriesRequest(page_size=limit),
+            metadata=call_metadata(Tenant(self.organization_id)),
+        ))
+        return [
+            {"at": to_rfc3339(e.create_time), "operation": e.operation, "resource_type": e.resource_type,
+             "resource_id": e.resource_id, "result": e.result, "changed": ", ".join(e.changed_attributes),
+             "detail": e.detail}
+            for e in response.entries
+        ]
+
+    async def webhook_endpoints(self) -> list[dict[str, Any]]:
+        """The vendor's endpoints that receive this organization's events."""
+        response = await call(self.backends.webhooks.ListEndpoints(
+            webhooks_pb.ListEndpointsRequest(page_size=100), metadata=call_metadata()))
+        return [
+            {"url": e.url, "enabled": e.enabled, "event_types": ", ".join(e.event_types) or "all"}
+            for e in response.endpoints
+            if not getattr(e, "organization_ids", None) or self.organization_id in e.organization_ids
+        ]

@@ -1,0 +1,249 @@
+"""The Admin Portal's pages: server-rendered HTML, a little same-origin
+JavaScript for copy buttons, and nothing from elsewhere.
+
+Every page needs the portal session cookie (set when a one-time link is
+opened) and works on that session's organization only; every form carries
+the session's CSRF token; every answer carries a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import jinja2
+from aiohttp import web
+from scimd.connections.v1 import connections_service_pb2 as connections_pb
+
+from gateway.backends import call_metadata
+from gateway.calls import call
+from gateway.keys import BACKENDS, SETTINGS
+from gateway.portal import session as portal_session
+from gateway.portal.idp_guides import CHOICES, GUIDES, guide_for
+from gateway.portal.organization import PAGE, OrganizationView
+from services.common.errors import ServiceError
+
+routes = web.RouteTableDef()
+STATIC = Path(__file__).parent / "static"
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Portal links carry a secret in their query string: never send it on.
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+PortalHandler = Callable[[web.Request, portal_session.PortalSession, OrganizationView], Awaitable[web.StreamResponse]]
+
+
+def _secured(response: web.StreamResponse) -> web.StreamResponse:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def render(template: str, *, status: int = 200, **context: Any) -> web.Response:
+    html = _templates.get_template(template).render(**context)
+    return _secured(web.Response(text=html, status=status, content_type="text/html", charset="utf-8"))
+
+
+def redirect(location: str) -> web.Response:
+    return _secured(web.Response(status=303, headers={"Location": location}))
+
+
+def portal_page(handler: PortalHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Runs `handler` for the session's organization; forms must bring its CSRF token."""
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        settings = request.app[SETTINGS]
+        session = portal_session.read(settings, request.cookies.get(portal_session.COOKIE, ""))
+        if session is None:
+            return render("message.html", status=401, title="Your portal session has ended",
+                          message="Ask your application's administrator for a new Admin Portal link.")
+        if request.method == "POST":
+            form = await request.post()
+            if not portal_session.csrf_matches(session, str(form.get("csrf_token", ""))):
+                return render("message.html", status=403, title="This form has expired",
+                              message="Go back, reload the page and try again.")
+        view = OrganizationView(request.app[BACKENDS], settings, session.organization_id)
+        try:
+            return await handler(request, session, view)
+        except ServiceError as error:
+            if error.kind.http_status >= 500:
+                raise
+            return render("message.html", status=error.kind.http_status, title="That did not work",
+                          message=error.message, session=session)
+
+    return page
+
+
+def _page_number(request: web.Request) -> int:
+    value = request.query.get("page", "0")
+    return min(int(value), 10_000) if value.isdigit() else 0
+
+
+@routes.get("/portal/enter")
+async def enter(request: web.Request) -> web.StreamResponse:
+    """Opens the portal with a one-time link, then forgets the link (redirect)."""
+    try:
+        response = await call(request.app[BACKENDS].connections.RedeemPortalLink(
+            connections_pb.RedeemPortalLinkRequest(link_token=request.query.get("link", "")), metadata=call_metadata()))
+    except ServiceError as error:
+        if error.kind.http_status >= 500:
+            raise
+        return render("message.html", status=401, title="This link cannot be used",
+                      message="Admin Portal links work once and for a few minutes. Ask for a new one.")
+    cookie, _ = portal_session.issue(request.app[SETTINGS], response.organization_id)
+    reply = redirect("/portal")
+    reply.set_cookie(
+        portal_session.COOKIE, cookie, max_age=int(portal_session.LIFETIME.total_seconds()), path="/portal",
+        httponly=True, samesite="Strict", secure=request.app[SETTINGS].public_url.startswith("https://"),
+    )
+    return reply
+
+
+@routes.get("/portal")
+@portal_page
+async def overview(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    shown = view.shown(connection) if connection else None
+    idp = request.query.get("idp") or (shown["identity_provider"] if shown else "okta")
+    return render(
+        "overview.html", session=session, organization=await view.organization(), connection=shown,
+        choices=[(key, GUIDES[key].name) for key in CHOICES], guide=guide_for(idp), idp=idp,
+    )
+
+
+@routes.post("/portal/connection")
+@portal_page
+async def create_connection(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    form = await request.post()
+    idp = str(form.get("identity_provider", ""))
+    if idp not in GUIDES:
+        raise ServiceError("INVALID_VALUE", "choose your identity provider")
+    connection, token = await view.create_connection(idp, GUIDES[idp].name)
+    return render("token.html", session=session, connection=connection, token=token, guide=guide_for(idp),
+                  heading="Your SCIM connection is ready")
+
+
+@routes.post("/portal/rotation/{step}")
+@portal_page
+async def rotate(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    step = request.match_info["step"]
+    if step not in ("start", "complete", "cancel"):
+        raise ServiceError("NOT_FOUND", "no such step")
+    connection = await view.connection()
+    if connection is None:
+        raise ServiceError("NOT_FOUND", "there is no SCIM connection yet")
+    shown, next_token = await view.rotate(connection.connection_id, step)
+    if step == "start":
+        return render("token.html", session=session, connection=shown, token=next_token,
+                      guide=guide_for(shown["identity_provider"]), heading="Your new bearer token",
+                      rotation=True)
+    return redirect("/portal")
+
+
+@routes.get("/portal/connection/delete")
+@portal_page
+async def confirm_delete(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    if connection is None:
+        return redirect("/portal")
+    return render("delete.html", session=session, connection=view.shown(connection))
+
+
+@routes.post("/portal/connection/delete")
+@portal_page
+async def delete_connection(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    form = await request.post()
+    connection = await view.connection()
+    if connection is not None and form.get("confirm") == connection.connection_id:
+        await view.delete_connection(connection.connection_id)
+    return redirect("/portal")
+
+
+@routes.get("/portal/groups")
+@portal_page
+async def groups(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    if connection is None:
+        return redirect("/portal")
+    query, page = request.query.get("q", ""), _page_number(request)
+    found, total = await view.groups(connection.connection_id, query, page)
+    return render(
+        "groups.html", session=session, groups=found, total=total, query=query, page=page, page_size=PAGE,
+        roles=await view.roles(), mapping=await view.assignments(connection.connection_id),
+    )
+
+
+def _submitted_mapping(form, current: dict[str, str]) -> dict[str, str]:
+    """The current mapping with the page's choices applied (fields `role:<group id>`)."""
+    mapping = dict(current)
+    for key, value in form.items():
+        if key.startswith("role:"):
+            mapping[key.removeprefix("role:")] = str(value)
+    return {group_id: role_id for group_id, role_id in mapping.items() if role_id}
+
+
+@routes.post("/portal/groups/preview")
+@portal_page
+async def preview_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    if connection is None:
+        return redirect("/portal")
+    mapping = _submitted_mapping(await request.post(), await view.assignments(connection.connection_id))
+    changes = await view.map_groups(connection.connection_id, mapping, apply=False)
+    names = await view.user_names([change.member_id for change in changes])
+    return render("preview.html", session=session, mapping=mapping, changes=changes, names=names)
+
+
+@routes.post("/portal/groups/apply")
+@portal_page
+async def apply_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    if connection is None:
+        return redirect("/portal")
+    form = await request.post()
+    mapping = {key.removeprefix("role:"): str(value) for key, value in form.items() if key.startswith("role:")}
+    await view.map_groups(connection.connection_id, {g: r for g, r in mapping.items() if r}, apply=True)
+    return redirect("/portal/groups")
+
+
+@routes.get("/portal/members")
+@portal_page
+async def members(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    connection = await view.connection()
+    if connection is None:
+        return redirect("/portal")
+    query, page = request.query.get("q", ""), _page_number(request)
+    found, total = await view.members(connection.connection_id, query, page)
+    return render("members.html", session=session, members=found, total=total, query=query, page=page,
+                  page_size=PAGE)
+
+
+@routes.get("/portal/activity")
+@portal_page
+async def activity(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    return render("activity.html", session=session, entries=await view.activity(),
+                  endpoints=await view.webhook_endpoints())
+
+
+@routes.post("/portal/logout")
+@portal_page
+async def logout(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    reply = render("message.html", title="You have left the Admin Portal", message="You can close this page.")
+    reply.del_cookie(portal_session.COOKIE, path="/portal")
+    return reply
+
+
+routes.static("/portal/static", STATIC)
