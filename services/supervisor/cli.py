@@ -106,3 +106,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_event_loop(operator.run(args, settings, os.environ)))
     except KeyboardInterrupt:  # the end of `activity --follow`
         sys.exit(130)
+    except BrokenPipeError:  # e.g. `scimd activity … | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
