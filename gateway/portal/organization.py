@@ -24,6 +24,10 @@ from services.common.timestamps import to_rfc3339
 PAGE = 25
 
 
+class NoConnection(Exception):
+    """The organization has no SCIM connection yet."""
+
+
 def quoted(text: str) -> str:
     """`text` as a SCIM filter string literal."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -49,6 +53,13 @@ class OrganizationView:
                 return None
             raise
         return response.connection
+
+    async def require_connection(self) -> connection_pb2.Connection:
+        """The connection; pages that need one send the admin to create it first."""
+        connection = await self.connection()
+        if connection is None:
+            raise NoConnection()
+        return connection
 
     def shown(self, connection: connection_pb2.Connection) -> dict[str, Any]:
         return shapes.connection_json(connection, self.settings.public_url)

@@ -20,7 +20,7 @@ from gateway.calls import call
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.portal import session as portal_session
 from gateway.portal.idp_guides import CHOICES, GUIDES, guide_for
-from gateway.portal.organization import PAGE, OrganizationView
+from gateway.portal.organization import PAGE, NoConnection, OrganizationView
 from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
@@ -78,6 +78,8 @@ def portal_page(handler: PortalHandler) -> Callable[[web.Request], Awaitable[web
         view = OrganizationView(request.app[BACKENDS], settings, session.organization_id)
         try:
             return await handler(request, session, view)
+        except NoConnection:
+            return redirect("/portal")
         except ServiceError as error:
             if error.kind.http_status >= 500:
                 raise
@@ -142,9 +144,7 @@ async def rotate(request: web.Request, session, view: OrganizationView) -> web.S
     step = request.match_info["step"]
     if step not in ("start", "complete", "cancel"):
         raise ServiceError("NOT_FOUND", "no such step")
-    connection = await view.connection()
-    if connection is None:
-        raise ServiceError("NOT_FOUND", "there is no SCIM connection yet")
+    connection = await view.require_connection()
     shown, next_token = await view.rotate(connection.connection_id, step)
     if step == "start":
         return render("token.html", session=session, connection=shown, token=next_token,
@@ -156,9 +156,7 @@ async def rotate(request: web.Request, session, view: OrganizationView) -> web.S
 @routes.get("/portal/connection/delete")
 @portal_page
 async def confirm_delete(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    connection = await view.connection()
-    if connection is None:
-        return redirect("/portal")
+    connection = await view.require_connection()
     return render("delete.html", session=session, connection=view.shown(connection))
 
 
@@ -175,9 +173,7 @@ async def delete_connection(request: web.Request, session, view: OrganizationVie
 @routes.get("/portal/groups")
 @portal_page
 async def groups(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    connection = await view.connection()
-    if connection is None:
-        return redirect("/portal")
+    connection = await view.require_connection()
     query, page = request.query.get("q", ""), _page_number(request)
     found, total = await view.groups(connection.connection_id, query, page)
     return render(
@@ -198,9 +194,7 @@ def _submitted_mapping(form, current: dict[str, str]) -> dict[str, str]:
 @routes.post("/portal/groups/preview")
 @portal_page
 async def preview_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    connection = await view.connection()
-    if connection is None:
-        return redirect("/portal")
+    connection = await view.require_connection()
     mapping = _submitted_mapping(await request.post(), await view.assignments(connection.connection_id))
     changes = await view.map_groups(connection.connection_id, mapping, apply=False)
     names = await view.user_names([change.member_id for change in changes])
@@ -210,9 +204,7 @@ async def preview_mapping(request: web.Request, session, view: OrganizationView)
 @routes.post("/portal/groups/apply")
 @portal_page
 async def apply_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    connection = await view.connection()
-    if connection is None:
-        return redirect("/portal")
+    connection = await view.require_connection()
     form = await request.post()
     mapping = {key.removeprefix("role:"): str(value) for key, value in form.items() if key.startswith("role:")}
     await view.map_groups(connection.connection_id, {g: r for g, r in mapping.items() if r}, apply=True)
@@ -222,9 +214,7 @@ async def apply_mapping(request: web.Request, session, view: OrganizationView) -
 @routes.get("/portal/members")
 @portal_page
 async def members(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    connection = await view.connection()
-    if connection is None:
-        return redirect("/portal")
+    connection = await view.require_connection()
     query, page = request.query.get("q", ""), _page_number(request)
     found, total = await view.members(connection.connection_id, query, page)
     return render("members.html", session=session, members=found, total=total, query=query, page=page,

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from scimd.events.v1 import event_pb2
 
-from services.common.events import EventStream, connect_until_ready
+from services.common.events import EventStream, connect_until_ready, stop_background
 from services.common.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,7 @@ class DurableConsumer:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-consumer")
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._nats is not None and not self._nats.is_closed:
-            # Unacked messages are redelivered to the next consumer; no drain needed.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._nats.close(), 2)
+        await stop_background(self._stopping, self._task, self._nats)
 
     async def _run(self) -> None:
         self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._service}-consumer", self._stopping)

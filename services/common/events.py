@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -81,3 +82,16 @@ async def connect_until_ready(url: str, name: str, stopping: asyncio.Event) -> N
         except asyncio.TimeoutError:
             delay = min(delay * 2, 5.0)
     return None
+
+
+async def stop_background(stopping: asyncio.Event, task: asyncio.Task | None, nc: NatsClient | None) -> None:
+    """Stops a background task that holds its own NATS connection. Nothing
+    is drained: what a durable consumer has not acked comes back to the next."""
+    stopping.set()
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if nc is not None and not nc.is_closed:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(nc.close(), 2)

@@ -12,7 +12,6 @@ only makes it faster.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
@@ -21,7 +20,7 @@ from google.protobuf.message import DecodeError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from scimd.events.v1 import event_pb2
 
-from services.common.events import EventStream, connect_until_ready
+from services.common.events import EventStream, connect_until_ready, stop_background
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +44,7 @@ class LiveEvents:
         self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._nats is not None and not self._nats.is_closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._nats.close(), 2)
+        await stop_background(self._stopping, self._task, self._nats)
 
     def _delivery(self) -> dict:
         if self._since is None:
