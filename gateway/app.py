@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from gateway import health
+from gateway import health, openapi
 from gateway.backends import Backends
 from gateway.json import MAX_BODY_BYTES
 from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(backends_ctx)
     app.cleanup_ctx.append(revocations_ctx)
     app.add_routes(health.routes)
+    app.add_routes(openapi.routes)
     for table in MANAGEMENT_ROUTES:
         app.add_routes(table)
     app.add_routes(scim_routes.routes)

@@ -4,7 +4,6 @@ project credentials) and identity providers (a SCIM connection's bearer token)."
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from datetime import timezone
 
@@ -28,7 +27,7 @@ def require_project(request: web.Request, settings: Settings) -> None:
         raise unauthorized
     try:
         project_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise unauthorized from None
     id_ok = hmac.compare_digest(project_id.encode(), settings.project_id.encode())
     secret_ok = hmac.compare_digest(secret.encode(), settings.project_secret.encode())
@@ -45,7 +44,7 @@ async def authenticate_connection(
     scheme, _, token = header.partition(" ")
     token = token.strip()
     invalid = ServiceError("INVALID_TOKEN", "the bearer token is missing, invalid or expired")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token or not token.isascii():  # tokens are ASCII
         raise invalid
     authenticated = cache.get(token)
     if authenticated is None:

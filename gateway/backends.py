@@ -12,11 +12,21 @@ from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
+from gateway.json import MAX_BODY_BYTES
 from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
 from services.common.settings import ServiceAddresses
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
 CALL_TIMEOUT_SECONDS = 10.0
+# A service's error message may quote the request (a body holds up to
+# MAX_BODY_BYTES), and its status travels in the trailers. Past gRPC's default
+# 8 KiB the call fails as RESOURCE_EXHAUSTED, whose status no longer matches
+# its details: the client's error would become a 500.
+_MAX_METADATA_BYTES = 8 * MAX_BODY_BYTES
+CHANNEL_OPTIONS = (
+    ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
+    ("grpc.absolute_max_metadata_size", _MAX_METADATA_BYTES),
+)
 
 
 def call_metadata(tenant: Tenant | None = None) -> tuple[tuple[str, str], ...]:
@@ -36,7 +46,7 @@ class Backends:
 
     @classmethod
     def open(cls, addresses: ServiceAddresses) -> "Backends":
-        channels = {name: grpc.aio.insecure_channel(addresses.of(name)) for name in SERVICES}
+        channels = {name: grpc.aio.insecure_channel(addresses.of(name), options=CHANNEL_OPTIONS) for name in SERVICES}
         return cls(
             channels=channels,
             connections=ConnectionsServiceStub(channels["connections"]),

@@ -25,4 +25,17 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise ServiceError("INVALID_SYNTAX", "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ServiceError("INVALID_SYNTAX", "the request body must be a JSON object")
+    # PostgreSQL's text and jsonb cannot hold U+0000, so no value of ours contains it.
+    if b"\\u0000" in raw and _has_nul(body):
+        raise ServiceError("INVALID_VALUE", "strings must not contain the NUL character (\\u0000)")
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    return False

@@ -35,6 +35,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request_id_var.set(request_id)
     started = time.monotonic()
     try:
+        if not all(value.isascii() and value.isprintable() for value in request.match_info.values()):
+            # Every id, name and URN in our paths is printable ASCII (and gRPC
+            # metadata and PostgreSQL text hold no NUL): any other names nothing.
+            raise ServiceError("NOT_FOUND", "no such resource")
         response = await handler(request)
     except ServiceError as error:
         response = _render(request, error)

@@ -39,6 +39,15 @@ def string_field(body: dict[str, Any], field: str, *, required: bool = False) ->
     return value
 
 
+def id_field(body: dict[str, Any], field: str) -> str:
+    """A required id. Every id of scimd is printable ASCII, so any other names
+    nothing; the services also pass ids on in gRPC metadata, which holds no other."""
+    value = string_field(body, field, required=True)
+    if not (value.isascii() and value.isprintable()):
+        raise ServiceError("NOT_FOUND", f"no such {field.removesuffix('_id')}")
+    return value
+
+
 def string_list_field(body: dict[str, Any], field: str) -> list[str] | None:
     """A list of strings, or None when the field is absent."""
     if field not in body or body[field] is None:

@@ -185,7 +185,7 @@ async def list_connection_groups(request: web.Request) -> web.Response:
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     limit = min(limit_param(request), GROUPS_PAGE_MAX)
     cursor = request.query.get("cursor", "")
-    if cursor and not cursor.isdigit():
+    if cursor and not (cursor.isascii() and cursor.isdigit() and int(cursor) <= INT32_MAX):
         raise ServiceError("INVALID_VALUE", "cursor is not one this API returned")
     offset = int(cursor or "0")
     connection, groups = await asyncio.gather(

@@ -44,7 +44,10 @@ def _permissions(body: dict[str, Any]) -> list[role_pb2.Permission]:
 
 
 def _etag(request: web.Request) -> str:
-    return request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    # aiohttp keeps bytes that are not UTF-8 as lone surrogates, which protobuf
+    # refuses; as U+FFFD they make an etag that matches none.
+    value = request.headers.get("If-Match", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value.strip().strip('"').removeprefix("W/").strip('"')
 
 
 @routes.post("/v1/rbac/roles")

@@ -17,7 +17,7 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
-from gateway.management.common import INT32_MAX, authorized, bounded_int_field, envelope, string_field
+from gateway.management.common import INT32_MAX, authorized, bounded_int_field, envelope, id_field, string_field
 from services.common.errors import ServiceError
 from services.common.shapes import member_json
 from services.common.timestamps import to_rfc3339
@@ -52,8 +52,8 @@ async def create_session(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     response = await call(request.app[BACKENDS].sessions.CreateSession(
         session_pb.CreateSessionRequest(
-            organization_id=string_field(body, "organization_id", required=True),
-            member_id=string_field(body, "member_id", required=True),
+            organization_id=id_field(body, "organization_id"),
+            member_id=id_field(body, "member_id"),
             session_duration_minutes=_duration(body),
         ),
         metadata=call_metadata(),

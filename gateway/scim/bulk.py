@@ -86,6 +86,8 @@ def _operations(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]
     operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
     if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
         raise ServiceError("INVALID_SYNTAX", "Operations must be an array of objects")
+    if any(not isinstance(op.get("bulkId"), (str, type(None))) for op in operations):
+        raise ServiceError("INVALID_VALUE", "bulkId must be a string")
     if len(operations) > MAX_OPERATIONS:
         raise ServiceError("PAYLOAD_TOO_LARGE", f"at most {MAX_OPERATIONS} operations per request")
     fail_on_errors = body.get("failOnErrors")

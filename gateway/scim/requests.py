@@ -74,6 +74,9 @@ def version_of(header: str | None) -> str:
     """The etag a client's If-Match / If-None-Match names: W/"3" → "3"; "*" or none → ""."""
     if not header:
         return ""
+    # aiohttp keeps bytes that are not UTF-8 as lone surrogates, which protobuf
+    # refuses; as U+FFFD they make a version that matches none.
+    header = header.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     value = header.split(",")[0].strip()
     if value == "*":
         return ""

@@ -1,5 +1,6 @@
 """Bad input gets a clear error and stores nothing (RFC 7644 §3.12 on SCIM paths)."""
 
+import asyncio
 import json
 
 import grpc
@@ -204,3 +205,113 @@ async def test_out_of_range_integers_in_the_management_api_are_400(http, gateway
             answer = await response.json(content_type=None)
         assert response.status == 400, (path, answer)
         assert answer["error_type"] == "invalid_value"
+
+
+# Found by schemathesis (tests/gateway/test_openapi.py): inputs no service can
+# hold, or that came back from a service in a form the gateway could not read.
+
+async def _raw_status(gateway, method: str, path: str, headers: list[tuple[str, bytes]], body: bytes = b"") -> int:
+    """The status of a request sent byte for byte (HTTP clients refuse header values that are not text)."""
+    from urllib.parse import urlsplit
+
+    address = urlsplit(gateway.url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n"
+    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    writer.write(head.encode() + b"".join(name.encode() + b": " + value + b"\r\n" for name, value in headers)
+                 + b"\r\n" + body)
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_nul_characters_in_a_body_are_invalid_value(http, gateway, tenant_connection):
+    """PostgreSQL's text and jsonb cannot hold U+0000: 400, never a 500."""
+    status, body, content_type = await _scim_post(
+        http, f"{tenant_connection['base_url']}/Users", orjson.dumps(scim_user("nul@y.test", title="a\u0000b")),
+        bearer(tenant_connection),
+    )
+    _assert_scim_error(status, body, content_type, 400, "invalidValue")
+    async with http.post(f"{gateway.url}/v1/rbac/roles", json={"role_id": "nul", "description": "\u0000"},
+                         headers=basic_auth(gateway.settings.project_id, gateway.settings.project_secret)) as response:
+        assert response.status == 400
+        assert (await response.json())["error_type"] == "invalid_value"
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+@pytest.mark.parametrize("segment", ["%C3%A9", "a%0Ab", "%00"])
+async def test_ids_in_paths_that_no_id_can_be_are_404(http, gateway, tenant_connection, segment):
+    """Ids are printable ASCII; others could not even travel in gRPC metadata."""
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    organization_id = tenant_connection["organization_id"]
+    for method, path in (("GET", f"/v1/b2b/organizations/{segment}/members"),
+                         ("GET", f"/v1/b2b/organizations/{segment}/audit_log"),
+                         ("PUT", f"/v1/b2b/organizations/{organization_id}/members/{segment}")):
+        async with http.request(method, gateway.url + path, json={"roles": []}, headers=auth) as response:
+            assert response.status == 404, path
+            assert (await response.json())["error_type"] == "not_found"
+    async with http.get(f"{tenant_connection['base_url']}/Users/{segment}", headers=bearer(tenant_connection)) as response:
+        _assert_scim_error(response.status, await response.json(content_type=None), response.content_type, 404)
+
+
+async def test_session_for_an_id_that_no_id_can_be_is_404(http, gateway):
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    async with http.post(f"{gateway.url}/v1/b2b/sessions", json={"organization_id": "é", "member_id": "m"},
+                         headers=auth) as response:
+        assert response.status == 404
+
+
+async def test_header_values_that_are_not_utf8(http, gateway, tenant_connection):
+    """aiohttp keeps such bytes as lone surrogates, which protobuf refuses: a
+    version that matches nothing (412), credentials that are wrong (401)."""
+    status, user, _ = await _scim_post(http, f"{tenant_connection['base_url']}/Users",
+                                       orjson.dumps(scim_user("latin1@y.test")), bearer(tenant_connection))
+    assert status == 201
+    path = f"/scim/v2/{tenant_connection['connection_id']}/Users/{user['id']}"
+    token = bearer(tenant_connection)["Authorization"].encode()
+    body = orjson.dumps(scim_user("latin1@y.test"))
+    assert await _raw_status(gateway, "PUT", path, [("Authorization", token), ("If-Match", b'W/"\xe9"')], body) == 412
+    assert await _raw_status(gateway, "GET", path, [("Authorization", token), ("If-None-Match", b"\xe9")]) == 200
+    assert await _raw_status(gateway, "GET", path, [("Authorization", b"Bearer \xe9")]) == 401
+    assert await _raw_status(gateway, "GET", "/v1/rbac/roles", [("Authorization", b"Basic \xe9")]) == 401
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    async with http.post(f"{gateway.url}/v1/rbac/roles", json={"role_id": "latin1"}, headers=auth) as response:
+        assert response.status == 201
+    assert await _raw_status(gateway, "PUT", "/v1/rbac/roles/latin1",
+                             [("Authorization", auth["Authorization"].encode()), ("If-Match", b"\xe9")], b"{}") == 412
+
+
+async def test_a_groups_cursor_out_of_range_is_400(http, gateway, tenant_connection):
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    path = (f"/v1/b2b/scim/{tenant_connection['organization_id']}/connection/{tenant_connection['connection_id']}"
+            f"/groups?cursor={HUGE}")
+    async with http.get(gateway.url + path, headers=auth) as response:
+        assert response.status == 400
+        assert (await response.json())["error_type"] == "invalid_value"
+
+
+async def test_a_bulk_id_that_is_not_a_string_is_invalid_value(http, gateway, tenant_connection):
+    """RFC 7644 §3.7: bulkId is a string (it was echoed back as given)."""
+    result = await _scim_post(
+        http, f"{tenant_connection['base_url']}/Bulk",
+        orjson.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                      "Operations": [{"method": "POST", "path": "/Users", "bulkId": 5, "data": scim_user("b@y.test")}]}),
+        bearer(tenant_connection),
+    )
+    _assert_scim_error(*result, 400, "invalidValue")
+    assert await _members(gateway.settings, tenant_connection) == 0
+
+
+async def test_errors_quoting_long_input_reach_the_client(http, gateway, tenant_connection):
+    """A service's message may quote the request; past gRPC's default 8 KiB of
+    trailers the status came back garbled, and the gateway answered 500."""
+    long = "a" * 9000
+    status, user, _ = await _scim_post(http, f"{tenant_connection['base_url']}/Users",
+                                       orjson.dumps(scim_user("long@y.test")), bearer(tenant_connection))
+    async with http.patch(f"{tenant_connection['base_url']}/Users/{user['id']}", headers=bearer(tenant_connection),
+                          data=orjson.dumps({"Operations": [{"op": "add", "path": long, "value": "x"}]})) as response:
+        _assert_scim_error(response.status, await response.json(content_type=None), response.content_type, 400)
+    auth = basic_auth(gateway.settings.project_id, gateway.settings.project_secret)
+    async with http.post(f"{gateway.url}/v1/b2b/admin_portal/links", json={"organization_id": long},
+                         headers=auth) as response:
+        assert response.status == 404
