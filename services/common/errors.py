@@ -74,12 +74,18 @@ _REASON_BY_CODE: dict[grpc.StatusCode, str] = {
 }
 
 
+MAX_MESSAGE_CHARS = 1000
+
+
 class ServiceError(Exception):
     """An expected failure with a reason from the table above."""
 
     def __init__(self, reason: str, message: str, *, retry_after_seconds: int | None = None):
         if reason not in KINDS_BY_REASON:
             raise ValueError(f"unknown error reason {reason!r}")
+        if len(message) > MAX_MESSAGE_CHARS:
+            # Messages may quote the request; a huge one would overflow gRPC trailers.
+            message = message[:MAX_MESSAGE_CHARS] + "…"
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -100,7 +106,10 @@ class ServiceError(Exception):
 
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "ServiceError":
-        status = rpc_status.from_call(error)
+        try:
+            status = rpc_status.from_call(error)
+        except ValueError:  # trailers that disagree with the status (e.g. cut short)
+            status = None
         if status is not None:
             for detail in status.details:
                 if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):

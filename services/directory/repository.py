@@ -126,6 +126,8 @@ class MemberQuery:
     filter_sql: str = ""
     filter_params: tuple = ()
     order_sql: str = ""
+    # The sort expression's own parameters, numbered right after the filter's.
+    order_params: tuple = ()
     descending: bool = False
     after: tuple[datetime, str] | None = None
     offset: int = 0
@@ -159,7 +161,7 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
     direction = "DESC" if query.descending else "ASC"
     tie_break = f"created_at {direction}, member_id {direction}"
     order = f"{query.order_sql} {direction} NULLS LAST, {tie_break}" if query.order_sql else tie_break
-    page_where, page_params = where, list(params)
+    page_where, page_params = where, [*params, *query.order_params]
     if query.after is not None:
         page_params += [query.after[0], query.after[1]]
         page_where += f" AND (created_at, member_id) > (${len(page_params) - 1}, ${len(page_params)})"

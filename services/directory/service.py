@@ -249,6 +249,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         params = SqlParams(start=repository.SCOPE_PARAMETERS)
         try:
             filter_sql = compile_filter(parse_filter(request.filter, USER), params) if request.filter.strip() else ""
+            filter_params = tuple(params.values)
             order_sql = sort_expression(request.order_by, params) if request.order_by else ""
         except FilterError as error:
             raise ServiceError("INVALID_FILTER", str(error)) from None
@@ -257,8 +258,9 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
             connection_id=tenant.connection_id,
             show_deleted=request.show_deleted,
             filter_sql=filter_sql,
-            filter_params=tuple(params.values),
+            filter_params=filter_params,
             order_sql=order_sql,
+            order_params=tuple(params.values[len(filter_params):]),
             descending=request.descending,
             after=decode_time_keyset(request.page_token),
             offset=request.skip,

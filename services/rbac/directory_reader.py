@@ -21,6 +21,11 @@ class DirectoryReader:
 
     @staticmethod
     def _metadata(tenant: Tenant) -> tuple[tuple[str, str], ...]:
+        # Ids come from callers of the rbac API; gRPC metadata holds printable ASCII only,
+        # and no id of ours is anything else.
+        for value in (tenant.organization_id, tenant.connection_id):
+            if not (value.isascii() and value.isprintable()):
+                raise ServiceError("NOT_FOUND", "no such organization or connection")
         return ((REQUEST_ID_HEADER, current_request_id()), *tenant.metadata())
 
     async def members(self, organization_id: str, member_ids: list[str]) -> dict[str, member_pb2.Member]:

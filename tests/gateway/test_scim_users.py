@@ -248,3 +248,23 @@ async def test_other_connection_cannot_see_or_touch_users(http, gateway, scim):
     assert (await stranger.patch(f"/Users/{user['id']}", {"op": "replace", "path": "displayName", "value": "x"})).status == 404
     listed = await stranger.request("GET", "/Users", params={"filter": f'id eq "{user["id"]}"'})
     assert listed.body["totalResults"] == 0
+
+
+@pytest.mark.parametrize("sort_by", [
+    "name.givenName", "emails", "emails.value", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+])
+async def test_sorting_by_attributes_kept_in_json_pages_with_a_filter(scim, sort_by):
+    """RFC 7644 §3.4.2.3: sortBy any attribute, also when the page is full and
+    a count is needed, with and without a filter (a sort expression has SQL
+    parameters of its own, which the count must not receive)."""
+    prefix = f"sorted-{uuid.uuid4().hex[:6]}"
+    for given in ("Cleo", "Abel", "Bea"):
+        await scim.create_user(scim_user(f"{prefix}-{given.lower()}@example.com", name={"givenName": given}))
+    for params in ({"sortBy": sort_by, "count": "1"},
+                   {"sortBy": sort_by, "count": "1", "filter": f'userName sw "{prefix}"'}):
+        reply = await scim.request("GET", "/Users", params=params)
+        assert reply.status == 200, reply.body
+        assert reply.body["itemsPerPage"] == 1 and reply.body["totalResults"] >= 3
+    reply = await scim.request("GET", "/Users", params={
+        "sortBy": "name.givenName", "filter": f'userName sw "{prefix}"'})
+    assert [r["name"]["givenName"] for r in reply.body["Resources"]] == ["Abel", "Bea", "Cleo"]

@@ -139,3 +139,14 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
     finally:
         await channel.close()
         await pool.close()
+
+
+async def test_ids_that_cannot_be_ids_are_not_found(stubs):
+    """Ids travel on to the directory in gRPC metadata; anything but printable ASCII is no id of ours."""
+    rbac, _ = stubs
+    for organization_id in ("organization-é", "organization-\n"):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await rbac.ReplaceDirectRoleAssignments(pb.ReplaceDirectRoleAssignmentsRequest(
+                organization_id=organization_id, member_id="member-x", role_ids=[],
+            ))
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND

@@ -90,3 +90,9 @@ def test_management_error_shape():
 def test_unknown_reason_is_a_programming_error():
     with pytest.raises(ValueError):
         ServiceError("NOT_A_REASON", "x")
+
+
+def test_a_long_message_is_cut_so_its_status_fits_in_trailers():
+    error = ServiceError("INVALID_VALUE", "x" * 100_000)
+    assert len(error.message) <= 1001 and error.message.endswith("…")
+    assert len(error.to_grpc_status().trailing_metadata[0][1]) < 8192
