@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test protos venv clean bench browser
+.PHONY: run test protos venv clean bench bench-webhooks browser
 
 venv: $(STAMP)
 
@@ -41,3 +41,7 @@ clean:
 # Load on the system started by `make run` (see bench/scim_load.py --help).
 bench: $(STAMP)
 	$(BIN)/python -m bench.scim_load $(BENCH_ARGS)
+
+# Webhook delivery under SCIM writes (see bench/webhook_load.py --help).
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhook_load $(BENCH_ARGS)

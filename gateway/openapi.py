@@ -67,6 +67,7 @@ MANAGEMENT_TAGS = (
     ("Roles", "The project's roles and what each allows."),
     ("Sessions", "Sessions of the vendor's app's members, and the JWKS that verifies their JWTs."),
     ("Webhook endpoints", "Where scimd sends signed events (Standard Webhooks)."),
+    ("Webhook deliveries", "Every attempt of every event to every endpoint, and replays."),
     ("Audit log", "One entry per mutating SCIM request."),
     ("Admin Portal", "One-time links into the Admin Portal of an organization."),
 )
@@ -459,9 +460,61 @@ def _management_paths() -> JsonObject:
                 "getWebhookEndpoint", "Webhook endpoints", "Get a webhook endpoint",
                 _envelope(200, "The endpoint.", {"endpoint": _ref("WebhookEndpoint")}), errors=(404,),
             ),
+            "put": _management_op(
+                "updateWebhookEndpoint", "Webhook endpoints", "Update a webhook endpoint",
+                _envelope(200, "The updated endpoint.", {"endpoint": _ref("WebhookEndpoint")}),
+                errors=(404, 412), body=_body(_ref("WebhookEndpointUpdate")),
+                parameters=(_header("If-Match", "The endpoint's etag."),),
+                description="Changes the fields present. Enabling a disabled endpoint resumes its pending deliveries.",
+            ),
             "delete": _management_op(
                 "deleteWebhookEndpoint", "Webhook endpoints", "Delete a webhook endpoint",
                 _envelope(200, "Deleted."), errors=(404,),
+            ),
+        },
+        "/v1/webhooks/endpoints/{endpoint_id}/rotate_secret": {
+            "parameters": [_path("endpoint_id", "The endpoint's id.")],
+            "post": _management_op(
+                "rotateWebhookEndpointSecret", "Webhook endpoints", "Rotate an endpoint's signing secret",
+                _envelope(200, "The endpoint with its new secret, shown only here.",
+                          {"endpoint": _ref("WebhookEndpointWithSecret")}),
+                errors=(404,), body=_body(_ref("WebhookSecretRotate"), required=False),
+                description="For the grace period each delivery carries signatures from both the new and the "
+                            "previous secret, space-separated in webhook-signature.",
+            ),
+        },
+        "/v1/webhooks/endpoints/{endpoint_id}/attempts": {
+            "parameters": [_path("endpoint_id", "The endpoint's id.")],
+            "get": _management_op(
+                "listWebhookEndpointAttempts", "Webhook deliveries", "The delivery log of an endpoint",
+                _envelope(200, "A page of attempts, newest first.",
+                          {"attempts": _array(_ref("WebhookDeliveryAttempt")), **NEXT_CURSOR}),
+                errors=(400,), parameters=(*LIST_PARAMS, _query("event_id", "Only this event's attempts.", STRING)),
+            ),
+        },
+        "/v1/webhooks/endpoints/{endpoint_id}/replay": {
+            "parameters": [_path("endpoint_id", "The endpoint's id.")],
+            "post": _management_op(
+                "replayWebhookEndpointEvents", "Webhook deliveries", "Deliver again the events of a time range",
+                _envelope(202, "Scheduled.", {"deliveries_scheduled": INTEGER}),
+                errors=(404,), body=_body(_ref("WebhookEndpointReplay")),
+            ),
+        },
+        "/v1/webhooks/events/{event_id}/attempts": {
+            "parameters": [_path("event_id", "The event's id (the webhook-id header).")],
+            "get": _management_op(
+                "listWebhookEventAttempts", "Webhook deliveries", "The delivery log of an event",
+                _envelope(200, "A page of attempts, newest first.",
+                          {"attempts": _array(_ref("WebhookDeliveryAttempt")), **NEXT_CURSOR}),
+                errors=(400,), parameters=LIST_PARAMS,
+            ),
+        },
+        "/v1/webhooks/events/{event_id}/replay": {
+            "parameters": [_path("event_id", "The event's id (the webhook-id header).")],
+            "post": _management_op(
+                "replayWebhookEvent", "Webhook deliveries", "Deliver an event again",
+                _envelope(202, "Scheduled.", {"deliveries_scheduled": INTEGER}),
+                errors=(404,), body=_body(_ref("WebhookEventReplay"), required=False),
             ),
         },
         "/v1/b2b/admin_portal/links": {
@@ -515,8 +568,11 @@ def _management_schemas() -> JsonObject:
     permission = _obj({"resource_id": STRING, "actions": STRINGS})
     permission_write = _obj({"resource_id": {"type": "string", "minLength": 1},
                              "actions": {**STRINGS, "minItems": 1}})
-    endpoint = {"endpoint_id": STRING, "url": STRING, "event_types": STRINGS, "enabled": BOOLEAN,
-                "created_at": TIMESTAMP}
+    endpoint = {"endpoint_id": STRING, "url": STRING, "event_types": STRINGS, "organization_ids": STRINGS,
+                "enabled": BOOLEAN, "disabled_reason": {"type": ["string", "null"], "enum": ["gone", "failing", None]},
+                "disabled_at": NULLABLE_TIMESTAMP, "failing_since": NULLABLE_TIMESTAMP,
+                "previous_secret_expires_at": NULLABLE_TIMESTAMP, "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+                "etag": STRING}
     optional_int = {"type": ["integer", "null"]}
     return {
         "ManagementError": _obj({
@@ -605,7 +661,33 @@ def _management_schemas() -> JsonObject:
             "url": _string("Where to POST events.", minLength=1, format="uri"),
             "event_types": {"type": ["array", "null"], "items": STRING,
                             "description": "The event types to send; empty or absent: every type."},
+            "organization_ids": {"type": ["array", "null"], "items": STRING,
+                                 "description": "The organizations whose events to send; empty or absent: all."},
         }, required=("url",), closed=False),
+        "WebhookEndpointUpdate": _obj({
+            "url": _string("Where to POST events.", minLength=1, format="uri"),
+            "event_types": {"type": ["array", "null"], "items": STRING},
+            "organization_ids": {"type": ["array", "null"], "items": STRING},
+            "enabled": BOOLEAN,
+        }, required=(), closed=False),
+        "WebhookSecretRotate": _obj({
+            "grace_period_seconds": {**optional_int, "minimum": 0, "maximum": 7 * 24 * 3600,
+                                     "description": "How long the previous secret keeps signing; 0 or absent: a day."},
+        }, required=(), closed=False),
+        "WebhookDeliveryAttempt": _obj({
+            "attempt_id": STRING, "event_id": STRING, "endpoint_id": STRING, "attempted_at": TIMESTAMP,
+            "status_code": {"type": ["integer", "null"], "description": "null when no response came."},
+            "latency_ms": {"type": "number"}, "response_snippet": STRING, "error": NULLABLE_STRING,
+            "outcome": {"type": "string", "enum": ["succeeded", "retrying", "failed", "unknown"]},
+            "next_attempt_at": NULLABLE_TIMESTAMP,
+        }),
+        "WebhookEventReplay": _obj({
+            "endpoint_id": _optional_string("Only to this endpoint; absent: to every subscribed endpoint."),
+        }, required=(), closed=False),
+        "WebhookEndpointReplay": _obj({
+            "start_time": _string("Events from this time (RFC 3339)...", format="date-time"),
+            "end_time": _string("...until before this one.", format="date-time"),
+        }, required=("start_time", "end_time"), closed=False),
         "AdminPortalLinkCreate": _obj({
             "organization_id": _string("The organization whose portal opens.", minLength=1, pattern=r"\S"),
             "expires_in_minutes": {**optional_int, "minimum": 1, "maximum": PORTAL_LINK_MAX_MINUTES,

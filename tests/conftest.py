@@ -55,6 +55,22 @@ async def _nats_answers(url: str) -> bool:
         writer.close()
 
 
+# The tests' webhook receivers listen on 127.0.0.1, which the SSRF guard
+# refuses unless allowed; the in-process webhooks service reads this as it starts.
+LOCAL_WEBHOOK_RECEIVERS = "127.0.0.1/32,::1/128"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_webhook_receivers():
+    previous = os.environ.get("SCIMD_WEBHOOK_ALLOWED_HOSTS")
+    os.environ["SCIMD_WEBHOOK_ALLOWED_HOSTS"] = LOCAL_WEBHOOK_RECEIVERS
+    yield
+    if previous is None:
+        os.environ.pop("SCIMD_WEBHOOK_ALLOWED_HOSTS", None)
+    else:
+        os.environ["SCIMD_WEBHOOK_ALLOWED_HOSTS"] = previous
+
+
 @pytest.fixture(scope="session")
 async def postgres_admin_url(tmp_path_factory) -> str:
     """A PostgreSQL URL with the right to create databases."""

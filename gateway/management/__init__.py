@@ -8,6 +8,7 @@ from gateway.management import (
     organizations,
     roles,
     sessions,
+    webhook_deliveries,
     webhook_endpoints,
 )
 
@@ -17,6 +18,7 @@ ROUTE_TABLES = (
     members.routes,
     roles.routes,
     webhook_endpoints.routes,
+    webhook_deliveries.routes,
     audit_log.routes,
     sessions.routes,
     admin_portal.routes,

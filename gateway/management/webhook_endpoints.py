@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from google.protobuf.field_mask_pb2 import FieldMask
 from scimd.webhooks.v1 import endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
@@ -12,20 +13,43 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import authorized, envelope, limit_param, string_field, string_list_field
+from gateway.management.common import (
+    authorized,
+    bounded_int_field,
+    envelope,
+    limit_param,
+    string_field,
+    string_list_field,
+)
+from services.common.errors import ServiceError
 from services.common.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 
 
 def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
-    return {
+    shown = {
         "endpoint_id": endpoint.endpoint_id,
         "url": endpoint.url,
         "event_types": list(endpoint.event_types),
+        "organization_ids": list(endpoint.organization_ids),
         "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason or None,
+        "disabled_at": to_rfc3339(endpoint.disable_time) if endpoint.HasField("disable_time") else None,
+        "failing_since": to_rfc3339(endpoint.failing_since_time) if endpoint.HasField("failing_since_time") else None,
+        "previous_secret_expires_at": (
+            to_rfc3339(endpoint.previous_secret_expire_time)
+            if endpoint.HasField("previous_secret_expire_time") else None
+        ),
         "created_at": to_rfc3339(endpoint.create_time),
+        "updated_at": to_rfc3339(endpoint.update_time),
+        "etag": endpoint.etag,
     }
+    return shown
+
+
+def _etag(request: web.Request) -> str:
+    return request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
 
 
 @routes.post("/v1/webhooks/endpoints")
@@ -35,7 +59,9 @@ async def create_endpoint(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].webhooks.CreateEndpoint(
             webhooks_pb.CreateEndpointRequest(
-                url=string_field(body, "url", required=True), event_types=string_list_field(body, "event_types") or []
+                url=string_field(body, "url", required=True),
+                event_types=string_list_field(body, "event_types") or [],
+                organization_ids=string_list_field(body, "organization_ids") or [],
             ),
             metadata=call_metadata(),
         )
@@ -70,6 +96,57 @@ async def get_endpoint(request: web.Request) -> web.Response:
         )
     )
     return envelope(200, endpoint=endpoint_json(response.endpoint))
+
+
+@routes.put("/v1/webhooks/endpoints/{endpoint_id}")
+async def update_endpoint(request: web.Request) -> web.Response:
+    """Changes the fields present (url, event_types, organization_ids, enabled);
+    If-Match: <etag> guards against lost updates. Enabling a disabled endpoint
+    resumes its pending deliveries."""
+    authorized(request)
+    body = await read_json_object(request)
+    endpoint = endpoint_pb2.Endpoint(endpoint_id=request.match_info["endpoint_id"], etag=_etag(request))
+    paths = []
+    if "url" in body:
+        endpoint.url = string_field(body, "url", required=True)
+        paths.append("url")
+    for field in ("event_types", "organization_ids"):
+        values = string_list_field(body, field)
+        if values is not None:
+            getattr(endpoint, field).extend(values)
+            paths.append(field)
+    if "enabled" in body:
+        if not isinstance(body["enabled"], bool):
+            raise ServiceError("INVALID_VALUE", "enabled must be true or false")
+        endpoint.enabled = body["enabled"]
+        paths.append("enabled")
+    response = await call(
+        request.app[BACKENDS].webhooks.UpdateEndpoint(
+            webhooks_pb.UpdateEndpointRequest(endpoint=endpoint, update_mask=FieldMask(paths=paths)),
+            metadata=call_metadata(),
+        )
+    )
+    return envelope(200, endpoint=endpoint_json(response.endpoint))
+
+
+@routes.post("/v1/webhooks/endpoints/{endpoint_id}/rotate_secret")
+async def rotate_secret(request: web.Request) -> web.Response:
+    """A new secret, shown once; for `grace_period_seconds` (default a day)
+    each delivery is signed with both the new and the previous secret."""
+    authorized(request)
+    body = await read_json_object(request) if request.can_read_body else {}
+    grace = bounded_int_field(body, "grace_period_seconds", 0, 7 * 24 * 3600) or 0
+    response = await call(
+        request.app[BACKENDS].webhooks.RotateEndpointSecret(
+            webhooks_pb.RotateEndpointSecretRequest(
+                endpoint_id=request.match_info["endpoint_id"], grace_period_seconds=grace
+            ),
+            metadata=call_metadata(),
+        )
+    )
+    endpoint = endpoint_json(response.endpoint)
+    endpoint["secret"] = response.secret
+    return envelope(200, endpoint=endpoint)
 
 
 @routes.delete("/v1/webhooks/endpoints/{endpoint_id}")

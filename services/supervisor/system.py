@@ -63,6 +63,8 @@ def _child_env(settings: Settings, credentials: Credentials, database_url: str, 
         SCIMD_NATS_PREFIX=settings.nats_prefix,
         PYTHONUNBUFFERED="1",
     )
+    # A local system: webhooks may reach receivers on this machine (the README's walkthrough).
+    env.setdefault("SCIMD_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1/32,::1/128")
     for name, address in addresses.items():
         env[f"SCIMD_{name.upper()}_ADDR"] = address
     env.pop("SCIMD_GRPC_LISTEN", None)

@@ -1,5 +1,21 @@
 """Sends pending deliveries, signed per the Standard Webhooks specification,
-and schedules retries of the failed ones."""
+and schedules retries of the failed ones.
+
+- 2xx is success; anything else (3xx too: redirects are not followed),
+  a timeout or a refused connection is a failure. At most a few KiB of a
+  response body are read.
+- A failure is retried on the schedule (immediately, then 5 s, 5 min, 30 min,
+  2 h, 5 h, 10 h, 10 h, each ±10%), or when a 429/503 says (Retry-After, in
+  seconds or as an HTTP date). 410 Gone disables the endpoint at once; so
+  does failing without a success for five days. Either raises
+  webhook_endpoint.disabled.
+- Deliveries of one resource to one endpoint go in the order their events
+  arrived; everything else goes in parallel, and no endpoint holds more than
+  its share of the concurrent requests, so a slow one delays only itself.
+
+Scheduling reads the injected clock, never the database's, so tests move
+time instead of waiting for it.
+"""
 
 from __future__ import annotations
 
@@ -8,113 +24,290 @@ import contextlib
 import logging
 import random
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Callable
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
+from aiohttp.abc import AbstractResolver
 from standardwebhooks import Webhook
 
 from services.common.context import request_id_var
+from services.common.ids import new_id
 from services.common.sealing import SecretBox
+from services.common.timestamps import to_rfc3339, to_timestamp
 from services.webhooks import repository
+from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
+from services.webhooks.payload import endpoint_disabled_body
+from services.webhooks.ssrf import ForbiddenAddress, GuardedResolver, check_host
 
 log = logging.getLogger(__name__)
 
-# Seconds to wait before each retry after the first, immediate attempt.
-RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
-CLAIM_BATCH = 128
-MAX_CONCURRENT_SENDS = 64
-RESPONSE_READ_LIMIT = 4096
+Clock = Callable[[], datetime]
 IDLE_POLL_SECONDS = 1.0
+USER_AGENT = "scimd-webhooks/1"
+
+__all__ = ["RETRY_SCHEDULE", "DeliveryWorker", "retry_after_seconds", "retry_delay", "signed_headers"]
 
 
-def retry_delay(attempts_made: int, schedule: tuple[float, ...] = RETRY_SCHEDULE) -> float | None:
-    """Seconds until the next attempt after `attempts_made` attempts (±10% jitter), or None."""
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def retry_delay(attempts_made: int, schedule: tuple[float, ...] = RETRY_SCHEDULE, jitter: float = 0.1,
+                rng: random.Random | None = None) -> float | None:
+    """Seconds until the next attempt after `attempts_made` attempts (± `jitter`), or None."""
     if attempts_made - 1 >= len(schedule):
         return None
     base = schedule[attempts_made - 1]
-    return base * random.uniform(0.9, 1.1)
+    return base * (rng or random).uniform(1 - jitter, 1 + jitter)
 
 
-def signed_headers(secret: str, event_id: str, body: str, now: datetime) -> dict[str, str]:
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (RFC 9110 §10.2.3: delay-seconds or an HTTP date) as seconds from `now`."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def signed_headers(secrets: list[str], event_id: str, body: str, now: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; one signature per secret, space-separated
+    (during a rotation: the new secret's, then the old one's)."""
     return {
         "content-type": "application/json",
-        "user-agent": "scimd-webhooks/1",
+        "user-agent": USER_AGENT,
         "webhook-id": event_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(event_id, now, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(event_id, now, body) for secret in secrets),
+    }
+
+
+def endpoint_summary(row: asyncpg.Record) -> dict:
+    return {
+        "endpoint_id": row["endpoint_id"],
+        "url": row["url"],
+        "event_types": list(row["event_types"]),
+        "organization_ids": list(row["organization_ids"]),
+        "enabled": row["enabled"],
+        "disabled_reason": row["disabled_reason"],
+        "created_at": to_rfc3339(to_timestamp(row["created_at"])),
     }
 
 
 class DeliveryWorker:
-    def __init__(self, pool: asyncpg.Pool, box: SecretBox, timeout: float):
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox, timeout: float, config: WebhookConfig | None = None,
+                 *, clock: Clock = utc_now, rng: random.Random | None = None, project_id: str = "",
+                 resolver: AbstractResolver | None = None):
+        """`resolver` answers the DNS questions the SSRF guard checks (tests give a scripted one)."""
         self._pool = pool
         self._box = box
         self._timeout = timeout
+        self._config = config or WebhookConfig()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._project_id = project_id
+        self._resolver = resolver
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         self._session: aiohttp.ClientSession | None = None
+        self._sending: set[asyncio.Task] = set()
+        self._per_endpoint: dict[str, int] = {}
+
+    @property
+    def lease_seconds(self) -> float:
+        return self._timeout + self._config.lease_margin_seconds
 
     def wake(self) -> None:
         self._wakeup.set()
 
+    async def open(self) -> None:
+        """The HTTP client, which connects only to addresses the SSRF guard passed."""
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self._config.allowed, self._resolver), limit=self._config.max_in_flight, limit_per_host=0,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout), trust_env=False,
+            auto_decompress=False,
+        )
+
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
+        if self._session is None:
+            await self.open()
         self._task = asyncio.create_task(self._run(), name="webhooks-delivery")
 
     async def stop(self) -> None:
         self._stopping.set()
         self._wakeup.set()
         if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # What is in flight is not recorded; its lease expires and it is sent again (at least once).
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
 
+    async def deliver_due(self) -> int:
+        """Claims every due delivery and sends it, until none is due; returns
+        how many attempts were made. For tests, which move the clock between calls."""
+        made = 0
+        while True:
+            rows = await self._claim(self._config.max_in_flight)
+            if not rows:
+                return made
+            await asyncio.gather(*(self._send(row) for row in rows))
+            made += len(rows)
+
+    async def _claim(self, limit: int) -> list[asyncpg.Record]:
+        busy = [e for e, n in self._per_endpoint.items() if n >= self._config.endpoint_concurrency]
+        return await repository.claim_due_deliveries(
+            self._pool, self._clock(), limit, self.lease_seconds, busy, self._config.endpoint_concurrency,
+        )
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            try:
-                rows = await repository.claim_due_deliveries(self._pool, CLAIM_BATCH, self._timeout + 30)
-            except Exception as error:
-                log.warning("webhooks delivery: cannot claim deliveries", extra={"error": repr(error)})
-                rows = []
+            rows = []
+            free = self._config.max_in_flight - len(self._sending)
+            if free > 0:
+                try:
+                    rows = await self._claim(free)
+                except Exception as error:
+                    log.warning("webhooks delivery: cannot claim deliveries", extra={"error": repr(error)})
+            for row in rows:
+                self._spawn(row)
             if rows:
-                await asyncio.gather(*(self._send(row) for row in rows))
-                continue
+                continue  # more may be due
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), IDLE_POLL_SECONDS)
             self._wakeup.clear()
 
+    def _spawn(self, row: asyncpg.Record) -> None:
+        endpoint_id = row["endpoint_id"]
+        self._per_endpoint[endpoint_id] = self._per_endpoint.get(endpoint_id, 0) + 1
+        task = asyncio.create_task(self._send(row))
+        self._sending.add(task)
+
+        def done(finished: asyncio.Task) -> None:
+            self._sending.discard(finished)
+            left = self._per_endpoint.get(endpoint_id, 1) - 1
+            if left:
+                self._per_endpoint[endpoint_id] = left
+            else:
+                self._per_endpoint.pop(endpoint_id, None)
+            self._wakeup.set()  # a slot is free, and the resource's next delivery may be due
+
+        task.add_done_callback(done)
+
+    def _secrets(self, row: asyncpg.Record, now: datetime) -> list[str]:
+        secrets = [self._box.open(row["secret_sealed"])]
+        expires = row["previous_secret_expires_at"]
+        if row["previous_secret_sealed"] is not None and expires is not None and expires > now:
+            secrets.append(self._box.open(row["previous_secret_sealed"]))
+        return secrets
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        limit, chunks, size = self._config.response_read_limit, [], 0
+        while size < limit:
+            chunk = await response.content.read(limit - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+
     async def _send(self, row: asyncpg.Record) -> None:
         event_id, endpoint_id = row["event_id"], row["endpoint_id"]
         request_id_var.set(row["request_id"])  # each send runs in its own task, so this stays local
+        now = self._clock()
         status_code: int | None = None
-        async with self._sends:
-            started = time.monotonic()
-            try:
-                headers = signed_headers(self._box.open(row["secret_sealed"]), event_id, row["body"], datetime.now(timezone.utc))
-                async with self._session.post(
-                    row["url"], data=row["body"].encode(), headers=headers, allow_redirects=False
-                ) as response:
-                    status_code = response.status
-                    snippet = (await response.content.read(RESPONSE_READ_LIMIT)).decode(errors="replace")
-                error = "" if 200 <= status_code < 300 else f"HTTP {status_code}: {snippet[:200]}"
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-        latency_ms = round((time.monotonic() - started) * 1000, 1)
+        snippet, error, retry_after = "", "", None
+        started = time.monotonic()
         try:
-            if not error:
-                await repository.record_success(self._pool, event_id, endpoint_id, status_code)
-                log.info("webhook delivered", extra={"event_id": event_id, "endpoint_id": endpoint_id, "latency_ms": latency_ms})
-                return
-            delay = retry_delay(row["attempts"])
-            await repository.record_failure(self._pool, event_id, endpoint_id, status_code, error, delay)
-            log.warning(
-                "webhook delivery failed",
-                extra={"event_id": event_id, "endpoint_id": endpoint_id, "status_code": status_code, "retry_in_s": delay},
+            check_host(urlsplit(row["url"]).hostname or "", self._config.allowed)  # IP literals skip the resolver
+            headers = signed_headers(self._secrets(row, now), event_id, row["body"], now)
+            async with self._session.post(
+                row["url"], data=row["body"].encode(), headers=headers, allow_redirects=False
+            ) as response:
+                status_code = response.status
+                if status_code in (429, 503):
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+                snippet = (await self._read_capped(response)).decode(errors="replace")
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except ForbiddenAddress as exc:
+            error = f"refused by the SSRF guard: {exc}"
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, ForbiddenAddress):  # the resolver refused every address
+                error = f"refused by the SSRF guard: {exc.os_error}"
+            else:
+                error = f"{type(exc).__name__}: {exc}"
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. a secret that no longer opens: logged as the attempt's error
+            error = f"{type(exc).__name__}: {exc}"
+        latency_ms = round((time.monotonic() - started) * 1000, 1)
+        record = self._outcome(row, now, status_code, error, retry_after, snippet, latency_ms)
+        try:
+            disabled = await repository.record_attempt(
+                self._pool, record, timedelta(seconds=self._config.disable_after_seconds), self._disabled_event,
             )
         except Exception as exc:
             # The lease expires and the delivery is retried; at-least-once.
             log.warning("webhooks delivery: cannot record result", extra={"error": repr(exc)})
+            return
+        if record.outcome == "succeeded":
+            log.info("webhook delivered", extra={"event_id": event_id, "endpoint_id": endpoint_id, "latency_ms": latency_ms})
+        else:
+            log.warning(
+                "webhook delivery failed",
+                extra={"event_id": event_id, "endpoint_id": endpoint_id, "status_code": status_code,
+                       "outcome": record.outcome, "error": error[:200]},
+            )
+        if disabled:
+            log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id, "reason": disabled})
+            self._wakeup.set()  # its disabled event may have deliveries
+
+    def _outcome(self, row: asyncpg.Record, now: datetime, status_code: int | None, error: str,
+                 retry_after: float | None, snippet: str, latency_ms: float) -> repository.AttemptRecord:
+        next_attempt_at, disable_reason = None, ""
+        if not error:
+            outcome = "succeeded"
+        elif status_code == 410:
+            outcome, disable_reason = "failed", "gone"
+        else:
+            delay = retry_delay(row["attempts"], self._config.retry_schedule, self._config.jitter, self._rng)
+            if delay is not None and retry_after is not None:
+                delay = min(retry_after, self._config.max_retry_after_seconds)
+            outcome = "failed" if delay is None else "retrying"
+            if delay is not None:
+                next_attempt_at = now + timedelta(seconds=delay)
+        return repository.AttemptRecord(
+            event_id=row["event_id"], endpoint_id=row["endpoint_id"], claimed_attempts=row["attempts"],
+            lease_until=row["lease_until"], attempted_at=now, status_code=status_code, latency_ms=latency_ms,
+            response_snippet=snippet[: self._config.response_snippet_limit], error=error, outcome=outcome,
+            next_attempt_at=next_attempt_at, disable_reason=disable_reason,
+        )
+
+    def _disabled_event(self, endpoint: asyncpg.Record, reason: str, now: datetime) -> repository.ReceivedEvent:
+        event_id = new_id("event")
+        return repository.ReceivedEvent(
+            event_id=event_id, type=repository.DISABLED_EVENT_TYPE, organization_id="", request_id="",
+            body=endpoint_disabled_body(event_id, self._project_id, endpoint_summary(endpoint), reason, now),
+            occurred_at=now, object_id=endpoint["endpoint_id"],
+        )

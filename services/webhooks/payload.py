@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 from scimd.events.v1 import event_pb2
 
 from services.common.shapes import connection_json, group_json, member_json, organization_json, roles_json
-from services.common.timestamps import to_rfc3339
+from services.common.timestamps import to_rfc3339, to_timestamp
 
 
 def webhook_body(event: event_pb2.Event, public_url: str) -> str:
@@ -59,4 +60,43 @@ def webhook_body(event: event_pb2.Event, public_url: str) -> str:
         data["reason"] = revoked.reason
         data["jwts_expire_by"] = to_rfc3339(revoked.jwts_expire_by)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
+    return orjson.dumps(body).decode()
+
+
+def object_id(event: event_pb2.Event) -> str:
+    """The resource the event is about (its `data.id`); deliveries of one
+    resource to one endpoint keep their order."""
+    payload = event.WhichOneof("payload")
+    if payload == "member_changed":
+        return event.member_changed.member.member_id
+    if payload == "group_changed":
+        return event.group_changed.group.group_id
+    if payload == "organization_changed":
+        return event.organization_changed.organization.organization_id
+    if payload == "connection_changed":
+        return event.connection_changed.connection.connection_id
+    if payload == "sessions_revoked":
+        return event.sessions_revoked.member_id
+    return ""
+
+
+def endpoint_disabled_body(event_id: str, project_id: str, endpoint: dict[str, Any], reason: str,
+                           when: datetime) -> str:
+    """The webhook_endpoint.disabled event, which the webhooks service raises
+    itself: `reason` is "gone" (the endpoint answered 410) or "failing" (it
+    failed without a success for the configured time, 5 days by default)."""
+    data = {
+        "event_id": event_id,
+        "project_id": project_id,
+        "organization_id": "",
+        "action": "UPDATE",
+        "source": "API",
+        "request_id": "",
+        "object_type": "webhook_endpoint",
+        "id": endpoint["endpoint_id"],
+        "webhook_endpoint": endpoint,
+        "reason": reason,
+        "previous_attributes": {"enabled": True},
+    }
+    body = {"type": "webhook_endpoint.disabled", "timestamp": to_rfc3339(to_timestamp(when)), "data": data}
     return orjson.dumps(body).decode()

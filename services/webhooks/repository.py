@@ -1,13 +1,32 @@
-"""SQL of the webhooks service."""
+"""SQL of the webhooks service.
+
+Times that decide scheduling (when a delivery is due, when an endpoint has
+failed long enough) are passed in from the worker's clock rather than taken
+from the database's now(), so tests can move time without waiting.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 import asyncpg
 
-ENDPOINT_COLUMNS = "endpoint_id, url, event_types, enabled, secret_sealed, version, created_at, updated_at"
+ENDPOINT_COLUMNS = (
+    "endpoint_id, url, event_types, organization_ids, enabled, disabled_reason, disabled_at, failing_since,"
+    " secret_sealed, previous_secret_expires_at, version, created_at, updated_at"
+)
+ATTEMPT_COLUMNS = (
+    "attempt_id, event_id, endpoint_id, attempted_at, status_code, latency_ms, response_snippet, error, outcome,"
+    " next_attempt_at"
+)
+# Whether endpoint `p` subscribes to event `i` (both aliases must be in scope).
+SUBSCRIBES = (
+    "(cardinality(p.event_types) = 0 OR i.type = ANY(p.event_types))"
+    " AND (cardinality(p.organization_ids) = 0 OR i.organization_id = ANY(p.organization_ids))"
+)
+DISABLED_EVENT_TYPE = "webhook_endpoint.disabled"
 
 
 @dataclass(frozen=True)
@@ -18,15 +37,47 @@ class ReceivedEvent:
     request_id: str
     body: str
     occurred_at: datetime
+    # The resource the event is about; deliveries of one resource to one
+    # endpoint happen in the order the events arrived.
+    object_id: str = ""
+
+
+# Builds the webhook_endpoint.disabled event of an endpoint row, the reason and the time.
+DisabledEventFactory = Callable[[asyncpg.Record, str, datetime], ReceivedEvent]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What one attempt of a claimed delivery came to."""
+
+    event_id: str
+    endpoint_id: str
+    # The claim this attempt ran under: (attempts, lease end) as claimed. A
+    # delivery claimed since (lease expired, or replayed) is not overwritten.
+    claimed_attempts: int
+    lease_until: datetime
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: float
+    response_snippet: str
+    error: str
+    outcome: str  # succeeded, retrying or failed
+    next_attempt_at: datetime | None
+    # "gone" (410) disables the endpoint at once.
+    disable_reason: str = ""
+
+
+# --- endpoints
 
 
 async def insert_endpoint(
-    pool: asyncpg.Pool, endpoint_id: str, url: str, event_types: list[str], secret_sealed: bytes
+    pool: asyncpg.Pool, endpoint_id: str, url: str, event_types: list[str], secret_sealed: bytes,
+    organization_ids: list[str] | None = None,
 ) -> asyncpg.Record:
     return await pool.fetchrow(
-        f"INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, $3, $4)"
-        f" RETURNING {ENDPOINT_COLUMNS}",
-        endpoint_id, url, event_types, secret_sealed,
+        "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed, organization_ids)"
+        f" VALUES ($1, $2, $3, $4, $5) RETURNING {ENDPOINT_COLUMNS}",
+        endpoint_id, url, event_types, secret_sealed, organization_ids or [],
     )
 
 
@@ -46,73 +97,231 @@ async def list_endpoints(
     )
 
 
+UPDATABLE = ("url", "event_types", "organization_ids", "enabled")
+
+
+async def update_endpoint(
+    pool: asyncpg.Pool, endpoint_id: str, changes: dict[str, Any], expected_version: int | None
+) -> asyncpg.Record | None | bool:
+    """Applies `changes` (columns of UPDATABLE). Returns the row, None when
+    there is no such endpoint, False when `expected_version` is stale.
+    Enabling an endpoint forgets why it was disabled and its failures."""
+    sets, params = [], [endpoint_id, expected_version]
+    for column in UPDATABLE:
+        if column in changes:
+            params.append(changes[column])
+            sets.append(f"{column} = ${len(params)}")
+    if changes.get("enabled") is True:
+        sets += ["disabled_reason = ''", "disabled_at = NULL", "failing_since = NULL"]
+    sets += ["version = version + 1", "updated_at = now()"]
+    row = await pool.fetchrow(
+        f"UPDATE endpoints SET {', '.join(sets)}"
+        " WHERE endpoint_id = $1 AND ($2::bigint IS NULL OR version = $2)"
+        f" RETURNING {ENDPOINT_COLUMNS}",
+        *params,
+    )
+    if row is not None:
+        return row
+    exists = await pool.fetchval("SELECT true FROM endpoints WHERE endpoint_id = $1", endpoint_id)
+    return False if exists else None
+
+
+async def rotate_secret(
+    pool: asyncpg.Pool, endpoint_id: str, new_sealed: bytes, previous_valid_until: datetime
+) -> asyncpg.Record | None:
+    """The new secret signs from now on; the current one keeps signing too,
+    beside it, until `previous_valid_until`."""
+    return await pool.fetchrow(
+        "UPDATE endpoints SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $3,"
+        " secret_sealed = $2, version = version + 1, updated_at = now()"
+        f" WHERE endpoint_id = $1 RETURNING {ENDPOINT_COLUMNS}",
+        endpoint_id, new_sealed, previous_valid_until,
+    )
+
+
 async def delete_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> bool:
     return await pool.fetchval("DELETE FROM endpoints WHERE endpoint_id = $1 RETURNING true", endpoint_id) or False
 
 
-async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent]) -> int:
-    """Stores each event that some enabled endpoint subscribes to, with a
-    pending delivery per such endpoint, in one statement; events nobody
-    subscribes to are not kept, and redelivered ones change nothing. Returns
-    the number of deliveries created."""
+# --- events and deliveries
+
+
+async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent], now: datetime | None = None) -> int:
+    """Stores each event that some enabled endpoint subscribes to, in the
+    order given, with a pending delivery per such endpoint, in one statement;
+    events nobody subscribes to are not kept, and redelivered ones change
+    nothing. Returns the number of deliveries created."""
     return await pool.fetchval(
         "WITH incoming AS ("
-        "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
-        "    AS t(event_id, type, organization_id, request_id, body, occurred_at)),"
+        "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
+        "    $7::text[]) WITH ORDINALITY AS t(event_id, type, organization_id, request_id, body, occurred_at,"
+        "    object_id, ord)),"
         " subscribed AS ("
-        "  SELECT i.event_id, p.endpoint_id FROM incoming i JOIN endpoints p"
-        "    ON p.enabled AND (cardinality(p.event_types) = 0 OR i.type = ANY(p.event_types))),"
+        f"  SELECT i.event_id, p.endpoint_id FROM incoming i JOIN endpoints p ON p.enabled AND {SUBSCRIBES}),"
         " stored AS ("
-        "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at)"
-        "  SELECT * FROM incoming WHERE event_id IN (SELECT event_id FROM subscribed)"
-        "  ON CONFLICT (event_id) DO NOTHING),"
+        "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at, object_id)"
+        "  SELECT event_id, type, organization_id, request_id, body, occurred_at, object_id FROM incoming"
+        "  WHERE event_id IN (SELECT event_id FROM subscribed) ORDER BY ord"
+        "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq, object_id),"
         " added AS ("
-        "  INSERT INTO deliveries (event_id, endpoint_id) SELECT event_id, endpoint_id FROM subscribed"
+        "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
+        "  SELECT s.event_id, s.endpoint_id, st.seq, st.object_id, COALESCE($8, now()), COALESCE($8, now()),"
+        "    COALESCE($8, now())"
+        "  FROM subscribed s JOIN stored st USING (event_id)"
         "  ON CONFLICT DO NOTHING RETURNING 1)"
         " SELECT count(*) FROM added",
         [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
         [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
+        [e.object_id for e in events], now,
     )
 
 
-async def claim_due_deliveries(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+async def claim_due_deliveries(
+    pool: asyncpg.Pool, now: datetime, limit: int, lease_seconds: float,
+    busy_endpoints: list[str] = (), per_endpoint: int = 16,
+) -> list[asyncpg.Record]:
     """Leases due deliveries (so another worker skips them) and returns what
-    sending them needs."""
+    sending them needs. Only the first pending delivery of each resource to
+    each endpoint is due: the next waits until it succeeds or gives up. At
+    most `per_endpoint` are claimed per endpoint, none for `busy_endpoints`."""
     return await pool.fetch(
         "WITH due AS ("
-        "  SELECT event_id, endpoint_id FROM deliveries"
-        "  WHERE status = 'pending' AND next_attempt_at <= now()"
-        "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
+        "  SELECT d.event_id, d.endpoint_id FROM deliveries d JOIN endpoints p USING (endpoint_id)"
+        "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND p.enabled"
+        "    AND NOT (d.endpoint_id = ANY($4::text[]))"
+        "    AND (d.object_id = '' OR NOT EXISTS ("
+        "      SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = d.endpoint_id"
+        "        AND earlier.object_id = d.object_id AND earlier.status = 'pending' AND earlier.seq < d.seq))"
+        "  ORDER BY d.next_attempt_at LIMIT $2 * 4 FOR UPDATE OF d SKIP LOCKED),"
+        " fair AS ("
+        "  SELECT event_id, endpoint_id FROM ("
+        "    SELECT *, row_number() OVER (PARTITION BY endpoint_id) AS n FROM due) ranked"
+        "  WHERE n <= $5 LIMIT $2),"
         " claimed AS ("
         "  UPDATE deliveries d SET attempts = d.attempts + 1,"
-        "    next_attempt_at = now() + make_interval(secs => $2), updated_at = now()"
-        "  FROM due WHERE d.event_id = due.event_id AND d.endpoint_id = due.endpoint_id"
-        "  RETURNING d.event_id, d.endpoint_id, d.attempts, d.created_at)"
-        " SELECT c.event_id, c.endpoint_id, c.attempts, c.created_at, e.body, e.request_id, p.url, p.secret_sealed"
+        "    next_attempt_at = $1 + make_interval(secs => $3), updated_at = $1"
+        "  FROM fair WHERE d.event_id = fair.event_id AND d.endpoint_id = fair.endpoint_id"
+        "  RETURNING d.event_id, d.endpoint_id, d.attempts, d.next_attempt_at AS lease_until, d.seq)"
+        " SELECT c.event_id, c.endpoint_id, c.attempts, c.lease_until, e.body, e.request_id, p.url,"
+        "   p.secret_sealed, p.previous_secret_sealed, p.previous_secret_expires_at"
         " FROM claimed c JOIN events e USING (event_id) JOIN endpoints p USING (endpoint_id)"
-        " ORDER BY e.occurred_at",
-        limit, lease_seconds,
+        " ORDER BY c.seq",
+        now, limit, lease_seconds, list(busy_endpoints), per_endpoint,
     )
 
 
-async def record_success(pool: asyncpg.Pool, event_id: str, endpoint_id: str, status_code: int) -> None:
-    await pool.execute(
-        "UPDATE deliveries SET status = 'succeeded', last_status_code = $3, last_error = NULL, updated_at = now()"
-        " WHERE event_id = $1 AND endpoint_id = $2",
-        event_id, endpoint_id, status_code,
+async def record_attempt(
+    pool: asyncpg.Pool, attempt: AttemptRecord, disable_after: timedelta, disabled_event: DisabledEventFactory
+) -> str:
+    """Logs the attempt and applies its outcome to the delivery and the
+    endpoint, in one transaction. Returns why the endpoint was disabled
+    (gone, failing) or ''."""
+    async with pool.acquire() as conn, conn.transaction():
+        status = {"succeeded": "succeeded", "retrying": "pending", "failed": "failed"}[attempt.outcome]
+        await conn.execute(
+            "UPDATE deliveries SET status = $5, last_status_code = $6, last_error = NULLIF($7, ''),"
+            "  next_attempt_at = COALESCE($8, next_attempt_at), updated_at = $9"
+            " WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND next_attempt_at = $4"
+            "   AND status = 'pending'",
+            attempt.event_id, attempt.endpoint_id, attempt.claimed_attempts, attempt.lease_until, status,
+            attempt.status_code, attempt.error[:500], attempt.next_attempt_at, attempt.attempted_at,
+        )
+        await conn.execute(
+            f"INSERT INTO attempts ({ATTEMPT_COLUMNS.removeprefix('attempt_id, ')})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            attempt.event_id, attempt.endpoint_id, attempt.attempted_at, attempt.status_code, attempt.latency_ms,
+            attempt.response_snippet, attempt.error[:500], attempt.outcome, attempt.next_attempt_at,
+        )
+        if attempt.outcome == "succeeded":
+            await conn.execute(
+                "UPDATE endpoints SET failing_since = NULL WHERE endpoint_id = $1 AND failing_since IS NOT NULL",
+                attempt.endpoint_id,
+            )
+            return ""
+        failing_since = await conn.fetchval(
+            "UPDATE endpoints SET failing_since = COALESCE(failing_since, $2) WHERE endpoint_id = $1"
+            " RETURNING failing_since",
+            attempt.endpoint_id, attempt.attempted_at,
+        )
+        reason = attempt.disable_reason
+        if not reason and failing_since is not None and attempt.attempted_at - failing_since >= disable_after:
+            reason = "failing"
+        if reason and await disable_endpoint(conn, attempt.endpoint_id, reason, attempt.attempted_at, disabled_event):
+            return reason
+        return ""
+
+
+async def disable_endpoint(
+    conn: asyncpg.Connection, endpoint_id: str, reason: str, now: datetime, disabled_event: DisabledEventFactory
+) -> bool:
+    """Disables an enabled endpoint and, in the same transaction, stores the
+    webhook_endpoint.disabled event for the endpoints that subscribe to it."""
+    row = await conn.fetchrow(
+        "UPDATE endpoints SET enabled = false, disabled_reason = $2, disabled_at = $3, version = version + 1,"
+        f" updated_at = now() WHERE endpoint_id = $1 AND enabled RETURNING {ENDPOINT_COLUMNS}",
+        endpoint_id, reason, now,
+    )
+    if row is None:
+        return False
+    await store_events(conn, [disabled_event(row, reason, now)], now)
+    return True
+
+
+# --- the delivery log and replays
+
+
+async def list_attempts(
+    pool: asyncpg.Pool, endpoint_id: str, event_id: str, limit: int, before_id: int | None
+) -> list[asyncpg.Record]:
+    """Attempts, newest first, of one endpoint and/or one event."""
+    return await pool.fetch(
+        f"SELECT {ATTEMPT_COLUMNS} FROM attempts"
+        " WHERE ($1 = '' OR endpoint_id = $1) AND ($2 = '' OR event_id = $2)"
+        "   AND ($4::bigint IS NULL OR attempt_id < $4)"
+        " ORDER BY attempt_id DESC LIMIT $3",
+        endpoint_id, event_id, limit, before_id,
     )
 
 
-async def record_failure(
-    pool: asyncpg.Pool, event_id: str, endpoint_id: str, status_code: int | None, error: str,
-    retry_in_seconds: float | None,
-) -> None:
-    """Schedules the next attempt, or marks the delivery failed when there is none."""
-    await pool.execute(
-        "UPDATE deliveries SET last_status_code = $3, last_error = $4, updated_at = now(),"
-        "  status = CASE WHEN $5::float8 IS NULL THEN 'failed' ELSE 'pending' END,"
-        "  next_attempt_at = CASE WHEN $5::float8 IS NULL THEN next_attempt_at"
-        "                    ELSE now() + make_interval(secs => $5) END"
-        " WHERE event_id = $1 AND endpoint_id = $2",
-        event_id, endpoint_id, status_code, error[:500], retry_in_seconds,
+async def event_exists(pool: asyncpg.Pool, event_id: str) -> bool:
+    return bool(await pool.fetchval("SELECT true FROM events WHERE event_id = $1", event_id))
+
+
+async def replay(
+    pool: asyncpg.Pool, now: datetime, *, event_id: str = "", endpoint_id: str = "",
+    start: datetime | None = None, end: datetime | None = None,
+) -> int:
+    """Schedules the stored events chosen (one event, or those of [start,
+    end)) again to the endpoints chosen (one, or every subscriber), from
+    their first attempt; returns how many deliveries were scheduled. Every
+    subscriber means every enabled one; a disabled endpoint named gets its
+    replays when it is enabled again."""
+    return await pool.fetchval(
+        "WITH chosen AS ("
+        "  SELECT i.event_id, p.endpoint_id, i.seq, i.object_id FROM events i JOIN endpoints p"
+        f"    ON {SUBSCRIBES}"
+        "  WHERE ($2 = '' OR i.event_id = $2) AND (CASE WHEN $3 = '' THEN p.enabled ELSE p.endpoint_id = $3 END)"
+        "    AND ($4::timestamptz IS NULL OR i.occurred_at >= $4) AND ($5::timestamptz IS NULL OR i.occurred_at < $5)),"
+        " scheduled AS ("
+        "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
+        "  SELECT event_id, endpoint_id, seq, object_id, $1, $1, $1 FROM chosen"
+        "  ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', attempts = 0,"
+        "    next_attempt_at = $1, updated_at = $1"
+        "  RETURNING 1)"
+        " SELECT count(*) FROM scheduled",
+        now, event_id, endpoint_id, start, end,
+    )
+
+
+async def forget_events_before(pool: asyncpg.Pool, cutoff: datetime, batch: int = 10_000) -> int:
+    """Deletes up to `batch` events that occurred before `cutoff` and have no
+    pending delivery, with their deliveries and attempts; returns how many."""
+    return await pool.fetchval(
+        "WITH old AS ("
+        "  SELECT event_id FROM events e WHERE occurred_at < $1"
+        "    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id AND d.status = 'pending')"
+        "  LIMIT $2),"
+        " gone AS (DELETE FROM events WHERE event_id IN (SELECT event_id FROM old) RETURNING 1)"
+        " SELECT count(*) FROM gone",
+        cutoff, batch,
     )

@@ -3,37 +3,59 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
 from services.common.db import open_database
 from services.common.events import EventStream
-from services.common.grpc_server import Registration
+from services.common.grpc_server import Registration, Setup
+from services.common.periodic import run_periodically
 from services.common.sealing import SecretBox
 from services.common.settings import Settings
+from services.webhooks import repository
+from services.webhooks.config import WebhookConfig
 from services.webhooks.consumer import event_consumer
 from services.webhooks.delivery import DeliveryWorker
 from services.webhooks.service import WebhooksServicer
 
 SCHEMA = "webhooks"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Stored events (and their delivery log) are kept this long for replays, like the JetStream stream.
+RETENTION = timedelta(days=30)
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+
+def setup_with(config: WebhookConfig) -> Setup:
+    """The service's setup with `config` rather than the one from the environment."""
+
+    async def setup_configured(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
+        box = SecretBox(settings.encryption_key)
+        # Endpoints, events and deliveries belong to the project, not to one organization.
+        pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
+        worker = DeliveryWorker(pool, box, settings.webhook_timeout, config, project_id=settings.project_id)
+        await worker.start()
+        stack.push_async_callback(worker.stop)
+        stream = EventStream(settings.nats_prefix, settings.nats_replicas)
+        consumer = event_consumer(pool, stream, settings.nats_url, settings.public_url, worker.wake)
+        await consumer.start()
+        stack.push_async_callback(consumer.stop)
+
+        async def forget_old_events() -> None:
+            await repository.forget_events_before(pool, datetime.now(timezone.utc) - RETENTION)
+
+        await run_periodically(stack, "webhooks-retention", RETENTION_INTERVAL_SECONDS, forget_old_events)
+        return [
+            Registration(
+                WebhooksServicer(pool, box, config, worker.wake),
+                webhooks_service_pb2_grpc.add_WebhooksServiceServicer_to_server,
+                webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
+            )
+        ]
+
+    return setup_configured
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
-    box = SecretBox(settings.encryption_key)
-    # Endpoints, events and deliveries belong to the project, not to one organization.
-    pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
-    worker = DeliveryWorker(pool, box, settings.webhook_timeout)
-    await worker.start()
-    stack.push_async_callback(worker.stop)
-    consumer = event_consumer(pool, EventStream(settings.nats_prefix, settings.nats_replicas), settings.nats_url, settings.public_url, worker.wake)
-    await consumer.start()
-    stack.push_async_callback(consumer.stop)
-    return [
-        Registration(
-            WebhooksServicer(pool, box),
-            webhooks_service_pb2_grpc.add_WebhooksServiceServicer_to_server,
-            webhooks_service_pb2.DESCRIPTOR.services_by_name["WebhooksService"].full_name,
-        )
-    ]
+    return await setup_with(WebhookConfig.from_env())(settings, stack)

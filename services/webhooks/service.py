@@ -1,27 +1,43 @@
-"""The WebhooksService RPCs (endpoints)."""
+"""The WebhooksService RPCs: endpoints, secret rotation, the delivery log and replays."""
 
 from __future__ import annotations
 
 import base64
 import re
 import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
-from scimd.webhooks.v1 import endpoint_pb2
+from scimd.webhooks.v1 import delivery_attempt_pb2, endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 
 from services.common.errors import ServiceError
 from services.common.ids import new_id
-from services.common.paging import decode_time_keyset, page_size, time_keyset_token
+from services.common.paging import (
+    decode_page_token,
+    decode_time_keyset,
+    encode_page_token,
+    page_size,
+    time_keyset_token,
+)
 from services.common.sealing import SecretBox
 from services.common.timestamps import to_timestamp
 from services.webhooks import repository
+from services.webhooks.config import WebhookConfig
+from services.webhooks.ssrf import ForbiddenAddress, check_url
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_URL = 2048
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+OUTCOMES = {
+    "succeeded": delivery_attempt_pb2.DELIVERY_OUTCOME_SUCCEEDED,
+    "retrying": delivery_attempt_pb2.DELIVERY_OUTCOME_RETRYING,
+    "failed": delivery_attempt_pb2.DELIVERY_OUTCOME_FAILED,
+}
 
 
 def new_signing_secret() -> str:
@@ -33,34 +49,82 @@ def endpoint_from_row(row: asyncpg.Record) -> endpoint_pb2.Endpoint:
         endpoint_id=row["endpoint_id"],
         url=row["url"],
         event_types=row["event_types"],
+        organization_ids=row["organization_ids"],
         enabled=row["enabled"],
+        disabled_reason=row["disabled_reason"],
+        disable_time=to_timestamp(row["disabled_at"]),
+        failing_since_time=to_timestamp(row["failing_since"]),
+        previous_secret_expire_time=to_timestamp(row["previous_secret_expires_at"]),
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),
         etag=str(row["version"]),
     )
 
 
-def _validate_url(url: str) -> str:
+def attempt_from_row(row: asyncpg.Record) -> delivery_attempt_pb2.DeliveryAttempt:
+    return delivery_attempt_pb2.DeliveryAttempt(
+        attempt_id=str(row["attempt_id"]),
+        event_id=row["event_id"],
+        endpoint_id=row["endpoint_id"],
+        attempt_time=to_timestamp(row["attempted_at"]),
+        status_code=row["status_code"] or 0,
+        latency_ms=row["latency_ms"],
+        response_snippet=row["response_snippet"],
+        error=row["error"],
+        outcome=OUTCOMES[row["outcome"]],
+        next_attempt_time=to_timestamp(row["next_attempt_at"]),
+    )
+
+
+async def _checked_url(url: str, config: WebhookConfig) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ServiceError("INVALID_VALUE", "url must be an absolute http or https URL")
+    try:
+        await check_url(url, config.allowed)
+    except ForbiddenAddress as error:
+        raise ServiceError("INVALID_VALUE", f"url is not allowed: {error}") from None
     return url
 
 
+def _event_types(values) -> list[str]:
+    event_types = sorted(set(values))
+    bad = [t for t in event_types if not _EVENT_TYPE.match(t)]
+    if bad:
+        raise ServiceError("INVALID_VALUE", f"unknown event type format: {bad[0]!r}")
+    return event_types
+
+
+def _etag_version(etag: str) -> int | None:
+    if not etag:
+        return None
+    try:
+        return int(etag)
+    except ValueError:
+        raise ServiceError("ETAG_MISMATCH", "the endpoint changed since it was read") from None
+
+
+def _time(stamp, present: bool) -> datetime | None:
+    return stamp.ToDatetime(tzinfo=timezone.utc) if present else None
+
+
 class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, box: SecretBox):
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox, config: WebhookConfig | None = None,
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] | None = None):
         self._pool = pool
         self._box = box
+        self._config = config or WebhookConfig()
+        self._wake = wake  # tells the delivery worker that deliveries were scheduled
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     async def CreateEndpoint(self, request: pb.CreateEndpointRequest, context: grpc.aio.ServicerContext):
-        url = _validate_url(request.url)
-        event_types = sorted(set(request.event_types))
-        bad = [t for t in event_types if not _EVENT_TYPE.match(t)]
-        if bad:
-            raise ServiceError("INVALID_VALUE", f"unknown event type format: {bad[0]!r}")
+        url = await _checked_url(request.url, self._config)
         secret = new_signing_secret()
-        row = await repository.insert_endpoint(self._pool, new_id("webhook-endpoint"), url, event_types, self._box.seal(secret))
+        row = await repository.insert_endpoint(
+            self._pool, new_id("webhook-endpoint"), url, _event_types(request.event_types), self._box.seal(secret),
+            sorted(set(request.organization_ids)),
+        )
         return pb.CreateEndpointResponse(endpoint=endpoint_from_row(row), secret=secret)
 
     async def GetEndpoint(self, request: pb.GetEndpointRequest, context: grpc.aio.ServicerContext):
@@ -79,7 +143,79 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
             next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["endpoint_id"]) if more else "",
         )
 
+    async def UpdateEndpoint(self, request: pb.UpdateEndpointRequest, context: grpc.aio.ServicerContext):
+        wanted, changes = request.endpoint, {}
+        for path in request.update_mask.paths:
+            if path == "url":
+                changes["url"] = await _checked_url(wanted.url, self._config)
+            elif path == "event_types":
+                changes["event_types"] = _event_types(wanted.event_types)
+            elif path == "organization_ids":
+                changes["organization_ids"] = sorted(set(wanted.organization_ids))
+            elif path == "enabled":
+                changes["enabled"] = wanted.enabled
+            else:
+                raise ServiceError("INVALID_VALUE", f"{path} cannot be updated")
+        row = await repository.update_endpoint(self._pool, wanted.endpoint_id, changes, _etag_version(wanted.etag))
+        if row is None:
+            raise ServiceError("NOT_FOUND", "webhook endpoint not found")
+        if row is False:
+            raise ServiceError("ETAG_MISMATCH", "the endpoint changed since it was read")
+        if changes.get("enabled"):
+            self._wake()  # what waited for it is due
+        return pb.UpdateEndpointResponse(endpoint=endpoint_from_row(row))
+
     async def DeleteEndpoint(self, request: pb.DeleteEndpointRequest, context: grpc.aio.ServicerContext):
         if not await repository.delete_endpoint(self._pool, request.endpoint_id):
             raise ServiceError("NOT_FOUND", "webhook endpoint not found")
         return pb.DeleteEndpointResponse()
+
+    async def RotateEndpointSecret(self, request: pb.RotateEndpointSecretRequest, context: grpc.aio.ServicerContext):
+        if not 0 <= request.grace_period_seconds <= MAX_GRACE_SECONDS:
+            raise ServiceError("INVALID_VALUE", f"grace_period_seconds must be from 0 to {MAX_GRACE_SECONDS}")
+        grace = request.grace_period_seconds or self._config.rotation_grace_seconds
+        secret = new_signing_secret()
+        row = await repository.rotate_secret(
+            self._pool, request.endpoint_id, self._box.seal(secret), self._clock() + timedelta(seconds=grace)
+        )
+        if row is None:
+            raise ServiceError("NOT_FOUND", "webhook endpoint not found")
+        return pb.RotateEndpointSecretResponse(endpoint=endpoint_from_row(row), secret=secret)
+
+    async def ListDeliveryAttempts(self, request: pb.ListDeliveryAttemptsRequest, context: grpc.aio.ServicerContext):
+        if not request.endpoint_id and not request.event_id:
+            raise ServiceError("INVALID_VALUE", "endpoint_id or event_id is required")
+        limit = page_size(request.page_size)
+        token = decode_page_token(request.page_token, 1)
+        if token is not None and not isinstance(token[0], int):
+            raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
+        rows = await repository.list_attempts(
+            self._pool, request.endpoint_id, request.event_id, limit + 1, token[0] if token else None
+        )
+        page, more = rows[:limit], len(rows) > limit
+        return pb.ListDeliveryAttemptsResponse(
+            attempts=[attempt_from_row(r) for r in page],
+            next_page_token=encode_page_token([page[-1]["attempt_id"]]) if more else "",
+        )
+
+    async def ReplayEvent(self, request: pb.ReplayEventRequest, context: grpc.aio.ServicerContext):
+        if not await repository.event_exists(self._pool, request.event_id):
+            raise ServiceError("NOT_FOUND", "event not found (events nobody subscribed to are not kept)")
+        if request.endpoint_id and await repository.get_endpoint(self._pool, request.endpoint_id) is None:
+            raise ServiceError("NOT_FOUND", "webhook endpoint not found")
+        count = await repository.replay(
+            self._pool, self._clock(), event_id=request.event_id, endpoint_id=request.endpoint_id
+        )
+        self._wake()
+        return pb.ReplayEventResponse(deliveries_scheduled=count)
+
+    async def ReplayEndpointEvents(self, request: pb.ReplayEndpointEventsRequest, context: grpc.aio.ServicerContext):
+        if await repository.get_endpoint(self._pool, request.endpoint_id) is None:
+            raise ServiceError("NOT_FOUND", "webhook endpoint not found")
+        start = _time(request.start_time, request.HasField("start_time"))
+        end = _time(request.end_time, request.HasField("end_time"))
+        if start is None or end is None or start >= end:
+            raise ServiceError("INVALID_VALUE", "start_time and end_time are required, start_time first")
+        count = await repository.replay(self._pool, self._clock(), endpoint_id=request.endpoint_id, start=start, end=end)
+        self._wake()
+        return pb.ReplayEndpointEventsResponse(deliveries_scheduled=count)

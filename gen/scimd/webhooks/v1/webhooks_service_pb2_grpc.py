@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class WebhooksServiceStub:
-    """Webhook endpoints. Deliveries are signed per the Standard Webhooks
-    specification with the endpoint's secret.
+    """Webhook endpoints, their delivery log and replays. Deliveries are signed
+    per the Standard Webhooks specification with the endpoint's secret.
     """
 
     def __init__(self, channel):
@@ -51,16 +51,41 @@ class WebhooksServiceStub:
                 request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEndpointsRequest.SerializeToString,
                 response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEndpointsResponse.FromString,
                 _registered_method=True)
+        self.UpdateEndpoint = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/UpdateEndpoint',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointResponse.FromString,
+                _registered_method=True)
         self.DeleteEndpoint = channel.unary_unary(
                 '/scimd.webhooks.v1.WebhooksService/DeleteEndpoint',
                 request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointRequest.SerializeToString,
                 response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointResponse.FromString,
                 _registered_method=True)
+        self.RotateEndpointSecret = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/RotateEndpointSecret',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretResponse.FromString,
+                _registered_method=True)
+        self.ListDeliveryAttempts = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/ListDeliveryAttempts',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsResponse.FromString,
+                _registered_method=True)
+        self.ReplayEvent = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/ReplayEvent',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventResponse.FromString,
+                _registered_method=True)
+        self.ReplayEndpointEvents = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/ReplayEndpointEvents',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.FromString,
+                _registered_method=True)
 
 
 class WebhooksServiceServicer:
-    """Webhook endpoints. Deliveries are signed per the Standard Webhooks
-    specification with the endpoint's secret.
+    """Webhook endpoints, their delivery log and replays. Deliveries are signed
+    per the Standard Webhooks specification with the endpoint's secret.
     """
 
     def CreateEndpoint(self, request, context):
@@ -82,8 +107,44 @@ class WebhooksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateEndpoint(self, request, context):
+        """url, event_types, organization_ids and enabled, per the update mask.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteEndpoint(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateEndpointSecret(self, request, context):
+        """A new secret (in this response only); for the grace period deliveries
+        carry signatures from both the new and the previous secret.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeliveryAttempts(self, request, context):
+        """The delivery log: attempts, newest first, of an endpoint and/or an event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayEvent(self, request, context):
+        """Delivers one event again, to one endpoint or every subscribed one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayEndpointEvents(self, request, context):
+        """Delivers again every event of a time range to one endpoint.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -106,10 +167,35 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
                     request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEndpointsRequest.FromString,
                     response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEndpointsResponse.SerializeToString,
             ),
+            'UpdateEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEndpoint,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointResponse.SerializeToString,
+            ),
             'DeleteEndpoint': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteEndpoint,
                     request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointRequest.FromString,
                     response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointResponse.SerializeToString,
+            ),
+            'RotateEndpointSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateEndpointSecret,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretResponse.SerializeToString,
+            ),
+            'ListDeliveryAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeliveryAttempts,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsResponse.SerializeToString,
+            ),
+            'ReplayEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayEvent,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventResponse.SerializeToString,
+            ),
+            'ReplayEndpointEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayEndpointEvents,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -120,8 +206,8 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WebhooksService:
-    """Webhook endpoints. Deliveries are signed per the Standard Webhooks
-    specification with the endpoint's secret.
+    """Webhook endpoints, their delivery log and replays. Deliveries are signed
+    per the Standard Webhooks specification with the endpoint's secret.
     """
 
     @staticmethod
@@ -206,6 +292,33 @@ class WebhooksService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/UpdateEndpoint',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.UpdateEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteEndpoint(request,
             target,
             options=(),
@@ -222,6 +335,114 @@ class WebhooksService:
             '/scimd.webhooks.v1.WebhooksService/DeleteEndpoint',
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointRequest.SerializeToString,
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.DeleteEndpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateEndpointSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/RotateEndpointSecret',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.RotateEndpointSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeliveryAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/ListDeliveryAttempts',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListDeliveryAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/ReplayEvent',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayEndpointEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/ReplayEndpointEvents',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,140 @@
+"""What every fault test ends with: every committed change has exactly one
+event, and every event reached every subscribed endpoint. Duplicates are
+allowed (delivery is at least once) but counted and reported; missing events
+must be zero."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import asyncpg
+import grpc
+from aiohttp import web
+from scimd.directory.v1 import directory_service_pb2 as directory_pb
+from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
+from scimd.events.v1 import event_pb2
+
+from services.common.context import Tenant
+from services.supervisor.processes import free_port
+from tests.support import registration
+
+
+@dataclass
+class CountingReceiver:
+    """A local endpoint that counts each webhook-id it receives; `failing`
+    makes it answer 500, `delay` makes every answer late."""
+
+    failing: bool = False
+    delay: float = 0.0
+    port: int = field(default_factory=free_port)
+    received: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    _runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        if self.failing:
+            return web.Response(status=500)
+        self.in_flight += 1
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)  # a slow receiver, not a wait for a result
+            self.received[request.headers["webhook-id"]] += 1
+        finally:
+            self.in_flight -= 1
+        return web.Response(text="ok")
+
+    async def __aenter__(self) -> "CountingReceiver":
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._runner.cleanup()
+
+
+@dataclass
+class Writer:
+    """SCIM writes (member creations through the directory service) at a steady rate."""
+
+    directory_address: str
+    organization_id: str = field(default_factory=lambda: f"organization-{uuid.uuid4()}")
+    committed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    async def write(self, count: int, per_second: float) -> None:
+        owner = Tenant(self.organization_id, f"scim-connection-{uuid.uuid4()}")
+        async with grpc.aio.insecure_channel(self.directory_address) as channel:
+            stub = DirectoryServiceStub(channel)
+            for n in range(count):
+                try:
+                    response = await stub.CreateMember(
+                        directory_pb.CreateMemberRequest(scim_registration=registration(f"fault-{uuid.uuid4().hex[:10]}@example.com")),
+                        metadata=owner.metadata(), timeout=10,
+                    )
+                    self.committed.append(response.member.member_id)
+                except grpc.aio.AioRpcError as error:
+                    self.failed.append(error.code().name)
+                await asyncio.sleep(1 / per_second)  # the pace of the writes
+
+
+@dataclass
+class Reconciliation:
+    committed: int
+    events: int
+    changes_without_one_event: list[str]
+    delivered: int
+    missing: set[str]
+    duplicates: int
+
+    def report(self) -> str:
+        return (f"committed={self.committed} events={self.events} delivered={self.delivered}"
+                f" missing={len(self.missing)} duplicates={self.duplicates}"
+                f" changes_without_exactly_one_event={len(self.changes_without_one_event)}")
+
+
+async def events_of(database_url: str, member_ids: list[str]) -> dict[str, list[str]]:
+    """Event ids in the directory's outbox per member (the events committed with the changes)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT payload FROM directory.outbox")
+    finally:
+        await conn.close()
+    wanted = set(member_ids)
+    found: dict[str, list[str]] = {m: [] for m in member_ids}
+    for row in rows:
+        event = event_pb2.Event()
+        event.ParseFromString(row["payload"])
+        if event.type == "scim.member.create" and event.member_changed.member.member_id in wanted:
+            found[event.member_changed.member.member_id].append(event.event_id)
+    return found
+
+
+async def reconcile(database_url: str, writer: Writer, receiver: CountingReceiver,
+                    deadline_s: float = 60) -> Reconciliation:
+    """Waits (with a deadline) until every committed change's event reached the receiver, then counts."""
+    per_member = await events_of(database_url, writer.committed)
+    expected = {e for events in per_member.values() for e in events}
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and not expected <= set(receiver.received):
+        await asyncio.sleep(0.1)  # polling the receiver for the effect, with a deadline
+    received_ours = {e: n for e, n in receiver.received.items() if e in expected}
+    return Reconciliation(
+        committed=len(writer.committed),
+        events=len(expected),
+        changes_without_one_event=[m for m, events in per_member.items() if len(events) != 1],
+        delivered=len(received_ours),
+        missing=expected - set(received_ours),
+        duplicates=sum(n - 1 for n in received_ours.values()),
+    )
