@@ -83,3 +83,11 @@ def flag_param(request: web.Request, name: str) -> bool:
     if value not in ("true", "false", "1", "0"):
         raise ServiceError("INVALID_VALUE", f"{name} must be true or false")
     return value in ("true", "1")
+
+
+def if_match_etag(request: web.Request) -> str:
+    """The etag an If-Match header names ("" for none): "3", W/"3" → "3"."""
+    # aiohttp keeps bytes that are not UTF-8 as lone surrogates, which protobuf
+    # refuses; as U+FFFD they make an etag that matches none.
+    value = request.headers.get("If-Match", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value.strip().strip('"').removeprefix("W/").strip('"')

@@ -12,7 +12,7 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import authorized, envelope, limit_param, string_field
+from gateway.management.common import authorized, envelope, if_match_etag, limit_param, string_field
 from services.common.errors import ServiceError
 from services.common.timestamps import to_rfc3339
 
@@ -41,13 +41,6 @@ def _permissions(body: dict[str, Any]) -> list[role_pb2.Permission]:
     ):
         raise ServiceError("INVALID_VALUE", "permissions must be a list of {resource_id, actions: [string]} objects")
     return [role_pb2.Permission(resource_id=p["resource_id"], actions=p["actions"]) for p in value]
-
-
-def _etag(request: web.Request) -> str:
-    # aiohttp keeps bytes that are not UTF-8 as lone surrogates, which protobuf
-    # refuses; as U+FFFD they make an etag that matches none.
-    value = request.headers.get("If-Match", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return value.strip().strip('"').removeprefix("W/").strip('"')
 
 
 @routes.post("/v1/rbac/roles")
@@ -100,7 +93,7 @@ async def update_role(request: web.Request) -> web.Response:
     )
     response = await call(
         request.app[BACKENDS].rbac.UpdateRole(
-            rbac_pb.UpdateRoleRequest(role=role, etag=_etag(request)), metadata=call_metadata()
+            rbac_pb.UpdateRoleRequest(role=role, etag=if_match_etag(request)), metadata=call_metadata()
         )
     )
     return envelope(200, role=role_json(response.role))
@@ -112,7 +105,7 @@ async def delete_role(request: web.Request) -> web.Response:
     authorized(request)
     await call(
         request.app[BACKENDS].rbac.DeleteRole(
-            rbac_pb.DeleteRoleRequest(role_id=request.match_info["role_id"], etag=_etag(request)),
+            rbac_pb.DeleteRoleRequest(role_id=request.match_info["role_id"], etag=if_match_etag(request)),
             metadata=call_metadata(),
         )
     )

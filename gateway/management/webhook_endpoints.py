@@ -17,6 +17,7 @@ from gateway.management.common import (
     authorized,
     bounded_int_field,
     envelope,
+    if_match_etag,
     limit_param,
     string_field,
     string_list_field,
@@ -46,10 +47,6 @@ def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
         "etag": endpoint.etag,
     }
     return shown
-
-
-def _etag(request: web.Request) -> str:
-    return request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
 
 
 @routes.post("/v1/webhooks/endpoints")
@@ -105,7 +102,7 @@ async def update_endpoint(request: web.Request) -> web.Response:
     resumes its pending deliveries."""
     authorized(request)
     body = await read_json_object(request)
-    endpoint = endpoint_pb2.Endpoint(endpoint_id=request.match_info["endpoint_id"], etag=_etag(request))
+    endpoint = endpoint_pb2.Endpoint(endpoint_id=request.match_info["endpoint_id"], etag=if_match_etag(request))
     paths = []
     if "url" in body:
         endpoint.url = string_field(body, "url", required=True)

@@ -44,6 +44,16 @@ CONSUMER_PENDING = Gauge(
 CONSUMER_PROCESSED = Counter(
     "scimd_jetstream_consumer_processed_total", "Events handled (then acked) by the durable consumer.", ["consumer"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "scimd_webhook_deliveries_total", "Webhook delivery attempts, by outcome (success, retry, failure).", ["outcome"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "scimd_webhook_delivery_duration_seconds", "Time an endpoint took to answer a delivery attempt.",
+    buckets=_LATENCY_BUCKETS,
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "scimd_webhook_endpoints_disabled_total", "Endpoints disabled (410 Gone, or failing for days).", ["reason"],
+)
 ACTIVE_SESSIONS = Gauge("scimd_active_sessions", "Member sessions neither revoked nor expired.")
 
 

@@ -36,6 +36,7 @@ from standardwebhooks import Webhook
 
 from services.common.context import request_id_var
 from services.common.ids import new_id
+from services.common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
 from services.common.sealing import SecretBox
 from services.common.timestamps import to_rfc3339, to_timestamp
 from services.webhooks import repository
@@ -44,6 +45,8 @@ from services.webhooks.payload import endpoint_disabled_body
 from services.webhooks.ssrf import ForbiddenAddress, GuardedResolver, check_host
 
 log = logging.getLogger(__name__)
+# Attempt outcomes as the metrics name them: a failure that will be retried is a retry.
+_METRIC_OUTCOMES = {"succeeded": "success", "retrying": "retry", "failed": "failure"}
 
 Clock = Callable[[], datetime]
 IDLE_POLL_SECONDS = 1.0
@@ -271,6 +274,10 @@ class DeliveryWorker:
             # The lease expires and the delivery is retried; at-least-once.
             log.warning("webhooks delivery: cannot record result", extra={"error": repr(exc)})
             return
+        WEBHOOK_LATENCY.observe(latency_ms / 1000)
+        WEBHOOK_DELIVERIES.labels(_METRIC_OUTCOMES.get(record.outcome, record.outcome)).inc()
+        if disabled:
+            WEBHOOK_ENDPOINTS_DISABLED.labels(disabled).inc()
         if record.outcome == "succeeded":
             log.info("webhook delivered", extra={"event_id": event_id, "endpoint_id": endpoint_id, "latency_ms": latency_ms})
         else:

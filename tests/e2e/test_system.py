@@ -68,6 +68,7 @@ async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: s
         in texts["directory"]
     assert 'scimd_outbox_published_total{schema="directory"}' in texts["directory"]
     assert 'scimd_jetstream_consumer_processed_total' in texts["webhooks"]
+    assert 'scimd_webhook_deliveries_total{outcome="success"}' in texts["webhooks"]
     assert "scimd_active_sessions" in texts["rbac"]
 
 
