@@ -94,6 +94,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     activity.add_argument("--limit", type=int, default=20)
     activity.add_argument("--follow", action="store_true", help="keep printing new entries until Ctrl-C")
 
+    webhooks = commands.add_parser("webhooks", help="webhook endpoints and deliveries").add_subparsers(
+        dest="action", required=True)
+    webhooks.add_parser("endpoints", help="list webhook endpoints")
+    attempts = webhooks.add_parser("attempts", help="delivery attempts of an endpoint, or of one event")
+    attempts.add_argument("--endpoint", default="", help="an endpoint id")
+    attempts.add_argument("--event", default="", help="an event id (webhook-id)")
+    attempts.add_argument("--limit", type=int, default=20)
+    replay = webhooks.add_parser("replay", help="deliver again: one event, or an endpoint's events of a time range")
+    replay.add_argument("--event", default="", help="an event id (webhook-id): to every endpoint, or --endpoint")
+    replay.add_argument("--endpoint", default="", help="an endpoint id")
+    replay.add_argument("--since", default="", help="with --endpoint: RFC 3339 start of the range")
+    replay.add_argument("--until", default="", help="with --endpoint: RFC 3339 end of the range")
+
     commands.add_parser("health", help="whether the gateway and every service are ready (exit status 0 if so)")
 
 
@@ -203,6 +216,37 @@ async def _activity(gateway: Gateway, http: aiohttp.ClientSession, args) -> None
         await asyncio.sleep(FOLLOW_INTERVAL_SECONDS)  # polling, until the operator presses Ctrl-C
 
 
+async def _endpoints(gateway: Gateway, http: aiohttp.ClientSession, args) -> None:
+    for endpoint in (await gateway.call(http, "GET", "/v1/webhooks/endpoints", params={"limit": "1000"}))["endpoints"]:
+        _print(f"{endpoint['endpoint_id']}  {'enabled ' if endpoint['enabled'] else 'disabled'}  {endpoint['url']}"
+               f"  [{', '.join(endpoint['event_types']) or 'all events'}]")
+
+
+async def _attempts(gateway: Gateway, http: aiohttp.ClientSession, args) -> None:
+    if bool(args.endpoint) == bool(args.event):
+        raise CommandFailed("give --endpoint or --event")
+    path = (f"/v1/webhooks/endpoints/{args.endpoint}/attempts" if args.endpoint
+            else f"/v1/webhooks/events/{args.event}/attempts")
+    answer = await gateway.call(http, "GET", path, params={"limit": str(max(args.limit, 1))})
+    for attempt in answer["attempts"]:
+        _print(f"{attempt['attempted_at']}  {attempt['outcome']:<9} {attempt['status_code'] or '-':>3}"
+               f"  {attempt['latency_ms']:>7} ms  {attempt['event_id']}  {attempt['endpoint_id']}"
+               + (f"  next {attempt['next_attempt_at']}" if attempt["next_attempt_at"] else "")
+               + (f"  {attempt['error']}" if attempt["error"] else ""))
+
+
+async def _replay(gateway: Gateway, http: aiohttp.ClientSession, args) -> None:
+    if args.event:
+        body = {"endpoint_id": args.endpoint} if args.endpoint else {}
+        answer = await gateway.call(http, "POST", f"/v1/webhooks/events/{args.event}/replay", body)
+    elif args.endpoint and args.since and args.until:
+        answer = await gateway.call(http, "POST", f"/v1/webhooks/endpoints/{args.endpoint}/replay",
+                                    {"start_time": args.since, "end_time": args.until})
+    else:
+        raise CommandFailed("give --event, or --endpoint with --since and --until")
+    _print(f"{answer['deliveries_scheduled']} deliveries scheduled")
+
+
 _COMMANDS = {
     ("organizations", "create"): _create_organization,
     ("organizations", "list"): _list_organizations,
@@ -210,4 +254,7 @@ _COMMANDS = {
     ("connections", "list"): _list_connections,
     ("connections", "rotate"): _rotate,
     ("activity", None): _activity,
+    ("webhooks", "endpoints"): _endpoints,
+    ("webhooks", "attempts"): _attempts,
+    ("webhooks", "replay"): _replay,
 }

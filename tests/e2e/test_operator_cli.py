@@ -5,6 +5,7 @@ and health."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import sys
 
@@ -81,3 +82,34 @@ async def test_failures_are_one_clear_line_and_a_nonzero_status(gateway):
     assert status == 1 and "404" in err
     status, _, err = await scimd(gateway, "health", credentials=False, SCIMD_URL="http://127.0.0.1:9")
     assert status == 1 and "does not answer" in err
+
+
+async def test_an_operator_reads_the_delivery_log_and_replays(http, gateway, webhook_receiver):
+    auth = {"Authorization": "Basic " + base64.b64encode(
+        f"{gateway.settings.project_id}:{gateway.settings.project_secret}".encode()).decode()}
+    async with http.post(gateway.url + "/v1/webhooks/endpoints", headers=auth,
+                         json={"url": webhook_receiver.url, "event_types": ["organization.create"]}) as response:
+        endpoint_id = (await response.json())["endpoint"]["endpoint_id"]
+    status, out, err = await scimd(gateway, "organizations", "create", "Webhook Co")
+    assert status == 0, err
+    delivered = await webhook_receiver.next(timeout=20)
+    event_id = delivered.headers["webhook-id"]
+
+    status, out, err = await scimd(gateway, "webhooks", "endpoints")
+    assert status == 0 and endpoint_id in out and "enabled" in out
+    for args in (("--endpoint", endpoint_id), ("--event", event_id)):
+        for _ in range(100):  # the attempt is logged just after the receiver answers
+            status, out, err = await scimd(gateway, "webhooks", "attempts", *args)
+            if event_id in out:
+                break
+            await asyncio.sleep(0.1)
+        assert status == 0 and "succeeded" in out and "200" in out, (out, err)
+
+    status, out, err = await scimd(gateway, "webhooks", "replay", "--event", event_id, "--endpoint", endpoint_id)
+    assert status == 0 and "1 deliveries scheduled" in out, err
+    again = await webhook_receiver.next(timeout=20)
+    assert again.headers["webhook-id"] == event_id  # the same id: receivers deduplicate on it
+    status, _, err = await scimd(gateway, "webhooks", "replay", "--endpoint", endpoint_id)
+    assert status == 1 and "--since" in err
+    async with http.delete(f"{gateway.url}/v1/webhooks/endpoints/{endpoint_id}", headers=auth):
+        pass
