@@ -158,11 +158,19 @@ class OrganizationView:
         ]
 
     async def webhook_endpoints(self) -> list[dict[str, Any]]:
-        """The vendor's endpoints that receive this organization's events."""
+        """The vendor's endpoints that receive this organization's events, and how delivery goes."""
         response = await call(self.backends.webhooks.ListEndpoints(
             webhooks_pb.ListEndpointsRequest(page_size=100), metadata=call_metadata()))
-        return [
-            {"url": e.url, "enabled": e.enabled, "event_types": ", ".join(e.event_types) or "all"}
-            for e in response.endpoints
-            if not getattr(e, "organization_ids", None) or self.organization_id in e.organization_ids
-        ]
+        shown = []
+        for endpoint in response.endpoints:
+            if endpoint.organization_ids and self.organization_id not in endpoint.organization_ids:
+                continue
+            if not endpoint.enabled:
+                status = f"disabled ({endpoint.disabled_reason or 'by the vendor'})"
+            elif endpoint.HasField("failing_since_time"):
+                status = f"failing since {to_rfc3339(endpoint.failing_since_time)}; retrying"
+            else:
+                status = "delivering"
+            shown.append({"url": endpoint.url, "status": status,
+                          "event_types": ", ".join(endpoint.event_types) or "all"})
+        return shown
