@@ -241,11 +241,15 @@ class OutboxRelay:
                     for row in rows
                 )
             )
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
-                [row["seq"] for row in rows],
-            )
+            await self._mark_published(conn, rows)
             return len(rows)
+
+    async def _mark_published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+        # A crash before this commits republishes the rows; JetStream drops the
+        # copies by Nats-Msg-Id (within its duplicate window).
+        await conn.execute(
+            "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [row["seq"] for row in rows]
+        )
 
 
 async def start_relay(stack, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str) -> OutboxRelay:
