@@ -517,6 +517,26 @@ def _management_paths() -> JsonObject:
                 errors=(404,), body=_body(_ref("WebhookEventReplay"), required=False),
             ),
         },
+        "/v1/events": {
+            "get": _management_op(
+                "listEvents", "Webhook deliveries", "Every event of the last 30 days (the pull Events API)",
+                _envelope(200, "Events oldest first, each the body its webhooks carry; poll again with next_cursor.",
+                          {"events": _array(_obj({"type": STRING, "timestamp": TIMESTAMP,
+                                                  "data": {"type": "object"}},
+                                                 required=("type", "timestamp", "data"))),
+                           "next_cursor": STRING}),
+                errors=(400,),
+                parameters=(
+                    _query("after", "The `next_cursor` of an earlier call; none starts at the oldest event kept.",
+                           STRING),
+                    _query("types", "Comma-separated event types to include, e.g. `scim.member.create`.", STRING),
+                    _query("organization_id", "Only this organization's events.", STRING),
+                    LIST_PARAMS[0],
+                ),
+                description="Whether or not an endpoint subscribes to them. Reconcile against it instead of "
+                            "trusting webhooks alone; an event shows here about a second after it happened.",
+            ),
+        },
         "/v1/b2b/admin_portal/links": {
             "post": _management_op(
                 "createAdminPortalLink", "Admin Portal", "Create a one-time Admin Portal link",

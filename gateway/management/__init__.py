@@ -4,6 +4,7 @@ from gateway.management import (
     admin_portal,
     audit_log,
     connections,
+    events,
     members,
     organizations,
     roles,
@@ -22,4 +23,5 @@ ROUTE_TABLES = (
     audit_log.routes,
     sessions.routes,
     admin_portal.routes,
+    events.routes,
 )

@@ -135,19 +135,22 @@ async def _grant_service_role(conn: asyncpg.Connection, schema: str) -> None:
     schema's tables (and nothing else). Roles are cluster-wide, so another
     database of the same cluster may be creating it at the same moment."""
     role = service_role(schema)
-    try:
-        await conn.execute(
-            "DO $$ BEGIN"
-            f' CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;'
-            " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;"
-            " END $$"
-        )
-    except asyncpg.InsufficientPrivilegeError:
-        raise RuntimeError(
-            f"the DATABASE_URL user may not create the role {role}: give it CREATEROLE, or create"
-            f" {role} (NOLOGIN NOBYPASSRLS) and grant it to that user"
-        ) from None
-    if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+    # PostgreSQL checks the right to create roles before whether one exists,
+    # so a role an administrator created beforehand is looked up first.
+    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", role):
+        try:
+            await conn.execute(
+                "DO $$ BEGIN"
+                f' CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;'
+                " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;"
+                " END $$"
+            )
+        except asyncpg.InsufficientPrivilegeError:
+            raise RuntimeError(
+                f"the DATABASE_URL user may not create the role {role}: give it CREATEROLE, or create"
+                f" {role} (NOLOGIN NOBYPASSRLS) and grant it to that user"
+            ) from None
+    if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
         # A non-superuser owner needs membership to switch its pools to the role.
         await conn.execute(f'GRANT "{role}" TO CURRENT_USER')
     await conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')

@@ -145,12 +145,15 @@ async def delete_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> bool:
 
 # --- events and deliveries
 
+# How long after it is stored an event shows in the pull API (see list_events).
+SETTLE_SECONDS = 1
+
 
 async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent], now: datetime | None = None) -> int:
-    """Stores each event that some enabled endpoint subscribes to, in the
-    order given, with a pending delivery per such endpoint, in one statement;
-    events nobody subscribes to are not kept, and redelivered ones change
-    nothing. Returns the number of deliveries created."""
+    """Stores every event (for replays and the pull Events API), in the order
+    given, with a pending delivery per enabled endpoint that subscribes to it,
+    in one statement; redelivered ones change nothing. Returns the number of
+    deliveries created."""
     return await pool.fetchval(
         "WITH incoming AS ("
         "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
@@ -161,7 +164,7 @@ async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent], now: dat
         " stored AS ("
         "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at, object_id)"
         "  SELECT event_id, type, organization_id, request_id, body, occurred_at, object_id FROM incoming"
-        "  WHERE event_id IN (SELECT event_id FROM subscribed) ORDER BY ord"
+        "  ORDER BY ord"
         "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq, object_id),"
         " added AS ("
         "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
@@ -324,4 +327,18 @@ async def forget_events_before(pool: asyncpg.Pool, cutoff: datetime, batch: int 
         " gone AS (DELETE FROM events WHERE event_id IN (SELECT event_id FROM old) RETURNING 1)"
         " SELECT count(*) FROM gone",
         cutoff, batch,
+    )
+
+
+async def list_events(pool: asyncpg.Pool, after_seq: int, limit: int, event_types: list[str],
+                      organization_id: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT seq, event_id, type, organization_id, body FROM events"
+        " WHERE seq > $1 AND (cardinality($3::text[]) = 0 OR type = ANY($3::text[]))"
+        " AND ($4 = '' OR organization_id = $4)"
+        # Sequence numbers are taken before commit: a reader that waits a
+        # moment does not step past a row another consumer is committing.
+        f" AND received_at < now() - interval '{SETTLE_SECONDS} seconds'"
+        " ORDER BY seq LIMIT $2",
+        after_seq, limit, event_types, organization_id,
     )

@@ -198,9 +198,26 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
             next_page_token=encode_page_token([page[-1]["attempt_id"]]) if more else "",
         )
 
+    async def ListEvents(self, request: pb.ListEventsRequest, context: grpc.aio.ServicerContext):
+        limit = page_size(request.page_size)
+        token = decode_page_token(request.page_token, 1) if request.page_token else [0]
+        if token is None or not isinstance(token[0], int) or not 0 <= token[0] < 2**63:
+            raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
+        rows = await repository.list_events(
+            self._pool, token[0], limit, list(request.event_types), request.organization_id
+        )
+        return pb.ListEventsResponse(
+            events=[
+                pb.StoredEvent(event_id=r["event_id"], type=r["type"], organization_id=r["organization_id"],
+                               body_json=r["body"])
+                for r in rows
+            ],
+            next_page_token=encode_page_token([rows[-1]["seq"] if rows else token[0]]),
+        )
+
     async def ReplayEvent(self, request: pb.ReplayEventRequest, context: grpc.aio.ServicerContext):
         if not await repository.event_exists(self._pool, request.event_id):
-            raise ServiceError("NOT_FOUND", "event not found (events nobody subscribed to are not kept)")
+            raise ServiceError("NOT_FOUND", "event not found (events are kept for 30 days)")
         if request.endpoint_id and await repository.get_endpoint(self._pool, request.endpoint_id) is None:
             raise ServiceError("NOT_FOUND", "webhook endpoint not found")
         count = await repository.replay(

@@ -147,3 +147,35 @@ class ReplayEndpointEventsResponse(_message.Message):
     DELIVERIES_SCHEDULED_FIELD_NUMBER: _ClassVar[int]
     deliveries_scheduled: int
     def __init__(self, deliveries_scheduled: _Optional[int] = ...) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "event_types", "organization_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    organization_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ..., organization_id: _Optional[str] = ...) -> None: ...
+
+class StoredEvent(_message.Message):
+    __slots__ = ("event_id", "type", "organization_id", "body_json")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: str
+    organization_id: str
+    body_json: str
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., organization_id: _Optional[str] = ..., body_json: _Optional[str] = ...) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[StoredEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[StoredEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

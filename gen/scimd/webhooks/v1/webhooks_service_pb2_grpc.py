@@ -81,6 +81,11 @@ class WebhooksServiceStub:
                 request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.SerializeToString,
                 response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.FromString,
                 _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/ListEvents',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
 
 
 class WebhooksServiceServicer:
@@ -149,6 +154,15 @@ class WebhooksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEvents(self, request, context):
+        """Every event of the last 30 days, in the order stored, whether or not an
+        endpoint subscribes to it: consumers reconcile with it instead of
+        trusting webhooks alone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhooksServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +210,11 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
                     servicer.ReplayEndpointEvents,
                     request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.FromString,
                     response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -443,6 +462,33 @@ class WebhooksService:
             '/scimd.webhooks.v1.WebhooksService/ReplayEndpointEvents',
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsRequest.SerializeToString,
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReplayEndpointEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/ListEvents',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
