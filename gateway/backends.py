@@ -14,6 +14,7 @@ from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from gateway.json import MAX_BODY_BYTES
 from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
+from services.common.grpc_client import open_channel
 from services.common.settings import ServiceAddresses
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
@@ -46,7 +47,7 @@ class Backends:
 
     @classmethod
     def open(cls, addresses: ServiceAddresses) -> "Backends":
-        channels = {name: grpc.aio.insecure_channel(addresses.of(name), options=CHANNEL_OPTIONS) for name in SERVICES}
+        channels = {name: open_channel(addresses.of(name), CHANNEL_OPTIONS) for name in SERVICES}
         return cls(
             channels=channels,
             connections=ConnectionsServiceStub(channels["connections"]),

@@ -32,6 +32,7 @@ from services.common.context import (
     request_id_var,
 )
 from services.common.errors import ServiceError
+from services.common.grpc_client import SERVER_OPTIONS
 from services.common.logs import configure_logging
 from services.common.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
 from services.common.runtime import run_event_loop
@@ -110,7 +111,7 @@ Setup = Callable[[Settings, AsyncExitStack], Awaitable[list[Registration]]]
 
 
 async def start_server(registrations: list[Registration], address: str) -> tuple[grpc.aio.Server, int]:
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=SERVER_OPTIONS)
     for registration in registrations:
         registration.add_to_server(_contextual(registration.servicer, registration.service_name), server)
     names = [r.service_name for r in registrations]

@@ -6,11 +6,11 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 
-import grpc
 from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc, session_service_pb2, session_service_pb2_grpc
 
 from services.common.db import open_database
 from services.common.events import EventStream
+from services.common.grpc_client import open_channel
 from services.common.grpc_server import Registration
 from services.common.metrics import ACTIVE_SESSIONS
 from services.common.outbox import start_relay
@@ -34,7 +34,7 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
-    channel = grpc.aio.insecure_channel(settings.services.of("directory"))
+    channel = open_channel(settings.services.of("directory"))
     stack.push_async_callback(channel.close)
     directory = DirectoryReader(channel)
     jwt_lifetime = timedelta(seconds=settings.session_jwt_seconds)

@@ -256,7 +256,8 @@ def test_services_check_the_schema_and_a_job_migrates_it(rendered, path):
     assert config["SCIMD_MIGRATE"] == "check"
     assert config["SCIMD_GRPC_LISTEN"] == "0.0.0.0:50051"
     for name in GRPC_SERVICES:
-        assert config[f"SCIMD_{name.upper()}_ADDR"] == f"{name}:50051"
+        # Balanced over every replica of a headless Service.
+        assert config[f"SCIMD_{name.upper()}_ADDR"] == f"dns:///{name}:50051"
     job = _named(docs, "Job", "scimd-migrate")
     (container,) = _pod_spec(job)["containers"]
     assert container["command"] == ["scimd", "migrate"]
@@ -358,3 +359,10 @@ def test_prod_monitors_every_process_and_alerts(rendered):
     assert alerts["ScimdWebhookFailureRateHigh"]["for"] == "15m"
     assert 'scimd_http_requests_total{status=~"5.."}' in alerts["ScimdGateway5xxRateHigh"]["expr"]
     assert alerts["ScimdGateway5xxRateHigh"]["for"] == "10m"
+
+
+def test_grpc_services_are_headless_so_clients_balance_over_replicas(rendered):
+    for overlay, documents in rendered.items():
+        for document in documents:
+            if document["kind"] == "Service" and any(p.get("name") == "grpc" for p in document["spec"]["ports"]):
+                assert document["spec"].get("clusterIP") == "None", (overlay, document["metadata"]["name"])
