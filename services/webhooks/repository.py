@@ -186,20 +186,23 @@ async def claim_due_deliveries(
     """Leases due deliveries (so another worker skips them) and returns what
     sending them needs. Only the first pending delivery of each resource to
     each endpoint is due: the next waits until it succeeds or gives up. At
-    most `per_endpoint` are claimed per endpoint, none for `busy_endpoints`."""
+    most `per_endpoint` are claimed per endpoint (one for an endpoint that is
+    failing), none for `busy_endpoints`; healthy endpoints' deliveries come
+    first, so endpoints that fail never crowd out those that work."""
     return await pool.fetch(
         "WITH due AS ("
-        "  SELECT d.event_id, d.endpoint_id FROM deliveries d JOIN endpoints p USING (endpoint_id)"
+        "  SELECT d.event_id, d.endpoint_id, p.failing_since IS NOT NULL AS failing"
+        "  FROM deliveries d JOIN endpoints p USING (endpoint_id)"
         "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND p.enabled"
         "    AND NOT (d.endpoint_id = ANY($4::text[]))"
         "    AND (d.object_id = '' OR NOT EXISTS ("
         "      SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = d.endpoint_id"
         "        AND earlier.object_id = d.object_id AND earlier.status = 'pending' AND earlier.seq < d.seq))"
-        "  ORDER BY d.next_attempt_at LIMIT $2 * 4 FOR UPDATE OF d SKIP LOCKED),"
+        "  ORDER BY p.failing_since IS NOT NULL, d.next_attempt_at LIMIT $2 * 4 FOR UPDATE OF d SKIP LOCKED),"
         " fair AS ("
         "  SELECT event_id, endpoint_id FROM ("
         "    SELECT *, row_number() OVER (PARTITION BY endpoint_id) AS n FROM due) ranked"
-        "  WHERE n <= $5 LIMIT $2),"
+        "  WHERE n <= CASE WHEN failing THEN 1 ELSE $5 END ORDER BY failing LIMIT $2),"
         " claimed AS ("
         "  UPDATE deliveries d SET attempts = d.attempts + 1,"
         "    next_attempt_at = $1 + make_interval(secs => $3), updated_at = $1"
