@@ -522,3 +522,24 @@ async def test_events_are_kept_for_replays_then_forgotten(harness, start_receive
     assert await repository.forget_events_before(harness.pool, cutoff) == 1
     assert not await repository.event_exists(harness.pool, old)
     assert await harness.attempts(endpoint_id) == []  # the log goes with the event
+
+
+async def test_failing_endpoints_never_crowd_out_a_working_one(harness):
+    """Many endpoints failing with old retries due, one healthy endpoint with
+    a new event: the healthy one's delivery is claimed first, and a failing
+    endpoint gets one request at a time."""
+    failing = [(await harness.endpoint(f"http://127.0.0.1:9/dead-{n}"))[0] for n in range(12)]
+    for n in range(8):
+        await harness.event(f"old-thing-{n}")
+    await harness.pool.execute(
+        "UPDATE endpoints SET failing_since = $1 WHERE endpoint_id = ANY($2::text[])", harness.clock(), failing
+    )
+    healthy, _ = await harness.endpoint("http://127.0.0.1:9/healthy")
+    harness.clock.advance(60)  # the failing endpoints' deliveries are older
+    await harness.event("new-thing")
+    claimed = await repository.claim_due_deliveries(harness.pool, harness.clock(), 8, 30, [], 16)
+    assert healthy in [r["endpoint_id"] for r in claimed]
+    per_endpoint = {}
+    for row in claimed:
+        per_endpoint[row["endpoint_id"]] = per_endpoint.get(row["endpoint_id"], 0) + 1
+    assert all(count == 1 for endpoint_id, count in per_endpoint.items() if endpoint_id in failing)
