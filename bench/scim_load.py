@@ -27,6 +27,7 @@ import uvloop
 
 from bench.raw_http import RawConnection
 from bench.rbac_load import rbac_scenarios
+from bench.target import management_headers, require_local
 
 SCIM = "application/scim+json"
 
@@ -182,14 +183,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=5_000, help="requests per read/patch scenario")
     args = parser.parse_args()
-    local = ("127.0.0.1", "localhost", "::1")
-    if urlsplit(args.url).hostname not in local or (args.rbac_addr and args.rbac_addr.rsplit(":", 1)[0] not in local):
-        raise SystemExit("the benchmark only targets this machine (127.0.0.1 / localhost)")
-    project_id, secret = args.project_id, args.project_secret
-    if not (project_id and secret):
-        stored = orjson.loads((Path(args.data_dir) / "credentials.json").read_bytes())
-        project_id, secret = stored["project_id"], stored["project_secret"]
-    management = {"Authorization": aiohttp.encode_basic_auth(project_id, secret)}
+    require_local(args.url, args.rbac_addr or "")
+    management = management_headers(args)
     run = uuid.uuid4().hex[:8]
 
     async with aiohttp.ClientSession() as http:

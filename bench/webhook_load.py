@@ -19,7 +19,6 @@ import statistics
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,6 +27,7 @@ import uvloop
 from aiohttp import web
 
 from bench.raw_http import RawConnection
+from bench.target import management_headers, require_local
 
 SCIM = "application/scim+json"
 
@@ -112,13 +112,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--drain-seconds", type=float, default=60, help="how long to wait for the last deliveries")
     args = parser.parse_args()
-    if urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("the benchmark only targets this machine (127.0.0.1 / localhost)")
-    project_id, secret = args.project_id, args.project_secret
-    if not (project_id and secret):
-        stored = orjson.loads((Path(args.data_dir) / "credentials.json").read_bytes())
-        project_id, secret = stored["project_id"], stored["project_secret"]
-    management = {"Authorization": aiohttp.encode_basic_auth(project_id, secret)}
+    require_local(args.url)
+    management = management_headers(args)
     run = uuid.uuid4().hex[:8]
 
     receiver = Receiver()

@@ -224,6 +224,9 @@ LIST_PARAMS = (
 )
 NEXT_CURSOR = {"next_cursor": {"type": ["string", "null"], "description": "null on the last page."}}
 
+ATTEMPTS_PAGE = _envelope(200, "A page of attempts, newest first.",
+                          {"attempts": _array(_ref("WebhookDeliveryAttempt")), **NEXT_CURSOR})
+
 ORG_ID = _path("organization_id", "The organization's id.")
 CONNECTION_ID = _path("connection_id", "The SCIM connection's id.")
 SCIM_CONNECTION_ID = _path("connection_id", "The SCIM connection's id (the last segment of its base URL).")
@@ -487,8 +490,7 @@ def _management_paths() -> JsonObject:
             "parameters": [_path("endpoint_id", "The endpoint's id.")],
             "get": _management_op(
                 "listWebhookEndpointAttempts", "Webhook deliveries", "The delivery log of an endpoint",
-                _envelope(200, "A page of attempts, newest first.",
-                          {"attempts": _array(_ref("WebhookDeliveryAttempt")), **NEXT_CURSOR}),
+                ATTEMPTS_PAGE,
                 errors=(400,), parameters=(*LIST_PARAMS, _query("event_id", "Only this event's attempts.", STRING)),
             ),
         },
@@ -504,8 +506,7 @@ def _management_paths() -> JsonObject:
             "parameters": [_path("event_id", "The event's id (the webhook-id header).")],
             "get": _management_op(
                 "listWebhookEventAttempts", "Webhook deliveries", "The delivery log of an event",
-                _envelope(200, "A page of attempts, newest first.",
-                          {"attempts": _array(_ref("WebhookDeliveryAttempt")), **NEXT_CURSOR}),
+                ATTEMPTS_PAGE,
                 errors=(400,), parameters=LIST_PARAMS,
             ),
         },

@@ -17,7 +17,28 @@ class ReceivedWebhook:
     body: str
 
 
-class WebhookReceiver:
+class LocalHookServer:
+    """An HTTP server on 127.0.0.1:`port` answering POST /hook with `_handle`."""
+
+    port: int
+    _runner: web.AppRunner | None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    async def __aenter__(self):
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._runner.cleanup()
+
+
+class WebhookReceiver(LocalHookServer):
     """An HTTP server on 127.0.0.1 that records every POST it receives.
 
     `status` is the HTTP status it answers with; tests change it to simulate
@@ -36,16 +57,6 @@ class WebhookReceiver:
         self.received.put_nowait(ReceivedWebhook(dict(request.headers), body))
         return web.Response(status=self.status, text="ok")
 
-    async def __aenter__(self) -> "WebhookReceiver":
-        app = web.Application()
-        app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self._runner.cleanup()
 
     async def next(self, timeout: float = 20.0) -> ReceivedWebhook:
         return await asyncio.wait_for(self.received.get(), timeout)

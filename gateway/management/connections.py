@@ -229,7 +229,7 @@ async def delete_connection(request: web.Request) -> web.Response:
     return envelope(200, connection_id=request.match_info["connection_id"])
 
 
-_ROTATION_STEPS = {
+ROTATION_STEPS = {
     "start": ("StartTokenRotation", connections_pb.StartTokenRotationRequest),
     "complete": ("CompleteTokenRotation", connections_pb.CompleteTokenRotationRequest),
     "cancel": ("CancelTokenRotation", connections_pb.CancelTokenRotationRequest),
@@ -242,7 +242,7 @@ async def rotate_token(request: web.Request) -> web.Response:
     both tokens work until `complete` (only the new one works) or `cancel`
     (only the old one works)."""
     authorized(request)
-    step = _ROTATION_STEPS.get(request.match_info["step"])
+    step = ROTATION_STEPS.get(request.match_info["step"])
     if step is None:
         raise ServiceError("NOT_FOUND", "the rotation steps are start, complete and cancel")
     method, message = step

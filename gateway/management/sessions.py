@@ -37,6 +37,19 @@ def session_json(session: session_pb2.Session) -> dict[str, Any]:
     }
 
 
+def _session_answer(response, **extra: str) -> web.Response:
+    """Stytch's shape of a session answer: the member, the session, the JWT."""
+    return envelope(
+        200,
+        member_id=response.session.member_id,
+        organization_id=response.session.organization_id,
+        member=member_json(response.member),
+        member_session=session_json(response.session),
+        **extra,
+        session_jwt=response.session_jwt,
+    )
+
+
 def _jwk_json(key: session_pb2.Jwk) -> dict[str, str]:
     return {name: value for name in ("kid", "kty", "alg", "use", "crv", "x", "y") if (value := getattr(key, name))}
 
@@ -58,15 +71,7 @@ async def create_session(request: web.Request) -> web.Response:
         ),
         metadata=call_metadata(),
     ))
-    return envelope(
-        200,
-        member_id=response.session.member_id,
-        organization_id=response.session.organization_id,
-        member=member_json(response.member),
-        member_session=session_json(response.session),
-        session_token=response.session_token,
-        session_jwt=response.session_jwt,
-    )
+    return _session_answer(response, session_token=response.session_token)
 
 
 @routes.post("/v1/b2b/sessions/authenticate")
@@ -79,14 +84,7 @@ async def authenticate_session(request: web.Request) -> web.Response:
     message = (session_pb.AuthenticateSessionRequest(session_token=token) if token
                else session_pb.AuthenticateSessionRequest(session_jwt=jwt))
     response = await call(request.app[BACKENDS].sessions.AuthenticateSession(message, metadata=call_metadata()))
-    return envelope(
-        200,
-        member_id=response.session.member_id,
-        organization_id=response.session.organization_id,
-        member=member_json(response.member),
-        member_session=session_json(response.session),
-        session_jwt=response.session_jwt,
-    )
+    return _session_answer(response)
 
 
 @routes.post("/v1/b2b/sessions/revoke")

@@ -15,6 +15,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
+from gateway.management.connections import ROTATION_STEPS
 from services.common import shapes
 from services.common.context import Tenant
 from services.common.errors import ServiceError
@@ -74,11 +75,7 @@ class OrganizationView:
         return self.shown(response.connection), response.bearer_token
 
     async def rotate(self, connection_id: str, step: str) -> tuple[dict[str, Any], str]:
-        method, message = {
-            "start": ("StartTokenRotation", connections_pb.StartTokenRotationRequest),
-            "complete": ("CompleteTokenRotation", connections_pb.CompleteTokenRotationRequest),
-            "cancel": ("CancelTokenRotation", connections_pb.CancelTokenRotationRequest),
-        }[step]
+        method, message = ROTATION_STEPS[step]
         response = await call(getattr(self.backends.connections, method)(
             message(organization_id=self.organization_id, connection_id=connection_id), metadata=call_metadata()))
         return self.shown(response.connection), getattr(response, "next_bearer_token", "")

@@ -20,11 +20,11 @@ from scimd.events.v1 import event_pb2
 
 from services.common.context import Tenant
 from services.supervisor.processes import free_port
-from tests.support import registration
+from tests.support import LocalHookServer, registration
 
 
 @dataclass
-class CountingReceiver:
+class CountingReceiver(LocalHookServer):
     """A local endpoint that counts each webhook-id it receives; `failing`
     makes it answer 500, `delay` makes every answer late."""
 
@@ -52,16 +52,6 @@ class CountingReceiver:
             self.in_flight -= 1
         return web.Response(text="ok")
 
-    async def __aenter__(self) -> "CountingReceiver":
-        app = web.Application()
-        app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self._runner.cleanup()
 
 
 @dataclass
