@@ -535,7 +535,9 @@ def _management_paths() -> JsonObject:
                     LIST_PARAMS[0],
                 ),
                 description="Whether or not an endpoint subscribes to them. Reconcile against it instead of "
-                            "trusting webhooks alone; an event shows here about a second after it happened.",
+                            "trusting webhooks alone. Events are listed in the order they were published, and an "
+                            "event shows here only after every earlier one, so paging with next_cursor never "
+                            "skips one.",
             ),
         },
         "/v1/b2b/admin_portal/links": {

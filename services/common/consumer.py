@@ -2,7 +2,13 @@
 
 Messages are handed to the service's handler in batches and acked only after
 it returns, so a crash at any point loses nothing: unacked messages come back
-to the next consumer. Handlers must therefore be idempotent.
+to the next consumer. Handlers must therefore be idempotent. A batch whose
+handler fails is retried where it is (its messages kept in progress, never
+handed back), so a failure cannot let later messages overtake it.
+
+`ExclusiveConsumer` is the variant for work that must follow the stream's
+order exactly: one replica at a time consumes (see leadership.py), and its
+handler writes on the connection that holds the leadership.
 """
 
 from __future__ import annotations
@@ -12,19 +18,24 @@ import contextlib
 import logging
 from typing import Awaitable, Callable
 
+import asyncpg
 from google.protobuf.message import DecodeError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from scimd.events.v1 import event_pb2
 
 from services.common.events import EventStream, connect_until_ready, stop_background
+from services.common.leadership import Leadership, LeadershipLost
 from services.common.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
 
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 256
 ACK_WAIT_SECONDS = 30
+MAX_BACKOFF_SECONDS = 5.0
 
 EventHandler = Callable[[list[event_pb2.Event]], Awaitable[None]]
+ExclusiveEventHandler = Callable[[asyncpg.Connection, list[event_pb2.Event]], Awaitable[None]]
 
 
 class DurableConsumer:
@@ -35,13 +46,13 @@ class DurableConsumer:
         self._stream = stream
         self._nats_url = nats_url
         self._service = service
+        self._durable = stream.consumer(service)
         self._handle = handle
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._nats = None
-        consumer = stream.consumer(service)
-        self._pending = CONSUMER_PENDING.labels(consumer)
-        self._processed = CONSUMER_PROCESSED.labels(consumer)
+        self._pending = CONSUMER_PENDING.labels(self._durable)
+        self._processed = CONSUMER_PROCESSED.labels(self._durable)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-consumer")
@@ -49,48 +60,69 @@ class DurableConsumer:
     async def stop(self) -> None:
         await stop_background(self._stopping, self._task, self._nats)
 
+    def _config(self, start_sequence: int = 0) -> ConsumerConfig:
+        if start_sequence:
+            delivery = {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": start_sequence}
+        else:
+            delivery = {"deliver_policy": DeliverPolicy.ALL}
+        return ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_SECONDS, max_ack_pending=10_000,
+                              **delivery)
+
     async def _run(self) -> None:
         self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._service}-consumer", self._stopping)
         if self._nats is None:
             return
         js = self._nats.jetstream()
-        subscription = None
         backoff = 0.2
         while not self._stopping.is_set():
-            messages = []
+            subscription = None
             try:
-                if subscription is None:
-                    await self._stream.ensure(self._nats)
-                    subscription = await js.pull_subscribe(
-                        self._subject,
-                        durable=self._stream.consumer(self._service),
-                        stream=self._stream.name,
-                        config=ConsumerConfig(
-                            ack_policy=AckPolicy.EXPLICIT,
-                            ack_wait=ACK_WAIT_SECONDS,
-                            deliver_policy=DeliverPolicy.ALL,
-                            max_ack_pending=10_000,
-                        ),
-                    )
-                try:
-                    messages = await subscription.fetch(FETCH_BATCH, timeout=1)
-                except asyncio.TimeoutError:
-                    self._pending.set(0)  # nothing came within the second: caught up
-                    continue
-                await self._deliver(messages)
+                await self._stream.ensure(self._nats)
+                start_sequence = await self._begin(js)
+                if start_sequence is None:
+                    return  # stopping
+                subscription = await js.pull_subscribe(
+                    self._subject, durable=self._durable, stream=self._stream.name,
+                    config=self._config(start_sequence),
+                )
                 backoff = 0.2
+                await self._consume(subscription)
             except asyncio.CancelledError:
                 raise
+            except LeadershipLost:
+                log.warning(f"{self._service} consumer: lost the leadership; waiting to take it again")
             except Exception as error:
                 log.warning(f"{self._service} consumer: failed; will retry", extra={"error": repr(error)})
-                for message in messages:
-                    # Back to the stream now rather than after ack_wait.
+                await self._pause(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            finally:
+                if subscription is not None:
                     with contextlib.suppress(Exception):
-                        await message.nak(delay=backoff)
-                await asyncio.sleep(backoff)  # bounded backoff between retries, not a wait for a result
-                backoff = min(backoff * 2, 5.0)
+                        await subscription.unsubscribe()
+                await self._end()
 
-    async def _deliver(self, messages) -> None:
+    async def _begin(self, js) -> int | None:
+        """Runs before subscribing; returns the stream sequence to restart the
+        consumer from (0: where it is), or None when stopping."""
+        return 0
+
+    async def _end(self) -> None:
+        """Runs after the subscription ends, whatever ended it."""
+
+    async def _before_fetch(self) -> None:
+        """Raises to stop fetching."""
+
+    async def _consume(self, subscription) -> None:
+        while not self._stopping.is_set():
+            await self._before_fetch()
+            try:
+                messages = await subscription.fetch(FETCH_BATCH, timeout=1)
+            except asyncio.TimeoutError:
+                self._pending.set(0)  # nothing came within the second: caught up
+                continue
+            await self._process(messages)
+
+    async def _process(self, messages) -> None:
         events, valid = [], []
         for message in messages:
             event = event_pb2.Event()
@@ -102,11 +134,86 @@ class DurableConsumer:
                 continue
             events.append(event)
             valid.append(message)
-        if events:
-            await self._handle(events)
+        backoff = 0.2
+        while events:
+            try:
+                await self._handle_batch(events)
+                break
+            except asyncio.CancelledError:
+                raise
+            except LeadershipLost:
+                raise
+            except Exception as error:
+                log.warning(f"{self._service} consumer: handling a batch failed; retrying it",
+                            extra={"error": repr(error), "events": len(events)})
+            await self._before_retry()
+            for message in valid:
+                # Keeps the batch ours: not redelivered while it is retried.
+                with contextlib.suppress(Exception):
+                    await message.in_progress()
+            if not await self._pause(backoff):
+                return  # stopping: unacked, the batch comes back to the next consumer
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         for message in valid:
             await message.ack()
         self._processed.inc(len(valid))
         if messages:
             # The lag: what the stream holds for this consumer beyond this batch.
             self._pending.set(messages[-1].metadata.num_pending)
+
+    async def _handle_batch(self, events: list[event_pb2.Event]) -> None:
+        await self._handle(events)
+
+    async def _before_retry(self) -> None:
+        """Raises to give up a failing batch (left unacked)."""
+
+    async def _pause(self, seconds: float) -> bool:
+        """Waits `seconds` unless stopping; False when stopping."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return not self._stopping.is_set()
+
+
+class ExclusiveConsumer(DurableConsumer):
+    """A durable consumer that one replica at a time runs, in stream order.
+
+    Several fetchers would each store their batches as they finish, so a
+    later message could be stored before an earlier one. Here a replica first
+    takes the leadership. If the previous holder died with messages unacked,
+    the consumer is restarted from its ack floor: everything up to the floor
+    was handled, so redelivering from there keeps the order, and what was
+    handled beyond it comes again (handlers are idempotent).
+    """
+
+    def __init__(self, stream: EventStream, nats_url: str, service: str, handle: ExclusiveEventHandler,
+                 leadership: Leadership, event_type: str = ">"):
+        super().__init__(stream, nats_url, service, self._handle_on_leader_connection, event_type)
+        self._handle_exclusively = handle
+        self._leadership = leadership
+
+    async def _handle_on_leader_connection(self, events: list[event_pb2.Event]) -> None:
+        await self._handle_exclusively(self._leadership.connection, events)
+
+    async def _begin(self, js) -> int | None:
+        if not await self._leadership.acquire(self._stopping):
+            return None
+        try:
+            info = await js.consumer_info(self._stream.name, self._durable)
+        except NotFoundError:
+            return 0
+        if not info.num_ack_pending:
+            return 0
+        start = (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
+        log.warning(f"{self._service} consumer: taking over with messages unacked; restarting from the ack floor",
+                    extra={"unacked": info.num_ack_pending, "start_sequence": start})
+        await js.delete_consumer(self._stream.name, self._durable)
+        return start
+
+    async def _before_fetch(self) -> None:
+        await self._leadership.confirm()
+
+    async def _before_retry(self) -> None:
+        await self._leadership.confirm()
+
+    async def _end(self) -> None:
+        await self._leadership.release()

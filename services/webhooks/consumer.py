@@ -1,6 +1,8 @@
 """Events → PostgreSQL: each event is stored with its pending deliveries
-before the shared consumer acks its message. Events are stored in the order
-JetStream delivers them, which is the order deliveries of one resource keep."""
+before the consumer acks its message. One replica at a time stores, in the
+order of the stream (an ExclusiveConsumer), so the order of the stored
+events, which deliveries of one resource keep, is the order the events were
+published in, whatever the number of replicas and whatever fails."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Callable
 import asyncpg
 from scimd.events.v1 import event_pb2
 
-from services.common.consumer import DurableConsumer
+from services.common.consumer import ExclusiveConsumer
 from services.common.events import EventStream
+from services.common.leadership import Leadership
 from services.webhooks import repository
 from services.webhooks.payload import object_id, webhook_body
 
@@ -28,11 +31,12 @@ def _received(event: event_pb2.Event, public_url: str) -> repository.ReceivedEve
     )
 
 
-def event_consumer(pool: asyncpg.Pool, stream: EventStream, nats_url: str, public_url: str,
-                   on_stored: Callable[[], None]) -> DurableConsumer:
-    async def store(events: list[event_pb2.Event]) -> None:
+def event_consumer(pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
+                   on_stored: Callable[[], None]) -> ExclusiveConsumer:
+    async def store(conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
         # Due now by the service's clock, the one the delivery worker schedules by.
-        await repository.store_events(pool, [_received(e, public_url) for e in events], datetime.now(timezone.utc))
+        await repository.store_events(conn, [_received(e, public_url) for e in events], datetime.now(timezone.utc))
         on_stored()
 
-    return DurableConsumer(stream, nats_url, "webhooks", store)
+    leadership = Leadership(pool, f"{schema}.intake:{stream.consumer('webhooks')}")
+    return ExclusiveConsumer(stream, nats_url, "webhooks", store, leadership)

@@ -145,16 +145,23 @@ async def delete_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> bool:
 
 # --- events and deliveries
 
-# How long after it is stored an event shows in the pull API (see list_events).
-SETTLE_SECONDS = 1
+# Every transaction that stores events first takes this lock, so event
+# sequence numbers commit in increasing order: a reader of the pull Events API
+# that has seen one event has seen every earlier one, and may page by seq.
+EVENTS_LOCK = "webhooks.events"
 
 
-async def store_events(pool: asyncpg.Pool, events: list[ReceivedEvent], now: datetime | None = None) -> int:
+async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], now: datetime | None = None) -> int:
     """Stores every event (for replays and the pull Events API), in the order
-    given, with a pending delivery per enabled endpoint that subscribes to it,
-    in one statement; redelivered ones change nothing. Returns the number of
-    deliveries created."""
-    return await pool.fetchval(
+    given, with a pending delivery per enabled endpoint that subscribes to it;
+    redelivered ones change nothing. Returns the number of deliveries created."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", EVENTS_LOCK)
+        return await _insert_events(conn, events, now)
+
+
+async def _insert_events(conn: asyncpg.Connection, events: list[ReceivedEvent], now: datetime | None) -> int:
+    return await conn.fetchval(
         "WITH incoming AS ("
         "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
         "    $7::text[]) WITH ORDINALITY AS t(event_id, type, organization_id, request_id, body, occurred_at,"
@@ -339,9 +346,6 @@ async def list_events(pool: asyncpg.Pool, after_seq: int, limit: int, event_type
         "SELECT seq, event_id, type, organization_id, body FROM events"
         " WHERE seq > $1 AND (cardinality($3::text[]) = 0 OR type = ANY($3::text[]))"
         " AND ($4 = '' OR organization_id = $4)"
-        # Sequence numbers are taken before commit: a reader that waits a
-        # moment does not step past a row another consumer is committing.
-        f" AND received_at < now() - interval '{SETTLE_SECONDS} seconds'"
         " ORDER BY seq LIMIT $2",
         after_seq, limit, event_types, organization_id,
     )

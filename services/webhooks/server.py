@@ -38,7 +38,7 @@ def setup_with(config: WebhookConfig) -> Setup:
         await worker.start()
         stack.push_async_callback(worker.stop)
         stream = EventStream(settings.nats_prefix, settings.nats_replicas)
-        consumer = event_consumer(pool, stream, settings.nats_url, settings.public_url, worker.wake)
+        consumer = event_consumer(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker.wake)
         await consumer.start()
         stack.push_async_callback(consumer.stop)
 

@@ -32,6 +32,8 @@ class CountingReceiver(LocalHookServer):
     delay: float = 0.0
     port: int = field(default_factory=free_port)
     received: Counter = field(default_factory=Counter)
+    # Every webhook-id in the order it arrived, repeats included.
+    arrivals: list[str] = field(default_factory=list)
     in_flight: int = 0
     _runner: web.AppRunner | None = None
 
@@ -48,6 +50,7 @@ class CountingReceiver(LocalHookServer):
             if self.delay:
                 await asyncio.sleep(self.delay)  # a slow receiver, not a wait for a result
             self.received[request.headers["webhook-id"]] += 1
+            self.arrivals.append(request.headers["webhook-id"])
         finally:
             self.in_flight -= 1
         return web.Response(text="ok")
@@ -77,6 +80,77 @@ class Writer:
                 except grpc.aio.AioRpcError as error:
                     self.failed.append(error.code().name)
                 await asyncio.sleep(1 / per_second)  # the pace of the writes
+
+
+@dataclass
+class LifecycleWriter:
+    """Members that each live a whole life (created, changed `updates` times,
+    deleted), `concurrency` of them at a time, so the events of one resource
+    come in a strict order while those of different ones interleave."""
+
+    directory_address: str
+    organization_id: str = field(default_factory=lambda: f"organization-{uuid.uuid4()}")
+    committed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    async def write(self, members: int, updates: int, concurrency: int, pause: float) -> None:
+        owner = Tenant(self.organization_id, f"scim-connection-{uuid.uuid4()}")
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for n in range(members):
+            queue.put_nowait(n)
+        async with grpc.aio.insecure_channel(self.directory_address) as channel:
+            stub = DirectoryServiceStub(channel)
+
+            async def live() -> None:
+                while not queue.empty():
+                    await self._one_life(stub, owner, queue.get_nowait(), updates, pause)
+
+            await asyncio.gather(*(live() for _ in range(concurrency)))
+
+    async def _one_life(self, stub, owner: Tenant, n: int, updates: int, pause: float) -> None:
+        user_name = f"life-{n}-{uuid.uuid4().hex[:8]}@example.com"
+        try:
+            created = await stub.CreateMember(
+                directory_pb.CreateMemberRequest(scim_registration=registration(user_name)),
+                metadata=owner.metadata(), timeout=10)
+            member_id = created.member.member_id
+            for version in range(updates):
+                await asyncio.sleep(pause)  # the pace of one member's changes
+                await stub.UpdateMember(directory_pb.UpdateMemberRequest(
+                    member_id=member_id, scim_registration=registration(user_name, displayName=f"v{version}")),
+                    metadata=owner.metadata(), timeout=10)
+            await stub.DeleteMember(directory_pb.DeleteMemberRequest(member_id=member_id),
+                                    metadata=owner.metadata(), timeout=10)
+            self.committed.append(member_id)
+        except grpc.aio.AioRpcError as error:
+            self.failed.append(error.code().name)
+
+
+async def member_events_in_commit_order(database_url: str, member_ids: list[str]) -> dict[str, list[str]]:
+    """Each member's event ids in the order the directory committed them."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT payload FROM directory.outbox ORDER BY seq")
+    finally:
+        await conn.close()
+    wanted = set(member_ids)
+    found: dict[str, list[str]] = {m: [] for m in member_ids}
+    for row in rows:
+        event = event_pb2.Event()
+        event.ParseFromString(row["payload"])
+        member_id = event.member_changed.member.member_id
+        if event.WhichOneof("payload") == "member_changed" and member_id in wanted:
+            found[member_id].append(event.event_id)
+    return found
+
+
+def out_of_order(per_resource: dict[str, list[str]], arrivals: list[str]) -> list[str]:
+    """The resources whose events first arrived in another order than committed."""
+    first_arrival: dict[str, int] = {}
+    for position, event_id in enumerate(arrivals):
+        first_arrival.setdefault(event_id, position)
+    return [resource for resource, events in per_resource.items()
+            if sorted(events, key=lambda e: first_arrival.get(e, len(arrivals))) != events]
 
 
 @dataclass

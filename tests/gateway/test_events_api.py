@@ -38,7 +38,7 @@ async def test_events_nobody_subscribes_to_can_be_pulled(http, gateway, vendor):
                                       headers={"Authorization": f"Bearer {connection['bearer_token']}"})
     assert status == 201
 
-    for _ in range(100):  # the event arrives through the outbox and JetStream, then settles
+    for _ in range(100):  # the event arrives through the outbox and JetStream
         status, body = await vendor.request("GET", "/v1/events", params={
             "after": cursor, "types": "scim.member.create,scim.member.update",
             "organization_id": organization["organization_id"]})

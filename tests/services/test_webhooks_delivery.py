@@ -161,10 +161,11 @@ class Harness:
         event_id = f"event-{uuid.uuid4()}"
         body = {"type": event_type, "timestamp": self.clock().isoformat(),
                 "data": {"event_id": event_id, "id": object_id, **data}}
-        await repository.store_events(self.pool, [repository.ReceivedEvent(
-            event_id=event_id, type=event_type, organization_id="organization-test", request_id="",
-            body=orjson.dumps(body).decode(), occurred_at=self.clock(), object_id=object_id,
-        )], self.clock())
+        async with self.pool.acquire() as conn:
+            await repository.store_events(conn, [repository.ReceivedEvent(
+                event_id=event_id, type=event_type, organization_id="organization-test", request_id="",
+                body=orjson.dumps(body).decode(), occurred_at=self.clock(), object_id=object_id,
+            )], self.clock())
         return event_id
 
     async def delivery(self, event_id: str, endpoint_id: str):
