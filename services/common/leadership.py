@@ -16,6 +16,8 @@ import logging
 
 import asyncpg
 
+from services.common.metrics import LEADERSHIP_HELD
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
@@ -34,6 +36,8 @@ class Leadership:
         self._name = name
         self._poll_seconds = poll_seconds
         self._conn: asyncpg.Connection | None = None
+        self._held = LEADERSHIP_HELD.labels(name)
+        self._held.set(0)
 
     @property
     def connection(self) -> asyncpg.Connection:
@@ -68,6 +72,7 @@ class Leadership:
             await self._pool.release(conn)
             return False
         self._conn = conn
+        self._held.set(1)
         return True
 
     async def confirm(self) -> None:
@@ -79,6 +84,7 @@ class Leadership:
 
     async def release(self) -> None:
         conn, self._conn = self._conn, None
+        self._held.set(0)
         if conn is None:
             return
         with contextlib.suppress(Exception):

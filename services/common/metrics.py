@@ -44,6 +44,9 @@ CONSUMER_PENDING = Gauge(
 CONSUMER_PROCESSED = Counter(
     "scimd_jetstream_consumer_processed_total", "Events handled (then acked) by the durable consumer.", ["consumer"],
 )
+LEADERSHIP_HELD = Gauge(
+    "scimd_leadership_held", "1 on the replica that holds the leadership of the work, else 0.", ["work"],
+)
 WEBHOOK_DELIVERIES = Counter(
     "scimd_webhook_deliveries_total", "Webhook delivery attempts, by outcome (success, retry, failure).", ["outcome"],
 )

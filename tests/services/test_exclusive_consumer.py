@@ -10,6 +10,7 @@ import contextlib
 import asyncpg
 import nats
 import pytest
+from prometheus_client import REGISTRY
 from scimd.events.v1 import event_pb2
 
 from services.common.consumer import DurableConsumer, ExclusiveConsumer
@@ -135,11 +136,13 @@ async def test_the_other_replica_takes_over_from_a_leader_that_lost_its_database
         # ... and it is cut off from the database, as if partitioned away.
         pool_a.terminate()
         handled = await _until_handled(pool_b, COUNT)
+        held = REGISTRY.get_sample_value("scimd_leadership_held", {"work": f"test.intake:{stream.prefix}"})
     finally:
         await _stop(a, b)
     assert handled == first + more
     replicas = {r["replica"] for r in await pool_b.fetch("SELECT DISTINCT replica FROM handled")}
     assert "b" in replicas, "the second replica never took over"
+    assert held == 1
 
 
 async def test_a_stopped_leader_hands_over_without_a_gap(setup, nats_url):
