@@ -223,34 +223,45 @@ async def claim_due_deliveries(
     )
 
 
+_RECORD_DELIVERY = (
+    "UPDATE deliveries SET status = $5, last_status_code = $6, last_error = NULLIF($7, ''),"
+    "  next_attempt_at = COALESCE($8, next_attempt_at), updated_at = $9"
+    " WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND next_attempt_at = $4 AND status = 'pending'"
+)
+_LOG_ATTEMPT = (
+    f"INSERT INTO attempts ({ATTEMPT_COLUMNS.removeprefix('attempt_id, ')})"
+    " VALUES ($1, $2, $9, $6, $10, $11, $7, $12, $8)"
+)
+
+
+def _attempt_params(attempt: AttemptRecord) -> list[Any]:
+    status = {"succeeded": "succeeded", "retrying": "pending", "failed": "failed"}[attempt.outcome]
+    return [
+        attempt.event_id, attempt.endpoint_id, attempt.claimed_attempts, attempt.lease_until, status,
+        attempt.status_code, attempt.error[:500], attempt.next_attempt_at, attempt.attempted_at,
+        attempt.latency_ms, attempt.response_snippet, attempt.outcome,
+    ]
+
+
 async def record_attempt(
     pool: asyncpg.Pool, attempt: AttemptRecord, disable_after: timedelta, disabled_event: DisabledEventFactory
 ) -> str:
     """Logs the attempt and applies its outcome to the delivery and the
-    endpoint, in one transaction. Returns why the endpoint was disabled
-    (gone, failing) or ''."""
+    endpoint, atomically. Returns why the endpoint was disabled (gone,
+    failing) or ''."""
+    if attempt.outcome == "succeeded":
+        # The common case in one statement (one round trip, atomic): a success
+        # also ends the endpoint's failing streak.
+        await pool.execute(
+            f"WITH recorded AS ({_RECORD_DELIVERY} RETURNING 1), logged AS ({_LOG_ATTEMPT} RETURNING 1)"
+            " UPDATE endpoints SET failing_since = NULL WHERE endpoint_id = $2 AND failing_since IS NOT NULL",
+            *_attempt_params(attempt),
+        )
+        return ""
     async with pool.acquire() as conn, conn.transaction():
-        status = {"succeeded": "succeeded", "retrying": "pending", "failed": "failed"}[attempt.outcome]
         await conn.execute(
-            "UPDATE deliveries SET status = $5, last_status_code = $6, last_error = NULLIF($7, ''),"
-            "  next_attempt_at = COALESCE($8, next_attempt_at), updated_at = $9"
-            " WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND next_attempt_at = $4"
-            "   AND status = 'pending'",
-            attempt.event_id, attempt.endpoint_id, attempt.claimed_attempts, attempt.lease_until, status,
-            attempt.status_code, attempt.error[:500], attempt.next_attempt_at, attempt.attempted_at,
+            f"WITH recorded AS ({_RECORD_DELIVERY} RETURNING 1) {_LOG_ATTEMPT}", *_attempt_params(attempt)
         )
-        await conn.execute(
-            f"INSERT INTO attempts ({ATTEMPT_COLUMNS.removeprefix('attempt_id, ')})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            attempt.event_id, attempt.endpoint_id, attempt.attempted_at, attempt.status_code, attempt.latency_ms,
-            attempt.response_snippet, attempt.error[:500], attempt.outcome, attempt.next_attempt_at,
-        )
-        if attempt.outcome == "succeeded":
-            await conn.execute(
-                "UPDATE endpoints SET failing_since = NULL WHERE endpoint_id = $1 AND failing_since IS NOT NULL",
-                attempt.endpoint_id,
-            )
-            return ""
         failing_since = await conn.fetchval(
             "UPDATE endpoints SET failing_since = COALESCE(failing_since, $2) WHERE endpoint_id = $1"
             " RETURNING failing_since",
