@@ -16,26 +16,14 @@ from services.common.consumer import ExclusiveConsumer
 from services.common.events import EventStream
 from services.common.leadership import Leadership
 from services.webhooks import repository
-from services.webhooks.payload import object_id, webhook_body
-
-
-def _received(event: event_pb2.Event, public_url: str) -> repository.ReceivedEvent:
-    return repository.ReceivedEvent(
-        event_id=event.event_id,
-        type=event.type,
-        organization_id=event.organization_id,
-        request_id=event.request_id,
-        body=webhook_body(event, public_url),
-        occurred_at=event.time.ToDatetime(tzinfo=timezone.utc),
-        object_id=object_id(event),
-    )
+from services.webhooks.payload import received_event
 
 
 def event_consumer(pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
                    on_stored: Callable[[], None]) -> ExclusiveConsumer:
     async def store(conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
         # Due now by the service's clock, the one the delivery worker schedules by.
-        await repository.store_events(conn, [_received(e, public_url) for e in events], datetime.now(timezone.utc))
+        await repository.store_events(conn, [received_event(e, public_url) for e in events], datetime.now(timezone.utc))
         on_stored()
 
     leadership = Leadership(pool, f"{schema}.intake:{stream.consumer('webhooks')}")

@@ -32,16 +32,18 @@ from urllib.parse import urlsplit
 import aiohttp
 import asyncpg
 from aiohttp.abc import AbstractResolver
+from scimd.events.v1 import event_pb2
 from standardwebhooks import Webhook
 
 from services.common.context import request_id_var
 from services.common.ids import new_id
 from services.common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
+from services.common.outbox import QueuedEvent
 from services.common.sealing import SecretBox
-from services.common.timestamps import to_rfc3339, to_timestamp
 from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
-from services.webhooks.payload import endpoint_disabled_body
+from services.webhooks.payload import received_event
+from services.webhooks.rows import endpoint_from_row
 from services.webhooks.ssrf import ForbiddenAddress, GuardedResolver, check_host
 
 log = logging.getLogger(__name__)
@@ -96,23 +98,13 @@ def signed_headers(secrets: list[str], event_id: str, body: str, now: datetime) 
     }
 
 
-def endpoint_summary(row: asyncpg.Record) -> dict:
-    return {
-        "endpoint_id": row["endpoint_id"],
-        "url": row["url"],
-        "event_types": list(row["event_types"]),
-        "organization_ids": list(row["organization_ids"]),
-        "enabled": row["enabled"],
-        "disabled_reason": row["disabled_reason"],
-        "created_at": to_rfc3339(to_timestamp(row["created_at"])),
-    }
-
-
 class DeliveryWorker:
     def __init__(self, pool: asyncpg.Pool, box: SecretBox, timeout: float, config: WebhookConfig | None = None,
                  *, clock: Clock = utc_now, rng: random.Random | None = None, project_id: str = "",
-                 resolver: AbstractResolver | None = None):
-        """`resolver` answers the DNS questions the SSRF guard checks (tests give a scripted one)."""
+                 resolver: AbstractResolver | None = None,
+                 queue_event: Callable[[event_pb2.Event], QueuedEvent] | None = None):
+        """`resolver` answers the DNS questions the SSRF guard checks (tests give a scripted one);
+        `queue_event` queues the events the worker raises for NATS (none are published without it)."""
         self._pool = pool
         self._box = box
         self._timeout = timeout
@@ -121,6 +113,7 @@ class DeliveryWorker:
         self._rng = rng or random.Random()
         self._project_id = project_id
         self._resolver = resolver
+        self._queue_event = queue_event
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -311,10 +304,14 @@ class DeliveryWorker:
             next_attempt_at=next_attempt_at, disable_reason=disable_reason,
         )
 
-    def _disabled_event(self, endpoint: asyncpg.Record, reason: str, now: datetime) -> repository.ReceivedEvent:
-        event_id = new_id("event")
-        return repository.ReceivedEvent(
-            event_id=event_id, type=repository.DISABLED_EVENT_TYPE, organization_id="", request_id="",
-            body=endpoint_disabled_body(event_id, self._project_id, endpoint_summary(endpoint), reason, now),
-            occurred_at=now, object_id=endpoint["endpoint_id"],
+    def _disabled_event(self, endpoint: asyncpg.Record, reason: str, now: datetime) -> repository.OwnEvent:
+        event = event_pb2.Event(
+            event_id=new_id("event"), type=repository.DISABLED_EVENT_TYPE, project_id=self._project_id,
+            action="UPDATE", source="API",
+            endpoint_disabled=event_pb2.EndpointDisabled(endpoint=endpoint_from_row(endpoint), reason=reason),
+        )
+        event.time.FromDatetime(now)
+        return repository.OwnEvent(
+            stored=received_event(event, public_url=""),
+            queued=self._queue_event(event) if self._queue_event else None,
         )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timezone
 from typing import Any
 
 import orjson
 from scimd.events.v1 import event_pb2
+from scimd.webhooks.v1 import endpoint_pb2
 
 from services.common.shapes import connection_json, group_json, member_json, organization_json, roles_json
-from services.common.timestamps import to_rfc3339, to_timestamp
+from services.common.timestamps import to_rfc3339
+from services.webhooks.repository import ReceivedEvent
 
 
 def webhook_body(event: event_pb2.Event, public_url: str) -> str:
@@ -59,6 +61,13 @@ def webhook_body(event: event_pb2.Event, public_url: str) -> str:
         data["member_session_ids"] = list(revoked.session_ids)
         data["reason"] = revoked.reason
         data["jwts_expire_by"] = to_rfc3339(revoked.jwts_expire_by)
+    elif payload == "endpoint_disabled":
+        disabled = event.endpoint_disabled
+        data["object_type"] = "webhook_endpoint"
+        data["id"] = disabled.endpoint.endpoint_id
+        data["webhook_endpoint"] = endpoint_json(disabled.endpoint)
+        data["reason"] = disabled.reason
+        data["previous_attributes"] = {"enabled": True}
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()
 
@@ -77,26 +86,31 @@ def object_id(event: event_pb2.Event) -> str:
         return event.connection_changed.connection.connection_id
     if payload == "sessions_revoked":
         return event.sessions_revoked.member_id
+    if payload == "endpoint_disabled":
+        return event.endpoint_disabled.endpoint.endpoint_id
     return ""
 
 
-def endpoint_disabled_body(event_id: str, project_id: str, endpoint: dict[str, Any], reason: str,
-                           when: datetime) -> str:
-    """The webhook_endpoint.disabled event, which the webhooks service raises
-    itself: `reason` is "gone" (the endpoint answered 410) or "failing" (it
-    failed without a success for the configured time, 5 days by default)."""
-    data = {
-        "event_id": event_id,
-        "project_id": project_id,
-        "organization_id": "",
-        "action": "UPDATE",
-        "source": "API",
-        "request_id": "",
-        "object_type": "webhook_endpoint",
-        "id": endpoint["endpoint_id"],
-        "webhook_endpoint": endpoint,
-        "reason": reason,
-        "previous_attributes": {"enabled": True},
+def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
+    return {
+        "endpoint_id": endpoint.endpoint_id,
+        "url": endpoint.url,
+        "event_types": list(endpoint.event_types),
+        "organization_ids": list(endpoint.organization_ids),
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": to_rfc3339(endpoint.create_time),
     }
-    body = {"type": "webhook_endpoint.disabled", "timestamp": to_rfc3339(to_timestamp(when)), "data": data}
-    return orjson.dumps(body).decode()
+
+
+def received_event(event: event_pb2.Event, public_url: str) -> ReceivedEvent:
+    """The event as the webhooks service stores it."""
+    return ReceivedEvent(
+        event_id=event.event_id,
+        type=event.type,
+        organization_id=event.organization_id,
+        request_id=event.request_id,
+        body=webhook_body(event, public_url),
+        occurred_at=event.time.ToDatetime(tzinfo=timezone.utc),
+        object_id=object_id(event),
+    )

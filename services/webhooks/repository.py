@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import asyncpg
 
+from services.common.outbox import QueuedEvent, enqueue_all
+
 ENDPOINT_COLUMNS = (
     "endpoint_id, url, event_types, organization_ids, enabled, disabled_reason, disabled_at, failing_since,"
     " secret_sealed, previous_secret_expires_at, version, created_at, updated_at"
@@ -42,8 +44,18 @@ class ReceivedEvent:
     object_id: str = ""
 
 
+@dataclass(frozen=True)
+class OwnEvent:
+    """An event the webhooks service raises itself: stored for delivery in
+    the transaction that raises it and, when `queued`, also published to
+    NATS through the outbox (the copy that comes back is a duplicate)."""
+
+    stored: ReceivedEvent
+    queued: QueuedEvent | None = None
+
+
 # Builds the webhook_endpoint.disabled event of an endpoint row, the reason and the time.
-DisabledEventFactory = Callable[[asyncpg.Record, str, datetime], ReceivedEvent]
+DisabledEventFactory = Callable[[asyncpg.Record, str, datetime], OwnEvent]
 
 
 @dataclass(frozen=True)
@@ -287,7 +299,10 @@ async def disable_endpoint(
     )
     if row is None:
         return False
-    await store_events(conn, [disabled_event(row, reason, now)], now)
+    event = disabled_event(row, reason, now)
+    await store_events(conn, [event.stored], now)
+    if event.queued is not None:
+        await enqueue_all(conn, [event.queued])
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
@@ -11,6 +12,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration, Setup
+from services.common.outbox import QueuedEvent, start_relay
 from services.common.periodic import run_periodically
 from services.common.sealing import SecretBox
 from services.common.settings import Settings
@@ -34,10 +36,13 @@ def setup_with(config: WebhookConfig) -> Setup:
         box = SecretBox(settings.encryption_key)
         # Endpoints, events and deliveries belong to the project, not to one organization.
         pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
-        worker = DeliveryWorker(pool, box, settings.webhook_timeout, config, project_id=settings.project_id)
+        stream = EventStream(settings.nats_prefix, settings.nats_replicas)
+        # The events the service raises itself (webhook_endpoint.disabled) go to NATS too.
+        await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
+        worker = DeliveryWorker(pool, box, settings.webhook_timeout, config, project_id=settings.project_id,
+                                queue_event=partial(QueuedEvent, stream, SCHEMA))
         await worker.start()
         stack.push_async_callback(worker.stop)
-        stream = EventStream(settings.nats_prefix, settings.nats_replicas)
         consumer = event_consumer(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker.wake)
         await consumer.start()
         stack.push_async_callback(consumer.stop)

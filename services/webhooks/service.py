@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
-from scimd.webhooks.v1 import delivery_attempt_pb2, endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 
@@ -25,55 +24,18 @@ from services.common.paging import (
     time_keyset_token,
 )
 from services.common.sealing import SecretBox
-from services.common.timestamps import to_timestamp
 from services.webhooks import repository
 from services.webhooks.config import WebhookConfig
+from services.webhooks.rows import attempt_from_row, endpoint_from_row
 from services.webhooks.ssrf import ForbiddenAddress, check_url
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_URL = 2048
 MAX_GRACE_SECONDS = 7 * 24 * 3600
-OUTCOMES = {
-    "succeeded": delivery_attempt_pb2.DELIVERY_OUTCOME_SUCCEEDED,
-    "retrying": delivery_attempt_pb2.DELIVERY_OUTCOME_RETRYING,
-    "failed": delivery_attempt_pb2.DELIVERY_OUTCOME_FAILED,
-}
 
 
 def new_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def endpoint_from_row(row: asyncpg.Record) -> endpoint_pb2.Endpoint:
-    return endpoint_pb2.Endpoint(
-        endpoint_id=row["endpoint_id"],
-        url=row["url"],
-        event_types=row["event_types"],
-        organization_ids=row["organization_ids"],
-        enabled=row["enabled"],
-        disabled_reason=row["disabled_reason"],
-        disable_time=to_timestamp(row["disabled_at"]),
-        failing_since_time=to_timestamp(row["failing_since"]),
-        previous_secret_expire_time=to_timestamp(row["previous_secret_expires_at"]),
-        create_time=to_timestamp(row["created_at"]),
-        update_time=to_timestamp(row["updated_at"]),
-        etag=str(row["version"]),
-    )
-
-
-def attempt_from_row(row: asyncpg.Record) -> delivery_attempt_pb2.DeliveryAttempt:
-    return delivery_attempt_pb2.DeliveryAttempt(
-        attempt_id=str(row["attempt_id"]),
-        event_id=row["event_id"],
-        endpoint_id=row["endpoint_id"],
-        attempt_time=to_timestamp(row["attempted_at"]),
-        status_code=row["status_code"] or 0,
-        latency_ms=row["latency_ms"],
-        response_snippet=row["response_snippet"],
-        error=row["error"],
-        outcome=OUTCOMES[row["outcome"]],
-        next_attempt_time=to_timestamp(row["next_attempt_at"]),
-    )
 
 
 async def _checked_url(url: str, config: WebhookConfig) -> str:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import nats
 import orjson
 import pytest
+from scimd.events.v1 import event_pb2
 from standardwebhooks import Webhook
 
 from tests.gateway.management_client import ManagementClient
 from tests.gateway.scim_client import new_client
-from tests.support import scim_user
+from tests.support import WebhookReceiver, bearer, create_connection, create_organization, post_json, scim_user
 
 DEADLINE_S = 20
 
@@ -128,3 +130,52 @@ async def test_update_with_if_match_and_rotation_with_two_signatures(http, gatew
 async def test_internal_urls_are_refused(vendor, url):
     status, body = await vendor.request("POST", "/v1/webhooks/endpoints", {"url": url})
     assert status == 400 and body["error_type"] == "invalid_value", body
+
+
+async def test_an_endpoint_answering_410_is_disabled_and_the_event_reaches_nats_too(http, gateway, vendor, nats_url):
+    """410 Gone disables the endpoint; webhook_endpoint.disabled is delivered
+    to the endpoints that subscribe to it and published on NATS, with the
+    same event id, for internal services."""
+    organization = await create_organization(http, gateway, "gone")
+    connection = await create_connection(http, gateway, organization["organization_id"])
+    subject = f"{gateway.settings.nats_prefix}.events.webhook_endpoint.disabled"
+    nc = await nats.connect(nats_url)
+    published: asyncio.Queue = asyncio.Queue()
+    await nc.subscribe(subject, cb=published.put)
+    async with WebhookReceiver() as gone, WebhookReceiver() as watcher:
+        gone.status = 410
+        status, body = await vendor.request("POST", "/v1/webhooks/endpoints", {
+            "url": gone.url, "event_types": ["scim.member.create"],
+            "organization_ids": [organization["organization_id"]]})
+        assert status == 201, body
+        gone_id = body["endpoint"]["endpoint_id"]
+        status, body = await vendor.request("POST", "/v1/webhooks/endpoints", {
+            "url": watcher.url, "event_types": ["webhook_endpoint.disabled"]})
+        assert status == 201, body
+        watcher_id = body["endpoint"]["endpoint_id"]
+        try:
+            status, _ = await post_json(http, connection["base_url"] + "/Users", scim_user("gone@example.com"),
+                                        headers=bearer(connection))
+            assert status == 201
+            await gone.next(timeout=DEADLINE_S)
+            while True:  # other tests' endpoints may be disabled meanwhile
+                told = await watcher.next(timeout=DEADLINE_S)
+                data = orjson.loads(told.body)["data"]
+                if data["id"] == gone_id:
+                    break
+            assert data["reason"] == "gone" and data["webhook_endpoint"]["enabled"] is False
+            status, body = await vendor.request("GET", f"/v1/webhooks/endpoints/{gone_id}")
+            assert status == 200 and body["endpoint"]["enabled"] is False
+            assert body["endpoint"]["disabled_reason"] == "gone"
+            while True:
+                message = await asyncio.wait_for(published.get(), DEADLINE_S)
+                event = event_pb2.Event.FromString(message.data)
+                if event.endpoint_disabled.endpoint.endpoint_id == gone_id:
+                    break
+            assert event.event_id == told.headers["webhook-id"]
+            assert event.type == "webhook_endpoint.disabled" and event.endpoint_disabled.reason == "gone"
+            assert not event.endpoint_disabled.endpoint.enabled
+        finally:
+            await nc.close()
+            for endpoint_id in (gone_id, watcher_id):
+                await vendor.request("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")

@@ -6,6 +6,7 @@ from scimd.connections.v1 import organization_pb2 as _organization_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
+from scimd.webhooks.v1 import endpoint_pb2 as _endpoint_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -15,7 +16,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked")
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked", "endpoint_disabled")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +30,7 @@ class Event(_message.Message):
     ORGANIZATION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_DISABLED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     time: _timestamp_pb2.Timestamp
@@ -42,7 +44,8 @@ class Event(_message.Message):
     organization_changed: OrganizationChanged
     connection_changed: ConnectionChanged
     sessions_revoked: SessionsRevoked
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ...) -> None: ...
+    endpoint_disabled: EndpointDisabled
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ..., endpoint_disabled: _Optional[_Union[EndpointDisabled, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
     __slots__ = ("group", "member_ids", "previous_attributes_json")
@@ -91,3 +94,11 @@ class SessionsRevoked(_message.Message):
     reason: str
     jwts_expire_by: _timestamp_pb2.Timestamp
     def __init__(self, member_id: _Optional[str] = ..., session_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., jwts_expire_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EndpointDisabled(_message.Message):
+    __slots__ = ("endpoint", "reason")
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    endpoint: _endpoint_pb2.Endpoint
+    reason: str
+    def __init__(self, endpoint: _Optional[_Union[_endpoint_pb2.Endpoint, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
