@@ -80,11 +80,13 @@ class EmbeddedPostgres:
         as_user = _os_user_for_postgres(self.pgdata)
         bin_dir = _postgres_bin()
         if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(
+            initdb = subprocess.run(
                 [str(bin_dir / "initdb"), "-D", str(self.pgdata), "--auth=trust", "-U", "postgres",
                  "--encoding=UTF8", "--no-instructions"],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user,
             )
+            if initdb.returncode != 0:
+                raise RuntimeError(f"initdb of {self.pgdata} failed: {initdb.stderr.decode(errors='replace').strip()}")
         self.port = free_port()
         log_file = open(self.log_path, "ab")
         if as_user:
