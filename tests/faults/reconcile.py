@@ -126,21 +126,20 @@ class LifecycleWriter:
             self.failed.append(error.code().name)
 
 
-async def member_events_in_commit_order(database_url: str, member_ids: list[str]) -> dict[str, list[str]]:
-    """Each member's event ids in the order the directory committed them."""
+async def member_events_in_commit_order(database_url: str, member_ids: list[str],
+                                        event_type: str = "") -> dict[str, list[str]]:
+    """Each member's event ids (of `event_type`, or all) in the order the directory committed them."""
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch("SELECT payload FROM directory.outbox ORDER BY seq")
     finally:
         await conn.close()
-    wanted = set(member_ids)
     found: dict[str, list[str]] = {m: [] for m in member_ids}
     for row in rows:
-        event = event_pb2.Event()
-        event.ParseFromString(row["payload"])
-        member_id = event.member_changed.member.member_id
-        if event.WhichOneof("payload") == "member_changed" and member_id in wanted:
-            found[member_id].append(event.event_id)
+        event = event_pb2.Event.FromString(row["payload"])
+        events = found.get(event.member_changed.member.member_id)
+        if event.WhichOneof("payload") == "member_changed" and events is not None and event_type in ("", event.type):
+            events.append(event.event_id)
     return found
 
 
@@ -168,27 +167,10 @@ class Reconciliation:
                 f" changes_without_exactly_one_event={len(self.changes_without_one_event)}")
 
 
-async def events_of(database_url: str, member_ids: list[str]) -> dict[str, list[str]]:
-    """Event ids in the directory's outbox per member (the events committed with the changes)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch("SELECT payload FROM directory.outbox")
-    finally:
-        await conn.close()
-    wanted = set(member_ids)
-    found: dict[str, list[str]] = {m: [] for m in member_ids}
-    for row in rows:
-        event = event_pb2.Event()
-        event.ParseFromString(row["payload"])
-        if event.type == "scim.member.create" and event.member_changed.member.member_id in wanted:
-            found[event.member_changed.member.member_id].append(event.event_id)
-    return found
-
-
 async def reconcile(database_url: str, writer: Writer, receiver: CountingReceiver,
                     deadline_s: float = 60) -> Reconciliation:
     """Waits (with a deadline) until every committed change's event reached the receiver, then counts."""
-    per_member = await events_of(database_url, writer.committed)
+    per_member = await member_events_in_commit_order(database_url, writer.committed, "scim.member.create")
     expected = {e for events in per_member.values() for e in events}
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline and not expected <= set(receiver.received):
