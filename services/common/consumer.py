@@ -109,12 +109,13 @@ class DurableConsumer:
     async def _end(self) -> None:
         """Runs after the subscription ends, whatever ended it."""
 
-    async def _before_fetch(self) -> None:
-        """Raises to stop fetching."""
+    async def _check_in_charge(self) -> None:
+        """Runs before each fetch and each retry of a batch; raises to stop
+        consuming (what is unacked comes back to the next consumer)."""
 
     async def _consume(self, subscription) -> None:
         while not self._stopping.is_set():
-            await self._before_fetch()
+            await self._check_in_charge()
             try:
                 messages = await subscription.fetch(FETCH_BATCH, timeout=1)
             except asyncio.TimeoutError:
@@ -137,7 +138,7 @@ class DurableConsumer:
         backoff = 0.2
         while events:
             try:
-                await self._handle_batch(events)
+                await self._handle(events)
                 break
             except asyncio.CancelledError:
                 raise
@@ -146,7 +147,7 @@ class DurableConsumer:
             except Exception as error:
                 log.warning(f"{self._service} consumer: handling a batch failed; retrying it",
                             extra={"error": repr(error), "events": len(events)})
-            await self._before_retry()
+            await self._check_in_charge()
             for message in valid:
                 # Keeps the batch ours: not redelivered while it is retried.
                 with contextlib.suppress(Exception):
@@ -160,12 +161,6 @@ class DurableConsumer:
         if messages:
             # The lag: what the stream holds for this consumer beyond this batch.
             self._pending.set(messages[-1].metadata.num_pending)
-
-    async def _handle_batch(self, events: list[event_pb2.Event]) -> None:
-        await self._handle(events)
-
-    async def _before_retry(self) -> None:
-        """Raises to give up a failing batch (left unacked)."""
 
     async def _pause(self, seconds: float) -> bool:
         """Waits `seconds` unless stopping; False when stopping."""
@@ -209,10 +204,7 @@ class ExclusiveConsumer(DurableConsumer):
         await js.delete_consumer(self._stream.name, self._durable)
         return start
 
-    async def _before_fetch(self) -> None:
-        await self._leadership.confirm()
-
-    async def _before_retry(self) -> None:
+    async def _check_in_charge(self) -> None:
         await self._leadership.confirm()
 
     async def _end(self) -> None:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 CONFIRM_TIMEOUT_SECONDS = 5.0
+# What a lost or unreachable database raises.
+_DATABASE_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class LeadershipLost(Exception):
@@ -53,7 +55,7 @@ class Leadership:
                 if await self._try_acquire():
                     log.info("leadership acquired", extra={"work": self._name})
                     return True
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except _DATABASE_ERRORS as error:
                 log.warning("leadership: database unavailable; retrying", extra={"error": repr(error)})
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self._poll_seconds)
@@ -79,7 +81,7 @@ class Leadership:
         """Raises LeadershipLost unless the lock's connection still answers."""
         try:
             await self.connection.fetchval("SELECT 1", timeout=CONFIRM_TIMEOUT_SECONDS)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except _DATABASE_ERRORS as error:
             raise LeadershipLost(self._name) from error
 
     async def release(self) -> None:

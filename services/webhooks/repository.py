@@ -169,33 +169,29 @@ async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], no
     redelivered ones change nothing. Returns the number of deliveries created."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", EVENTS_LOCK)
-        return await _insert_events(conn, events, now)
-
-
-async def _insert_events(conn: asyncpg.Connection, events: list[ReceivedEvent], now: datetime | None) -> int:
-    return await conn.fetchval(
-        "WITH incoming AS ("
-        "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
-        "    $7::text[]) WITH ORDINALITY AS t(event_id, type, organization_id, request_id, body, occurred_at,"
-        "    object_id, ord)),"
-        " subscribed AS ("
-        f"  SELECT i.event_id, p.endpoint_id FROM incoming i JOIN endpoints p ON p.enabled AND {SUBSCRIBES}),"
-        " stored AS ("
-        "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at, object_id)"
-        "  SELECT event_id, type, organization_id, request_id, body, occurred_at, object_id FROM incoming"
-        "  ORDER BY ord"
-        "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq, object_id),"
-        " added AS ("
-        "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
-        "  SELECT s.event_id, s.endpoint_id, st.seq, st.object_id, COALESCE($8, now()), COALESCE($8, now()),"
-        "    COALESCE($8, now())"
-        "  FROM subscribed s JOIN stored st USING (event_id)"
-        "  ON CONFLICT DO NOTHING RETURNING 1)"
-        " SELECT count(*) FROM added",
-        [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
-        [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
-        [e.object_id for e in events], now,
-    )
+        return await conn.fetchval(
+            "WITH incoming AS ("
+            "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
+            "    $7::text[]) WITH ORDINALITY AS t(event_id, type, organization_id, request_id, body, occurred_at,"
+            "    object_id, ord)),"
+            " subscribed AS ("
+            f"  SELECT i.event_id, p.endpoint_id FROM incoming i JOIN endpoints p ON p.enabled AND {SUBSCRIBES}),"
+            " stored AS ("
+            "  INSERT INTO events (event_id, type, organization_id, request_id, body, occurred_at, object_id)"
+            "  SELECT event_id, type, organization_id, request_id, body, occurred_at, object_id FROM incoming"
+            "  ORDER BY ord"
+            "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq, object_id),"
+            " added AS ("
+            "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
+            "  SELECT s.event_id, s.endpoint_id, st.seq, st.object_id, COALESCE($8, now()), COALESCE($8, now()),"
+            "    COALESCE($8, now())"
+            "  FROM subscribed s JOIN stored st USING (event_id)"
+            "  ON CONFLICT DO NOTHING RETURNING 1)"
+            " SELECT count(*) FROM added",
+            [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
+            [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
+            [e.object_id for e in events], now,
+        )
 
 
 async def claim_due_deliveries(
