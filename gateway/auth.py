@@ -48,13 +48,14 @@ async def authenticate_connection(
         raise invalid
     authenticated = cache.get(token)
     if authenticated is None:
+        begun = cache.begin()
         response = await call(
             backends.connections.AuthenticateToken(
                 connections_pb.AuthenticateTokenRequest(bearer_token=token), metadata=call_metadata()
             )
         )
         authenticated = (response.connection, response.token_id)
-        cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc))
+        cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc), begun)
     if authenticated[0].connection_id != connection_id:
         raise invalid
     return authenticated

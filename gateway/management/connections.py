@@ -16,7 +16,7 @@ from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
-from gateway.keys import BACKENDS, SETTINGS
+from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.management.common import (
     INT32_MAX,
     authorized,
@@ -156,16 +156,17 @@ async def update_connection(request: web.Request) -> web.Response:
         # Both parts are checked before either is applied.
         await _replace_assignments(request, connection, assignments, validate_only=True)
     if changes_fields:
-        response = await call(
-            request.app[BACKENDS].connections.UpdateConnection(
-                connections_pb.UpdateConnectionRequest(
-                    organization_id=organization_id, connection_id=connection_id,
-                    display_name=display_name, identity_provider=identity_provider,
-                    rate_limit_per_second=rate_limit,
-                ),
-                metadata=call_metadata(),
+        with request.app[TOKEN_CACHE].changing(connection_id=connection_id):
+            response = await call(
+                request.app[BACKENDS].connections.UpdateConnection(
+                    connections_pb.UpdateConnectionRequest(
+                        organization_id=organization_id, connection_id=connection_id,
+                        display_name=display_name, identity_provider=identity_provider,
+                        rate_limit_per_second=rate_limit,
+                    ),
+                    metadata=call_metadata(),
+                )
             )
-        )
         connection = response.connection
     shown = connection_json(request.app[SETTINGS], connection)
     changes: list[dict[str, Any]] = []
@@ -215,17 +216,19 @@ async def list_connection_groups(request: web.Request) -> web.Response:
 
 @routes.delete("/v1/b2b/scim/{organization_id}/connection/{connection_id}")
 async def delete_connection(request: web.Request) -> web.Response:
-    """Deletes the connection; its tokens stop working on every gateway within a second."""
+    """Deletes the connection; its tokens stop working on this gateway at once,
+    on every other within about a second."""
     authorized(request)
-    await call(
-        request.app[BACKENDS].connections.DeleteConnection(
-            connections_pb.DeleteConnectionRequest(
-                organization_id=request.match_info["organization_id"],
-                connection_id=request.match_info["connection_id"],
-            ),
-            metadata=call_metadata(),
+    with request.app[TOKEN_CACHE].changing(connection_id=request.match_info["connection_id"]):
+        await call(
+            request.app[BACKENDS].connections.DeleteConnection(
+                connections_pb.DeleteConnectionRequest(
+                    organization_id=request.match_info["organization_id"],
+                    connection_id=request.match_info["connection_id"],
+                ),
+                metadata=call_metadata(),
+            )
         )
-    )
     return envelope(200, connection_id=request.match_info["connection_id"])
 
 
@@ -240,21 +243,23 @@ ROTATION_STEPS = {
 async def rotate_token(request: web.Request) -> web.Response:
     """Zero-downtime token rotation: `start` returns next_bearer_token once and
     both tokens work until `complete` (only the new one works) or `cancel`
-    (only the old one works)."""
+    (only the old one works). The token that stops working is refused by this
+    gateway from the answer on, by every other within about a second."""
     authorized(request)
     step = ROTATION_STEPS.get(request.match_info["step"])
     if step is None:
         raise ServiceError("NOT_FOUND", "the rotation steps are start, complete and cancel")
     method, message = step
-    response = await call(
-        getattr(request.app[BACKENDS].connections, method)(
-            message(
-                organization_id=request.match_info["organization_id"],
-                connection_id=request.match_info["connection_id"],
-            ),
-            metadata=call_metadata(),
+    with request.app[TOKEN_CACHE].changing(connection_id=request.match_info["connection_id"]):
+        response = await call(
+            getattr(request.app[BACKENDS].connections, method)(
+                message(
+                    organization_id=request.match_info["organization_id"],
+                    connection_id=request.match_info["connection_id"],
+                ),
+                metadata=call_metadata(),
+            )
         )
-    )
     shown = connection_json(request.app[SETTINGS], response.connection)
     if request.match_info["step"] == "start":
         shown["next_bearer_token"] = response.next_bearer_token

@@ -8,7 +8,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
-from gateway.keys import BACKENDS
+from gateway.keys import BACKENDS, TOKEN_CACHE
 from gateway.management.common import authorized, envelope, limit_param, string_field
 from services.common.shapes import organization_json
 
@@ -84,10 +84,11 @@ async def delete_organization(request: web.Request) -> web.Response:
     groups are deleted right after, each with its scim.member.delete /
     scim.idp_group.delete event."""
     authorized(request)
-    await call(
-        request.app[BACKENDS].connections.DeleteOrganization(
-            connections_pb.DeleteOrganizationRequest(organization_id=request.match_info["organization_id"]),
-            metadata=call_metadata(),
+    with request.app[TOKEN_CACHE].changing(organization_id=request.match_info["organization_id"]):
+        await call(
+            request.app[BACKENDS].connections.DeleteOrganization(
+                connections_pb.DeleteOrganizationRequest(organization_id=request.match_info["organization_id"]),
+                metadata=call_metadata(),
+            )
         )
-    )
     return envelope(200, organization_id=request.match_info["organization_id"])

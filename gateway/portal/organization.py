@@ -16,6 +16,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
 from gateway.management.connections import ROTATION_STEPS
+from gateway.token_cache import TokenCache
 from services.common import shapes
 from services.common.context import Tenant
 from services.common.errors import ServiceError
@@ -38,6 +39,7 @@ def quoted(text: str) -> str:
 class OrganizationView:
     backends: Backends
     settings: Settings
+    token_cache: TokenCache
     organization_id: str
 
     async def organization(self) -> dict[str, Any]:
@@ -76,15 +78,17 @@ class OrganizationView:
 
     async def rotate(self, connection_id: str, step: str) -> tuple[dict[str, Any], str]:
         method, message = ROTATION_STEPS[step]
-        response = await call(getattr(self.backends.connections, method)(
-            message(organization_id=self.organization_id, connection_id=connection_id), metadata=call_metadata()))
+        with self.token_cache.changing(connection_id=connection_id):
+            response = await call(getattr(self.backends.connections, method)(
+                message(organization_id=self.organization_id, connection_id=connection_id), metadata=call_metadata()))
         return self.shown(response.connection), getattr(response, "next_bearer_token", "")
 
     async def delete_connection(self, connection_id: str) -> None:
-        await call(self.backends.connections.DeleteConnection(
-            connections_pb.DeleteConnectionRequest(organization_id=self.organization_id, connection_id=connection_id),
-            metadata=call_metadata(),
-        ))
+        with self.token_cache.changing(connection_id=connection_id):
+            await call(self.backends.connections.DeleteConnection(
+                connections_pb.DeleteConnectionRequest(organization_id=self.organization_id, connection_id=connection_id),
+                metadata=call_metadata(),
+            ))
 
     async def groups(self, connection_id: str, query: str, page: int) -> tuple[list[dict[str, Any]], int]:
         response = await call(self.backends.directory.ListGroups(

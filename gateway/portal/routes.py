@@ -17,7 +17,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import call_metadata
 from gateway.calls import call
-from gateway.keys import BACKENDS, SETTINGS
+from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.portal import session as portal_session
 from gateway.portal.idp_guides import CHOICES, GUIDES, guide_for
 from gateway.portal.organization import PAGE, NoConnection, OrganizationView
@@ -75,7 +75,7 @@ def portal_page(handler: PortalHandler) -> Callable[[web.Request], Awaitable[web
             if not portal_session.csrf_matches(session, str(form.get("csrf_token", ""))):
                 return render("message.html", status=403, title="This form has expired",
                               message="Go back, reload the page and try again.")
-        view = OrganizationView(request.app[BACKENDS], settings, session.organization_id)
+        view = OrganizationView(request.app[BACKENDS], settings, request.app[TOKEN_CACHE], session.organization_id)
         try:
             return await handler(request, session, view)
         except NoConnection:
