@@ -38,8 +38,14 @@ class Leadership:
         self._name = name
         self._poll_seconds = poll_seconds
         self._conn: asyncpg.Connection | None = None
-        self._held = LEADERSHIP_HELD.labels(name)
-        self._held.set(0)
+        # Counted up and down, not set: replicas sharing a process (the tests)
+        # must not overwrite each other's holding.
+        self._held_gauge = LEADERSHIP_HELD.labels(name)
+
+    @property
+    def held(self) -> bool:
+        """Whether this replica believes it holds the lock (until it learns otherwise)."""
+        return self._conn is not None
 
     @property
     def connection(self) -> asyncpg.Connection:
@@ -74,7 +80,7 @@ class Leadership:
             await self._pool.release(conn)
             return False
         self._conn = conn
-        self._held.set(1)
+        self._held_gauge.inc()
         return True
 
     async def confirm(self) -> None:
@@ -86,9 +92,9 @@ class Leadership:
 
     async def release(self) -> None:
         conn, self._conn = self._conn, None
-        self._held.set(0)
         if conn is None:
             return
+        self._held_gauge.dec()
         with contextlib.suppress(Exception):
             if not conn.is_closed():
                 await conn.fetchval("SELECT pg_advisory_unlock(hashtextextended($1, 0))", self._name, timeout=2)

@@ -47,8 +47,8 @@ class Replica:
         self.batches = 0
         self.in_handler = asyncio.Event()
         if exclusive:
-            self.consumer = ExclusiveConsumer(stream, nats_url, "ordered", self.handle_on,
-                                              Leadership(pool, f"test.intake:{stream.prefix}", poll_seconds=0.05))
+            self.leadership = Leadership(pool, f"test.intake:{stream.prefix}", poll_seconds=0.05)
+            self.consumer = ExclusiveConsumer(stream, nats_url, "ordered", self.handle_on, self.leadership)
         else:
             self.consumer = DurableConsumer(stream, nats_url, "ordered", self.handle)
 
@@ -93,6 +93,14 @@ async def _until_handled(pool: asyncpg.Pool, count: int) -> list[str]:
             return handled
         await asyncio.sleep(0.05)  # polling for the effect, with a deadline
     raise AssertionError(f"only {len(await _handled(pool))} of {count} events handled")
+
+
+async def _until(condition) -> None:
+    for _ in range(DEADLINE_S * 20):
+        if condition():
+            return
+        await asyncio.sleep(0.05)  # polling for the effect, with a deadline
+    raise AssertionError("the condition never held")
 
 
 async def _stop(*replicas: Replica) -> None:
@@ -140,6 +148,8 @@ async def test_the_other_replica_takes_over_from_a_leader_that_lost_its_database
         # ... and it is cut off from the database, as if partitioned away.
         pool_a.terminate()
         handled = await _until_handled(pool_b, COUNT)
+        # Both replicas share this process's gauge: once a has noticed its loss, only b's holding counts.
+        await _until(lambda: not a.leadership.held)
         held = REGISTRY.get_sample_value("scimd_leadership_held", {"work": f"test.intake:{stream.prefix}"})
     finally:
         await _stop(a, b)
