@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test protos venv clean bench bench-webhooks browser
+.PHONY: run test test-repeat protos venv clean bench bench-webhooks browser
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite N times from a fresh clone of HEAD with a CPU-bound competitor (see tools/repeat_suite.py --help).
+test-repeat: $(STAMP)
+	$(BIN)/python tools/repeat_suite.py $(REPEAT_ARGS)
 
 # The Admin Portal's browser tests drive Debian's chromium; install it where we may.
 browser:
