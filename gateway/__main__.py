@@ -12,7 +12,7 @@ from gateway.app import create_app
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.common.runtime import run_event_loop
-from services.common.settings import Settings
+from services.common.settings import Settings, settings_or_exit
 
 log = logging.getLogger("gateway")
 
@@ -40,8 +40,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging("gateway", settings.log_level)
+    settings = settings_or_exit()
+    configure_logging("gateway", settings.log_level, settings.log_format)
     run_event_loop(serve(settings))
 
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-import nats
+from nats import errors as nats_errors
 from nats.aio.client import Client as NatsClient
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
@@ -66,15 +66,18 @@ async def connect_until_ready(url: str, name: str, stopping: asyncio.Event) -> N
     """
     delay = 0.2
     while not stopping.is_set():
+        client = NatsClient()
         try:
-            return await nats.connect(
+            await client.connect(
                 url,
                 name=name,
                 connect_timeout=2,
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
+                **_connection_callbacks(name, client),
             )
+            return client
         except Exception as error:  # nats raises several unrelated types here
             log.warning("NATS not reachable; retrying", extra={"error": repr(error)})
         try:
@@ -82,6 +85,32 @@ async def connect_until_ready(url: str, name: str, stopping: asyncio.Event) -> N
         except asyncio.TimeoutError:
             delay = min(delay * 2, 5.0)
     return None
+
+
+# What a server going away or coming back raises: said quietly (info), as the
+# outage itself is noticed by whatever needed the server.
+_CONNECTION_ERRORS = (
+    nats_errors.UnexpectedEOF, nats_errors.ConnectionClosedError, nats_errors.StaleConnectionError,
+    nats_errors.NoServersError, OSError, asyncio.TimeoutError,
+)
+
+
+def _connection_callbacks(name: str, client: NatsClient) -> dict:
+    """One short line per connection change, instead of nats-py's default of a
+    traceback at error level for every failed reconnection attempt."""
+
+    async def on_error(error: Exception) -> None:
+        level = logging.INFO if isinstance(error, _CONNECTION_ERRORS) else logging.WARNING
+        log.log(level, "NATS connection error", extra={"connection": name, "error": repr(error)})
+
+    async def on_disconnect() -> None:
+        if not client.is_closed:  # closing is no loss
+            log.info("NATS disconnected; reconnecting", extra={"connection": name})
+
+    async def on_reconnect() -> None:
+        log.info("NATS reconnected", extra={"connection": name})
+
+    return {"error_cb": on_error, "disconnected_cb": on_disconnect, "reconnected_cb": on_reconnect}
 
 
 async def stop_background(stopping: asyncio.Event, task: asyncio.Task | None, nc: NatsClient | None) -> None:

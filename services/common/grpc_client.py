@@ -16,7 +16,15 @@ import grpc
 CONNECTION_AGE_MS = 5 * 60 * 1000
 CONNECTION_AGE_GRACE_MS = 30 * 1000
 
-CLIENT_OPTIONS: tuple[tuple[str, object], ...] = (("grpc.lb_policy_name", "round_robin"),)
+# A restarted peer is found within about two seconds: gRPC's default
+# reconnect backoff grows to two minutes, far past a supervisor's restart.
+RECONNECT_BACKOFF_MAX_MS = 2000
+CLIENT_OPTIONS: tuple[tuple[str, object], ...] = (
+    ("grpc.lb_policy_name", "round_robin"),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MAX_MS),
+)
 SERVER_OPTIONS: tuple[tuple[str, object], ...] = (
     ("grpc.max_connection_age_ms", CONNECTION_AGE_MS),
     ("grpc.max_connection_age_grace_ms", CONNECTION_AGE_GRACE_MS),

@@ -1,4 +1,6 @@
-"""One JSON object per log line, with the current request id attached."""
+"""Log records: one JSON object per line with the current request id attached
+(for containers and files), or short lines a person reads in a terminal
+(SCIMD_LOG_FORMAT=text, the default when stderr is a terminal)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,35 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(process_name: str, level: str = "INFO") -> None:
+# Fields a text line shows in its own place rather than as key=value.
+_TEXT_PLACED = ("time", "level", "process", "logger", "message", "exception")
+
+
+def render_text(entry: dict) -> str:
+    """One JSON log record as a terminal line: `12:00:01 directory warning: message key=value`."""
+    clock = str(entry.get("time", ""))[11:19]
+    level = str(entry.get("level", "info"))
+    head = f"{clock} {entry.get('process', '')}".strip()
+    if level not in ("info", "debug"):
+        head += f" {level}"
+    extras = " ".join(
+        f"{key}={value}" for key, value in entry.items() if key not in _TEXT_PLACED and not isinstance(value, list)
+    )
+    line = f"{head}: {entry.get('message', '')}" + (f"  ({extras})" if extras else "")
+    for value in entry.values():
+        if isinstance(value, list):  # e.g. a process's last lines of output, one per line
+            line += "".join(f"\n    | {item}" for item in value)
+    if entry.get("exception"):
+        line += "\n" + str(entry["exception"])
+    return line
+
+
+class TextFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return render_text(orjson.loads(super().format(record)))
+
+
+def configure_logging(process_name: str, level: str = "INFO", log_format: str = "json") -> None:
     # What no log line shows, so no record computes it (the logging HOWTO's
     # "Optimization" section): the caller's frame, thread and process names.
     logging._srcfile = None
@@ -53,7 +83,7 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(process_name))
+    handler.setFormatter((TextFormatter if log_format == "text" else JsonFormatter)(process_name))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -58,6 +58,10 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     "scimd_webhook_endpoints_disabled_total", "Endpoints disabled (410 Gone, or failing for days).", ["reason"],
 )
 ACTIVE_SESSIONS = Gauge("scimd_active_sessions", "Member sessions neither revoked nor expired.")
+PROCESS_RESTARTS = Counter(
+    "scimd_process_restarts_total", "Times `scimd up` restarted a process that had died.", ["process"],
+)
+PROCESS_UP = Gauge("scimd_process_up", "1 while `scimd up` has the process running and ready, else 0.", ["process"])
 
 
 def exposition() -> tuple[bytes, str]:

@@ -7,6 +7,7 @@ os.environ anywhere else.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -42,6 +43,8 @@ class Settings:
     # The address this gRPC service binds; empty means its entry in `services`.
     grpc_listen: str = ""
     log_level: str = "INFO"
+    # "json": one JSON object per line; "text": short lines for a person.
+    log_format: str = "json"
     # Key that encrypts webhook signing secrets at rest (base64, 32 bytes).
     encryption_key: str = ""
     bearer_token_ttl_days: int = 365
@@ -64,11 +67,13 @@ class Settings:
     migrate: str = "apply"
     # Replicas of the JetStream stream (3 on a three-node NATS cluster).
     nats_replicas: int = 1
+    # Under `scimd up`: the supervisor's endpoint, whose process states the gateway's /readyz includes.
+    supervisor_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        http_port = int(env.get("SCIMD_HTTP_PORT", "8080"))
+        http_port = _number(env, "SCIMD_HTTP_PORT", "8080", int)
         defaults = ServiceAddresses()
         return cls(
             project_id=env.get("SCIMD_PROJECT_ID", ""),
@@ -88,21 +93,52 @@ class Settings:
             ),
             grpc_listen=env.get("SCIMD_GRPC_LISTEN", ""),
             log_level=env.get("SCIMD_LOG_LEVEL", "INFO").upper(),
+            log_format=_choice(env, "SCIMD_LOG_FORMAT", ("text", "json") if _stderr_is_terminal() else ("json", "text")),
             encryption_key=env.get("SCIMD_ENCRYPTION_KEY", ""),
-            bearer_token_ttl_days=int(env.get("SCIMD_BEARER_TOKEN_TTL_DAYS", "365")),
-            shutdown_grace=float(env.get("SCIMD_SHUTDOWN_GRACE", "5")),
-            webhook_timeout=float(env.get("SCIMD_WEBHOOK_TIMEOUT", "15")),
-            token_cache_seconds=float(env.get("SCIMD_TOKEN_CACHE_SECONDS", "10")),
-            group_response_member_limit=int(env.get("SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000")),
-            rate_limit_per_second=float(env.get("SCIMD_RATE_LIMIT_PER_SECOND", "200")),
-            session_jwt_seconds=int(env.get("SCIMD_SESSION_JWT_SECONDS", "300")),
-            metrics_port=int(env.get("SCIMD_METRICS_PORT", "0")),
+            bearer_token_ttl_days=_number(env, "SCIMD_BEARER_TOKEN_TTL_DAYS", "365", int),
+            shutdown_grace=_number(env, "SCIMD_SHUTDOWN_GRACE", "5", float),
+            webhook_timeout=_number(env, "SCIMD_WEBHOOK_TIMEOUT", "15", float),
+            token_cache_seconds=_number(env, "SCIMD_TOKEN_CACHE_SECONDS", "10", float),
+            group_response_member_limit=_number(env, "SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000", int),
+            rate_limit_per_second=_number(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
+            session_jwt_seconds=_number(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
+            metrics_port=_number(env, "SCIMD_METRICS_PORT", "0", int),
             migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),
-            nats_replicas=int(env.get("SCIMD_NATS_REPLICAS", "1")),
+            nats_replicas=_number(env, "SCIMD_NATS_REPLICAS", "1", int),
+            supervisor_url=env.get("SCIMD_SUPERVISOR_URL", "").rstrip("/"),
         )
 
     def listen_address(self, service: str) -> str:
         return self.grpc_listen or self.services.of(service)
+
+
+# The exit status of a process whose settings are wrong (sysexits.h EX_CONFIG):
+# the supervisor stops rather than restart it.
+EXIT_BAD_SETTINGS = 78
+
+
+def settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings, or one line saying which is wrong and exit EXIT_BAD_SETTINGS."""
+    try:
+        return Settings.from_env(env)
+    except ValueError as error:
+        print(f"scimd: bad settings: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    value = env.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, not {value!r}") from None
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:

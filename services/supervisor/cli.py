@@ -13,16 +13,19 @@ from pathlib import Path
 from services.common.db import migrate
 from services.common.logs import configure_logging
 from services.common.runtime import run_event_loop
-from services.common.settings import Settings
+from services.common.settings import Settings, settings_or_exit
 from services.supervisor import operator
+from services.supervisor.status_server import serve_status
+from services.supervisor.supervision import Supervisor
 from services.supervisor.system import SERVICES, System, start_system
+from services.supervisor.terminal import Output
 
 SERVICES_ROOT = Path(__file__).resolve().parents[1]
 
 log = logging.getLogger("supervisor")
 
 
-def _banner(system: System) -> str:
+def _banner(system: System, output: Output) -> str:
     settings, credentials = system.settings, system.credentials
     lines = [
         "",
@@ -33,21 +36,33 @@ def _banner(system: System) -> str:
         f"  database          {'embedded PostgreSQL' if system.postgres else 'DATABASE_URL'}",
         f"  events            {'embedded NATS JetStream' if system.nats else 'NATS_URL'}",
         f"  data directory    {settings.data_dir.resolve()}",
+        *([f"  logs              {output.log_path}"] if output.log_path else []),
         "",
         "  Try: curl -u \"$PROJECT_ID:$PROJECT_SECRET\" " + settings.public_url + "/v1/b2b/organizations \\",
         "         -H 'Content-Type: application/json' -d '{\"organization_name\": \"Acme\"}'",
-        "  Stop with Ctrl-C.",
+        "  A process that dies is restarted. Stop with Ctrl-C.",
         "",
     ]
     return "\n".join(lines)
 
 
-async def up(settings: Settings) -> int:
+async def up(settings: Settings, output: Output) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    starting = asyncio.create_task(start_system(settings))
+    supervisor = Supervisor()
+    status_runner, supervisor_url = await serve_status(supervisor)
+    try:
+        return await _run(settings, output, supervisor, supervisor_url, stop)
+    finally:
+        await status_runner.cleanup()
+
+
+async def _run(settings: Settings, output: Output, supervisor: Supervisor, supervisor_url: str,
+               stop: asyncio.Event) -> int:
+    log.info("starting scimd", extra={"data_dir": str(settings.data_dir.resolve())})
+    starting = asyncio.create_task(start_system(settings, supervisor, output.child_line, supervisor_url))
     stop_wait = asyncio.create_task(stop.wait())
     await asyncio.wait({starting, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     if not starting.done():
@@ -59,18 +74,18 @@ async def up(settings: Settings) -> int:
     except Exception as error:
         log.error("scimd could not start: %s", error)
         return 1
-    print(_banner(system), flush=True)
+    finally:
+        stop_wait.cancel()
+    supervisor.watch()
+    print(_banner(system, output), flush=True)
+    fatal = asyncio.ensure_future(supervisor.fatal)
+    stop_wait = asyncio.create_task(stop.wait())
+    await asyncio.wait({fatal, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     status = 0
-    while not stop.is_set():
-        exited = system.exited_child()
-        if exited is not None:
-            log.error("%s exited unexpectedly (status %s); stopping", exited.name, exited.process.returncode)
-            status = 1
-            break
-        try:
-            await asyncio.wait_for(stop.wait(), 0.5)
-        except asyncio.TimeoutError:
-            pass
+    if fatal.done():
+        log.error("stopping scimd: %s", fatal.result())
+        status = 1
+    stop_wait.cancel()
     log.info("stopping scimd")
     await system.stop()
     log.info("scimd stopped")
@@ -96,10 +111,16 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply every service's database migrations to DATABASE_URL, then exit")
     operator.add_commands(commands)
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    configure_logging("supervisor", settings.log_level)
+    settings = settings_or_exit()
+    configure_logging("supervisor", settings.log_level, settings.log_format)
     if args.command == "up":
-        sys.exit(run_event_loop(up(settings)))
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        output = Output(settings.log_format, settings.data_dir.resolve())
+        output.attach_logging()
+        try:
+            sys.exit(run_event_loop(up(settings, output)))
+        finally:
+            output.close()
     if args.command == "migrate":
         sys.exit(run_event_loop(migrate_all(settings)))
     try:

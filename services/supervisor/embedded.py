@@ -16,11 +16,27 @@ from pathlib import Path
 
 import asyncpg
 
-from services.supervisor.processes import Child, free_port
+from services.supervisor.processes import Child, StartFailed, free_port
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 POSTGRES_OS_USER = "scimd-postgres"
+
+
+def log_tail(path: Path, lines: int = 20) -> list[str]:
+    """The last lines of a server's log file."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - 8192))
+            return file.read().decode(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+def last_line(path: Path) -> str:
+    tail = log_tail(path, 1)
+    return tail[0].strip() if tail else "no output"
 
 
 def _postgres_bin() -> Path:
@@ -63,6 +79,11 @@ def _os_user_for_postgres(pgdata: Path) -> dict:
 
 
 class EmbeddedPostgres:
+    """PostgreSQL under `data_dir`/postgres. Once started it keeps its port,
+    so a restart (spawn again) keeps its clients' URL."""
+
+    name = "postgres"
+
     def __init__(self, data_dir: Path, database: str = "scimd"):
         self.pgdata = (data_dir / "postgres").resolve()
         self.log_path = data_dir.resolve() / "postgres.log"
@@ -74,7 +95,14 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Starts the server, on `port` if given, and waits until it serves."""
+        if port:
+            self.port = port
+        await self.wait_ready(self.spawn())
+        return self.url
+
+    def spawn(self) -> Child:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         os.chmod(self.pgdata, 0o700)
         as_user = _os_user_for_postgres(self.pgdata)
@@ -86,33 +114,32 @@ class EmbeddedPostgres:
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user,
             )
             if initdb.returncode != 0:
-                raise RuntimeError(f"initdb of {self.pgdata} failed: {initdb.stderr.decode(errors='replace').strip()}")
-        self.port = free_port()
+                raise StartFailed(f"initdb of {self.pgdata} failed: {initdb.stderr.decode(errors='replace').strip()}")
+        self.port = self.port or free_port()
         log_file = open(self.log_path, "ab")
         if as_user:
             os.chown(self.log_path, as_user["user"], as_user["group"])
         self.child = Child.spawn(
-            "postgres",
+            self.name,
             [str(bin_dir / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-h", "127.0.0.1",
              "-c", "unix_socket_directories=", "-c", "max_connections=200", "-c", "fsync=on"],
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open transactions, exit cleanly
             stdout=log_file, stderr=subprocess.STDOUT, **as_user,
         )
         log_file.close()
-        await self._wait_ready()
-        return self.url
+        return self.child
 
-    async def _wait_ready(self) -> None:
+    async def wait_ready(self, child: Child) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         while True:
-            if not self.child.running:
-                raise RuntimeError(f"embedded PostgreSQL exited; see {self.log_path}")
+            if not child.running:
+                raise StartFailed(f"embedded PostgreSQL exited: {last_line(self.log_path)} (see {self.log_path})")
             try:
                 conn = await asyncpg.connect(admin_url, timeout=2)
             except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"embedded PostgreSQL did not start; see {self.log_path}") from None
+                    raise StartFailed(f"embedded PostgreSQL did not start; see {self.log_path}") from None
                 await asyncio.sleep(0.1)  # polling for readiness with a deadline
                 continue
             try:
@@ -122,12 +149,19 @@ class EmbeddedPostgres:
                 await conn.close()
             return
 
+    def last_output(self, child: Child | None) -> list[str]:
+        return log_tail(self.log_path)
+
     async def stop(self, timeout: float = 5.0) -> None:
         if self.child is not None:
             await self.child.stop(timeout)
 
 
 class EmbeddedNats:
+    """NATS with JetStream under `data_dir`/nats; keeps its port like EmbeddedPostgres."""
+
+    name = "nats"
+
     def __init__(self, data_dir: Path):
         self.store_dir = (data_dir / "nats").resolve()
         self.log_path = data_dir.resolve() / "nats.log"
@@ -139,31 +173,43 @@ class EmbeddedNats:
         return f"nats://127.0.0.1:{self.port}"
 
     async def start(self, port: int = 0) -> str:
-        """Starts the server, on `port` if given (a restart keeps its clients' URL)."""
+        """Starts the server, on `port` if given, and waits until it serves."""
+        if port:
+            self.port = port
+        await self.wait_ready(self.spawn())
+        return self.url
+
+    def spawn(self) -> Child:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
+        self.port = self.port or free_port()
         log_file = open(self.log_path, "ab")
         self.child = Child.spawn(
-            "nats",
+            self.name,
             [_nats_server_bin(), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store_dir)],
             stdout=log_file, stderr=subprocess.STDOUT,
         )
         log_file.close()
+        return self.child
+
+    async def wait_ready(self, child: Child) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while True:
-            if not self.child.running:
-                raise RuntimeError(f"embedded NATS exited; see {self.log_path}")
+            if not child.running:
+                raise StartFailed(f"embedded NATS exited: {last_line(self.log_path)} (see {self.log_path})")
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
                 line = await asyncio.wait_for(reader.readline(), 2)
                 writer.close()
                 if line.startswith(b"INFO"):
-                    return self.url
+                    return
             except (OSError, asyncio.TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"embedded NATS did not start; see {self.log_path}")
+                raise StartFailed(f"embedded NATS did not start; see {self.log_path}")
             await asyncio.sleep(0.05)  # polling for readiness with a deadline
+
+    def last_output(self, child: Child | None) -> list[str]:
+        return log_tail(self.log_path)
 
     async def stop(self, timeout: float = 5.0) -> None:
         if self.child is not None:

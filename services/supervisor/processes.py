@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import ctypes
 import os
@@ -10,8 +11,9 @@ import random
 import signal
 import socket
 import subprocess
-from dataclasses import dataclass
-from typing import Any
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 _PR_SET_PDEATHSIG = 1
 
@@ -53,14 +55,43 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+class StartFailed(RuntimeError):
+    """A process exited while starting, or did not become ready in time."""
+
+
+class OutputTail:
+    """The last lines a child wrote, for saying why it died."""
+
+    def __init__(self, lines: int = 20):
+        self._lines: collections.deque[str] = collections.deque(maxlen=lines)
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+# Each line a child writes (without its newline), as the supervisor shows or stores it.
+LineSink = Callable[[str, str], None]  # (process name, line)
+
+
 @dataclass
 class Child:
     name: str
     process: subprocess.Popen
     stop_signal: int = signal.SIGTERM
+    started_at: float = field(default_factory=time.monotonic)
+    tail: OutputTail = field(default_factory=OutputTail)
+    _pump: asyncio.Task | None = None
 
     @classmethod
-    def spawn(cls, name: str, argv: list[str], *, stop_signal: int = signal.SIGTERM, **popen: Any) -> "Child":
+    def spawn(cls, name: str, argv: list[str], *, stop_signal: int = signal.SIGTERM,
+              output: LineSink | None = None, **popen: Any) -> "Child":
+        """Starts `argv`. With `output`, its stdout and stderr are read line by
+        line, handed to `output` and kept in `tail` (call from a running loop)."""
+        if output is not None:
+            popen.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -68,25 +99,66 @@ class Child:
             preexec_fn=_die_with_parent,
             **popen,
         )
-        return cls(name, process, stop_signal)
+        child = cls(name, process, stop_signal)
+        if output is not None:
+            child._pump = asyncio.create_task(child._read_output(output), name=f"{name}-output")
+        return child
+
+    async def _read_output(self, output: LineSink) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 20)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self.process.stdout)
+        try:
+            while True:
+                try:
+                    raw = await reader.readline()
+                except ValueError:  # a line longer than the limit: what was read so far
+                    raw = await reader.read(1 << 20)
+                if not raw:
+                    return
+                line = raw.decode(errors="replace").rstrip("\r\n")
+                self.tail.add(line)
+                output(self.name, line)
+        finally:
+            transport.close()
 
     @property
     def running(self) -> bool:
         return self.process.poll() is None
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     async def wait_exit(self) -> int:
         while self.process.poll() is None:
             await asyncio.sleep(0.05)  # polling a child's exit; no result is asserted after it
+        if self._pump is not None:
+            # Its last words (a traceback, say) are read before anyone asks why it exited.
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._pump), 1.0)
         return self.process.returncode
 
     async def stop(self, timeout: float) -> None:
-        if not self.running:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(self.stop_signal)
-        try:
-            await asyncio.wait_for(self.wait_exit(), timeout)
-        except asyncio.TimeoutError:
+        if self.running:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            await self.wait_exit()
+                self.process.send_signal(self.stop_signal)
+            try:
+                await asyncio.wait_for(self.wait_exit(), timeout)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+        await self.wait_exit()
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+
+
+def describe_exit(status: int) -> str:
+    """An exit status as a person says it: "exit status 1", "killed by SIGKILL"."""
+    if status < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-status).name}"
+        return f"killed by signal {-status}"
+    return f"exit status {status}"

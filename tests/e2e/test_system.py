@@ -56,7 +56,7 @@ async def _walk_readme(http: aiohttp.ClientSession, base: str, auth: dict, recei
 async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: str) -> None:
     """Every process serves Prometheus metrics where addresses.json says."""
     metrics = orjson.loads((data_dir / "addresses.json").read_bytes())["metrics"]
-    assert set(metrics) == {"gateway", "connections", "directory", "rbac", "webhooks"}
+    assert set(metrics) == {"gateway", "connections", "directory", "rbac", "webhooks", "supervisor"}
     texts = {}
     for name, url in metrics.items():
         async with http.get(url) as response:
@@ -70,6 +70,7 @@ async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: s
     assert 'scimd_jetstream_consumer_processed_total' in texts["webhooks"]
     assert 'scimd_webhook_deliveries_total{outcome="success"}' in texts["webhooks"]
     assert "scimd_active_sessions" in texts["rbac"]
+    assert 'scimd_process_restarts_total{process="directory"} 0.0' in texts["supervisor"]
 
 
 async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_database, nats_url, webhook_receiver):
