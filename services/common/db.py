@@ -22,6 +22,18 @@ from services.common.tenant_scope import TenantBoundConnection, TenantPool
 log = logging.getLogger(__name__)
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+
+# What a call raises while the database is restarting, unreachable or full:
+# the caller should retry (UNAVAILABLE), nothing is wrong with its request.
+DATABASE_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # "connection is closed": the server went away mid-call
+)
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 

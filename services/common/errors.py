@@ -116,9 +116,14 @@ class ServiceError(Exception):
                     info = error_details_pb2.ErrorInfo()
                     detail.Unpack(info)
                     if info.domain == ERROR_DOMAIN and info.reason in KINDS_BY_REASON:
-                        return cls(info.reason, status.message)
+                        return cls(info.reason, status.message, retry_after_seconds=_retry_after(info.reason))
         reason = _REASON_BY_CODE.get(error.code(), "INTERNAL")
         if reason in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL"):
             # Transport-level failures carry messages meant for operators, not clients.
-            return cls(reason, "a backend service is unavailable; retry later")
+            return cls(reason, "a backend service is unavailable; retry later", retry_after_seconds=_retry_after(reason))
         return cls(reason, error.details() or reason.lower())
+
+
+def _retry_after(reason: str) -> int | None:
+    """A backend that is unavailable is usually back within seconds (a restart)."""
+    return 1 if reason == "UNAVAILABLE" else None

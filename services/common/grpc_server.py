@@ -31,6 +31,7 @@ from services.common.context import (
     new_request_id,
     request_id_var,
 )
+from services.common.db import DATABASE_UNAVAILABLE
 from services.common.errors import ServiceError
 from services.common.grpc_client import SERVER_OPTIONS
 from services.common.logs import configure_logging
@@ -70,6 +71,11 @@ def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.S
         except ServiceError as error:
             code = error.kind.grpc_code.name
             await context.abort_with_status(error.to_grpc_status())
+        except DATABASE_UNAVAILABLE as error:
+            code = "UNAVAILABLE"
+            log.warning("database unavailable in %s/%s", service, method, extra={"error": repr(error)})
+            unavailable = ServiceError("UNAVAILABLE", "the database is unavailable; retry later")
+            await context.abort_with_status(unavailable.to_grpc_status())
         except asyncio.CancelledError:
             code = "CANCELLED"
             raise

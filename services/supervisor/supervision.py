@@ -160,7 +160,9 @@ class Supervisor:
                     extra={"output_tail": supervised.launcher.last_output(supervised.child)[-TAIL_LINES_REPORTED:]},
                 )
             else:
-                log.warning("%s exited (%s); restarting in %.1f s", supervised.name, supervised.last_exit, delay)
+                # Once a crash loop is said, each further exit is for the log file only.
+                level = logging.INFO if supervised.crash_loop_reported else logging.WARNING
+                log.log(level, "%s exited (%s); restarting in %.1f s", supervised.name, supervised.last_exit, delay)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
             if self._stopping.is_set():

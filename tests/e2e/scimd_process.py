@@ -14,6 +14,13 @@ from tests.conftest import REPO_ROOT
 BANNER_END = "Stop with Ctrl-C."
 
 
+def scimd_environment(http_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
+    """This environment without scimd's own settings, plus the given ones."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMD_") and k not in ("DATABASE_URL", "NATS_URL")}
+    env.update(SCIMD_HTTP_PORT=str(http_port), SCIMD_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
 def _children_of(pid: int) -> set[int]:
     """Every descendant of `pid`, read from /proc."""
     parents: dict[int, int] = {}

@@ -3,24 +3,16 @@ the README walkthrough, graceful shutdown, and the embedded defaults."""
 
 from __future__ import annotations
 
-import os
-
 import aiohttp
 import orjson
 from standardwebhooks import Webhook
 
 from services.supervisor.processes import free_port
 from tests.conftest import delete_stream, unique_prefix
-from tests.e2e.scimd_process import ScimdProcess, alive
+from tests.e2e.scimd_process import ScimdProcess, alive, scimd_environment
 from tests.support import basic_auth, bearer, post_json, scim_user
 
 STOP_DEADLINE_SECONDS = 10
-
-
-def _environment(http_port: int, data_dir, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIMD_") and k not in ("DATABASE_URL", "NATS_URL")}
-    env.update(SCIMD_HTTP_PORT=str(http_port), SCIMD_DATA_DIR=str(data_dir), **extra)
-    return env
 
 
 async def _walk_readme(http: aiohttp.ClientSession, base: str, auth: dict, receiver) -> dict:
@@ -76,7 +68,7 @@ async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: s
 async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_database, nats_url, webhook_receiver):
     """External PostgreSQL and NATS: five processes, one signed webhook, a clean stop."""
     http_port, prefix = free_port(), unique_prefix()
-    env = _environment(http_port, tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix)
+    env = scimd_environment(http_port, tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix)
     scimd = ScimdProcess(env, tmp_path / "scimd.log")
     try:
         await scimd.start()
@@ -101,7 +93,7 @@ async def test_readme_walkthrough_against_the_real_process_tree(tmp_path, fresh_
 async def test_embedded_servers_keep_their_data_across_restarts(tmp_path, webhook_receiver):
     """No DATABASE_URL / NATS_URL: embedded PostgreSQL and NATS under SCIMD_DATA_DIR."""
     data_dir = tmp_path / "data"
-    env = _environment(free_port(), data_dir)
+    env = scimd_environment(free_port(), data_dir)
     first = ScimdProcess(env, tmp_path / "first.log")
     try:
         await first.start()
@@ -142,7 +134,7 @@ async def test_embedded_servers_keep_their_data_across_restarts(tmp_path, webhoo
 
 async def test_project_credentials_from_the_environment_win(tmp_path, fresh_database, nats_url):
     prefix = unique_prefix()
-    env = _environment(
+    env = scimd_environment(
         free_port(), tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix,
         SCIMD_PROJECT_ID="project-test-fixed", SCIMD_PROJECT_SECRET="secret-test-fixed",
     )
