@@ -32,13 +32,20 @@ def _ephemeral_ports() -> range:
     return range(low, high + 1)
 
 
+# Ports this process handed out recently: a port chosen for one server and
+# not yet bound is still free, and must not be chosen again for another.
+_handed_out: collections.deque[int] = collections.deque(maxlen=2048)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that is free now, outside the kernel's ephemeral range: an
-    outgoing connection could otherwise take it before its server binds."""
+    """A port that is free now, outside the kernel's ephemeral range (an
+    outgoing connection could otherwise take it before its server binds), and
+    not one this process handed out recently (chosen, maybe not bound yet)."""
     ephemeral = _ephemeral_ports()
     for _ in range(500):
         port = random.randint(10_000, 65_000)
-        if port not in ephemeral and port_is_free(host, port):
+        if port not in ephemeral and port not in _handed_out and port_is_free(host, port):
+            _handed_out.append(port)
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
