@@ -133,10 +133,12 @@ async def test_embedded_servers_keep_their_data_across_restarts(tmp_path, webhoo
 
 
 async def test_project_credentials_from_the_environment_win(tmp_path, fresh_database, nats_url):
+    """Also: the text a person sees on a terminal (SCIMD_LOG_FORMAT=text) has no JSON, and the
+    JSON lines are kept in the data directory's scimd.log."""
     prefix = unique_prefix()
     env = scimd_environment(
         free_port(), tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url, SCIMD_NATS_PREFIX=prefix,
-        SCIMD_PROJECT_ID="project-test-fixed", SCIMD_PROJECT_SECRET="secret-test-fixed",
+        SCIMD_PROJECT_ID="project-test-fixed", SCIMD_PROJECT_SECRET="secret-test-fixed", SCIMD_LOG_FORMAT="text",
     )
     scimd = ScimdProcess(env, tmp_path / "scimd.log")
     try:
@@ -152,3 +154,10 @@ async def test_project_credentials_from_the_environment_win(tmp_path, fresh_data
     finally:
         await scimd.kill()
         await delete_stream(nats_url, prefix)
+    terminal = (tmp_path / "scimd.log").read_text().splitlines()
+    assert terminal and not [line for line in terminal if line.startswith("{")], terminal
+    assert any(line.endswith("supervisor: gateway started") or "supervisor: gateway started " in line
+               for line in terminal), terminal
+    assert "logs              " in scimd.banner
+    kept = [orjson.loads(line) for line in (tmp_path / "data" / "scimd.log").read_text().splitlines()]
+    assert {"supervisor", "gateway", "directory"} <= {entry["process"] for entry in kept}
