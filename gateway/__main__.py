@@ -12,7 +12,7 @@ from gateway.app import create_app
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.common.runtime import run_event_loop
-from services.common.settings import Settings, settings_or_exit
+from services.common.settings import Settings, exit_on_bad_settings, settings_or_exit
 
 log = logging.getLogger("gateway")
 
@@ -42,7 +42,8 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = settings_or_exit()
     configure_logging("gateway", settings.log_level, settings.log_format)
-    run_event_loop(serve(settings))
+    with exit_on_bad_settings():
+        run_event_loop(serve(settings))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from services.common.grpc_client import SERVER_OPTIONS
 from services.common.logs import configure_logging
 from services.common.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
 from services.common.runtime import run_event_loop
-from services.common.settings import Settings, settings_or_exit
+from services.common.settings import Settings, exit_on_bad_settings, settings_or_exit
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,8 @@ def serve_main(name: str, setup: Setup) -> None:
     """Entry point of `python -m services.<name>`: settings → logging → serve."""
     settings = settings_or_exit()
     configure_logging(name, settings.log_level, settings.log_format)
-    run_event_loop(_serve(name, setup, settings))
+    with exit_on_bad_settings():
+        run_event_loop(_serve(name, setup, settings))
 
 
 async def _serve(name: str, setup: Setup, settings: Settings) -> None:

@@ -9,6 +9,8 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.common.settings import SettingsError
+
 _NONCE_BYTES = 12
 
 
@@ -19,7 +21,7 @@ class SecretBox:
         except (binascii.Error, ValueError):
             key = b""
         if len(key) != 32:
-            raise ValueError("SCIMD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+            raise SettingsError("SCIMD_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: str) -> bytes:

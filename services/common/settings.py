@@ -6,11 +6,12 @@ os.environ anywhere else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        http_port = _number(env, "SCIMD_HTTP_PORT", "8080", int)
+        http_port = number_setting(env, "SCIMD_HTTP_PORT", "8080", int)
         defaults = ServiceAddresses()
         return cls(
             project_id=env.get("SCIMD_PROJECT_ID", ""),
@@ -95,16 +96,16 @@ class Settings:
             log_level=env.get("SCIMD_LOG_LEVEL", "INFO").upper(),
             log_format=_choice(env, "SCIMD_LOG_FORMAT", ("text", "json") if _stderr_is_terminal() else ("json", "text")),
             encryption_key=env.get("SCIMD_ENCRYPTION_KEY", ""),
-            bearer_token_ttl_days=_number(env, "SCIMD_BEARER_TOKEN_TTL_DAYS", "365", int),
-            shutdown_grace=_number(env, "SCIMD_SHUTDOWN_GRACE", "5", float),
-            webhook_timeout=_number(env, "SCIMD_WEBHOOK_TIMEOUT", "15", float),
-            token_cache_seconds=_number(env, "SCIMD_TOKEN_CACHE_SECONDS", "10", float),
-            group_response_member_limit=_number(env, "SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000", int),
-            rate_limit_per_second=_number(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
-            session_jwt_seconds=_number(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
-            metrics_port=_number(env, "SCIMD_METRICS_PORT", "0", int),
+            bearer_token_ttl_days=number_setting(env, "SCIMD_BEARER_TOKEN_TTL_DAYS", "365", int),
+            shutdown_grace=number_setting(env, "SCIMD_SHUTDOWN_GRACE", "5", float),
+            webhook_timeout=number_setting(env, "SCIMD_WEBHOOK_TIMEOUT", "15", float),
+            token_cache_seconds=number_setting(env, "SCIMD_TOKEN_CACHE_SECONDS", "10", float),
+            group_response_member_limit=number_setting(env, "SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000", int),
+            rate_limit_per_second=number_setting(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
+            session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
+            metrics_port=number_setting(env, "SCIMD_METRICS_PORT", "0", int),
             migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),
-            nats_replicas=_number(env, "SCIMD_NATS_REPLICAS", "1", int),
+            nats_replicas=number_setting(env, "SCIMD_NATS_REPLICAS", "1", int),
             supervisor_url=env.get("SCIMD_SUPERVISOR_URL", "").rstrip("/"),
         )
 
@@ -117,21 +118,34 @@ class Settings:
 EXIT_BAD_SETTINGS = 78
 
 
-def settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
-    """The settings, or one line saying which is wrong and exit EXIT_BAD_SETTINGS."""
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@contextlib.contextmanager
+def exit_on_bad_settings() -> Iterator[None]:
+    """Turns a SettingsError (read now or while the process starts) into one
+    line on stderr and exit status EXIT_BAD_SETTINGS, instead of a traceback."""
     try:
-        return Settings.from_env(env)
-    except ValueError as error:
+        yield
+    except SettingsError as error:
         print(f"scimd: bad settings: {error}", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_BAD_SETTINGS) from None
 
 
-def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
-    value = env.get(name, default)
+def settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings, or one line saying which is wrong and exit EXIT_BAD_SETTINGS."""
+    with exit_on_bad_settings():
+        return Settings.from_env(env)
+
+
+def number_setting(env: Mapping[str, str], name: str, default: str | float, kind: type[int] | type[float]) -> int | float:
+    value = env.get(name, str(default))
     try:
         return kind(value)
     except ValueError:
-        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, not {value!r}") from None
+        raise SettingsError(f"{name} must be {'an integer' if kind is int else 'a number'}, not {value!r}") from None
+
 
 
 def _stderr_is_terminal() -> bool:
@@ -144,5 +158,5 @@ def _stderr_is_terminal() -> bool:
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name, allowed[0]).strip().lower()
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from services.common.settings import SettingsError, number_setting
 from services.webhooks.ssrf import AllowList
 
 # Seconds to wait before each retry after the first, immediate attempt.
@@ -57,8 +58,15 @@ class WebhookConfig:
         schedule = env.get("SCIMD_WEBHOOK_RETRY_SCHEDULE", "")
         return cls(
             allowed=AllowList.parse(env.get("SCIMD_WEBHOOK_ALLOWED_HOSTS", UNSET_ALLOWED_HOSTS)),
-            retry_schedule=tuple(float(s) for s in schedule.split(",") if s.strip()) if schedule else RETRY_SCHEDULE,
-            disable_after_seconds=float(env.get("SCIMD_WEBHOOK_DISABLE_AFTER_SECONDS", DISABLE_AFTER_SECONDS)),
-            lease_margin_seconds=float(env.get("SCIMD_WEBHOOK_LEASE_MARGIN_SECONDS", "10")),
-            endpoint_concurrency=int(env.get("SCIMD_WEBHOOK_ENDPOINT_CONCURRENCY", "16")),
+            retry_schedule=_retry_schedule(schedule) if schedule else RETRY_SCHEDULE,
+            disable_after_seconds=number_setting(env, "SCIMD_WEBHOOK_DISABLE_AFTER_SECONDS", DISABLE_AFTER_SECONDS, float),
+            lease_margin_seconds=number_setting(env, "SCIMD_WEBHOOK_LEASE_MARGIN_SECONDS", 10, float),
+            endpoint_concurrency=number_setting(env, "SCIMD_WEBHOOK_ENDPOINT_CONCURRENCY", 16, int),
         )
+
+
+def _retry_schedule(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise SettingsError(f"SCIMD_WEBHOOK_RETRY_SCHEDULE must be seconds separated by commas, not {text!r}") from None

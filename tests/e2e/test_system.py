@@ -3,12 +3,15 @@ the README walkthrough, graceful shutdown, and the embedded defaults."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 import aiohttp
 import orjson
 from standardwebhooks import Webhook
 
 from services.supervisor.processes import free_port
-from tests.conftest import delete_stream, unique_prefix
+from tests.conftest import REPO_ROOT, delete_stream, unique_prefix
 from tests.e2e.scimd_process import ScimdProcess, alive, scimd_environment
 from tests.support import basic_auth, bearer, post_json, scim_user
 
@@ -161,3 +164,21 @@ async def test_project_credentials_from_the_environment_win(tmp_path, fresh_data
     assert "logs              " in scimd.banner
     kept = [orjson.loads(line) for line in (tmp_path / "data" / "scimd.log").read_text().splitlines()]
     assert {"supervisor", "gateway", "directory"} <= {entry["process"] for entry in kept}
+
+
+async def test_bad_settings_are_one_clear_line_not_a_restart_loop(tmp_path, fresh_database, nats_url):
+    """A setting only the services check (the encryption key): each says so in one
+    line, scimd says which process refused to start and why, and exits at once."""
+    env = scimd_environment(free_port(), tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url,
+                            SCIMD_NATS_PREFIX=unique_prefix(), SCIMD_ENCRYPTION_KEY="not-a-key")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.supervisor", "up", cwd=REPO_ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 1
+    records = [orjson.loads(line) for line in stderr.decode().splitlines()]
+    errors = [r["message"] for r in records if r["level"] == "error"]
+    assert len(errors) == 1 and errors[0].startswith("scimd could not start: ")
+    assert "exit status 78" in errors[0] and "SCIMD_ENCRYPTION_KEY must be 32 bytes" in errors[0]
+    assert not [r for r in records if "Traceback" in r["message"]]
