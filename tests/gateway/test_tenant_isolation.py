@@ -30,9 +30,9 @@ from tests.gateway.scim_client import ScimClient
 from tests.support import create_connection, create_organization, scim_user
 
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-EXAMPLES = 60
+EXAMPLES = 45
 STEPS_PER_EXAMPLE = 50  # at most; Hypothesis ends some examples early
-MIN_STEPS = 2_000
+MIN_STEPS = 1_500
 
 
 @dataclass
