@@ -18,6 +18,7 @@ import collections
 import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,8 +63,14 @@ def _run_once(checkout: Path, number: int, pytest_args: list[str], logs: Path) -
     args = f"-p no:cacheprovider --junitxml={report} {' '.join(pytest_args)}".strip()
     started = time.monotonic()
     with open(log, "wb") as output:
-        status = subprocess.run(["make", "test", f"PYTEST_ARGS={args}"], cwd=checkout, env=env,
-                                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+        run = subprocess.Popen(["make", "test", f"PYTEST_ARGS={args}"], cwd=checkout, env=env, start_new_session=True,
+                               stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            status = run.wait()
+        finally:
+            if run.poll() is None:  # interrupted: make, pytest and what pytest started all go
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
     wall = time.monotonic() - started
     failed, total, tests_seconds = _failures(report)
     if status != 0 and not failed:
@@ -80,6 +87,7 @@ def main() -> int:
     parser.add_argument("--logs", type=Path, default=None, help="where run logs and reports go (default: a temp dir)")
     parser.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the competitors and the run
 
     work = Path(tempfile.mkdtemp(prefix="scimd-repeat-"))
     logs = (args.logs or work / "logs").resolve()
