@@ -57,17 +57,31 @@ def render_text(entry: dict) -> str:
     level = str(entry.get("level", "info"))
     head = f"{clock} {entry.get('process', '')}".strip()
     if level not in ("info", "debug"):
-        head += f" {level}"
+        head = f"{head} {level}".strip()
     extras = " ".join(
         f"{key}={value}" for key, value in entry.items() if key not in _TEXT_PLACED and not isinstance(value, list)
     )
-    line = f"{head}: {entry.get('message', '')}" + (f"  ({extras})" if extras else "")
+    line = (f"{head}: " if head else "") + str(entry.get("message", "")) + (f"  ({extras})" if extras else "")
     for value in entry.values():
         if isinstance(value, list):  # e.g. a process's last lines of output, one per line
             line += "".join(f"\n    | {item}" for item in value)
     if entry.get("exception"):
         line += "\n" + str(entry["exception"])
     return line
+
+
+def brief(line: str) -> str:
+    """A line a process wrote, without what its reader already knows (time,
+    process): a JSON record as `level: message (key=value)`, anything else as it is."""
+    if not line.startswith("{"):
+        return line
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return line
+    if not isinstance(entry, dict):
+        return line
+    return render_text({k: v for k, v in entry.items() if k not in ("time", "process", "logger")})
 
 
 class TextFormatter(JsonFormatter):

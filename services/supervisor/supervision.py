@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.common.logs import brief
 from services.common.metrics import PROCESS_RESTARTS, PROCESS_UP
 from services.common.settings import EXIT_BAD_SETTINGS
 from services.supervisor.processes import Child, StartFailed, describe_exit
@@ -153,11 +154,12 @@ class Supervisor:
             supervised.state = "crash-looping" if looping else "restarting"
             if looping and not supervised.crash_loop_reported:
                 supervised.crash_loop_reported = True
+                tail = supervised.launcher.last_output(supervised.child)[-TAIL_LINES_REPORTED:]
                 log.error(
-                    "%s is crash-looping: %d restarts within %.0f s, last %s; retrying every %.0f s at most",
+                    "%s is crash-looping: it died %d times within %.0f s, last %s; retrying every %.0f s at most",
                     supervised.name, supervised.policy.recent_exits(), supervised.policy.loop_window,
                     supervised.last_exit, supervised.policy.max_delay,
-                    extra={"output_tail": supervised.launcher.last_output(supervised.child)[-TAIL_LINES_REPORTED:]},
+                    extra={"output_tail": [brief(line) for line in tail]},
                 )
             else:
                 # Once a crash loop is said, each further exit is for the log file only.
@@ -194,5 +196,5 @@ class Supervisor:
 
     def _why(self, supervised: Supervised, what: str) -> str:
         """`what`, and the process's last line of output where there is one."""
-        tail = [line.strip() for line in supervised.launcher.last_output(supervised.child) if line.strip()]
+        tail = [brief(line).strip() for line in supervised.launcher.last_output(supervised.child) if line.strip()]
         return f"{what}: {tail[-1]}" if tail and tail[-1] not in what else what
