@@ -57,7 +57,9 @@ async def _nats_answers(url: str) -> bool:
 
 # The tests' webhook receivers listen on 127.0.0.1, which the SSRF guard
 # refuses unless allowed; the in-process webhooks service reads this as it starts.
-LOCAL_WEBHOOK_RECEIVERS = "127.0.0.1/32,::1/128"
+# hooks.scimd.test never resolves (.test is reserved): endpoints that must
+# never receive anything, saved because allow-listed.
+LOCAL_WEBHOOK_RECEIVERS = "127.0.0.1/32,::1/128,hooks.scimd.test"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,7 +27,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable
-from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -44,7 +43,14 @@ from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
 from services.webhooks.payload import received_event
 from services.webhooks.rows import endpoint_from_row
-from services.webhooks.ssrf import ForbiddenAddress, GuardedResolver, check_host
+from services.webhooks.ssrf import (
+    ForbiddenAddress,
+    GuardedResolver,
+    UnusableURL,
+    check_host,
+    connect_host,
+    guarded_socket_factory,
+)
 
 log = logging.getLogger(__name__)
 # Attempt outcomes as the metrics name them: a failure that will be retried is a retry.
@@ -132,6 +138,7 @@ class DeliveryWorker:
         """The HTTP client, which connects only to addresses the SSRF guard passed."""
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self._config.allowed, self._resolver), limit=self._config.max_in_flight, limit_per_host=0,
+            socket_factory=guarded_socket_factory(self._config.allowed),
         )
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout), trust_env=False,
@@ -233,7 +240,7 @@ class DeliveryWorker:
         snippet, error, retry_after = "", "", None
         started = time.monotonic()
         try:
-            check_host(urlsplit(row["url"]).hostname or "", self._config.allowed)  # IP literals skip the resolver
+            check_host(connect_host(row["url"]), self._config.allowed)  # IP literals skip the resolver
             headers = signed_headers(self._secrets(row, now), event_id, row["body"], now)
             async with self._session.post(
                 row["url"], data=row["body"].encode(), headers=headers, allow_redirects=False
@@ -246,6 +253,8 @@ class DeliveryWorker:
                 error = f"HTTP {status_code}"
         except ForbiddenAddress as exc:
             error = f"refused by the SSRF guard: {exc}"
+        except UnusableURL as exc:
+            error = str(exc)
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, ForbiddenAddress):  # the resolver refused every address
                 error = f"refused by the SSRF guard: {exc.os_error}"

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
+from aiohttp.abc import AbstractResolver
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 
@@ -27,7 +28,7 @@ from services.common.sealing import SecretBox
 from services.webhooks import repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.rows import attempt_from_row, endpoint_from_row
-from services.webhooks.ssrf import ForbiddenAddress, check_url
+from services.webhooks.ssrf import ForbiddenAddress, UnusableURL, check_url
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_URL = 2048
@@ -38,15 +39,23 @@ def new_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-async def _checked_url(url: str, config: WebhookConfig) -> str:
+async def _checked_url(url: str, config: WebhookConfig, resolver: AbstractResolver | None = None) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServiceError("INVALID_VALUE", "url must be an absolute http or https URL")
+    invalid = ServiceError("INVALID_VALUE", "url must be an absolute http or https URL without credentials")
     try:
-        await check_url(url, config.allowed)
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. http://[::1x]/
+        raise invalid from None
+    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not hostname or parts.username is not None \
+            or parts.password is not None:
+        raise invalid
+    try:
+        await check_url(url, config.allowed, resolver)
     except ForbiddenAddress as error:
         raise ServiceError("INVALID_VALUE", f"url is not allowed: {error}") from None
+    except UnusableURL as error:
+        raise ServiceError("INVALID_VALUE", f"url is not usable: {error}") from None
     return url
 
 
@@ -73,15 +82,18 @@ def _time(stamp, present: bool) -> datetime | None:
 
 class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
     def __init__(self, pool: asyncpg.Pool, box: SecretBox, config: WebhookConfig | None = None,
-                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] | None = None):
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] | None = None,
+                 resolver: AbstractResolver | None = None):
+        """`resolver` answers the SSRF guard's DNS questions about new URLs (tests give a scripted one)."""
         self._pool = pool
+        self._resolver = resolver
         self._box = box
         self._config = config or WebhookConfig()
         self._wake = wake  # tells the delivery worker that deliveries were scheduled
         self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     async def CreateEndpoint(self, request: pb.CreateEndpointRequest, context: grpc.aio.ServicerContext):
-        url = await _checked_url(request.url, self._config)
+        url = await _checked_url(request.url, self._config, self._resolver)
         secret = new_signing_secret()
         row = await repository.insert_endpoint(
             self._pool, new_id("webhook-endpoint"), url, _event_types(request.event_types), self._box.seal(secret),
@@ -109,7 +121,7 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
         wanted, changes = request.endpoint, {}
         for path in request.update_mask.paths:
             if path == "url":
-                changes["url"] = await _checked_url(wanted.url, self._config)
+                changes["url"] = await _checked_url(wanted.url, self._config, self._resolver)
             elif path == "event_types":
                 changes["event_types"] = _event_types(wanted.event_types)
             elif path == "organization_ids":

@@ -6,10 +6,19 @@ Refused: loopback, private, link-local (so the cloud metadata services at
 unspecified addresses, also when written in another form (decimal, octal or
 hex IPv4, IPv4-mapped, -compatible, 6to4, Teredo or NAT64 IPv6).
 
-Checked twice: when an endpoint is saved (its URL, and what its name resolves
-to then), and at every connection, by `GuardedResolver`, whose answers are
-the very addresses aiohttp connects to; so a DNS answer that changes between
-the check and the connect (rebinding) is checked too.
+Every check looks at the host exactly as the HTTP client will use it: the
+URL's host after yarl's IDNA/UTS-46 encoding (so "𝟷27.0.0.1" written with
+Unicode digits is 127.0.0.1 here too), and a non-ASCII host that encodes to
+an IP address is refused outright.
+
+Checked three times: when an endpoint is saved (its URL, and what its name
+resolves to then; a name that does not resolve is refused unless
+allow-listed), when a delivery is sent (`GuardedResolver`, whose answers are
+the addresses aiohttp connects to, so a DNS answer that changes between the
+check and the connect is checked too), and, the last line of defence, by
+`guarded_socket_factory` on the very address each socket is about to connect
+to, before a byte is sent, whatever path (IP literal, resolver, happy
+eyeballs) produced it.
 """
 
 from __future__ import annotations
@@ -19,11 +28,12 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -37,6 +47,26 @@ _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 class ForbiddenAddress(OSError):
     """A webhook URL that points where webhooks may not go."""
+
+
+class UnusableURL(ValueError):
+    """A webhook URL the HTTP client could not use (its host cannot be encoded, say)."""
+
+
+def connect_host(url: str) -> str:
+    """The host the HTTP client connects to for `url`: yarl's encoding of it
+    (IDNA with UTS-46 mapping, lower case, brackets removed)."""
+    try:
+        parsed = URL(url)
+        host = parsed.raw_host
+    except (ValueError, UnicodeError, TypeError) as error:
+        raise UnusableURL(f"the URL's host cannot be used: {error}") from None
+    if not host:
+        raise UnusableURL("the URL has no host")
+    original = urlsplit(url).hostname or ""
+    if not original.isascii() and ip_literal(host) is not None:
+        raise ForbiddenAddress(f"a host written with non-ASCII characters may not stand for an IP address ({host})")
+    return host
 
 
 @dataclass(frozen=True)
@@ -126,22 +156,39 @@ def check_host(host: str, allowed: AllowList) -> IPAddress | None:
     return None
 
 
-async def check_url(url: str, allowed: AllowList, *, resolve_timeout: float = 2.0) -> None:
-    """The check when an endpoint is saved: the host, and what its name
-    resolves to now. A name that does not resolve (yet) passes; it is checked
-    again at every connection."""
-    host = urlsplit(url).hostname or ""
+async def check_url(url: str, allowed: AllowList, resolver: AbstractResolver | None = None, *,
+                    resolve_timeout: float = 2.0) -> None:
+    """The check when an endpoint is saved: the host as the client will use
+    it, and every address its name resolves to now. A name that does not
+    resolve is refused unless allow-listed (it could resolve inside later;
+    the connection-time checks would still catch that, but a URL that works
+    nowhere is better refused now)."""
+    host = connect_host(url)
     if check_host(host, allowed) is not None or allowed.permits_host(host):
         return
-    loop = asyncio.get_running_loop()
+    resolver = resolver or ThreadedResolver()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, None, type=socket.SOCK_STREAM), resolve_timeout
-        )
+        answers = await asyncio.wait_for(resolver.resolve(host, 0, socket.AF_UNSPEC), resolve_timeout)
     except (OSError, asyncio.TimeoutError):
-        return
-    for info in infos:
-        check_address(ipaddress.ip_address(info[4][0]), allowed)
+        answers = []
+    if not answers:
+        raise ForbiddenAddress(f"{host} does not resolve; add it to SCIMD_WEBHOOK_ALLOWED_HOSTS if it is meant to")
+    for answer in answers:
+        check_address(ipaddress.ip_address(answer["host"]), allowed)
+
+
+def guarded_socket_factory(allowed: AllowList) -> Callable[[tuple], socket.socket]:
+    """A socket factory for aiohttp's connector that refuses to create a
+    socket for a forbidden address: the address it is given is the one the
+    socket then connects to, so nothing reaches an internal address whatever
+    produced it."""
+
+    def create(addr_info: tuple) -> socket.socket:
+        family, type_, proto, _, address = addr_info
+        check_address(ipaddress.ip_address(address[0]), allowed)
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return create
 
 
 class GuardedResolver(AbstractResolver):

@@ -141,6 +141,8 @@ class Harness:
     clock: FakeClock
     config: WebhookConfig
     workers: list[DeliveryWorker] = field(default_factory=list)
+    # Answers the save-time SSRF check's DNS questions (names in these tests do not resolve).
+    resolver: object = None
 
     async def worker(self, timeout: float = 5.0, **kwargs) -> DeliveryWorker:
         worker = DeliveryWorker(self.pool, self.box, timeout, self.config, clock=self.clock, rng=random.Random(7),
@@ -151,7 +153,7 @@ class Harness:
 
     @property
     def service(self) -> WebhooksServicer:
-        return WebhooksServicer(self.pool, self.box, self.config, clock=self.clock)
+        return WebhooksServicer(self.pool, self.box, self.config, clock=self.clock, resolver=self.resolver)
 
     async def endpoint(self, url: str, event_types: tuple[str, ...] = ("test.thing.changed",)) -> tuple[str, str]:
         created = await self.service.CreateEndpoint(pb.CreateEndpointRequest(url=url, event_types=event_types), None)

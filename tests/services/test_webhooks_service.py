@@ -56,7 +56,7 @@ async def _delivery_of(settings, member_id: str, endpoint_id: str, deadline_s: f
 
 
 async def test_endpoint_crud_and_secret_shown_once(webhooks):
-    created = await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url="https://hooks.example.com/scim", event_types=["scim.member.create"]))
+    created = await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url="https://hooks.scimd.test/scim", event_types=["scim.member.create"]))
     assert created.secret.startswith("whsec_")
     Webhook(created.secret)  # a valid Standard Webhooks secret
     fetched = (await webhooks.GetEndpoint(pb.GetEndpointRequest(endpoint_id=created.endpoint.endpoint_id))).endpoint
@@ -70,7 +70,7 @@ async def test_endpoint_crud_and_secret_shown_once(webhooks):
 
 
 async def test_secret_is_encrypted_at_rest(webhooks, running_services):
-    created = await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url="https://hooks.example.com/a"))
+    created = await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url="https://hooks.scimd.test/a"))
     conn = await asyncpg.connect(running_services.database_url)
     try:
         sealed = await conn.fetchval("SELECT secret_sealed FROM webhooks.endpoints WHERE endpoint_id = $1", created.endpoint.endpoint_id)

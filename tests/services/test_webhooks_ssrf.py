@@ -21,7 +21,17 @@ from services.common.errors import ServiceError
 from services.common.sealing import SecretBox
 from services.webhooks.config import WebhookConfig
 from services.webhooks.delivery import DeliveryWorker
-from services.webhooks.ssrf import AllowList, ForbiddenAddress, GuardedResolver, check_host, ip_literal, is_forbidden
+from services.webhooks.ssrf import (
+    AllowList,
+    ForbiddenAddress,
+    GuardedResolver,
+    check_host,
+    check_url,
+    connect_host,
+    guarded_socket_factory,
+    ip_literal,
+    is_forbidden,
+)
 from tests.services.test_webhooks_delivery import FakeClock, Harness, database_url, pool, start_receiver  # noqa: F401
 
 FORBIDDEN_HOSTS = [
@@ -73,6 +83,8 @@ class ScriptedResolver(AbstractResolver):
         self.asked = 0
 
     async def resolve(self, host, port=0, family=socket.AF_INET):
+        if not self.answers:
+            raise OSError(f"{host} does not resolve")
         address = self.answers[min(self.asked, len(self.answers) - 1)]
         self.asked += 1
         return [{"hostname": host, "host": address, "port": port, "family": socket.AF_INET, "proto": 0,
@@ -92,7 +104,7 @@ async def test_the_resolver_drops_forbidden_answers_each_time_it_is_asked():
 
 def _worker_harness(shared_pool, allowed: AllowList, resolver) -> tuple[Harness, DeliveryWorker]:
     key = base64.b64encode(secrets.token_bytes(32)).decode()
-    harness = Harness(shared_pool, SecretBox(key), FakeClock(), WebhookConfig(allowed=allowed))
+    harness = Harness(shared_pool, SecretBox(key), FakeClock(), WebhookConfig(allowed=allowed), resolver=resolver)
     worker = DeliveryWorker(shared_pool, harness.box, 2.0, harness.config, clock=harness.clock, rng=random.Random(1),
                             resolver=resolver)
     return harness, worker
@@ -152,3 +164,129 @@ async def test_endpoints_pointing_inside_are_refused(webhooks, url):
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url=url))
     assert ServiceError.from_rpc_error(caught.value).reason == "INVALID_VALUE"
+
+
+# Issue 16: hosts the HTTP client encodes (IDNA with UTS-46 mapping) into an
+# internal IP literal. Each internal target in every Unicode digit form found
+# by NFKC/UTS-46, with ASCII and Unicode full stops, and with a trailing dot.
+_UNICODE_DIGITS = {
+    "segmented": 0x1FBF0, "fullwidth": 0xFF10, "mathematical bold": 0x1D7CE, "mathematical monospace": 0x1D7F6,
+    "superscript-free double-struck": 0x1D7D8,
+}
+_DOTS = {"ascii": ".", "ideographic": "\u3002", "fullwidth": "\uff0e", "halfwidth ideographic": "\uff61"}
+_INTERNAL_TARGETS = ("127.0.0.1", "169.254.169.254", "10.0.0.1", "192.168.1.10", "100.64.0.1", "0.0.0.0")
+
+
+def _respelt(address: str, zero: int, dot: str, first_only: bool) -> str:
+    digits = [chr(zero + int(c)) if c.isdigit() else c for c in address]
+    if first_only:  # only the first digit changed, as in the issue's report
+        digits = [digits[0], *address[1:]]
+    return "".join(digits).replace(".", dot)
+
+
+UNICODE_SPELLINGS = [
+    pytest.param(_respelt(target, zero, dot, first_only) + trailing, id=f"{target}-{digits}-{dot_name}-{first_only}-{bool(trailing)}")
+    for target in _INTERNAL_TARGETS
+    for digits, zero in _UNICODE_DIGITS.items()
+    for dot_name, dot in _DOTS.items()
+    for first_only in (True, False)
+    for trailing in ("", ".")
+    if not (first_only and dot_name != "ascii")
+]
+
+
+@pytest.mark.parametrize("host", UNICODE_SPELLINGS)
+async def test_unicode_spellings_of_internal_addresses_are_refused_as_the_client_reads_them(host):
+    with pytest.raises(ForbiddenAddress):
+        await check_url(f"http://{host}/hook", AllowList(), ScriptedResolver("93.184.216.34"))
+
+
+def test_the_checked_host_is_the_one_the_client_connects_to():
+    assert connect_host("http://HOOKS.Example.test./x") == "hooks.example.test."
+    assert connect_host("http://b\u00fccher.example/") == "xn--bcher-kva.example"
+    with pytest.raises(ForbiddenAddress):
+        connect_host("http://\U0001FBF127.0.0.1/")  # the issue's exact host
+
+
+@pytest.mark.parametrize("url", [
+    "http://\U0001FBF127.0.0.1/",                     # the issue's report
+    "http://8.8.8.8@127.0.0.1/hook",                  # userinfo that looks like the host
+    "http://127.0.0.1#@8.8.8.8/",                      # a fragment that looks like userinfo
+    "http://127.0.0.1\\@8.8.8.8/",
+    "http://0/", "http://0177.1/", "http://[::]/", "http://[0:0:0:0:0:ffff:7f00:1]/", "http://[::ffff:a00:1]/",
+    "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:a9fe:a9fe::]/", "http://[fe80::1%25eth0]/",
+    "http://169.254.169.254./", "http://LOCALHOST./", "http://x.localhost/",
+    "http://metadata.scimd.test/",                    # a name that does not resolve (not allow-listed)
+    "http://inside.example/",                         # a name that resolves inside
+    "http://[::1x]/", "http://[::1/", "http://" + "\u00e9" * 64 + ".example/", "http://" + "a" * 64 + ".example/",
+    "ftp://8.8.8.8/", "http:///nohost", "http://user:pass@8.8.8.8/",
+])
+async def test_urls_that_reach_inside_or_cannot_be_used_are_refused_with_400(url):
+    """Through the service: each is INVALID_VALUE (HTTP 400), never a 500 nor a 201."""
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    resolver = ScriptedResolver("10.1.2.3")  # what inside.example resolves to
+    harness_config = WebhookConfig(allowed=AllowList())
+    from services.webhooks.service import WebhooksServicer
+
+    class NoNames(ScriptedResolver):
+        async def resolve(self, host, port=0, family=socket.AF_INET):
+            if host != "inside.example":
+                raise OSError(f"{host} does not resolve")
+            return await resolver.resolve(host, port, family)
+
+    servicer = WebhooksServicer(None, SecretBox(key), harness_config, resolver=NoNames())
+    with pytest.raises(ServiceError) as caught:
+        await servicer.CreateEndpoint(pb.CreateEndpointRequest(url=url), None)
+    assert caught.value.reason == "INVALID_VALUE", caught.value
+
+
+async def test_an_unresolvable_name_is_saved_only_when_allow_listed():
+    never = ScriptedResolver()  # no answers at all
+    with pytest.raises(ForbiddenAddress, match="does not resolve"):
+        await check_url("https://hooks.internal/scim", AllowList(), never)
+    await check_url("https://hooks.internal/scim", AllowList.parse("hooks.internal"), never)
+
+
+async def test_the_socket_factory_refuses_an_internal_peer_whatever_resolved_it(start_receiver):  # noqa: F811
+    """The last line of defence alone: a resolver that lies (no guard in it)
+    still cannot get a byte to 127.0.0.1."""
+    import aiohttp
+
+    receiver = await start_receiver()
+    connector = aiohttp.TCPConnector(resolver=ScriptedResolver("127.0.0.1"),
+                                     socket_factory=guarded_socket_factory(AllowList()))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for url in (f"http://lies.example:{receiver.port}/hook", f"http://127.0.0.1:{receiver.port}/hook",
+                    f"http://[::ffff:127.0.0.1]:{receiver.port}/hook"):
+            with pytest.raises(aiohttp.ClientConnectorError) as caught:
+                await session.post(url, data=b"{}")
+            assert isinstance(caught.value.os_error, ForbiddenAddress), url
+    assert receiver.requests == []
+    allowed = aiohttp.TCPConnector(resolver=ScriptedResolver("127.0.0.1"),
+                                   socket_factory=guarded_socket_factory(AllowList.parse("127.0.0.1/32")))
+    async with aiohttp.ClientSession(connector=allowed) as session:
+        async with session.post(f"http://lies.example:{receiver.port}/hook", data=b"{}") as response:
+            assert response.status == 200  # the factory creates working sockets
+
+
+async def test_a_stored_unicode_url_is_refused_at_send_time(pool, start_receiver):  # noqa: F811
+    """An endpoint saved before this guard existed (written straight into the
+    table here) is refused when a delivery is sent, and nothing arrives."""
+    await pool.execute("UPDATE endpoints SET enabled = false")
+    receiver = await start_receiver()
+    harness, worker = _worker_harness(pool, AllowList(), ScriptedResolver("93.184.216.34"))
+    await worker.open()
+    try:
+        row = await pool.fetchrow(
+            "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, '{}', $3)"
+            " RETURNING endpoint_id",
+            f"webhook-endpoint-unicode-{secrets.token_hex(4)}", f"http://\U0001FBF127.0.0.1:{receiver.port}/hook",
+            harness.box.seal("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()),
+        )
+        await harness.event("thing-1")
+        assert await worker.deliver_due() == 1
+        [attempt] = await harness.attempts(row["endpoint_id"])
+        assert attempt["outcome"] == "retrying" and "SSRF guard" in attempt["error"]
+        assert receiver.requests == []
+    finally:
+        await worker.stop()
