@@ -26,15 +26,18 @@ class RateLimiter:
         rate = per_second or self._default
         if rate <= 0:
             return 0.0
-        capacity = max(rate * BURST_SECONDS, cost)
+        capacity = rate * BURST_SECONDS
         now = time.monotonic()
         tokens, last = self._buckets.get(connection_id, (capacity, now))
         tokens = min(capacity, tokens + (now - last) * rate)
-        if tokens >= cost:
+        # A request costing more than the bucket holds (a large /Bulk) needs it
+        # full and leaves a debt: what it cost is paid back before the next.
+        needed = min(cost, capacity)
+        if tokens >= needed:
             self._store(connection_id, tokens - cost, now)
             return 0.0
         self._store(connection_id, tokens, now)
-        return (cost - tokens) / rate
+        return (needed - tokens) / rate
 
     def _store(self, connection_id: str, tokens: float, now: float) -> None:
         if len(self._buckets) >= MAX_TRACKED and connection_id not in self._buckets:

@@ -12,7 +12,7 @@ from gateway.errors import SCIM_ERROR_SCHEMA
 from gateway.json import read_json_object
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.resources import RESOURCES
-from gateway.scim.routes import PREFIX, scim_context, scim_response
+from gateway.scim.routes import PREFIX, authenticated, charged_context, scim_response
 from scim.schema import BULK_REQUEST, BULK_RESPONSE
 from services.common.errors import ServiceError
 
@@ -20,6 +20,8 @@ routes = web.RouteTableDef()
 
 MAX_OPERATIONS = 1000
 _BULK_ID = re.compile(r"^bulkId:(.+)$")
+# An operation's attributes (RFC 7644 §3.7), read whatever their case.
+_OPERATION_ATTRIBUTES = ("method", "bulkId", "version", "path", "data")
 
 
 
@@ -79,26 +81,36 @@ async def _execute(ctx: ScimContext, operation: dict[str, Any], created: dict[st
     raise ServiceError("INVALID_SYNTAX", f"unsupported operation {method} {path}")
 
 
-def _operations(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
-    schemas = body.get("schemas")
-    if schemas is not None and BULK_REQUEST not in schemas:
-        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {BULK_REQUEST}")
-    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
+def _attribute(body: dict[str, Any], name: str) -> Any:
+    """A top-level attribute, whatever its case (SCIM attribute names are
+    case-insensitive); two spellings of one name are refused, not merged."""
+    found = [value for key, value in body.items() if key.lower() == name.lower()]
+    if len(found) > 1:
+        raise ServiceError("INVALID_SYNTAX", f"{name} is given more than once")
+    return found[0] if found else None
+
+
+def bulk_request(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+    """The operations to execute and failOnErrors, validated."""
+    schemas = _attribute(body, "schemas")
+    if schemas is not None and (not isinstance(schemas, list) or BULK_REQUEST not in schemas):
+        raise ServiceError("INVALID_SYNTAX", f"schemas must be an array containing {BULK_REQUEST}")
+    operations = _attribute(body, "Operations")
     if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
         raise ServiceError("INVALID_SYNTAX", "Operations must be an array of objects")
-    if any(not isinstance(op.get("bulkId"), (str, type(None))) for op in operations):
-        raise ServiceError("INVALID_VALUE", "bulkId must be a string")
     if len(operations) > MAX_OPERATIONS:
         raise ServiceError("PAYLOAD_TOO_LARGE", f"at most {MAX_OPERATIONS} operations per request")
-    fail_on_errors = body.get("failOnErrors")
+    operations = [{name: _attribute(op, name) for name in _OPERATION_ATTRIBUTES} for op in operations]
+    if any(not isinstance(op.get("bulkId"), (str, type(None))) for op in operations):
+        raise ServiceError("INVALID_VALUE", "bulkId must be a string")
+    fail_on_errors = _attribute(body, "failOnErrors")
     if fail_on_errors is not None and (isinstance(fail_on_errors, bool) or not isinstance(fail_on_errors, int)
                                        or fail_on_errors < 1):
         raise ServiceError("INVALID_VALUE", "failOnErrors must be a positive integer")
     return operations, fail_on_errors
 
 
-async def run_bulk(ctx: ScimContext, body: dict[str, Any]) -> dict[str, Any]:
-    operations, fail_on_errors = _operations(body)
+async def run_bulk(ctx: ScimContext, operations: list[dict[str, Any]], fail_on_errors: int | None) -> dict[str, Any]:
     created: dict[str, str] = {}
     results: dict[int, dict[str, Any]] = {}
     errors = 0
@@ -146,8 +158,8 @@ async def run_bulk(ctx: ScimContext, body: dict[str, Any]) -> dict[str, Any]:
 
 @routes.post(PREFIX + "/Bulk")
 async def bulk(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
-    operations = body.get("Operations")
-    # Each operation counts against the connection's rate limit.
-    ctx = await scim_context(request, cost=max(1, min(len(operations), MAX_OPERATIONS)) if isinstance(operations, list) else 1)
-    return scim_response(await run_bulk(ctx, body))
+    connection = await authenticated(request)  # before a byte of the body is read
+    operations, fail_on_errors = bulk_request(await read_json_object(request))
+    # Each operation executed counts against the connection's rate limit: exactly those read here.
+    ctx = charged_context(request, connection, cost=max(1, len(operations)))
+    return scim_response(await run_bulk(ctx, operations, fail_on_errors))

@@ -16,6 +16,7 @@ from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery, list_query, version_of
 from gateway.scim.resources import RESOURCES, Resource
+from gateway.token_cache import Authenticated
 from scim.projection import parse_attribute_list, project
 from scim.schema import LIST_RESPONSE
 from services.common.errors import ServiceError
@@ -37,19 +38,28 @@ def scim_response(resource: dict | None, *, status: int = 200, etag: str = "", l
     return response
 
 
-async def scim_context(request: web.Request, cost: int = 1) -> ScimContext:
-    """The authenticated connection's context, once its rate limit allows `cost` more requests."""
-    backends = request.app[BACKENDS]
-    connection, token_id = await authenticate_connection(
-        request, backends, request.app[TOKEN_CACHE], request.match_info["connection_id"]
+async def authenticated(request: web.Request) -> Authenticated:
+    """The connection whose bearer token the request carries (before its body is read)."""
+    return await authenticate_connection(
+        request, request.app[BACKENDS], request.app[TOKEN_CACHE], request.match_info["connection_id"]
     )
+
+
+def charged_context(request: web.Request, authenticated: Authenticated, cost: int = 1) -> ScimContext:
+    """The connection's context, once its rate limit allows `cost` more requests."""
+    connection, token_id = authenticated
     wait = request.app[RATE_LIMITER].take(connection.connection_id, connection.rate_limit_per_second, cost)
     if wait:
         raise ServiceError(
             "RATE_LIMITED", "too many requests for this connection; retry after the given delay",
             retry_after_seconds=retry_after_seconds(wait),
         )
-    return ScimContext(backends, request.app[SETTINGS], connection, token_id)
+    return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection, token_id)
+
+
+async def scim_context(request: web.Request) -> ScimContext:
+    """The authenticated connection's context, charged one request."""
+    return charged_context(request, await authenticated(request))
 
 
 def _projected(resource: dict[str, Any], res: Resource, attributes: str | None, excluded: str | None) -> dict[str, Any]:

@@ -97,3 +97,59 @@ async def test_bulk_delete_and_put(scim):
     reply = await scim.request("POST", "/Bulk", body)
     assert [op["status"] for op in reply.body["Operations"]] == ["200", "204"]
     assert (await scim.request("GET", f"/Users/{user['id']}")).status == 404
+
+
+async def _rate_limited_client(http, gateway, per_second: int):
+    from tests.gateway.management_client import ManagementClient
+    from tests.gateway.scim_client import ScimClient
+    from tests.support import create_connection, create_organization
+
+    organization = await create_organization(http, gateway, "bulkrate")
+    connection = await create_connection(http, gateway, organization["organization_id"])
+    status, _ = await ManagementClient(http, gateway).request(
+        "PUT", f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}",
+        {"rate_limit_per_second": per_second})
+    assert status == 200
+    return ScimClient(http, connection["base_url"], connection["bearer_token"])
+
+
+@pytest.mark.parametrize("spelling", ["Operations", "operations", "OPERATIONS"])
+async def test_bulk_charges_the_operations_it_executes_whatever_their_spelling(http, gateway, spelling):
+    """Issue 16: at 1 request/s, 50 operations under `operations` ran with 200.
+    SCIM names are case-insensitive: every spelling runs, and every spelling is
+    charged per operation. A Bulk larger than the bucket (two seconds' worth)
+    runs when the bucket is full and leaves a debt of what it cost."""
+    scim = await _rate_limited_client(http, gateway, per_second=1)
+    body = {"schemas": [BULK_REQUEST], spelling: [
+        {"method": "POST", "path": "/Users", "bulkId": f"u{n}", "data": scim_user(unique("rate"))} for n in range(50)
+    ]}
+    reply = await scim.request("POST", "/Bulk", body)
+    assert reply.status == 200 and [op["status"] for op in reply.body["Operations"]] == ["201"] * 50, reply.body
+    after = await scim.request("GET", "/Users", params={"count": "1"})
+    assert after.status == 429 and int(after.headers["Retry-After"]) >= 40, after.headers  # 50 operations owed
+    small = await _rate_limited_client(http, gateway, per_second=5)
+    reply = await small.request("POST", "/Bulk", {spelling.lower(): [
+        {"METHOD": "post", "Path": "/Users", "BULKID": "a", "Data": scim_user(unique("spelt"))}]})
+    assert reply.status == 200 and reply.body["Operations"][0]["status"] == "201", reply.body
+
+
+@pytest.mark.parametrize("body", [
+    {"schemas": False, "Operations": []},
+    {"schemas": "urn:ietf:params:scim:api:messages:2.0:BulkRequest", "Operations": []},
+    {"schemas": [BULK_REQUEST], "Operations": [], "operations": []},
+    {"schemas": [BULK_REQUEST], "Operations": [{"method": "POST", "Method": "DELETE", "path": "/Users"}]},
+    {"schemas": [BULK_REQUEST], "Operations": {"method": "POST"}},
+    {"schemas": [BULK_REQUEST], "Operations": [{"method": "POST", "path": "/Users", "bulkId": 7, "data": {}}]},
+])
+async def test_malformed_bulk_requests_are_400(scim, body):
+    reply = await scim.request("POST", "/Bulk", body)
+    assert reply.status == 400 and reply.body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], reply.body
+
+
+async def test_bulk_is_authenticated_before_its_body_is_read(http, gateway):
+    """An unauthenticated Bulk is 401 even with a body the gateway would refuse to parse."""
+    scim = await new_client(http, gateway)
+    url = scim.base_url.split("?")[0] + "/Bulk"
+    async with http.post(url, data=b"{" * 100, headers={"Authorization": "Bearer nope",
+                                                        "Content-Type": "application/scim+json"}) as response:
+        assert response.status == 401

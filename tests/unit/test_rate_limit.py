@@ -27,3 +27,10 @@ def test_a_cost_above_the_burst_is_allowed_once_the_bucket_is_full():
 def test_disabled_when_the_default_is_not_positive():
     limiter = RateLimiter(default_per_second=0)
     assert all(limiter.take("c", 0) == 0 for _ in range(10_000))
+
+
+def test_a_cost_above_the_burst_leaves_a_debt_paid_before_the_next_request():
+    """Issue 16: a 50-operation Bulk at 1/s must cost 50 seconds, not the bucket's 2."""
+    limiter = RateLimiter(default_per_second=1)
+    assert limiter.take("bulk", 0, cost=50) == 0
+    assert limiter.take("bulk", 0) >= 48
