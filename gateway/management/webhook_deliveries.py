@@ -42,14 +42,24 @@ def attempt_json(attempt: delivery_attempt_pb2.DeliveryAttempt) -> dict[str, Any
     }
 
 
+# Times the management API takes: no event is older than the Unix epoch, and
+# every one fits a protobuf Timestamp (which ends with year 9999).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+
+
 def _timestamp(body: dict[str, Any], field: str) -> Timestamp:
     text = string_field(body, field, required=True)
+    invalid = ServiceError("INVALID_VALUE", f"{field} must be an RFC 3339 time between 1970 and 9999")
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ServiceError("INVALID_VALUE", f"{field} must be an RFC 3339 time") from None
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        if not _EARLIEST <= when <= _LATEST:
+            raise invalid
+    except (ValueError, OverflowError):  # unparsable, or out of range once in UTC
+        raise invalid from None
     stamp = Timestamp()
-    stamp.FromDatetime(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+    stamp.FromDatetime(when)
     return stamp
 
 

@@ -33,9 +33,17 @@ def decode_page_token(token: str, arity: int) -> list[Any] | None:
         key = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
         raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid") from None
-    if not isinstance(key, list) or len(key) != arity:
+    if not isinstance(key, list) or len(key) != arity or not all(_storable(part) for part in key):
         raise ServiceError("INVALID_PAGE_TOKEN", "page_token is not valid")
     return key
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _storable(part: Any) -> bool:
+    """A keyset part a query can take: a string, or an integer PostgreSQL's bigint holds."""
+    return isinstance(part, str) or (isinstance(part, int) and not isinstance(part, bool) and part in _INT64)
 
 
 def decode_time_keyset(token: str) -> tuple[datetime, str] | None:

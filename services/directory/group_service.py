@@ -20,6 +20,7 @@ from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
+from services.common.json_input import parse_json_object
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_page_token, encode_page_token, page_size
 from services.common.tenant_scope import OrganizationScope
@@ -245,13 +246,7 @@ class GroupRpcs:
         return pb.UpdateGroupResponse(group=await self._apply_plan(context, "replace", request.group_id, request.etag, plan))
 
     async def PatchGroup(self, request: pb.PatchGroupRequest, context: grpc.aio.ServicerContext):
-        try:
-            body = orjson.loads(request.patch_json or "{}")
-        except orjson.JSONDecodeError:
-            raise ServiceError("INVALID_SYNTAX", "patch_json is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ServiceError("INVALID_SYNTAX", "patch_json must be a JSON object")
-        plan = plan_group_patch(body)
+        plan = plan_group_patch(parse_json_object(request.patch_json or "{}", "patch_json"))
         return pb.PatchGroupResponse(group=await self._apply_plan(context, "patch", request.group_id, request.etag, plan))
 
     async def AddGroupMembers(self, request: pb.AddGroupMembersRequest, context: grpc.aio.ServicerContext):

@@ -21,6 +21,7 @@ from services.common.errors import ServiceError
 from services.common.events import EventStream
 from services.common.grpc_server import tenant_of
 from services.common.ids import new_id
+from services.common.json_input import parse_json_object
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import (
     decode_page_token,
@@ -69,18 +70,8 @@ def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> str:
     return orjson.dumps(previous).decode()
 
 
-def _json_object(text: str, field: str) -> dict[str, Any]:
-    try:
-        value = orjson.loads(text or "{}")
-    except orjson.JSONDecodeError:
-        raise ServiceError("INVALID_SYNTAX", f"{field} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise ServiceError("INVALID_SYNTAX", f"{field} must be a JSON object")
-    return value
-
-
 def _attributes_of(registration: member_pb2.ScimRegistration) -> dict[str, Any]:
-    attributes = _json_object(registration.scim_attributes_json, "scim_attributes_json")
+    attributes = parse_json_object(registration.scim_attributes_json or "{}", "scim_attributes_json")
     if registration.user_name:
         attributes = {k: v for k, v in attributes.items() if k.lower() != "username"} | {"userName": registration.user_name}
     return attributes
@@ -218,7 +209,7 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         return pb.UpdateMemberResponse(member=member)
 
     async def PatchMember(self, request: pb.PatchMemberRequest, context: grpc.aio.ServicerContext):
-        body = _json_object(request.patch_json, "patch_json")
+        body = parse_json_object(request.patch_json or "{}", "patch_json")
         member = await self._change(
             context, "patch", request.member_id, request.etag, lambda current: apply_patch(current, body, USER).attributes
         )

@@ -63,6 +63,10 @@ def connect_host(url: str) -> str:
         raise UnusableURL(f"the URL's host cannot be used: {error}") from None
     if not host:
         raise UnusableURL("the URL has no host")
+    if ip_literal(host) is None:
+        labels = host.rstrip(".").split(".")
+        if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+            raise UnusableURL("the URL's host has an empty label or one longer than 63 characters")
     original = urlsplit(url).hostname or ""
     if not original.isascii() and ip_literal(host) is not None:
         raise ForbiddenAddress(f"a host written with non-ASCII characters may not stand for an IP address ({host})")
@@ -169,7 +173,7 @@ async def check_url(url: str, allowed: AllowList, resolver: AbstractResolver | N
     resolver = resolver or ThreadedResolver()
     try:
         answers = await asyncio.wait_for(resolver.resolve(host, 0, socket.AF_UNSPEC), resolve_timeout)
-    except (OSError, asyncio.TimeoutError):
+    except (OSError, asyncio.TimeoutError, ValueError):  # ValueError: UnicodeError from the idna codec
         answers = []
     if not answers:
         raise ForbiddenAddress(f"{host} does not resolve; add it to SCIMD_WEBHOOK_ALLOWED_HOSTS if it is meant to")
