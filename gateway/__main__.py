@@ -31,7 +31,7 @@ async def serve(settings: Settings) -> None:
         log.error("cannot listen on port %s: %s; set SCIMD_HTTP_PORT to a free port", settings.http_port, error.strerror)
         await runner.cleanup()
         raise SystemExit(1) from None
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_listen)
     log.info("gateway serving", extra={"port": settings.http_port})
     await stop.wait()
     log.info("gateway stopping")

@@ -13,6 +13,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
+from gateway.keys import AUTHENTICATED_CONNECTION
 from gateway.token_cache import TokenCache
 from services.common.errors import ServiceError
 from services.common.settings import Settings
@@ -58,4 +59,5 @@ async def authenticate_connection(
         cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc), begun)
     if authenticated[0].connection_id != connection_id:
         raise invalid
+    request[AUTHENTICATED_CONNECTION] = connection_id
     return authenticated

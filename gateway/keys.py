@@ -13,3 +13,6 @@ BACKENDS = web.AppKey("backends", Backends)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
 REVOCATIONS = web.AppKey("revocations", LiveEvents)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+
+# The id of the connection whose bearer token the request carried, once authenticated (request state).
+AUTHENTICATED_CONNECTION = "scimd.authenticated_connection"

@@ -10,13 +10,17 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from gateway.errors import error_from_http, management_error, scim_error
+from gateway.keys import AUTHENTICATED_CONNECTION
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.errors import ServiceError
-from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
 
 log = logging.getLogger("gateway.access")
 
 SCIM_PREFIX = "/scim/"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Connections are made by the vendor, so their number is bounded already; this bounds it for sure.
+_connection_label = BoundedLabel(10_000)
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,8 +58,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     canonical = route.canonical if route is not None else ""
     elapsed = time.monotonic() - started
     resource = _resource_of(canonical)
-    HTTP_REQUESTS.labels(request.match_info.get("connection_id", ""), resource, request.method, response.status).inc()
-    HTTP_LATENCY.labels(resource, request.method).observe(elapsed)
+    # Labels only from bounded sets: an unauthenticated path or method adds no series.
+    connection = _connection_label(request.get(AUTHENTICATED_CONNECTION, ""))
+    method = request.method if request.method in _METHODS else "other"
+    HTTP_REQUESTS.labels(connection, resource, method, response.status).inc()
+    HTTP_LATENCY.labels(resource, method).observe(elapsed)
     log.info(
         "request",
         extra={

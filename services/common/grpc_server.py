@@ -166,7 +166,7 @@ async def _serve(name: str, setup: Setup, settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     address = settings.listen_address(name)
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_listen)
     async with running_service(setup, settings, address) as (_server, port):
         log.info("%s serving", name, extra={"address": address, "port": port})
         await stop.wait()

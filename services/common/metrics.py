@@ -1,12 +1,15 @@
 """Prometheus metrics of every process, in one place so names stay consistent.
 
-The gateway serves them at /metrics on its HTTP port; each gRPC service on
-SCIMD_METRICS_PORT (0: not served). Metric names start with `scimd_`.
+Every process serves them at /metrics on SCIMD_METRICS_PORT (0: not served),
+on SCIMD_METRICS_LISTEN (loopback by default: they need no credentials).
+Metric names start with `scimd_`. Label values come only from bounded sets
+(see `bounded_label`), so no request can grow the number of series.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest, start_http_server
 
@@ -69,8 +72,27 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def serve_metrics(port: int) -> None:
-    """Serves /metrics on `port` from a background thread (0: not at all)."""
+def serve_metrics(port: int, listen: str = "127.0.0.1") -> None:
+    """Serves /metrics on `listen`:`port` from a background thread (port 0: not at all)."""
     if port > 0:
-        start_http_server(port, addr="0.0.0.0")
-        log.info("metrics served", extra={"port": port})
+        start_http_server(port, addr=listen)
+        log.info("metrics served", extra={"port": port, "listen": listen})
+
+
+class BoundedLabel:
+    """Label values of one kind, at most `limit` distinct ones; past that,
+    new values are counted under "other"."""
+
+    def __init__(self, limit: int):
+        self._limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: str) -> str:
+        if value in self._seen:
+            return value
+        with self._lock:
+            if len(self._seen) >= self._limit:
+                return "other"
+            self._seen.add(value)
+        return value

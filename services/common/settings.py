@@ -61,8 +61,10 @@ class Settings:
     rate_limit_per_second: float = 200.0
     # Lifetime of a session JWT: how late a role change may reach a session.
     session_jwt_seconds: int = 300
-    # Port of a gRPC service's /metrics (the gateway serves it on its own port); 0: none.
+    # Port of a process's /metrics (0: none), and the address it listens on:
+    # loopback unless said otherwise, as metrics need no credentials.
     metrics_port: int = 0
+    metrics_listen: str = "127.0.0.1"
     # "apply": a service brings its schema up to date as it starts; "check": it
     # refuses to start on an older schema (run `scimd migrate` first, e.g. as a Job).
     migrate: str = "apply"
@@ -104,6 +106,7 @@ class Settings:
             rate_limit_per_second=number_setting(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             metrics_port=number_setting(env, "SCIMD_METRICS_PORT", "0", int),
+            metrics_listen=env.get("SCIMD_METRICS_LISTEN", "127.0.0.1"),
             migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),
             nats_replicas=number_setting(env, "SCIMD_NATS_REPLICAS", "1", int),
             supervisor_url=env.get("SCIMD_SUPERVISOR_URL", "").rstrip("/"),

@@ -156,3 +156,26 @@ async def test_hostile_input_is_a_clear_4xx(http, gateway, target, attack):
         assert body["schemas"] == [SCIM_ERROR] and body["status"] == str(status), body
     else:
         assert body["status_code"] == status and body["error_message"], body
+
+
+def _series(name: str) -> int:
+    from prometheus_client import REGISTRY
+
+    return sum(len(metric.samples) for metric in REGISTRY.collect() if metric.name == name)
+
+
+async def test_unauthenticated_requests_add_no_metric_series(http, gateway):
+    """Issue 16 §4: 3,000 unauthenticated requests added 6,000 series. Now
+    neither a connection id in the path nor an invented method is a label."""
+    for _ in range(3):  # the labels of these shapes exist once
+        async with http.get(f"{gateway.url}/scim/v2/scim-connection-{uuid.uuid4()}/Users"):
+            pass
+        async with http.request("FROB", f"{gateway.url}/scim/v2/scim-connection-{uuid.uuid4()}/Users"):
+            pass
+    before = _series("scimd_http_requests") + _series("scimd_http_request_duration_seconds")
+    for n in range(300):
+        method = "GET" if n % 2 else f"X{n}"
+        async with http.request(method, f"{gateway.url}/scim/v2/scim-connection-{uuid.uuid4()}/Users") as response:
+            assert response.status in (400, 401, 405)
+    after = _series("scimd_http_requests") + _series("scimd_http_request_duration_seconds")
+    assert after == before
