@@ -6,9 +6,7 @@ import asyncio
 import logging
 import signal
 
-from aiohttp import web
-
-from gateway.app import create_app
+from gateway.serving import start_gateway
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.common.runtime import run_event_loop
@@ -22,14 +20,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_grace)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port, reuse_address=True)
     try:
-        await site.start()
+        runner = await start_gateway(settings)
     except OSError as error:
         log.error("cannot listen on port %s: %s; set SCIMD_HTTP_PORT to a free port", settings.http_port, error.strerror)
-        await runner.cleanup()
         raise SystemExit(1) from None
     serve_metrics(settings.metrics_port, settings.metrics_listen)
     log.info("gateway serving", extra={"port": settings.http_port})

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from gateway import health, openapi
 from gateway.backends import Backends
-from gateway.json import MAX_BODY_BYTES
 from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
+from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
 from gateway.portal import routes as portal_routes

@@ -12,7 +12,7 @@ from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
-from gateway.json import MAX_BODY_BYTES
+from gateway.limits import MAX_BODY_BYTES
 from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
 from services.common.grpc_client import open_channel
 from services.common.settings import ServiceAddresses

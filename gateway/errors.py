@@ -52,7 +52,6 @@ def management_error(error: ServiceError) -> web.Response:
         "error_type": error.reason.lower(),
         "error_message": error.message,
     }
-    response = json_response(body, status=kind.http_status)
-    if kind.http_status == 401:
-        response.headers["WWW-Authenticate"] = 'Basic realm="scimd"'
-    return _with_retry_after(response, error)
+    # No WWW-Authenticate on a 401: a browser would offer to keep the project
+    # credentials and then send them along with any other site's forms.
+    return _with_retry_after(json_response(body, status=kind.http_status), error)

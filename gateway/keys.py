@@ -15,4 +15,4 @@ REVOCATIONS = web.AppKey("revocations", LiveEvents)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
 # The id of the connection whose bearer token the request carried, once authenticated (request state).
-AUTHENTICATED_CONNECTION = "scimd.authenticated_connection"
+AUTHENTICATED_CONNECTION = web.RequestKey("authenticated_connection", str)

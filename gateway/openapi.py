@@ -26,8 +26,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.errors import SCIM_CONTENT_TYPE, SCIM_ERROR_SCHEMA
-from gateway.json import MAX_BODY_BYTES, json_response
+from gateway.json import json_response
 from gateway.keys import SETTINGS
+from gateway.limits import MAX_BODY_BYTES
 from gateway.management.admin_portal import MAX_MINUTES as PORTAL_LINK_MAX_MINUTES
 from gateway.management.common import INT32_MAX, MAX_LIMIT
 from gateway.scim.bulk import MAX_OPERATIONS as MAX_BULK_OPERATIONS
@@ -157,7 +158,9 @@ _STATUS_TEXT = {
     404: "Not found.",
     409: "Conflict: a uniqueness rule or the resource's state forbids it.",
     412: "The If-Match version is not the current one.",
+    408: "The request body did not arrive within the body timeout.",
     413: "The body is larger than allowed.",
+    415: "The body is not application/json.",
     429: "Too many requests for this connection; retry after Retry-After seconds.",
     503: "A backend service is unavailable; retry later.",
 }
@@ -173,8 +176,6 @@ def _scim_types() -> list[str]:
 
 def _management_error(status: int) -> JsonObject:
     headers: JsonObject = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = {"description": 'Basic realm="scimd"', "schema": STRING}
     response: JsonObject = {
         "description": _STATUS_TEXT[status],
         "content": {JSON: {"schema": {"allOf": [
@@ -243,7 +244,7 @@ def _management_op(operation_id: str, tag: str, summary: str, responses: JsonObj
         operation["parameters"] = list(parameters)
     if body is not None:
         operation["requestBody"] = body
-        errors = tuple(sorted({*errors, 400, 413}))
+        errors = tuple(sorted({*errors, 400, 408, 413, 415}))
     if public:
         operation["security"] = []
     else:
@@ -935,7 +936,7 @@ def _scim_op(operation_id: str, tag: str, summary: str, responses: JsonObject, *
         operation["parameters"] = list(parameters)
     if body is not None:
         operation["requestBody"] = body
-        errors = (*errors, 400, 413)
+        errors = (*errors, 400, 408, 413)
     if public:
         operation["security"] = []
     else:
@@ -1087,7 +1088,7 @@ def _operations_paths() -> JsonObject:
 @cache
 def document(public_url: str) -> JsonObject:
     """The OpenAPI document for a gateway reached at `public_url`."""
-    statuses = (400, 401, 403, 404, 409, 412, 413, 429, 503)
+    statuses = (400, 401, 403, 404, 408, 409, 412, 413, 415, 429, 503)
     return {
         "openapi": "3.1.0",
         "info": {

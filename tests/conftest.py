@@ -209,16 +209,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 async def gateway(running_services):
     """The gateway on a free port, talking to the running services."""
-    from aiohttp import web
-
-    from gateway.app import create_app
+    from gateway.serving import start_gateway
     from services.supervisor.processes import free_port
 
     port = free_port()
     settings = replace(running_services, http_port=port, public_url=f"http://127.0.0.1:{port}")
-    runner = web.AppRunner(create_app(settings), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await start_gateway(settings, host="127.0.0.1")
     yield Gateway(settings)
     await runner.cleanup()
 

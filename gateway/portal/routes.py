@@ -17,6 +17,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import call_metadata
 from gateway.calls import call
+from gateway.json import within_body_timeout
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.portal import session as portal_session
 from gateway.portal.idp_guides import CHOICES, GUIDES, guide_for
@@ -71,7 +72,7 @@ def portal_page(handler: PortalHandler) -> Callable[[web.Request], Awaitable[web
             return render("message.html", status=401, title="Your portal session has ended",
                           message="Ask your application's administrator for a new Admin Portal link.")
         if request.method == "POST":
-            form = await request.post()
+            form = await within_body_timeout(request, request.post())
             if not portal_session.csrf_matches(session, str(form.get("csrf_token", ""))):
                 return render("message.html", status=403, title="This form has expired",
                               message="Go back, reload the page and try again.")
@@ -129,7 +130,7 @@ async def overview(request: web.Request, session, view: OrganizationView) -> web
 @routes.post("/portal/connection")
 @portal_page
 async def create_connection(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    form = await request.post()
+    form = await within_body_timeout(request, request.post())
     idp = str(form.get("identity_provider", ""))
     if idp not in GUIDES:
         raise ServiceError("INVALID_VALUE", "choose your identity provider")
@@ -163,7 +164,7 @@ async def confirm_delete(request: web.Request, session, view: OrganizationView) 
 @routes.post("/portal/connection/delete")
 @portal_page
 async def delete_connection(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
-    form = await request.post()
+    form = await within_body_timeout(request, request.post())
     connection = await view.connection()
     if connection is not None and form.get("confirm") == connection.connection_id:
         await view.delete_connection(connection.connection_id)
@@ -195,7 +196,7 @@ def _submitted_mapping(form, current: dict[str, str]) -> dict[str, str]:
 @portal_page
 async def preview_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
     connection = await view.require_connection()
-    mapping = _submitted_mapping(await request.post(), await view.assignments(connection.connection_id))
+    mapping = _submitted_mapping(await within_body_timeout(request, request.post()), await view.assignments(connection.connection_id))
     changes = await view.map_groups(connection.connection_id, mapping, apply=False)
     names = await view.user_names([change.member_id for change in changes])
     return render("preview.html", session=session, mapping=mapping, changes=changes, names=names)
@@ -205,7 +206,7 @@ async def preview_mapping(request: web.Request, session, view: OrganizationView)
 @portal_page
 async def apply_mapping(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
     connection = await view.require_connection()
-    form = await request.post()
+    form = await within_body_timeout(request, request.post())
     mapping = {key.removeprefix("role:"): str(value) for key, value in form.items() if key.startswith("role:")}
     await view.map_groups(connection.connection_id, {g: r for g, r in mapping.items() if r}, apply=True)
     return redirect("/portal/groups")

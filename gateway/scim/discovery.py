@@ -20,8 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.json import MAX_BODY_BYTES
 from gateway.keys import SETTINGS
+from gateway.limits import MAX_BODY_BYTES
 from gateway.scim import bulk as bulk_limits
 from gateway.scim.requests import MAX_RESULTS
 from gateway.scim.routes import PREFIX, scim_response

@@ -49,6 +49,8 @@ _KINDS = [
     ErrorKind("PAYLOAD_TOO_LARGE", grpc.StatusCode.RESOURCE_EXHAUSTED, 413),
     ErrorKind("UNSUPPORTED_MEDIA_TYPE", grpc.StatusCode.INVALID_ARGUMENT, 415),
     ErrorKind("RATE_LIMITED", grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
+    # The client did not send its request body in time.
+    ErrorKind("REQUEST_TIMEOUT", grpc.StatusCode.DEADLINE_EXCEEDED, 408),
     ErrorKind("NOT_IMPLEMENTED", grpc.StatusCode.UNIMPLEMENTED, 501),
     ErrorKind("UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, 503),
     ErrorKind("DEADLINE_EXCEEDED", grpc.StatusCode.DEADLINE_EXCEEDED, 504),

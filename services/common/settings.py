@@ -33,6 +33,12 @@ class Settings:
     project_secret: str = ""
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    # A connection that sends no complete request for this long is closed (slow headers too).
+    http_idle_timeout: float = 15.0
+    # A request body must arrive within this long.
+    http_body_timeout: float = 30.0
+    # Connections a gateway holds at once; more are answered 503 and closed.
+    http_max_connections: int = 2000
     public_url: str = "http://localhost:8080"
     data_dir: Path = Path(".scimd-data")
     database_url: str = ""
@@ -83,6 +89,9 @@ class Settings:
             project_secret=env.get("SCIMD_PROJECT_SECRET", ""),
             http_host=env.get("SCIMD_HTTP_HOST", "0.0.0.0"),
             http_port=http_port,
+            http_idle_timeout=number_setting(env, "SCIMD_HTTP_IDLE_TIMEOUT", "15", float),
+            http_body_timeout=number_setting(env, "SCIMD_HTTP_BODY_TIMEOUT", "30", float),
+            http_max_connections=number_setting(env, "SCIMD_HTTP_MAX_CONNECTIONS", "2000", int),
             public_url=env.get("SCIMD_PUBLIC_URL", f"http://localhost:{http_port}").rstrip("/"),
             data_dir=Path(env.get("SCIMD_DATA_DIR", ".scimd-data")),
             database_url=env.get("DATABASE_URL", ""),

@@ -179,3 +179,23 @@ async def test_unauthenticated_requests_add_no_metric_series(http, gateway):
             assert response.status in (400, 401, 405)
     after = _series("scimd_http_requests") + _series("scimd_http_request_duration_seconds")
     assert after == before
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None])
+async def test_the_management_api_takes_only_json_bodies(http, gateway, content_type):
+    """Issue 16 §6: no cross-site form can create anything with a browser's credentials."""
+    slug = f"csrf-{uuid.uuid4().hex[:8]}"
+    headers = dict(gateway.auth)
+    if content_type:
+        headers["Content-Type"] = content_type
+    body = json.dumps({"organization_name": "CSRF", "organization_slug": slug}).encode()
+    async with http.post(f"{gateway.url}/v1/b2b/organizations", data=body, headers=headers) as response:
+        assert response.status == 415, await response.text()
+        assert (await response.json())["error_type"] == "unsupported_media_type"
+    async with http.get(f"{gateway.url}/v1/b2b/organizations", headers=gateway.auth, params={"limit": "1000"}) as listed:
+        assert slug not in await listed.text()
+
+
+async def test_a_management_401_does_not_invite_a_browser_to_keep_credentials(http, gateway):
+    async with http.get(f"{gateway.url}/v1/b2b/organizations") as response:
+        assert response.status == 401 and "WWW-Authenticate" not in response.headers
