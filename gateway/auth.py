@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hmac
 from datetime import timezone
+from typing import Awaitable, Callable, TypeVar
 
 from aiohttp import web
 from scimd.connections.v1 import connection_pb2
@@ -13,10 +14,31 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import Backends, call_metadata
 from gateway.calls import call
-from gateway.keys import AUTHENTICATED_CONNECTION
+from gateway.keys import AUTHENTICATED_CONNECTION, SETTINGS
 from gateway.token_cache import TokenCache
 from services.common.errors import ServiceError
 from services.common.settings import Settings
+
+Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
+
+
+MANAGEMENT_PATHS = "/v1/"
+
+
+def public(handler: Handler) -> Handler:
+    """Marks a management route that needs no project credentials (a JWKS, say)."""
+    handler.scimd_public = True  # type: ignore[attr-defined]
+    return handler
+
+
+@web.middleware
+async def management_authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Default-deny for the management API: every route under /v1/ (and every
+    path there that names no route) needs the project credentials, unless its
+    handler is marked `public`."""
+    if request.path.startswith(MANAGEMENT_PATHS) and not getattr(request.match_info.handler, "scimd_public", False):
+        require_project(request, request.app[SETTINGS])
+    return await handler(request)
 
 
 def require_project(request: web.Request, settings: Settings) -> None:

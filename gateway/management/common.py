@@ -1,5 +1,6 @@
-"""What every management endpoint shares: auth, the response envelope, and
-reading fields and paging parameters."""
+"""What every management endpoint shares: the response envelope, and reading
+fields and paging parameters. (Authentication is the gateway's middleware's:
+every route under /v1/ needs the project credentials unless marked `public`.)"""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.auth import require_project
 from gateway.json import json_response
-from gateway.keys import SETTINGS
 from services.common.context import current_request_id
 from services.common.errors import ServiceError
 
@@ -18,10 +17,6 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # The widest integer a gRPC field here holds; the services check their own ranges within it.
 INT32_MAX = 2**31 - 1
-
-
-def authorized(request: web.Request) -> None:
-    require_project(request, request.app[SETTINGS])
 
 
 def envelope(status: int, **fields: Any) -> web.Response:

@@ -19,7 +19,6 @@ from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.management.common import (
     INT32_MAX,
-    authorized,
     bounded_int_field,
     envelope,
     flag_param,
@@ -101,7 +100,6 @@ def _changes_json(changes) -> list[dict[str, Any]]:
 
 @routes.post("/v1/b2b/scim/{organization_id}/connection")
 async def create_connection(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     response = await call(
         request.app[BACKENDS].connections.CreateConnection(
@@ -121,7 +119,6 @@ async def create_connection(request: web.Request) -> web.Response:
 
 @routes.get("/v1/b2b/scim/{organization_id}/connection")
 async def get_connection(request: web.Request) -> web.Response:
-    authorized(request)
     connection = await _get_connection(request, request.match_info["organization_id"])
     shown = connection_json(request.app[SETTINGS], connection)
     shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
@@ -133,7 +130,6 @@ async def update_connection(request: web.Request) -> web.Response:
     """Updates display_name / identity_provider and replaces the group → role
     mappings. With ?dry_run=true nothing changes; the answer lists which
     members would gain or lose which roles."""
-    authorized(request)
     body = await read_json_object(request)
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     display_name, identity_provider = string_field(body, "display_name"), string_field(body, "identity_provider")
@@ -182,7 +178,6 @@ async def update_connection(request: web.Request) -> web.Response:
 @routes.get("/v1/b2b/scim/{organization_id}/connection/{connection_id}/groups")
 async def list_connection_groups(request: web.Request) -> web.Response:
     """The IdP groups of the connection, oldest first, paged with an opaque cursor."""
-    authorized(request)
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     limit = min(limit_param(request), GROUPS_PAGE_MAX)
     cursor = request.query.get("cursor", "")
@@ -218,7 +213,6 @@ async def list_connection_groups(request: web.Request) -> web.Response:
 async def delete_connection(request: web.Request) -> web.Response:
     """Deletes the connection; its tokens stop working on this gateway at once,
     on every other within about a second."""
-    authorized(request)
     with request.app[TOKEN_CACHE].changing(connection_id=request.match_info["connection_id"]):
         await call(
             request.app[BACKENDS].connections.DeleteConnection(
@@ -245,7 +239,6 @@ async def rotate_token(request: web.Request) -> web.Response:
     both tokens work until `complete` (only the new one works) or `cancel`
     (only the old one works). The token that stops working is refused by this
     gateway from the answer on, by every other within about a second."""
-    authorized(request)
     step = ROTATION_STEPS.get(request.match_info["step"])
     if step is None:
         raise ServiceError("NOT_FOUND", "the rotation steps are start, complete and cancel")

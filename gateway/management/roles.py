@@ -12,7 +12,7 @@ from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import authorized, envelope, if_match_etag, limit_param, string_field
+from gateway.management.common import envelope, if_match_etag, limit_param, string_field
 from services.common.errors import ServiceError
 from services.common.timestamps import to_rfc3339
 
@@ -45,7 +45,6 @@ def _permissions(body: dict[str, Any]) -> list[role_pb2.Permission]:
 
 @routes.post("/v1/rbac/roles")
 async def create_role(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     role = role_pb2.Role(
         role_id=string_field(body, "role_id", required=True),
@@ -60,7 +59,6 @@ async def create_role(request: web.Request) -> web.Response:
 
 @routes.get("/v1/rbac/roles")
 async def list_roles(request: web.Request) -> web.Response:
-    authorized(request)
     response = await call(
         request.app[BACKENDS].rbac.ListRoles(
             rbac_pb.ListRolesRequest(page_size=limit_param(request), page_token=request.query.get("cursor", "")),
@@ -72,7 +70,6 @@ async def list_roles(request: web.Request) -> web.Response:
 
 @routes.get("/v1/rbac/roles/{role_id}")
 async def get_role(request: web.Request) -> web.Response:
-    authorized(request)
     response = await call(
         request.app[BACKENDS].rbac.GetRole(
             rbac_pb.GetRoleRequest(role_id=request.match_info["role_id"]), metadata=call_metadata()
@@ -84,7 +81,6 @@ async def get_role(request: web.Request) -> web.Response:
 @routes.put("/v1/rbac/roles/{role_id}")
 async def update_role(request: web.Request) -> web.Response:
     """Replaces description and permissions; If-Match: <etag> guards against lost updates."""
-    authorized(request)
     body = await read_json_object(request)
     role = role_pb2.Role(
         role_id=request.match_info["role_id"],
@@ -102,7 +98,6 @@ async def update_role(request: web.Request) -> web.Response:
 @routes.delete("/v1/rbac/roles/{role_id}")
 async def delete_role(request: web.Request) -> web.Response:
     """Members holding the role lose it (and are told through scim.member.update)."""
-    authorized(request)
     await call(
         request.app[BACKENDS].rbac.DeleteRole(
             rbac_pb.DeleteRoleRequest(role_id=request.match_info["role_id"], etag=if_match_etag(request)),

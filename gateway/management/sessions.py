@@ -13,11 +13,12 @@ from aiohttp import web
 from scimd.rbac.v1 import session_pb2
 from scimd.rbac.v1 import session_service_pb2 as session_pb
 
+from gateway.auth import public
 from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
-from gateway.management.common import INT32_MAX, authorized, bounded_int_field, envelope, id_field, string_field
+from gateway.management.common import INT32_MAX, bounded_int_field, envelope, id_field, string_field
 from services.common.errors import ServiceError
 from services.common.shapes import member_json
 from services.common.timestamps import to_rfc3339
@@ -61,7 +62,6 @@ def _duration(body: dict[str, Any]) -> int:
 
 @routes.post("/v1/b2b/sessions")
 async def create_session(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     response = await call(request.app[BACKENDS].sessions.CreateSession(
         session_pb.CreateSessionRequest(
@@ -76,7 +76,6 @@ async def create_session(request: web.Request) -> web.Response:
 
 @routes.post("/v1/b2b/sessions/authenticate")
 async def authenticate_session(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     token, jwt = string_field(body, "session_token"), string_field(body, "session_jwt")
     if bool(token) == bool(jwt):
@@ -89,7 +88,6 @@ async def authenticate_session(request: web.Request) -> web.Response:
 
 @routes.post("/v1/b2b/sessions/revoke")
 async def revoke_sessions(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     organization_id = string_field(body, "organization_id", required=True)
     session_id, member_id = string_field(body, "member_session_id"), string_field(body, "member_id")
@@ -102,8 +100,8 @@ async def revoke_sessions(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/b2b/sessions/jwks/{project_id}")
+@public  # like any JWKS: verifiers fetch it without the project secret
 async def jwks(request: web.Request) -> web.Response:
-    # Public, like any JWKS: verifiers fetch it without the project secret.
     if request.match_info["project_id"] != request.app[SETTINGS].project_id:
         raise ServiceError("NOT_FOUND", "no such project")
     response = await call(request.app[BACKENDS].sessions.GetJwks(session_pb.GetJwksRequest(), metadata=call_metadata()))
@@ -116,7 +114,6 @@ async def jwks(request: web.Request) -> web.Response:
 
 @routes.post("/v1/b2b/sessions/jwks/rotate")
 async def rotate_signing_key(request: web.Request) -> web.Response:
-    authorized(request)
     response = await call(
         request.app[BACKENDS].sessions.RotateSigningKey(session_pb.RotateSigningKeyRequest(), metadata=call_metadata())
     )

@@ -14,7 +14,6 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import (
-    authorized,
     bounded_int_field,
     envelope,
     if_match_etag,
@@ -51,7 +50,6 @@ def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
 
 @routes.post("/v1/webhooks/endpoints")
 async def create_endpoint(request: web.Request) -> web.Response:
-    authorized(request)
     body = await read_json_object(request)
     response = await call(
         request.app[BACKENDS].webhooks.CreateEndpoint(
@@ -70,7 +68,6 @@ async def create_endpoint(request: web.Request) -> web.Response:
 
 @routes.get("/v1/webhooks/endpoints")
 async def list_endpoints(request: web.Request) -> web.Response:
-    authorized(request)
     response = await call(
         request.app[BACKENDS].webhooks.ListEndpoints(
             webhooks_pb.ListEndpointsRequest(page_size=limit_param(request), page_token=request.query.get("cursor", "")),
@@ -86,7 +83,6 @@ async def list_endpoints(request: web.Request) -> web.Response:
 
 @routes.get("/v1/webhooks/endpoints/{endpoint_id}")
 async def get_endpoint(request: web.Request) -> web.Response:
-    authorized(request)
     response = await call(
         request.app[BACKENDS].webhooks.GetEndpoint(
             webhooks_pb.GetEndpointRequest(endpoint_id=request.match_info["endpoint_id"]), metadata=call_metadata()
@@ -100,7 +96,6 @@ async def update_endpoint(request: web.Request) -> web.Response:
     """Changes the fields present (url, event_types, organization_ids, enabled);
     If-Match: <etag> guards against lost updates. Enabling a disabled endpoint
     resumes its pending deliveries."""
-    authorized(request)
     body = await read_json_object(request)
     endpoint = endpoint_pb2.Endpoint(endpoint_id=request.match_info["endpoint_id"], etag=if_match_etag(request))
     paths = []
@@ -130,7 +125,6 @@ async def update_endpoint(request: web.Request) -> web.Response:
 async def rotate_secret(request: web.Request) -> web.Response:
     """A new secret, shown once; for `grace_period_seconds` (default a day)
     each delivery is signed with both the new and the previous secret."""
-    authorized(request)
     body = await read_json_object(request) if request.can_read_body else {}
     grace = bounded_int_field(body, "grace_period_seconds", 0, 7 * 24 * 3600) or 0
     response = await call(
@@ -148,7 +142,6 @@ async def rotate_secret(request: web.Request) -> web.Response:
 
 @routes.delete("/v1/webhooks/endpoints/{endpoint_id}")
 async def delete_endpoint(request: web.Request) -> web.Response:
-    authorized(request)
     await call(
         request.app[BACKENDS].webhooks.DeleteEndpoint(
             webhooks_pb.DeleteEndpointRequest(endpoint_id=request.match_info["endpoint_id"]), metadata=call_metadata()

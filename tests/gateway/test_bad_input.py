@@ -141,7 +141,8 @@ async def test_invalid_organization_requests(http, gateway, body, error_type):
 
 
 async def test_management_malformed_json(http, gateway):
-    async with http.post(f"{gateway.url}/v1/b2b/organizations", data=b"{", headers=gateway.auth) as response:
+    async with http.post(f"{gateway.url}/v1/b2b/organizations", data=b"{",
+                         headers={**gateway.auth, "Content-Type": "application/json"}) as response:
         body = await response.json()
     assert response.status == 400 and body["error_type"] == "invalid_syntax"
 

@@ -199,3 +199,42 @@ async def test_the_management_api_takes_only_json_bodies(http, gateway, content_
 async def test_a_management_401_does_not_invite_a_browser_to_keep_credentials(http, gateway):
     async with http.get(f"{gateway.url}/v1/b2b/organizations") as response:
         assert response.status == 401 and "WWW-Authenticate" not in response.headers
+
+
+def _management_routes(settings) -> list[tuple[str, str, bool]]:
+    from gateway.app import create_app
+
+    routes = []
+    for route in create_app(settings).router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if path.startswith("/v1/") and route.method != "HEAD":
+            routes.append((route.method, path, getattr(route.handler, "scimd_public", False)))
+    return routes
+
+
+async def test_every_management_route_is_closed_without_credentials_unless_declared_public(http, gateway):
+    """Default-deny: no management handler can forget to authenticate."""
+    import re
+
+    routes = _management_routes(gateway.settings)
+    assert len(routes) > 30
+    for method, path, is_public in routes:
+        if is_public:
+            continue
+        url = gateway.url + re.sub(r"\{[^}]+\}", "x", path)
+        async with http.request(method, url, json={}) as response:
+            assert response.status == 401, (method, path, response.status)
+    async with http.get(f"{gateway.url}/v1/no/such/route") as response:
+        assert response.status == 401  # what exists is not told to strangers
+
+
+async def test_the_public_routes_are_the_ones_the_openapi_document_declares_public(gateway):
+    from gateway.openapi import document
+
+    declared = {
+        (method.upper(), path)
+        for path, operations in document(gateway.url)["paths"].items() if path.startswith("/v1/")
+        for method, operation in operations.items() if isinstance(operation, dict) and operation.get("security") == []
+    }
+    marked = {(method, path) for method, path, is_public in _management_routes(gateway.settings) if is_public}
+    assert marked == declared and marked
