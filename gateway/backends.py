@@ -13,12 +13,11 @@ from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from gateway.limits import MAX_BODY_BYTES
-from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
+from services.common.context import Tenant
 from services.common.grpc_client import open_channel
 from services.common.settings import ServiceAddresses
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
-CALL_TIMEOUT_SECONDS = 10.0
 # A service's error message may quote the request (a body holds up to
 # MAX_BODY_BYTES), and its status travels in the trailers. Past gRPC's default
 # 8 KiB the call fails as RESOURCE_EXHAUSTED, whose status no longer matches
@@ -31,9 +30,9 @@ CHANNEL_OPTIONS = (
 
 
 def call_metadata(tenant: Tenant | None = None) -> tuple[tuple[str, str], ...]:
-    """Metadata for a call made while handling the current request."""
-    pairs = ((REQUEST_ID_HEADER, current_request_id()),)
-    return pairs + tenant.metadata() if tenant is not None else pairs
+    """The tenant's metadata for a call (the request id and the deadline are
+    added to every call by the channel's CallContextInterceptor)."""
+    return tenant.metadata() if tenant is not None else ()
 
 
 @dataclass

@@ -6,6 +6,7 @@ tenant travels only in gRPC metadata set by the gateway after authentication.
 
 from __future__ import annotations
 
+import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -17,6 +18,14 @@ CONNECTION_METADATA = "x-scimd-connection-id"
 TOKEN_METADATA = "x-scimd-token-id"
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+# When the call being served must be answered (time.monotonic()), if it has a deadline.
+deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
+
+
+def remaining_seconds() -> float | None:
+    """Seconds left before the deadline of the call being served, or None."""
+    deadline = deadline_var.get()
+    return None if deadline is None else deadline - time.monotonic()
 
 
 def new_request_id() -> str:

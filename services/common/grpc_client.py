@@ -13,6 +13,8 @@ from typing import Sequence
 
 import grpc
 
+from services.common.context import REQUEST_ID_HEADER, current_request_id, remaining_seconds
+
 CONNECTION_AGE_MS = 5 * 60 * 1000
 CONNECTION_AGE_GRACE_MS = 30 * 1000
 
@@ -31,5 +33,34 @@ SERVER_OPTIONS: tuple[tuple[str, object], ...] = (
 )
 
 
+# Every call has a deadline: this one, or less when the work it serves has less left.
+DEFAULT_CALL_SECONDS = 10.0
+
+
 def open_channel(address: str, extra_options: Sequence[tuple[str, object]] = ()) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(address, options=[*CLIENT_OPTIONS, *extra_options])
+    return grpc.aio.insecure_channel(
+        address, options=[*CLIENT_OPTIONS, *extra_options], interceptors=[CallContextInterceptor()],
+    )
+
+
+class CallContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """What every outgoing call carries, in one place: the current request id,
+    and a deadline (the call's own, else DEFAULT_CALL_SECONDS, and never past
+    the deadline of the call being served: deadlines propagate)."""
+
+    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        request_id = current_request_id()
+        if request_id and REQUEST_ID_HEADER not in metadata:
+            metadata.add(REQUEST_ID_HEADER, request_id)
+        timeout = details.timeout if details.timeout is not None else DEFAULT_CALL_SECONDS
+        remaining = remaining_seconds()
+        if remaining is not None:
+            timeout = max(0.0, min(timeout, remaining))
+        return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        return await continuation(self._details(client_call_details), request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):
+        return await continuation(self._details(client_call_details), request)

@@ -28,6 +28,7 @@ from services.common.context import (
     REQUEST_ID_HEADER,
     TOKEN_METADATA,
     Tenant,
+    deadline_var,
     new_request_id,
     request_id_var,
 )
@@ -64,6 +65,8 @@ def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.S
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         request_id = next((v for k, v in context.invocation_metadata() or () if k == REQUEST_ID_HEADER), "")
         request_id_var.set(request_id or new_request_id())
+        remaining = context.time_remaining()
+        deadline_var.set(None if remaining is None else time.monotonic() + remaining)
         started = time.perf_counter()
         code = "OK"
         try:

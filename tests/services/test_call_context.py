@@ -1,0 +1,48 @@
+"""Every outgoing gRPC call carries the request id and a deadline, and a
+deadline propagates: a call made while serving another never outlives it."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+
+from services.common.context import REQUEST_ID_HEADER, deadline_var, request_id_var
+from services.common.grpc_client import DEFAULT_CALL_SECONDS, open_channel
+
+
+async def _echo_server():
+    seen = []
+
+    async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        seen.append((context.time_remaining(), dict(context.invocation_metadata() or ())))
+        return request
+
+    handler = grpc.method_handlers_generic_handler(
+        "test.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port, seen
+
+
+async def test_calls_carry_the_request_id_and_a_deadline_that_propagates():
+    server, port, seen = await _echo_server()
+    try:
+        async with open_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary("/test.Echo/Echo")
+            request_id_var.set("request-test-1")
+            deadline_var.set(None)
+            assert await echo(b"a") == b"a"
+            deadline_var.set(time.monotonic() + 0.5)  # what is left of the call being served
+            assert await echo(b"b") == b"b"
+            assert await echo(b"c", timeout=0.2) == b"c"  # a call's own, shorter deadline stays
+    finally:
+        deadline_var.set(None)
+        await server.stop(None)
+    (free, metadata), (bounded, _), (own, _) = seen
+    assert metadata[REQUEST_ID_HEADER] == "request-test-1"
+    assert free is not None and DEFAULT_CALL_SECONDS / 2 < free <= DEFAULT_CALL_SECONDS + 0.05
+    assert bounded is not None and bounded <= 0.5 + 0.05  # deadlines travel rounded
+    assert own is not None and own <= 0.2 + 0.05
