@@ -14,7 +14,9 @@ Google, OneLogin, JumpCloud and Rippling send what is accepted here):
   `operations`; `op`, `Op`). `schemas` may be missing (or null or empty),
   but when it lists URNs one must be
   `urn:ietf:params:scim:api:messages:2.0:PatchOp`. `Operations`
-  must be a non-empty array of at most MAX_OPERATIONS objects. `op` is `add`,
+  must be a non-empty array of at most MAX_USER_OPERATIONS objects (which,
+  with at most MAX_MULTI_VALUES values in any list, bounds a PATCH's work;
+  a group's membership PATCH, scim.group_patch, takes more). `op` is `add`,
   `remove` or `replace` in any case (Entra sends "Add", "Replace",
   "Remove"). All of these are INVALID_SYNTAX.
 - Paths (§3.5.2, §3.10): `attr`, `attr.sub`, URN-qualified
@@ -85,7 +87,10 @@ from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schem
 from scim.users import UNASSIGNED, element_key, extension_schema, is_hollow, normalize_value, settle_primary, unique
 from services.common.errors import ServiceError
 
-__all__ = ["MAX_OPERATIONS", "PatchResult", "apply_patch"]
+__all__ = ["MAX_OPERATIONS", "MAX_USER_OPERATIONS", "PatchResult", "apply_patch"]
+
+# Real IdPs send a handful; a hundred, over lists of at most MAX_MULTI_VALUES, stays cheap.
+MAX_USER_OPERATIONS = 100
 
 
 # Multi-valued attributes where `replace` through a value filter that matches
@@ -120,12 +125,13 @@ _RESOURCE = object()  # a path naming the core schema itself: the resource
 def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type: ResourceType) -> PatchResult:
     """`attributes` with the PATCH `body` applied (RFC 7644 §3.5.2); see the
     module docstring for the rules. Raises ServiceError; applies nothing then."""
-    operations = patch_operations(body)
+    operations = patch_operations(body, MAX_USER_OPERATIONS)
     before = _canonical(resource_type, attributes)
     state = copy.deepcopy(before)
     for index, operation in enumerate(operations):
         try:
             _apply_operation(state, operation, resource_type)
+            _check_bounds(state, resource_type)  # after each one: no operation works on an unbounded list
         except ServiceError as error:
             raise ServiceError(error.reason, f"Operations[{index}]: {error.message}") from None
     _tidy(state, resource_type)
@@ -475,6 +481,18 @@ def _core_attribute(resource_type: ResourceType, key: str) -> Attribute | None:
         return resolve(resource_type, AttributePath("", key)).attribute
     except PathError:
         return None
+
+
+def _check_bounds(state: dict[str, Any], resource_type: ResourceType) -> None:
+    """Refuses a multi-valued attribute grown past its max_values."""
+    scopes = [(state, resource_type.schema.attributes)]
+    scopes += [(state[e.schema.id], e.schema.attributes) for e in resource_type.extensions
+               if isinstance(state.get(e.schema.id), dict)]
+    for container, definitions in scopes:
+        for attribute in definitions:
+            values = container.get(attribute.name) if attribute.multi_valued and attribute.max_values else None
+            if isinstance(values, list) and len(values) > attribute.max_values:
+                raise ServiceError("INVALID_VALUE", f"{attribute.name} may hold at most {attribute.max_values} values")
 
 
 def _tidy(state: dict[str, Any], resource_type: ResourceType) -> None:

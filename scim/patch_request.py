@@ -27,8 +27,8 @@ def lower_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
     return {key.lower(): value for key, value in mapping.items() if isinstance(key, str)}
 
 
-def patch_operations(body: Any) -> list[PatchOperation]:
-    """The operations of a PatchOp body, or INVALID_SYNTAX / INVALID_PATH."""
+def patch_operations(body: Any, max_operations: int = MAX_OPERATIONS) -> list[PatchOperation]:
+    """The operations of a PatchOp body (at most `max_operations`), or INVALID_SYNTAX / INVALID_PATH."""
     if not isinstance(body, dict):
         raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
     envelope = lower_keys(body)
@@ -40,8 +40,8 @@ def patch_operations(body: Any) -> list[PatchOperation]:
     raw_operations = envelope.get("operations")
     if not isinstance(raw_operations, list) or not raw_operations:
         raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")
-    if len(raw_operations) > MAX_OPERATIONS:
-        raise ServiceError("INVALID_SYNTAX", f"at most {MAX_OPERATIONS} operations are accepted per request")
+    if len(raw_operations) > max_operations:
+        raise ServiceError("INVALID_SYNTAX", f"at most {max_operations} operations are accepted per request")
     operations = []
     for index, raw in enumerate(raw_operations):
         if not isinstance(raw, dict):

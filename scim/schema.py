@@ -16,6 +16,11 @@ BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
+# The most values of a multi-valued attribute (emails, phoneNumbers, roles, …)
+# a resource may hold: far above any real person's, low enough to bound a request's cost.
+MAX_MULTI_VALUES = 100
+
+
 @dataclass(frozen=True)
 class Attribute:
     """An attribute definition (RFC 7643 §7). Names match without case."""
@@ -32,6 +37,10 @@ class Attribute:
     sub_attributes: tuple["Attribute", ...] = ()
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
+    # For a multi-valued attribute: the most values one resource may hold (0:
+    # no bound, for group members, which change by set operations). Bounds
+    # the work any request can cause (a PATCH filters these lists).
+    max_values: int = MAX_MULTI_VALUES
 
     def sub_attribute(self, name: str) -> "Attribute | None":
         lowered = name.lower()
@@ -282,7 +291,7 @@ GROUP_SCHEMA = Schema(
     (
         Attribute("displayName", required=True, uniqueness="server", description="Name of the group, unique per connection."),
         Attribute(
-            "members", "complex", multi_valued=True, description="Members of the group.",
+            "members", "complex", multi_valued=True, description="Members of the group.", max_values=0,
             sub_attributes=(
                 # Case-exact, unlike RFC 7643 §8.7.1's example: the values are scimd's ids.
                 Attribute("value", case_exact=True, mutability="immutable"),

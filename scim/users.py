@@ -177,6 +177,8 @@ def normalize_value(attribute: Attribute, value: Any, *, where: str = "") -> Any
         value = [value]
     if not isinstance(value, list):
         raise ServiceError("INVALID_VALUE", f"{where} must be an array")
+    if attribute.max_values and len(value) > attribute.max_values:
+        raise ServiceError("INVALID_VALUE", f"{where} may hold at most {attribute.max_values} values")
     elements = unique(e for e in (_normalize_single(attribute, item, where) for item in value) if e is not UNASSIGNED)
     settle_primary(elements)
     return elements or UNASSIGNED

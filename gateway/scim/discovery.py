@@ -109,7 +109,8 @@ def _attribute(attribute: Attribute) -> dict[str, Any]:
         "name": attribute.name,
         "type": attribute.type,
         "multiValued": attribute.multi_valued,
-        "description": attribute.description,
+        "description": attribute.description + (
+            f" At most {attribute.max_values} values." if attribute.multi_valued and attribute.max_values else ""),
         "required": attribute.required,
         "caseExact": attribute.case_exact,
         "mutability": attribute.mutability,

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from scim.patch import MAX_OPERATIONS, apply_patch
+from scim.patch import MAX_USER_OPERATIONS, apply_patch
 from scim.schema import ENTERPRISE_USER, GROUP, PATCH_OP, USER
 from scim.users import normalize_user
 from services.common.errors import ServiceError
@@ -205,7 +205,7 @@ def test_member_names_match_without_case():
     {"schemas": [PATCH_OP], "Operations": [{"op": "move", "path": "title", "value": "x"}]},
     {"schemas": [PATCH_OP], "Operations": [{"path": "title", "value": "x"}]},
     {"schemas": PATCH_OP, "Operations": [{"op": "add", "path": "title", "value": "x"}]},
-    {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "title", "value": "x"}] * (MAX_OPERATIONS + 1)},
+    {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "title", "value": "x"}] * (MAX_USER_OPERATIONS + 1)},
     [],
 ])
 def test_malformed_envelopes_are_invalid_syntax(body):
@@ -216,8 +216,22 @@ def test_malformed_envelopes_are_invalid_syntax(body):
 
 
 def test_the_operation_count_is_bounded_but_the_limit_accepted():
-    body = {"Operations": [{"op": "add", "path": "title", "value": "x"}] * MAX_OPERATIONS}
+    body = {"Operations": [{"op": "add", "path": "title", "value": "x"}] * MAX_USER_OPERATIONS}
     assert apply_patch(STORED, body, USER).attributes["title"] == "x"
+
+
+def test_a_list_may_not_grow_past_its_bound():
+    """Issue 16 §2: a PATCH's work is bounded by operations × list length, so both are bounded."""
+    from scim.schema import MAX_MULTI_VALUES
+
+    full = {"Operations": [{"op": "add", "path": "emails",
+                            "value": [{"value": f"e{i}@example.com"} for i in range(MAX_MULTI_VALUES)]}]}
+    without = {k: v for k, v in STORED.items() if k != "emails"}
+    grown = apply_patch(without, full, USER).attributes
+    more = {"Operations": [{"op": "add", "path": "emails", "value": [{"value": "one-more@example.com"}]}]}
+    with pytest.raises(ServiceError) as caught:
+        apply_patch(grown, more, USER)
+    assert caught.value.reason == "INVALID_VALUE" and "at most" in caught.value.message
 
 
 # ------------------------------------------------------------------ paths
