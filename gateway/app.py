@@ -9,7 +9,7 @@ from aiohttp import web
 from gateway import health, openapi
 from gateway.auth import management_authentication
 from gateway.backends import Backends
-from gateway.keys import BACKENDS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
@@ -20,6 +20,7 @@ from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
 from gateway.token_cache import TokenCache
 from services.common.events import EventStream
+from services.common.fairness import TenantSlots
 from services.common.settings import Settings
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
     app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_second)
+    app[CONNECTION_SLOTS] = TenantSlots(settings.connection_concurrency)
 
     async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
         app[BACKENDS] = Backends.open(settings.services)

@@ -5,6 +5,7 @@ from aiohttp import web
 from gateway.backends import Backends
 from gateway.rate_limit import RateLimiter
 from gateway.token_cache import TokenCache
+from services.common.fairness import TenantSlots
 from services.common.live_events import LiveEvents
 from services.common.settings import Settings
 
@@ -13,6 +14,10 @@ BACKENDS = web.AppKey("backends", Backends)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
 REVOCATIONS = web.AppKey("revocations", LiveEvents)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+# Requests of each connection in flight, bounded (settings.connection_concurrency).
+CONNECTION_SLOTS = web.AppKey("connection_slots", TenantSlots)
 
 # The id of the connection whose bearer token the request carried, once authenticated (request state).
 AUTHENTICATED_CONNECTION = web.RequestKey("authenticated_connection", str)
+# The connection whose slot the request holds until it is answered (request state).
+SLOT_HELD = web.RequestKey("slot_held", str)

@@ -10,7 +10,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from gateway.errors import error_from_http, management_error, scim_error
-from gateway.keys import AUTHENTICATED_CONNECTION
+from gateway.keys import AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.errors import ServiceError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
@@ -53,6 +53,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     except Exception:
         log.exception("unhandled error", extra={"method": request.method, "path": request.path})
         response = _render(request, ServiceError("INTERNAL", "internal error"))
+    finally:
+        held = request.get(SLOT_HELD)
+        if held:
+            request.app[CONNECTION_SLOTS].give_back(held)
     response.headers[REQUEST_ID_HEADER] = request_id
     route = request.match_info.route.resource
     canonical = route.canonical if route is not None else ""

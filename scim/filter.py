@@ -24,6 +24,9 @@ from scim.schema import (
 
 MAX_LENGTH = 4096
 MAX_DEPTH = 50
+# Comparisons (and `pr` tests) in one filter: IdPs send one to three; the bound
+# keeps a filter's cost in the database bounded too (issue 16).
+MAX_TERMS = 20
 
 COMPARE_OPERATORS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 ORDER_OPERATORS = frozenset({"gt", "ge", "lt", "le"})
@@ -148,6 +151,7 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.position = 0
         self.depth = 0
+        self.terms = 0
 
     def peek(self, kind: str | None = None) -> _Token | None:
         token = self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -200,6 +204,9 @@ class _Parser:
         if token.text.lower() == "not" and following and following.text.lower() not in _OPERATOR_WORDS:
             raise _error(token, "'not' needs parentheses: not (...)")
         path = self.path(token, relative)
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise FilterError(f"the filter has more than {MAX_TERMS} comparisons")
         if self.peek("["):
             if relative:
                 raise _error(token, "value paths cannot nest")

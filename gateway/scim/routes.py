@@ -11,7 +11,7 @@ from aiohttp import web
 from gateway.auth import authenticate_connection
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
-from gateway.keys import BACKENDS, RATE_LIMITER, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD, TOKEN_CACHE
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery, list_query, version_of
@@ -54,6 +54,11 @@ def charged_context(request: web.Request, authenticated: Authenticated, cost: in
             "RATE_LIMITED", "too many requests for this connection; retry after the given delay",
             retry_after_seconds=retry_after_seconds(wait),
         )
+    # Fairness: one connection's requests in flight are bounded, the slot given back when answered (middleware).
+    if not request.app[CONNECTION_SLOTS].try_take(connection.connection_id):
+        raise ServiceError("RATE_LIMITED", "too many requests in flight for this connection; retry",
+                           retry_after_seconds=1)
+    request[SLOT_HELD] = connection.connection_id
     return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection, token_id)
 
 

@@ -22,6 +22,9 @@ from services.common.tenant_scope import TenantBoundConnection, TenantPool
 log = logging.getLogger(__name__)
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+# No statement of a service runs longer: one tenant's expensive query cannot
+# hold a pooled connection, and so every other tenant's turn, for long.
+STATEMENT_TIMEOUT_MS = 10_000
 
 # What a call raises while the database is restarting, unreachable or full:
 # the caller should retry (UNAVAILABLE), nothing is wrong with its request.
@@ -55,7 +58,10 @@ def service_role(schema: str) -> str:
     return f"scimd_{schema}"
 
 
-async def create_pool(database_url: str, schema: str, *, max_size: int = 10) -> TenantPool:
+POOL_SIZE = 10
+
+
+async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE) -> TenantPool:
     """A pool whose connections run as the schema's service role, see only
     `schema` (search_path) and speak JSON via orjson."""
     _check_schema_name(schema)
@@ -72,6 +78,7 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = 10) -> 
             "search_path": schema,
             "application_name": f"scimd-{schema}",
             "role": service_role(schema),
+            "statement_timeout": str(STATEMENT_TIMEOUT_MS),
         },
     )
     try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import asyncpg
 import grpc
 from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -34,6 +35,7 @@ from services.common.context import (
 )
 from services.common.db import DATABASE_UNAVAILABLE
 from services.common.errors import ServiceError
+from services.common.fairness import TenantSlots
 from services.common.grpc_client import SERVER_OPTIONS
 from services.common.logs import configure_logging
 from services.common.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
@@ -52,7 +54,8 @@ def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
     return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""), metadata.get(TOKEN_METADATA, ""))
 
 
-def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]):
+def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]],
+                  slots: TenantSlots | None = None):
     """Wraps one RPC: sets the caller's request id, turns errors into
     statuses, and counts and times the call.
 
@@ -69,11 +72,20 @@ def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.S
         deadline_var.set(None if remaining is None else time.monotonic() + remaining)
         started = time.perf_counter()
         code = "OK"
+        organization = _organization_of(context) if slots is not None else ""
         try:
+            if organization:
+                async with slots.slot(organization):
+                    return await behavior(request, context)
             return await behavior(request, context)
         except ServiceError as error:
             code = error.kind.grpc_code.name
             await context.abort_with_status(error.to_grpc_status())
+        except asyncpg.QueryCanceledError:
+            code = "DEADLINE_EXCEEDED"
+            log.warning("statement timeout in %s/%s", service, method)
+            too_slow = ServiceError("DEADLINE_EXCEEDED", "the database did not answer in time")
+            await context.abort_with_status(too_slow.to_grpc_status())
         except DATABASE_UNAVAILABLE as error:
             code = "UNAVAILABLE"
             log.warning("database unavailable in %s/%s", service, method, extra={"error": repr(error)})
@@ -95,12 +107,18 @@ def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.S
     return call
 
 
-def _contextual(servicer: object, service_name: str) -> object:
-    """A stand-in for `servicer` whose every RPC runs `_with_context`."""
-    service = descriptor_pool.Default().FindServiceByName(service_name)
-    return SimpleNamespace(
-        **{m.name: _with_context(service_name, m.name, getattr(servicer, m.name)) for m in service.methods}
-    )
+def _organization_of(context: grpc.aio.ServicerContext) -> str:
+    return next((v for k, v in context.invocation_metadata() or () if k == ORGANIZATION_METADATA), "")
+
+
+def _contextual(registration: "Registration") -> object:
+    """A stand-in for the servicer whose every RPC runs `_with_context`."""
+    service = descriptor_pool.Default().FindServiceByName(registration.service_name)
+    slots = TenantSlots(registration.tenant_concurrency) if registration.tenant_concurrency > 0 else None
+    return SimpleNamespace(**{
+        m.name: _with_context(registration.service_name, m.name, getattr(registration.servicer, m.name), slots)
+        for m in service.methods
+    })
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,8 @@ class Registration:
     servicer: object
     add_to_server: Callable[[object, grpc.aio.Server], None]
     service_name: str
+    # Calls of one organization served at a time (0: no bound); the rest wait their turn.
+    tenant_concurrency: int = 0
 
 
 # A service's setup opens what it needs (pools, relays, background tasks) on
@@ -122,7 +142,7 @@ Setup = Callable[[Settings, AsyncExitStack], Awaitable[list[Registration]]]
 async def start_server(registrations: list[Registration], address: str) -> tuple[grpc.aio.Server, int]:
     server = grpc.aio.server(options=SERVER_OPTIONS)
     for registration in registrations:
-        registration.add_to_server(_contextual(registration.servicer, registration.service_name), server)
+        registration.add_to_server(_contextual(registration), server)
     names = [r.service_name for r in registrations]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

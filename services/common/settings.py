@@ -65,6 +65,8 @@ class Settings:
     # SCIM requests per second per connection and gateway, unless the
     # connection sets its own; 0 or less disables the limit.
     rate_limit_per_second: float = 200.0
+    # SCIM requests of one connection in flight at once on each gateway; more get 429 (0: no bound).
+    connection_concurrency: int = 16
     # Lifetime of a session JWT: how late a role change may reach a session.
     session_jwt_seconds: int = 300
     # Port of a process's /metrics (0: none), and the address it listens on:
@@ -113,6 +115,7 @@ class Settings:
             token_cache_seconds=number_setting(env, "SCIMD_TOKEN_CACHE_SECONDS", "10", float),
             group_response_member_limit=number_setting(env, "SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000", int),
             rate_limit_per_second=number_setting(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
+            connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             metrics_port=number_setting(env, "SCIMD_METRICS_PORT", "0", int),
             metrics_listen=env.get("SCIMD_METRICS_LISTEN", "127.0.0.1"),

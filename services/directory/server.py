@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
 
-from services.common.db import open_database
+from services.common.db import POOL_SIZE, open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
@@ -30,5 +30,7 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             DirectoryServicer(pool, stream, settings.project_id),
             directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
             directory_service_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+            # Half the pool: one organization's burst leaves the other half to everyone else.
+            tenant_concurrency=POOL_SIZE // 2,
         )
     ]

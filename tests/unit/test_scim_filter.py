@@ -161,8 +161,10 @@ def test_input_is_bounded():
         parse_filter('title eq "' + "x" * MAX_LENGTH + '"')
 
 
-def test_long_chains_evaluate_without_deep_recursion():
-    text = " or ".join(["title pr"] * 300 + ['userName eq "ada"'])
+def test_the_longest_chain_allowed_evaluates():
+    from scim.filter import MAX_TERMS
+
+    text = " or ".join(["title pr"] * (MAX_TERMS - 1) + ['userName eq "ada"'])
     assert len(text) <= MAX_LENGTH
     assert matches(parse_filter(text, USER), {"userName": "ADA"}, USER)
 
@@ -380,3 +382,13 @@ def test_patch_paths_must_name_attributes_of_the_resource_type(text):
     parse_patch_path(text)
     with pytest.raises(FilterError):
         parse_patch_path(text, USER)
+
+
+def test_a_filter_has_a_bounded_number_of_comparisons():
+    """Issue 16 §2: 149 `emails[value co …]` clauses kept the database busy; at most MAX_TERMS now."""
+    from scim.filter import MAX_TERMS
+
+    many = " or ".join(f'emails[value co "x{i}"]' for i in range(MAX_TERMS + 1))
+    with pytest.raises(FilterError, match="comparisons"):
+        parse_filter(many)
+    parse_filter(" or ".join(f'userName eq "u{i}"' for i in range(MAX_TERMS)))
