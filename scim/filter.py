@@ -80,6 +80,22 @@ class ValuePath:
 Filter = Comparison | Present | And | Or | Not | ValuePath
 
 
+def filter_terms(node: Filter) -> int:
+    """How many comparisons and `pr` tests the filter holds (what evaluating it costs)."""
+    count, pending = 0, [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (And, Or)):
+            pending += (item.left, item.right)
+        elif isinstance(item, Not):
+            pending.append(item.operand)
+        elif isinstance(item, ValuePath):
+            pending.append(item.filter)
+        else:
+            count += 1
+    return count
+
+
 @dataclass(frozen=True)
 class PatchPath:
     """RFC 7644 §3.5.2 PATH = attrPath / valuePath [subAttr]."""

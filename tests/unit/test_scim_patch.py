@@ -523,3 +523,16 @@ def test_operations_apply_in_order():
                    {"op": "add", "path": "title", "value": "B"})
     assert result.attributes["title"] == "B"
     assert result.changed == {"title"}
+
+
+def test_a_patch_whose_filters_would_do_too_much_work_is_too_many():
+    """Issue 16 §2: operations × list length × filter size is bounded as a whole."""
+    from scim.patch import MAX_FILTER_WORK
+
+    emails = {"emails": [{"value": f"e{i}@example.com", "type": "work"} for i in range(100)], "userName": "a"}
+    clause = " or ".join(f'value co "x{j}"' for j in range(20))
+    ops = [{"op": "remove", "path": f"emails[{clause}]"} for _ in range(MAX_FILTER_WORK // (100 * 20) + 1)]
+    with pytest.raises(ServiceError) as caught:
+        apply_patch(emails, {"Operations": ops}, USER)
+    assert caught.value.reason == "TOO_MANY"
+    assert apply_patch(emails, {"Operations": ops[:-1]}, USER).attributes["emails"] == emails["emails"]
