@@ -109,13 +109,31 @@ async def delete(ctx: ScimContext, group_id: str, version: str = "", with_member
     return ScimResult(204)
 
 
+# Members a page of groups may list in all. A fuller page is cut short (RFC
+# 7644 §3.4.2.4 lets a server return fewer than `count`; itemsPerPage says how
+# many, and the client continues from there), so no list reads without bound.
+LIST_MEMBER_BUDGET = 10_000
+
+
+def _within_member_budget(groups) -> list[group_pb2.Group]:
+    """The first groups of the page whose members fit the budget (at least one)."""
+    kept, members = [], 0
+    for group in groups:
+        members += group.member_count
+        if kept and members > LIST_MEMBER_BUDGET:
+            break
+        kept.append(group)
+    return kept
+
+
 async def search(ctx: ScimContext, query: ListQuery, with_members: bool = True):
     request = pb.ListGroupsRequest(
         filter=query.filter, order_by=query.sort_by, descending=query.descending, skip=query.start_index - 1,
         page_size=query.count, total_size_only=query.count == 0,
     )
     response = await call(ctx.backends.directory.ListGroups(request, metadata=ctx.metadata()))
-    resources = [(await _result(ctx, group, with_members)).resource for group in response.groups]
+    groups = _within_member_budget(response.groups) if with_members else response.groups
+    resources = [(await _result(ctx, group, with_members)).resource for group in groups]
     envelope = {
         "schemas": [LIST_RESPONSE],
         "totalResults": response.total_size,

@@ -222,3 +222,28 @@ async def test_users_groups_attribute_reflects_membership(scim):
     assert listed.body["Resources"][0]["groups"] == user.body["groups"]
     await scim.patch(f"/Groups/{group['id']}", {"op": "remove", "path": "members", "value": [{"value": a}]})
     assert "groups" not in (await scim.request("GET", f"/Users/{a}")).body
+
+
+async def test_a_page_of_groups_lists_a_bounded_number_of_members(scim, monkeypatch):
+    """Issue 16 §2: GET /Groups?count=1000 read every member of every group.
+    A page stops before its members pass the budget (RFC 7644 §3.4.2.4:
+    itemsPerPage may be less than count); the client pages on from there."""
+    from gateway.scim import groups_api
+
+    monkeypatch.setattr(groups_api, "LIST_MEMBER_BUDGET", 5)
+    users = await _users(scim, 3)
+    prefix = f"budget-{uuid.uuid4().hex[:6]}"
+    for n in range(3):
+        await _group(scim, users, name=f"{prefix}-{n}")
+    query = {"filter": f'displayName sw "{prefix}"', "sortBy": "displayName", "count": "10"}
+    seen = []
+    for _ in range(5):
+        reply = await scim.request("GET", "/Groups", params={**query, "startIndex": str(len(seen) + 1)})
+        assert reply.status == 200 and reply.body["totalResults"] == 3
+        assert reply.body["itemsPerPage"] == len(reply.body["Resources"]) == 1  # 3 + 3 members > 5
+        seen += [g["displayName"] for g in reply.body["Resources"]]
+        if len(seen) == 3:
+            break
+    assert seen == [f"{prefix}-{n}" for n in range(3)]
+    without = await scim.request("GET", "/Groups", params={**query, "excludedAttributes": "members"})
+    assert without.body["itemsPerPage"] == 3
