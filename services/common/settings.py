@@ -67,6 +67,8 @@ class Settings:
     rate_limit_per_second: float = 200.0
     # SCIM requests of one connection in flight at once on each gateway; more get 429 (0: no bound).
     connection_concurrency: int = 16
+    # Days a deleted member's personal data (names, emails, SCIM attributes) is kept.
+    deleted_member_retention_days: float = 30.0
     # Lifetime of a session JWT: how late a role change may reach a session.
     session_jwt_seconds: int = 300
     # Port of a process's /metrics (0: none), and the address it listens on:
@@ -117,6 +119,7 @@ class Settings:
             rate_limit_per_second=number_setting(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
             connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
+            deleted_member_retention_days=number_setting(env, "SCIMD_DELETED_MEMBER_RETENTION_DAYS", "30", float),
             metrics_port=number_setting(env, "SCIMD_METRICS_PORT", "0", int),
             metrics_listen=env.get("SCIMD_METRICS_LISTEN", "127.0.0.1"),
             migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),

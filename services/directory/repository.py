@@ -4,7 +4,7 @@ by organization (and by connection where the caller is a SCIM connection)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -194,3 +194,17 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         else:
             total = await conn.fetchval(f"SELECT count(*) FROM members WHERE {where}", *params)
     return rows, total
+
+
+FORGET_BATCH = 500
+
+
+async def forget_deleted_members(pool: asyncpg.Pool, retention: timedelta) -> int:
+    """Forgets the personal data of members deleted longer than `retention` ago
+    (see migration 0006); returns how many were forgotten."""
+    total = 0
+    while True:
+        forgotten = await pool.fetchval("SELECT forget_deleted_members($1, $2)", retention, FORGET_BATCH)
+        total += forgotten
+        if forgotten < FORGET_BATCH:
+            return total

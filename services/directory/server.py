@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
@@ -11,11 +13,15 @@ from services.common.db import POOL_SIZE, open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
+from services.common.periodic import run_periodically
 from services.common.settings import Settings
+from services.directory import repository
 from services.directory.organization_purge import OrganizationPurge
 from services.directory.service import SCHEMA, DirectoryServicer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+FORGET_INTERVAL_SECONDS = 600.0
+log = logging.getLogger(__name__)
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
@@ -25,6 +31,14 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
+    retention = timedelta(days=settings.deleted_member_retention_days)
+
+    async def forget_deleted_members() -> None:
+        forgotten = await repository.forget_deleted_members(pool.shared, retention)
+        if forgotten:
+            log.info("forgot the personal data of deleted members", extra={"members": forgotten})
+
+    await run_periodically(stack, "deleted-member-retention", FORGET_INTERVAL_SECONDS, forget_deleted_members)
     return [
         Registration(
             DirectoryServicer(pool, stream, settings.project_id),

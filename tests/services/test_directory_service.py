@@ -135,3 +135,44 @@ async def test_member_create_is_published_as_an_event(directory, running_service
         assert headers["Nats-Msg-Id"] == event.event_id
     finally:
         await nc.close()
+
+
+async def test_a_deleted_members_personal_data_is_forgotten_after_the_retention(directory, running_services):
+    """Issue 16 §6: names, emails and SCIM attributes of a member deleted
+    longer ago than the retention are forgotten; a recent deletion and live
+    members keep theirs."""
+    from datetime import timedelta
+
+    import asyncpg
+
+    from services.common.db import create_pool
+    from services.directory.repository import forget_deleted_members
+
+    owner = tenant()
+    made = {}
+    for name in ("old", "recent", "live"):
+        reg = registration(f"{name}-{uuid.uuid4().hex[:6]}@example.com", name={"givenName": name.title()},
+                           externalId=f"ext-{name}", emails=[{"value": f"{name}@example.com"}])
+        made[name] = (await directory.CreateMember(pb.CreateMemberRequest(scim_registration=reg),
+                                                   metadata=owner.metadata())).member.member_id
+    for name in ("old", "recent"):
+        await directory.DeleteMember(pb.DeleteMemberRequest(member_id=made[name]), metadata=owner.metadata())
+    admin = await asyncpg.connect(running_services.database_url)
+    try:
+        await admin.execute("UPDATE directory.members SET deleted_at = now() - interval '31 days' WHERE member_id = $1",
+                            made["old"])
+        pool = await create_pool(running_services.database_url, "directory")
+        try:
+            assert await forget_deleted_members(pool.shared, timedelta(days=30)) >= 1
+        finally:
+            await pool.close()
+        rows = {r["member_id"]: r for r in await admin.fetch(
+            "SELECT member_id, user_name, external_id, email_address, name, scim_attributes FROM directory.members"
+            " WHERE member_id = ANY($1::text[])", list(made.values()))}
+    finally:
+        await admin.close()
+    old = rows[made["old"]]
+    assert (old["user_name"], old["external_id"], old["email_address"], old["name"]) == (made["old"], None, "", "")
+    assert old["scim_attributes"] in ({}, "{}")
+    for kept in ("recent", "live"):
+        assert rows[made[kept]]["email_address"] == f"{kept}@example.com", kept
