@@ -159,7 +159,8 @@ class OrganizationView:
         ]
 
     async def webhook_endpoints(self) -> list[dict[str, Any]]:
-        """The vendor's endpoints that receive this organization's events, and how delivery goes."""
+        """The vendor's endpoints that receive this organization's events, and how
+        delivery goes. Named by id: their URLs are the vendor's, not the customer's."""
         response = await call(self.backends.webhooks.ListEndpoints(
             webhooks_pb.ListEndpointsRequest(page_size=100), metadata=call_metadata()))
         shown = []
@@ -172,6 +173,6 @@ class OrganizationView:
                 status = f"failing since {to_rfc3339(endpoint.failing_since_time)}; retrying"
             else:
                 status = "delivering"
-            shown.append({"url": endpoint.url, "status": status,
+            shown.append({"endpoint_id": endpoint.endpoint_id, "status": status,
                           "event_types": ", ".join(endpoint.event_types) or "all"})
         return shown

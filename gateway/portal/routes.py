@@ -1,13 +1,15 @@
 """The Admin Portal's pages: server-rendered HTML, a little same-origin
 JavaScript for copy buttons, and nothing from elsewhere.
 
-Every page needs the portal session cookie (set when a one-time link is
-opened) and works on that session's organization only; every form carries
-the session's CSRF token; every answer carries a strict Content-Security-Policy.
+Every page needs an open portal session (its cookie is set when a one-time
+link is used, and Leave ends it) and works on that session's organization
+only; every form carries a CSRF token; every answer carries a strict
+Content-Security-Policy.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -62,20 +64,32 @@ def redirect(location: str) -> web.Response:
     return _secured(web.Response(status=303, headers={"Location": location}))
 
 
+def _set_cookie(request: web.Request, reply: web.StreamResponse, name: str, value: str, *,
+                lifetime: timedelta, path: str) -> None:
+    reply.set_cookie(
+        name, value, max_age=int(lifetime.total_seconds()), path=path, httponly=True, samesite="Strict",
+        secure=request.app[SETTINGS].public_url.startswith("https://"),
+    )
+
+
+def _expired_form() -> web.Response:
+    return render("message.html", status=403, title="This form has expired",
+                  message="Go back, reload the page and try again.")
+
+
 def portal_page(handler: PortalHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Runs `handler` for the session's organization; forms must bring its CSRF token."""
+    """Runs `handler` for an open session's organization; forms must bring its CSRF token."""
 
     async def page(request: web.Request) -> web.StreamResponse:
         settings = request.app[SETTINGS]
         session = portal_session.read(settings, request.cookies.get(portal_session.COOKIE, ""))
-        if session is None:
+        if session is None or not await portal_session.is_open(request.app[BACKENDS], session):
             return render("message.html", status=401, title="Your portal session has ended",
                           message="Ask your application's administrator for a new Admin Portal link.")
         if request.method == "POST":
             form = await within_body_timeout(request, request.post())
             if not portal_session.csrf_matches(session, str(form.get("csrf_token", ""))):
-                return render("message.html", status=403, title="This form has expired",
-                              message="Go back, reload the page and try again.")
+                return _expired_form()
         view = OrganizationView(request.app[BACKENDS], settings, request.app[TOKEN_CACHE], session.organization_id)
         try:
             return await handler(request, session, view)
@@ -95,23 +109,44 @@ def _page_number(request: web.Request) -> int:
     return min(int(value), 10_000) if value.isdigit() else 0
 
 
+def _unusable_link() -> web.Response:
+    return render("message.html", status=401, title="This link cannot be used",
+                  message="Admin Portal links work once and for a few minutes. Ask for a new one.")
+
+
 @routes.get("/portal/enter")
+async def confirm_entry(request: web.Request) -> web.StreamResponse:
+    """Asks before using the one-time link: opening it (or another site, or a
+    mail scanner, fetching it) changes nothing."""
+    link = request.query.get("link", "")
+    if not link:
+        return _unusable_link()
+    entry_token = portal_session.new_entry_token()
+    reply = render("enter.html", link=link, csrf_token=entry_token)
+    _set_cookie(request, reply, portal_session.ENTRY_COOKIE, entry_token,
+                lifetime=portal_session.ENTRY_LIFETIME, path="/portal/enter")
+    return reply
+
+
+@routes.post("/portal/enter")
 async def enter(request: web.Request) -> web.StreamResponse:
-    """Opens the portal with a one-time link, then forgets the link (redirect)."""
+    """Uses up the one-time link and opens the portal session, for the form of
+    the page above only, in the browser that showed it."""
+    form = await within_body_timeout(request, request.post())
+    if not portal_session.entry_matches(request.cookies.get(portal_session.ENTRY_COOKIE, ""),
+                                        str(form.get("csrf_token", ""))):
+        return _expired_form()
     try:
         response = await call(request.app[BACKENDS].connections.RedeemPortalLink(
-            connections_pb.RedeemPortalLinkRequest(link_token=request.query.get("link", "")), metadata=call_metadata()))
+            connections_pb.RedeemPortalLinkRequest(link_token=str(form.get("link", ""))), metadata=call_metadata()))
     except ServiceError as error:
         if error.kind.http_status >= 500:
             raise
-        return render("message.html", status=401, title="This link cannot be used",
-                      message="Admin Portal links work once and for a few minutes. Ask for a new one.")
-    cookie, _ = portal_session.issue(request.app[SETTINGS], response.organization_id)
+        return _unusable_link()
+    cookie, _ = portal_session.issue(request.app[SETTINGS], response.session_id, response.organization_id)
     reply = redirect("/portal")
-    reply.set_cookie(
-        portal_session.COOKIE, cookie, max_age=int(portal_session.LIFETIME.total_seconds()), path="/portal",
-        httponly=True, samesite="Strict", secure=request.app[SETTINGS].public_url.startswith("https://"),
-    )
+    _set_cookie(request, reply, portal_session.COOKIE, cookie, lifetime=portal_session.LIFETIME, path="/portal")
+    reply.del_cookie(portal_session.ENTRY_COOKIE, path="/portal/enter")
     return reply
 
 
@@ -232,6 +267,7 @@ async def activity(request: web.Request, session, view: OrganizationView) -> web
 @routes.post("/portal/logout")
 @portal_page
 async def logout(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    await portal_session.end(request.app[BACKENDS], session)
     reply = render("message.html", title="You have left the Admin Portal", message="You can close this page.")
     reply.del_cookie(portal_session.COOKIE, path="/portal")
     return reply

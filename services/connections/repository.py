@@ -217,3 +217,21 @@ async def use_portal_link(pool: asyncpg.Pool, link_id: str) -> bool:
         " RETURNING true",
         link_id,
     ))
+
+
+async def find_portal_session(pool: asyncpg.Pool, organization_id: str, session_id: str) -> asyncpg.Record | None:
+    """The session a used link opened (its id is the link's), with its end if it ended."""
+    return await pool.fetchrow(
+        "SELECT session_ended_at FROM portal_links"
+        " WHERE link_id = $1 AND organization_id = $2 AND used_at IS NOT NULL",
+        session_id, organization_id,
+    )
+
+
+async def end_portal_session(pool: asyncpg.Pool, organization_id: str, session_id: str) -> bool:
+    """Records the session's end (keeping the first one); False for an unknown session."""
+    return bool(await pool.fetchval(
+        "UPDATE portal_links SET session_ended_at = coalesce(session_ended_at, now())"
+        " WHERE link_id = $1 AND organization_id = $2 AND used_at IS NOT NULL RETURNING true",
+        session_id, organization_id,
+    ))

@@ -314,4 +314,19 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             raise invalid
         if not await repository.use_portal_link(self._pool, link_id):
             raise invalid  # opened by someone else a moment ago
-        return pb.RedeemPortalLinkResponse(organization_id=row["organization_id"])
+        # A link opens one session, so the link's id names it.
+        return pb.RedeemPortalLinkResponse(organization_id=row["organization_id"], session_id=link_id)
+
+    async def GetPortalSession(self, request: pb.GetPortalSessionRequest, context: grpc.aio.ServicerContext):
+        row = await repository.find_portal_session(self._pool, request.organization_id, request.session_id)
+        if row is None:
+            raise ServiceError("NOT_FOUND", "no such portal session")
+        response = pb.GetPortalSessionResponse()
+        if row["session_ended_at"] is not None:
+            response.end_time.CopyFrom(to_timestamp(row["session_ended_at"]))
+        return response
+
+    async def EndPortalSession(self, request: pb.EndPortalSessionRequest, context: grpc.aio.ServicerContext):
+        if not await repository.end_portal_session(self._pool, request.organization_id, request.session_id):
+            raise ServiceError("NOT_FOUND", "no such portal session")
+        return pb.EndPortalSessionResponse()

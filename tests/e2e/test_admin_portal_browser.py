@@ -1,13 +1,14 @@
 """The Admin Portal in a real browser (headless Chromium driven by
 Playwright), through what a customer's IT admin does: open the link, create
 the connection, copy the token, watch provisioned people appear, map a group
-to a role, rotate the token, read the activity, delete the connection.
+to a role, rotate the token, read the activity, delete the connection, leave.
 A screenshot of each step is written to $SCIMD_TEST_ARTIFACTS/admin-portal."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,25 @@ async def test_an_it_admin_sets_up_scim_in_the_portal(http, gateway, browser_pag
     organization = await create_organization(http, gateway, "browser")
     organization_id = organization["organization_id"]
     editor = await vendor.create_role("editor")
+    webhook_url = f"https://hooks.scimd.test/browser-{uuid.uuid4().hex}"
+    status, body = await vendor.request("POST", "/v1/webhooks/endpoints", {
+        "url": webhook_url, "organization_ids": [organization_id], "event_types": ["organization.delete"],
+    })
+    assert status == 201
+    endpoint_id = body["endpoint"]["endpoint_id"]
     status, link = await vendor.request("POST", "/v1/b2b/admin_portal/links", {"organization_id": organization_id})
     assert status == 201
 
-    # The link opens the portal; the address bar no longer holds it.
+    # The link only asks (loading it again changes nothing); its button opens the
+    # portal, and the address bar no longer holds the link.
     await page.goto(link["url"])
-    assert page.url == gateway.url + "/portal"
+    await page.reload()
+    await page.get_by_role("heading", name="Open the Admin Portal").wait_for()
+    assert [c for c in await page.context.cookies() if c["name"] == "scimd_portal"] == []
+    await screenshot("link-opened")
+    await page.get_by_role("button", name="Open the Admin Portal").click()
     await page.get_by_role("heading", name="Set up SCIM").wait_for()
+    assert page.url == gateway.url + "/portal"
     await screenshot("portal-opened")
 
     # Create the connection and copy the token with the copy button.
@@ -119,8 +132,11 @@ async def test_an_it_admin_sets_up_scim_in_the_portal(http, gateway, browser_pag
     assert (await ScimClient(http, base_url, token).request("GET", "/Users")).status == 401
     await screenshot("rotation-completed")
 
+    # Activity: webhook delivery shows by endpoint id, never the vendor's URL.
     await page.get_by_role("link", name="Activity").click()
     await page.get_by_role("cell", name=ada["id"]).first.wait_for()
+    await page.get_by_role("cell", name=endpoint_id).wait_for()
+    assert webhook_url not in await page.content()
     await screenshot("activity")
 
     # Delete, after a confirmation.
@@ -133,3 +149,13 @@ async def test_an_it_admin_sets_up_scim_in_the_portal(http, gateway, browser_pag
     assert (await ScimClient(http, base_url, new_token).request("GET", "/Users")).status == 401
     await screenshot("connection-deleted")
     assert console_errors == []  # nothing blocked by the Content-Security-Policy, no script errors
+
+    # Leave ends the session: its cookie, put back, opens nothing (a 401 page).
+    (session_cookie,) = [c for c in await page.context.cookies() if c["name"] == "scimd_portal"]
+    await page.get_by_role("button", name="Leave").click()
+    await page.get_by_role("heading", name="You have left the Admin Portal").wait_for()
+    await page.context.add_cookies([session_cookie])
+    await page.goto(gateway.url + "/portal")
+    await page.get_by_role("heading", name="Your portal session has ended").wait_for()
+    await screenshot("left")
+    await vendor.request("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")

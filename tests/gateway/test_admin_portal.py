@@ -4,7 +4,9 @@ every form, the Content-Security-Policy, and one organization per session.
 
 from __future__ import annotations
 
+import html
 import re
+import uuid
 
 import aiohttp
 import pytest
@@ -15,6 +17,7 @@ from tests.support import create_organization
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 EXTERNAL_REFERENCE = re.compile(r'(?:src|href|action)\s*=\s*["\']?(?:https?:)?//', re.IGNORECASE)
 TOKEN = re.compile(r'<code id="bearer-token">([^<]+)</code>')
+LINK_FIELD = re.compile(r'name="link" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -29,11 +32,35 @@ async def portal_link(vendor: ManagementClient, organization_id: str, **extra) -
     return body["url"]
 
 
-async def open_portal(url: str) -> tuple[aiohttp.ClientSession, str]:
-    """A browser-like client (its own cookie jar) that opened the link; and the portal's first page."""
-    client = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+def browser() -> aiohttp.ClientSession:
+    """A browser-like client: its own cookie jar."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+def session_cookie(client: aiohttp.ClientSession) -> str | None:
+    return next((c.value for c in client.cookie_jar if c.key == "scimd_portal"), None)
+
+
+async def entry_form(client: aiohttp.ClientSession, url: str) -> dict[str, str]:
+    """Opens the link: a page asking to open the portal. Answers its form's fields."""
     async with client.get(url, allow_redirects=False) as response:
-        assert response.status == 303 and response.headers["Location"] == "/portal"
+        assert response.status == 200
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        page = await response.text()
+    return {"csrf_token": CSRF.search(page).group(1), "link": html.unescape(LINK_FIELD.search(page).group(1))}
+
+
+async def submit_entry(client: aiohttp.ClientSession, url: str, form: dict[str, str]) -> aiohttp.ClientResponse:
+    async with client.post(url.split("?")[0], data=form, allow_redirects=False) as response:
+        await response.read()
+        return response
+
+
+async def open_portal(url: str) -> tuple[aiohttp.ClientSession, str]:
+    """A browser that opened the link and pressed its button; and the portal's first page."""
+    client = browser()
+    response = await submit_entry(client, url, await entry_form(client, url))
+    assert response.status == 303 and response.headers["Location"] == "/portal"
     async with client.get(url.split("/portal/")[0] + "/portal") as response:
         assert response.status == 200
         return client, await response.text()
@@ -45,12 +72,80 @@ async def test_a_link_opens_the_portal_once(http, gateway, vendor):
     client, page = await open_portal(url)
     try:
         assert organization["organization_name"] in page and "Set up SCIM" in page
-        async with client.get(url, allow_redirects=False) as again:
-            assert again.status == 401  # used up
+        again = await submit_entry(client, url, await entry_form(client, url))
+        assert again.status == 401  # used up
     finally:
         await client.close()
-    async with http.get(url.replace("scimd_portal_", "scimd_portal_0"), allow_redirects=False) as forged:
-        assert forged.status == 401
+    forged_url = url.replace("scimd_portal_", "scimd_portal_0")
+    async with browser() as other:
+        assert (await submit_entry(other, forged_url, await entry_form(other, forged_url))).status == 401
+    async with http.get(gateway.url + "/portal/enter", allow_redirects=False) as no_link:
+        assert no_link.status == 401
+
+
+async def test_opening_a_link_only_asks(http, gateway, vendor):
+    """A GET of the link (a mail scanner, an image another site embeds) neither
+    uses the link nor opens a session; only the page's own form does, in the
+    browser that showed it."""
+    organization = await create_organization(http, gateway, "portal")
+    url = await portal_link(vendor, organization["organization_id"])
+    async with browser() as client:
+        await entry_form(client, url)
+        form = await entry_form(client, url)
+        assert session_cookie(client) is None
+
+        # Another site can post the link, but not the page's token nor its cookie.
+        assert (await submit_entry(http, url, form)).status == 403
+        assert (await submit_entry(client, url, {**form, "csrf_token": "not-the-token"})).status == 403
+        assert session_cookie(client) is None
+
+        response = await submit_entry(client, url, form)
+        assert response.status == 303 and response.headers["Location"] == "/portal"
+        assert session_cookie(client) is not None
+        async with client.get(gateway.url + "/portal") as portal:
+            assert portal.status == 200 and organization["organization_name"] in await portal.text()
+
+
+async def test_leaving_ends_the_session_for_its_old_cookie_too(http, gateway, vendor):
+    """Leave ends the session on the server: a copy of the cookie kept from
+    before (by any replica) opens nothing after."""
+    organization = await create_organization(http, gateway, "portal")
+    client, page = await open_portal(await portal_link(vendor, organization["organization_id"]))
+    old = {"Cookie": f"scimd_portal={session_cookie(client)}"}
+    csrf = CSRF.search(page).group(1)
+    try:
+        async with client.post(gateway.url + "/portal/logout", data={"csrf_token": csrf}) as response:
+            assert response.status == 200 and "You have left the Admin Portal" in await response.text()
+        assert session_cookie(client) is None
+    finally:
+        await client.close()
+    async with http.get(gateway.url + "/portal", headers=old) as response:
+        assert response.status == 401
+    async with http.post(gateway.url + "/portal/connection", headers=old,
+                         data={"identity_provider": "okta", "csrf_token": csrf}) as response:
+        assert response.status == 401
+    assert (await vendor.request("GET", f"/v1/b2b/scim/{organization['organization_id']}/connection"))[0] == 404
+
+
+async def test_the_activity_page_does_not_show_webhook_urls(http, gateway, vendor):
+    """Webhook endpoints are the vendor's: the customer's admin sees how
+    delivery goes, by endpoint id, but not where events go."""
+    organization = await create_organization(http, gateway, "portal")
+    url = f"https://hooks.scimd.test/portal-{uuid.uuid4().hex}"
+    status, body = await vendor.request("POST", "/v1/webhooks/endpoints", {
+        "url": url, "organization_ids": [organization["organization_id"]], "event_types": ["organization.delete"],
+    })
+    assert status == 201, body
+    endpoint_id = body["endpoint"]["endpoint_id"]
+    client, _ = await open_portal(await portal_link(vendor, organization["organization_id"]))
+    try:
+        async with client.get(gateway.url + "/portal/activity") as response:
+            page = await response.text()
+        assert response.status == 200 and endpoint_id in page
+        assert url not in page and "hooks.scimd.test" not in page
+    finally:
+        await client.close()
+        await vendor.request("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
 
 
 async def test_every_page_is_locked_down(http, gateway, vendor):
@@ -65,7 +160,7 @@ async def test_every_page_is_locked_down(http, gateway, vendor):
                 assert "frame-ancestors 'none'" in policy
                 assert response.headers["Referrer-Policy"] == "no-referrer"
                 html = await response.text()
-                # Nothing loaded or sent elsewhere (text such as a webhook URL may show).
+                # Nothing loaded or sent elsewhere.
                 assert not EXTERNAL_REFERENCE.search(html), EXTERNAL_REFERENCE.search(html)
         cookie = next(c for c in client.cookie_jar if c.key == "scimd_portal")
         assert cookie["httponly"] and cookie["samesite"] == "Strict"

@@ -244,7 +244,35 @@ class RedeemPortalLinkRequest(_message.Message):
     def __init__(self, link_token: _Optional[str] = ...) -> None: ...
 
 class RedeemPortalLinkResponse(_message.Message):
-    __slots__ = ("organization_id",)
+    __slots__ = ("organization_id", "session_id")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     organization_id: str
-    def __init__(self, organization_id: _Optional[str] = ...) -> None: ...
+    session_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class GetPortalSessionRequest(_message.Message):
+    __slots__ = ("organization_id", "session_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    session_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class GetPortalSessionResponse(_message.Message):
+    __slots__ = ("end_time",)
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EndPortalSessionRequest(_message.Message):
+    __slots__ = ("organization_id", "session_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    session_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class EndPortalSessionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

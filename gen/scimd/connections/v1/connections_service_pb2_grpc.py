@@ -116,6 +116,16 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.FromString,
                 _registered_method=True)
+        self.GetPortalSession = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/GetPortalSession',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionResponse.FromString,
+                _registered_method=True)
+        self.EndPortalSession = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/EndPortalSession',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionResponse.FromString,
+                _registered_method=True)
 
 
 class ConnectionsServiceServicer:
@@ -234,8 +244,27 @@ class ConnectionsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RedeemPortalLink(self, request, context):
-        """Uses up a portal link and answers its organization. Fails with
-        UNAUTHENTICATED (reason INVALID_TOKEN) for an unknown, used or expired link.
+        """Uses up a portal link and opens a portal session for its organization.
+        Fails with UNAUTHENTICATED (reason INVALID_TOKEN) for an unknown, used or
+        expired link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPortalSession(self, request, context):
+        """Whether a portal session was ended. Only its end is kept here, so that
+        leaving the portal holds on every gateway replica; its lifetime is the
+        caller's (the gateway's signed cookie). Fails with NOT_FOUND for an
+        unknown session, or one whose organization was deleted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndPortalSession(self, request, context):
+        """Ends a portal session (the admin left the portal); ending it again
+        changes nothing. Fails with NOT_FOUND for an unknown session.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -323,6 +352,16 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.RedeemPortalLink,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.SerializeToString,
+            ),
+            'GetPortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPortalSession,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionResponse.SerializeToString,
+            ),
+            'EndPortalSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndPortalSession,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -759,6 +798,60 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/RedeemPortalLink',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.RedeemPortalLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/GetPortalSession',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.GetPortalSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndPortalSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/EndPortalSession',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.EndPortalSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,
