@@ -124,8 +124,11 @@ async def _victim(http: aiohttp.ClientSession, b: Tenant, seconds: float, gets: 
     await asyncio.gather(*(worker(n) for n in range(2)))
 
 
+KINDS = ("patch", "filter", "bulk")
+
+
 async def _attacker(http: aiohttp.ClientSession, a: Tenant, seconds: float, concurrency: int,
-                    outcomes: collections.Counter, slowest: list[float]) -> None:
+                    outcomes: collections.Counter, slowest: list[float], kinds: tuple[str, ...] = KINDS) -> None:
     """A's worst requests, `concurrency` at a time, for `seconds`."""
     deadline = time.monotonic() + seconds
     patch, search = orjson.dumps(_worst_patch()), f"{a.base}/Users?count=100&filter={quote(_worst_filter())}"
@@ -137,7 +140,7 @@ async def _attacker(http: aiohttp.ClientSession, a: Tenant, seconds: float, conc
         n = 0
         while time.monotonic() < deadline:
             n += 1
-            kind = ("patch", "filter", "patch", "bulk")[(number + n) % 4]
+            kind = kinds[(number + n) % len(kinds)]
             started = time.perf_counter()
             try:
                 if kind == "patch":
@@ -172,13 +175,13 @@ async def attack(spec: dict) -> dict:
     a = Tenant(spec["base"], spec["headers"], spec["user_ids"])
     outcomes, slowest = collections.Counter(), []
     async with _session() as http:
-        await _attacker(http, a, spec["seconds"], spec["concurrency"], outcomes, slowest)
+        await _attacker(http, a, spec["seconds"], spec["concurrency"], outcomes, slowest, tuple(spec["kinds"]))
     return {"outcomes": dict(outcomes), "slowest": max(slowest, default=0.0)}
 
 
-async def _attack_in_a_process(a: Tenant, seconds: float, concurrency: int) -> dict:
+async def _attack_in_a_process(a: Tenant, seconds: float, concurrency: int, kinds: tuple[str, ...]) -> dict:
     spec = orjson.dumps({"base": a.base, "headers": a.headers, "user_ids": a.user_ids, "seconds": seconds,
-                         "concurrency": concurrency}).decode()
+                         "concurrency": concurrency, "kinds": kinds}).decode()
     # The spec (with A's token) goes through stdin, not the command line that `ps` shows.
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.fairness", "--attack", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
@@ -199,7 +202,7 @@ async def run(args: argparse.Namespace) -> int:
         await _victim(http, b, args.idle_seconds, idle_gets, idle_posts)
         gets, posts = Latencies(), Latencies()
         _, attacked = await asyncio.gather(_victim(http, b, args.seconds, gets, posts),
-                                           _attack_in_a_process(a, args.seconds, args.concurrency))
+                                           _attack_in_a_process(a, args.seconds, args.concurrency, args.kinds))
     outcomes, slowest = collections.Counter(attacked["outcomes"]), [attacked["slowest"]]
     print(idle_gets.line("B GET /Users/{id}, alone"))
     print(idle_posts.line("B POST /Users, alone"))
@@ -223,6 +226,8 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long B is measured alone first")
     parser.add_argument("--users", type=int, default=50, help="A's users, each with 100 emails")
     parser.add_argument("--concurrency", type=int, default=16, help="A's requests in flight (its connection's bound)")
+    parser.add_argument("--kinds", type=lambda text: tuple(text.split(",")), default=KINDS,
+                        help=f"A's request kinds, comma-separated (default: {','.join(KINDS)})")
     parser.add_argument("--attack", action="store_true", help=argparse.SUPPRESS)  # the attacking child process
     args = parser.parse_args()
     if args.attack:
