@@ -1,28 +1,51 @@
 """Fairness between tenants: at most `limit` pieces of work of one tenant at a
 time, so one tenant saturating its own share leaves the rest to the others.
 
+A tenant alone (no other tenant seen within ACTIVE_WINDOW_SECONDS) may use
+`alone_limit` instead: the bound costs nothing when nobody else is waiting,
+and applies again as soon as another tenant shows up.
+
 `TenantSlots` keeps a count per tenant, and forgets a tenant when its count
-returns to zero, so memory is bounded by the work in flight.
+returns to zero, so memory is bounded by the work in flight (and by the
+tenants seen within the window).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import AsyncIterator
+
+ACTIVE_WINDOW_SECONDS = 1.0
 
 
 class TenantSlots:
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, alone_limit: int | None = None):
         self.limit = limit
+        self.alone_limit = max(limit, alone_limit or limit)
         self._in_use: dict[str, int] = {}
         self._waiters: dict[str, list[asyncio.Future]] = {}
+        self._last_seen: dict[str, float] = {}
+
+    def _limit_for(self, tenant: str) -> int:
+        if self.alone_limit == self.limit:
+            return self.limit
+        now = time.monotonic()
+        self._last_seen[tenant] = now
+        others = False
+        for other, seen in list(self._last_seen.items()):
+            if now - seen > ACTIVE_WINDOW_SECONDS and not self._in_use.get(other):
+                del self._last_seen[other]
+            elif other != tenant:
+                others = True
+        return self.limit if others else self.alone_limit
 
     def try_take(self, tenant: str) -> bool:
         """Takes a slot if one is free now (the gateway answers 429 otherwise)."""
         if self.limit <= 0:
             return True
-        if self._in_use.get(tenant, 0) >= self.limit:
+        if self._in_use.get(tenant, 0) >= self._limit_for(tenant):
             return False
         self._in_use[tenant] = self._in_use.get(tenant, 0) + 1
         return True
@@ -49,7 +72,9 @@ class TenantSlots:
         if self.limit <= 0:
             return
         waiters = self._waiters.get(tenant)
-        while waiters:
+        # A waiter takes the slot over unless the tenant is above its bound now
+        # (another tenant showed up meanwhile): then the slot is released instead.
+        while waiters and self._in_use.get(tenant, 0) <= self._limit_for(tenant):
             waiter = waiters.pop(0)
             if not waiters:
                 del self._waiters[tenant]
@@ -62,6 +87,19 @@ class TenantSlots:
             self._in_use[tenant] = count
         else:
             self._in_use.pop(tenant, None)
+        self._wake_below_bound(tenant)
+
+    def _wake_below_bound(self, tenant: str) -> None:
+        """After a release, a waiter of `tenant` may now fit under its bound."""
+        waiters = self._waiters.get(tenant)
+        while waiters and self._in_use.get(tenant, 0) < self._limit_for(tenant):
+            waiter = waiters.pop(0)
+            if not waiters:
+                del self._waiters[tenant]
+            if not waiter.done():
+                self._in_use[tenant] = self._in_use.get(tenant, 0) + 1
+                waiter.set_result(None)
+            waiters = self._waiters.get(tenant)
 
     @contextlib.asynccontextmanager
     async def slot(self, tenant: str) -> AsyncIterator[None]:

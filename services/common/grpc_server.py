@@ -114,9 +114,9 @@ def _organization_of(context: grpc.aio.ServicerContext) -> str:
 def _contextual(registration: "Registration") -> object:
     """A stand-in for the servicer whose every RPC runs `_with_context`."""
     service = descriptor_pool.Default().FindServiceByName(registration.service_name)
-    slots = TenantSlots(registration.tenant_concurrency) if registration.tenant_concurrency > 0 else None
     return SimpleNamespace(**{
-        m.name: _with_context(registration.service_name, m.name, getattr(registration.servicer, m.name), slots)
+        m.name: _with_context(registration.service_name, m.name, getattr(registration.servicer, m.name),
+                              registration.tenant_slots)
         for m in service.methods
     })
 
@@ -130,8 +130,8 @@ class Registration:
     servicer: object
     add_to_server: Callable[[object, grpc.aio.Server], None]
     service_name: str
-    # Calls of one organization served at a time (0: no bound); the rest wait their turn.
-    tenant_concurrency: int = 0
+    # Bounds the calls of one organization served at a time (None: no bound); the rest wait their turn.
+    tenant_slots: TenantSlots | None = None
 
 
 # A service's setup opens what it needs (pools, relays, background tasks) on

@@ -11,6 +11,7 @@ from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
 
 from services.common.db import POOL_SIZE, open_database
 from services.common.events import EventStream
+from services.common.fairness import TenantSlots
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
 from services.common.periodic import run_periodically
@@ -44,7 +45,9 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             DirectoryServicer(pool, stream, settings.project_id),
             directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
             directory_service_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
-            # Half the pool: one organization's burst leaves the other half to everyone else.
-            tenant_concurrency=POOL_SIZE // 2,
+            # Half the pool for an organization alone; a fifth as soon as another one is
+            # active, so that one organization's burst keeps at most two queries running and
+            # the database's cores stay mostly free for everyone else.
+            tenant_slots=TenantSlots(POOL_SIZE // 5, alone_limit=POOL_SIZE // 2),
         )
     ]
