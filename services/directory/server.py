@@ -45,9 +45,9 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             DirectoryServicer(pool, stream, settings.project_id),
             directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
             directory_service_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
-            # Half the pool for an organization alone; a fifth as soon as another one is
-            # active, so that one organization's burst keeps at most two queries running and
-            # the database's cores stay mostly free for everyone else.
-            tenant_slots=TenantSlots(POOL_SIZE // 5, alone_limit=POOL_SIZE // 2),
+            # Half the pool for an organization alone; one call at a time as soon as another
+            # one is active, so that one organization's burst keeps at most one query running
+            # and the database's cores stay mostly free for everyone else (bench/fairness.py).
+            tenant_slots=TenantSlots(1, alone_limit=POOL_SIZE // 2),
         )
     ]
