@@ -61,7 +61,8 @@ def service_role(schema: str) -> str:
 POOL_SIZE = 10
 
 
-async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE) -> TenantPool:
+async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE,
+                      statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> TenantPool:
     """A pool whose connections run as the schema's service role, see only
     `schema` (search_path) and speak JSON via orjson."""
     _check_schema_name(schema)
@@ -78,7 +79,7 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
             "search_path": schema,
             "application_name": f"scimd-{schema}",
             "role": service_role(schema),
-            "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+            "statement_timeout": str(statement_timeout_ms),
         },
     )
     try:
