@@ -78,22 +78,27 @@ def _os_user_for_postgres(pgdata: Path) -> dict:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-class EmbeddedPostgres:
-    """PostgreSQL under `data_dir`/postgres. Once started it keeps its port,
-    so a restart (spawn again) keeps its clients' URL."""
+class _EmbeddedServer:
+    """What both embedded servers share: a child process on a port kept
+    across restarts, its log file, and start/stop for callers that do not
+    supervise it (tests). Subclasses provide `name`, `url`, `spawn` and `wait_ready`."""
 
-    name = "postgres"
+    name = ""
+    log_path: Path
 
-    def __init__(self, data_dir: Path, database: str = "scimd"):
-        self.pgdata = (data_dir / "postgres").resolve()
-        self.log_path = data_dir.resolve() / "postgres.log"
-        self.database = database
+    def __init__(self) -> None:
         self.child: Child | None = None
         self.port = 0
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+        raise NotImplementedError
+
+    def spawn(self) -> Child:
+        raise NotImplementedError
+
+    async def wait_ready(self, child: Child) -> None:
+        raise NotImplementedError
 
     async def start(self, port: int = 0) -> str:
         """Starts the server, on `port` if given, and waits until it serves."""
@@ -101,6 +106,30 @@ class EmbeddedPostgres:
             self.port = port
         await self.wait_ready(self.spawn())
         return self.url
+
+    def last_output(self, child: Child | None) -> list[str]:
+        return log_tail(self.log_path)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        if self.child is not None:
+            await self.child.stop(timeout)
+
+
+class EmbeddedPostgres(_EmbeddedServer):
+    """PostgreSQL under `data_dir`/postgres. Once started it keeps its port,
+    so a restart (spawn again) keeps its clients' URL."""
+
+    name = "postgres"
+
+    def __init__(self, data_dir: Path, database: str = "scimd"):
+        super().__init__()
+        self.pgdata = (data_dir / "postgres").resolve()
+        self.log_path = data_dir.resolve() / "postgres.log"
+        self.database = database
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def spawn(self) -> Child:
         self.pgdata.mkdir(parents=True, exist_ok=True)
@@ -149,35 +178,20 @@ class EmbeddedPostgres:
                 await conn.close()
             return
 
-    def last_output(self, child: Child | None) -> list[str]:
-        return log_tail(self.log_path)
 
-    async def stop(self, timeout: float = 5.0) -> None:
-        if self.child is not None:
-            await self.child.stop(timeout)
-
-
-class EmbeddedNats:
+class EmbeddedNats(_EmbeddedServer):
     """NATS with JetStream under `data_dir`/nats; keeps its port like EmbeddedPostgres."""
 
     name = "nats"
 
     def __init__(self, data_dir: Path):
+        super().__init__()
         self.store_dir = (data_dir / "nats").resolve()
         self.log_path = data_dir.resolve() / "nats.log"
-        self.child: Child | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
-
-    async def start(self, port: int = 0) -> str:
-        """Starts the server, on `port` if given, and waits until it serves."""
-        if port:
-            self.port = port
-        await self.wait_ready(self.spawn())
-        return self.url
 
     def spawn(self) -> Child:
         self.store_dir.mkdir(parents=True, exist_ok=True)
@@ -208,9 +222,3 @@ class EmbeddedNats:
                 raise StartFailed(f"embedded NATS did not start; see {self.log_path}")
             await asyncio.sleep(0.05)  # polling for readiness with a deadline
 
-    def last_output(self, child: Child | None) -> list[str]:
-        return log_tail(self.log_path)
-
-    async def stop(self, timeout: float = 5.0) -> None:
-        if self.child is not None:
-            await self.child.stop(timeout)

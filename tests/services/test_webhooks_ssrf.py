@@ -110,6 +110,21 @@ def _worker_harness(shared_pool, allowed: AllowList, resolver) -> tuple[Harness,
     return harness, worker
 
 
+async def _deliver_to_stored_url(pool, harness, worker, url: str):
+    """Stores an endpoint straight into the table (no save-time check), raises
+    one event, runs one delivery and returns its attempt."""
+    row = await pool.fetchrow(
+        "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, '{}', $3)"
+        " RETURNING endpoint_id",
+        f"webhook-endpoint-stored-{secrets.token_hex(4)}", url,
+        harness.box.seal("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()),
+    )
+    await harness.event("thing-1")
+    assert await worker.deliver_due() == 1
+    [attempt] = await harness.attempts(row["endpoint_id"])
+    return attempt
+
+
 async def test_a_name_that_rebinds_to_loopback_is_refused_at_connect_time(pool, start_receiver):  # noqa: F811
     await pool.execute("UPDATE endpoints SET enabled = false")
     receiver = await start_receiver()
@@ -118,15 +133,7 @@ async def test_a_name_that_rebinds_to_loopback_is_refused_at_connect_time(pool, 
     harness, worker = _worker_harness(pool, AllowList(), resolver)
     await worker.open()
     try:
-        row = await pool.fetchrow(
-            "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, '{}', $3)"
-            " RETURNING endpoint_id",
-            f"webhook-endpoint-rebind-{secrets.token_hex(4)}", f"http://rebind.example:{receiver.port}/hook",
-            harness.box.seal("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()),
-        )
-        await harness.event("thing-1")
-        assert await worker.deliver_due() == 1
-        [attempt] = await harness.attempts(row["endpoint_id"])
+        attempt = await _deliver_to_stored_url(pool, harness, worker, f"http://rebind.example:{receiver.port}/hook")
         assert attempt["outcome"] == "retrying" and "SSRF guard" in attempt["error"]
         assert receiver.requests == [] and resolver.asked == 1
     finally:
@@ -277,15 +284,7 @@ async def test_a_stored_unicode_url_is_refused_at_send_time(pool, start_receiver
     harness, worker = _worker_harness(pool, AllowList(), ScriptedResolver("93.184.216.34"))
     await worker.open()
     try:
-        row = await pool.fetchrow(
-            "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, '{}', $3)"
-            " RETURNING endpoint_id",
-            f"webhook-endpoint-unicode-{secrets.token_hex(4)}", f"http://\U0001FBF127.0.0.1:{receiver.port}/hook",
-            harness.box.seal("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()),
-        )
-        await harness.event("thing-1")
-        assert await worker.deliver_due() == 1
-        [attempt] = await harness.attempts(row["endpoint_id"])
+        attempt = await _deliver_to_stored_url(pool, harness, worker, f"http://\U0001FBF127.0.0.1:{receiver.port}/hook")
         assert attempt["outcome"] == "retrying" and "SSRF guard" in attempt["error"]
         assert receiver.requests == []
     finally:
