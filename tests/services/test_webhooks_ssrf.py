@@ -110,10 +110,10 @@ def _worker_harness(shared_pool, allowed: AllowList, resolver) -> tuple[Harness,
     return harness, worker
 
 
-async def _deliver_to_stored_url(pool, harness, worker, url: str):
+async def _deliver_to_stored_url(db, harness, worker, url: str):
     """Stores an endpoint straight into the table (no save-time check), raises
     one event, runs one delivery and returns its attempt."""
-    row = await pool.fetchrow(
+    row = await db.fetchrow(
         "INSERT INTO endpoints (endpoint_id, url, event_types, secret_sealed) VALUES ($1, $2, '{}', $3)"
         " RETURNING endpoint_id",
         f"webhook-endpoint-stored-{secrets.token_hex(4)}", url,
