@@ -19,6 +19,7 @@ def json_response(body: Any, *, status: int = 200, content_type: str = "applicat
     return web.Response(body=orjson.dumps(body), status=status, content_type=content_type, charset="utf-8")
 
 
+# Where the SCIM API lives; everything else answers in the management API's shapes.
 SCIM_PATHS = "/scim/"
 
 

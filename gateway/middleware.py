@@ -10,6 +10,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from gateway.errors import error_from_http, management_error, scim_error
+from gateway.json import SCIM_PATHS
 from gateway.keys import AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var
 from services.common.errors import ServiceError
@@ -17,7 +18,6 @@ from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
 
 log = logging.getLogger("gateway.access")
 
-SCIM_PREFIX = "/scim/"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Connections are made by the vendor, so their number is bounded already; this bounds it for sure.
 _connection_label = BoundedLabel(10_000)
@@ -27,7 +27,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _render(request: web.Request, error: ServiceError) -> web.Response:
-    if request.path.startswith(SCIM_PREFIX):
+    if request.path.startswith(SCIM_PATHS):
         return scim_error(error)
     return management_error(error)
 
@@ -83,7 +83,7 @@ def _resource_of(canonical: str) -> str:
     """A bounded label for a route: the SCIM resource (Users, Groups, Bulk, …),
     the management API's first path segment after the version, or the path."""
     parts = canonical.strip("/").split("/")
-    if canonical.startswith(SCIM_PREFIX) and len(parts) > 3:
+    if canonical.startswith(SCIM_PATHS) and len(parts) > 3:
         return parts[3]
     if parts[0] == "v1" and len(parts) > 1:
         return "/".join(parts[1:3]) if parts[1] == "b2b" else parts[1]
