@@ -43,6 +43,8 @@ async def test_calls_carry_the_request_id_and_a_deadline_that_propagates():
         await server.stop(None)
     (free, metadata), (bounded, _), (own, _) = seen
     assert metadata[REQUEST_ID_HEADER] == "request-test-1"
-    assert free is not None and DEFAULT_CALL_SECONDS / 2 < free <= DEFAULT_CALL_SECONDS + 0.05
-    assert bounded is not None and bounded <= 0.5 + 0.05  # deadlines travel rounded
-    assert own is not None and own <= 0.2 + 0.05
+    # gRPC transmits deadlines rounded (up, by as much as 1 %), so each is checked against
+    # what it must be distinguished from, not to the millisecond.
+    assert free is not None and DEFAULT_CALL_SECONDS / 2 < free < DEFAULT_CALL_SECONDS * 1.5  # the default
+    assert bounded is not None and bounded < 1.0  # the propagated 0.5 s, not the 10 s default
+    assert own is not None and own < 0.4  # the call's own 0.2 s, not the propagated 0.5 s
