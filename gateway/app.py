@@ -7,7 +7,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from gateway import health, openapi
-from gateway.auth import management_authentication
+from gateway.auth import authentication
 from gateway.backends import Backends
 from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.limits import MAX_BODY_BYTES
@@ -25,7 +25,7 @@ from services.common.settings import Settings
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_context, management_authentication], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[request_context, authentication], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
     app[RATE_LIMITER] = RateLimiter(settings.rate_limit_per_second)

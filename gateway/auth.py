@@ -1,5 +1,9 @@
 """Authentication of the two kinds of callers: the vendor (HTTP Basic with the
-project credentials) and identity providers (a SCIM connection's bearer token)."""
+project credentials) and identity providers (a SCIM connection's bearer token).
+
+Default-deny: the `authentication` middleware authenticates every request to
+either API before its handler runs (and before a byte of its body is read);
+a route that needs no credentials is the declared exception (`public`)."""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from aiohttp import web
 from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
-from gateway.backends import Backends, call_metadata
+from gateway.backends import Backends
 from gateway.calls import call
-from gateway.keys import AUTHENTICATED_CONNECTION, SETTINGS
+from gateway.json import SCIM_PATHS
+from gateway.keys import AUTHENTICATED, AUTHENTICATED_CONNECTION, BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.token_cache import TokenCache
+from services.common.context import Tenant, tenant_var
 from services.common.errors import ServiceError
 from services.common.settings import Settings
 
@@ -26,19 +32,44 @@ MANAGEMENT_PATHS = "/v1/"
 
 
 def public(handler: Handler) -> Handler:
-    """Marks a management route that needs no project credentials (a JWKS, say)."""
+    """Marks a route that needs no credentials (a JWKS, SCIM discovery)."""
     handler.scimd_public = True  # type: ignore[attr-defined]
     return handler
 
 
+def is_public(handler: Callable[..., object]) -> bool:
+    return getattr(handler, "scimd_public", False)
+
+
 @web.middleware
-async def management_authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Default-deny for the management API: every route under /v1/ (and every
-    path there that names no route) needs the project credentials, unless its
-    handler is marked `public`."""
-    if request.path.startswith(MANAGEMENT_PATHS) and not getattr(request.match_info.handler, "scimd_public", False):
-        require_project(request, request.app[SETTINGS])
+async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every route under /v1/ needs the project credentials, every route under
+    /scim/v2/{connection_id}/ that connection's bearer token, and so does every
+    path there that names no route (what exists is not told to strangers).
+    The request then acts for its tenant: every gRPC call it makes carries it."""
+    if not is_public(request.match_info.handler):
+        if request.path.startswith(MANAGEMENT_PATHS):
+            require_project(request, request.app[SETTINGS])
+            _act_for_the_path_tenant(request)
+        elif request.path.startswith(SCIM_PATHS):
+            connection_id = request.match_info.get("connection_id") or _path_segment(request.path, 3)
+            connection, token_id = await authenticate_connection(
+                request, request.app[BACKENDS], request.app[TOKEN_CACHE], connection_id)
+            request[AUTHENTICATED] = (connection, token_id)
+            tenant_var.set(Tenant(connection.organization_id, connection.connection_id, token_id))
     return await handler(request)
+
+
+def _act_for_the_path_tenant(request: web.Request) -> None:
+    """A management route under an organization (and a connection) acts for it."""
+    organization_id = request.match_info.get("organization_id")
+    if organization_id:
+        tenant_var.set(Tenant(organization_id, request.match_info.get("connection_id", "")))
+
+
+def _path_segment(path: str, index: int) -> str:
+    parts = path.split("/")
+    return parts[index] if len(parts) > index else ""
 
 
 def require_project(request: web.Request, settings: Settings) -> None:
@@ -73,9 +104,7 @@ async def authenticate_connection(
     if authenticated is None:
         begun = cache.begin()
         response = await call(
-            backends.connections.AuthenticateToken(
-                connections_pb.AuthenticateTokenRequest(bearer_token=token), metadata=call_metadata()
-            )
+            backends.connections.AuthenticateToken(connections_pb.AuthenticateTokenRequest(bearer_token=token))
         )
         authenticated = (response.connection, response.token_id)
         cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc), begun)

@@ -1,4 +1,6 @@
-"""The gateway's gRPC clients: one long-lived channel per service."""
+"""The gateway's gRPC clients: one long-lived channel per service. The
+request id, the tenant and the deadline are added to every call by the
+channels' CallContextInterceptor (services/common/grpc_client.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from gateway.limits import MAX_BODY_BYTES
-from services.common.context import Tenant
 from services.common.grpc_client import open_channel
 from services.common.settings import ServiceAddresses
 
@@ -27,12 +28,6 @@ CHANNEL_OPTIONS = (
     ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
     ("grpc.absolute_max_metadata_size", _MAX_METADATA_BYTES),
 )
-
-
-def call_metadata(tenant: Tenant | None = None) -> tuple[tuple[str, str], ...]:
-    """The tenant's metadata for a call (the request id and the deadline are
-    added to every call by the channel's CallContextInterceptor)."""
-    return tenant.metadata() if tenant is not None else ()
 
 
 @dataclass

@@ -19,5 +19,7 @@ CONNECTION_SLOTS = web.AppKey("connection_slots", TenantSlots)
 
 # The id of the connection whose bearer token the request carried, once authenticated (request state).
 AUTHENTICATED_CONNECTION = web.RequestKey("authenticated_connection", str)
+# The authenticated connection and which of its bearer tokens (request state, SCIM API).
+AUTHENTICATED = web.RequestKey("authenticated", tuple)
 # The connection whose slot the request holds until it is answered (request state).
 SLOT_HELD = web.RequestKey("slot_held", str)

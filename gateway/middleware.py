@@ -12,7 +12,7 @@ from aiohttp import web
 from gateway.errors import error_from_http, management_error, scim_error
 from gateway.json import SCIM_PATHS
 from gateway.keys import AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
-from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var
+from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var, tenant_var
 from services.common.errors import ServiceError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
 
@@ -37,6 +37,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     supplied = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else new_request_id()
     request_id_var.set(request_id)
+    tenant_var.set(None)  # until authenticated (gateway.auth)
     started = time.monotonic()
     try:
         if not all(value.isascii() and value.isprintable() for value in request.match_info.values()):

@@ -8,7 +8,6 @@ from urllib.parse import quote
 from aiohttp import web
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
@@ -30,7 +29,6 @@ async def create_portal_link(request: web.Request) -> web.Response:
         connections_pb.CreatePortalLinkRequest(
             organization_id=string_field(body, "organization_id", required=True), ttl_seconds=minutes * 60,
         ),
-        metadata=call_metadata(),
     ))
     url = f"{request.app[SETTINGS].public_url}/portal/enter?link={quote(response.link_token)}"
     return envelope(201, url=url, expires_at=to_rfc3339(response.expire_time))

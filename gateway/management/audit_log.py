@@ -7,11 +7,9 @@ from typing import Any
 from aiohttp import web
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param
-from services.common.context import Tenant
 from services.common.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
@@ -39,7 +37,6 @@ async def list_audit_log(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].directory.ListAuditEntries(
             directory_pb.ListAuditEntriesRequest(page_size=limit_param(request), page_token=request.query.get("cursor", "")),
-            metadata=call_metadata(Tenant(request.match_info["organization_id"])),
         )
     )
     return envelope(200, entries=[entry_json(e) for e in response.entries], next_cursor=response.next_page_token or None)

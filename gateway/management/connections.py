@@ -13,7 +13,6 @@ from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.rbac.v1 import member_roles_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
@@ -26,7 +25,6 @@ from gateway.management.common import (
     string_field,
 )
 from services.common import shapes
-from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.settings import Settings
 
@@ -60,7 +58,6 @@ async def _get_connection(request: web.Request, organization_id: str, connection
     response = await call(
         request.app[BACKENDS].connections.GetConnection(
             connections_pb.GetConnectionRequest(organization_id=organization_id, connection_id=connection_id),
-            metadata=call_metadata(),
         )
     )
     return response.connection
@@ -72,7 +69,6 @@ async def _list_assignments(request: web.Request, connection: connection_pb2.Con
             rbac_pb.ListGroupRoleAssignmentsRequest(
                 organization_id=connection.organization_id, connection_id=connection.connection_id
             ),
-            metadata=call_metadata(),
         )
     )
     return response.assignments
@@ -86,7 +82,6 @@ async def _replace_assignments(request: web.Request, connection: connection_pb2.
                 organization_id=connection.organization_id, connection_id=connection.connection_id,
                 assignments=assignments, validate_only=validate_only,
             ),
-            metadata=call_metadata(),
         )
     )
 
@@ -108,7 +103,6 @@ async def create_connection(request: web.Request) -> web.Response:
                 display_name=string_field(body, "display_name"),
                 identity_provider=string_field(body, "identity_provider"),
             ),
-            metadata=call_metadata(),
         )
     )
     connection = connection_json(request.app[SETTINGS], response.connection)
@@ -160,7 +154,6 @@ async def update_connection(request: web.Request) -> web.Response:
                         display_name=display_name, identity_provider=identity_provider,
                         rate_limit_per_second=rate_limit,
                     ),
-                    metadata=call_metadata(),
                 )
             )
         connection = response.connection
@@ -189,7 +182,6 @@ async def list_connection_groups(request: web.Request) -> web.Response:
         call(
             request.app[BACKENDS].directory.ListGroups(
                 directory_pb.ListGroupsRequest(page_size=limit, skip=offset, order_by="meta.created"),
-                metadata=call_metadata(Tenant(organization_id, connection_id)),
             )
         ),
     )
@@ -220,7 +212,6 @@ async def delete_connection(request: web.Request) -> web.Response:
                     organization_id=request.match_info["organization_id"],
                     connection_id=request.match_info["connection_id"],
                 ),
-                metadata=call_metadata(),
             )
         )
     return envelope(200, connection_id=request.match_info["connection_id"])
@@ -250,7 +241,6 @@ async def rotate_token(request: web.Request) -> web.Response:
                     organization_id=request.match_info["organization_id"],
                     connection_id=request.match_info["connection_id"],
                 ),
-                metadata=call_metadata(),
             )
         )
     shown = connection_json(request.app[SETTINGS], response.connection)

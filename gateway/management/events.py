@@ -7,7 +7,6 @@ import orjson
 from aiohttp import web
 from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param
@@ -27,7 +26,6 @@ async def list_events(request: web.Request) -> web.Response:
             page_size=limit_param(request), page_token=request.query.get("after", ""),
             event_types=[t.strip() for t in types], organization_id=request.query.get("organization_id", ""),
         ),
-        metadata=call_metadata(),
     ))
     return envelope(200, events=[orjson.loads(e.body_json) for e in response.events],
                     next_cursor=response.next_page_token)

@@ -16,12 +16,10 @@ from scimd.directory.v1 import member_pb2
 from scimd.rbac.v1 import member_roles_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param, string_list_field
-from services.common.context import Tenant
 from services.common.errors import ServiceError
 from services.common.shapes import member_json, roles_json
 
@@ -40,11 +38,10 @@ async def _member(request: web.Request, organization_id: str, member_id: str) ->
     backends = request.app[BACKENDS]
     member, roles = await asyncio.gather(
         call(backends.directory.GetMember(
-            directory_pb.GetMemberRequest(member_id=member_id), metadata=call_metadata(Tenant(organization_id))
+            directory_pb.GetMemberRequest(member_id=member_id)
         )),
         call(backends.rbac.GetMemberRoles(
             rbac_pb.GetMemberRolesRequest(organization_id=organization_id, member_id=member_id),
-            metadata=call_metadata(),
         )),
     )
     return member_with_roles(member.member, roles.member_roles)
@@ -72,7 +69,6 @@ async def update_member(request: web.Request) -> web.Response:
                 rbac_pb.ReplaceDirectRoleAssignmentsRequest(
                     organization_id=organization_id, member_id=member_id, role_ids=role_ids
                 ),
-                metadata=call_metadata(),
             )
         )
     return envelope(200, member=await _member(request, organization_id, member_id))
@@ -86,7 +82,6 @@ async def list_members(request: web.Request) -> web.Response:
     listed = await call(
         backends.directory.ListMembers(
             directory_pb.ListMembersRequest(page_size=limit, page_token=request.query.get("cursor", "")),
-            metadata=call_metadata(Tenant(organization_id)),
         )
     )
     roles = await call(
@@ -94,7 +89,6 @@ async def list_members(request: web.Request) -> web.Response:
             rbac_pb.BatchGetMemberRolesRequest(
                 organization_id=organization_id, member_ids=[m.member_id for m in listed.members]
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, TOKEN_CACHE
@@ -24,7 +23,6 @@ async def create_organization(request: web.Request) -> web.Response:
                 organization_name=string_field(body, "organization_name", required=True),
                 organization_slug=string_field(body, "organization_slug"),
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(201, organization=organization_json(response.organization))
@@ -35,7 +33,6 @@ async def get_organization(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].connections.GetOrganization(
             connections_pb.GetOrganizationRequest(organization_id=request.match_info["organization_id"]),
-            metadata=call_metadata(),
         )
     )
     return envelope(200, organization=organization_json(response.organization))
@@ -48,7 +45,6 @@ async def list_organizations(request: web.Request) -> web.Response:
             connections_pb.ListOrganizationsRequest(
                 page_size=limit_param(request), page_token=request.query.get("cursor", "")
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(
@@ -68,7 +64,6 @@ async def update_organization(request: web.Request) -> web.Response:
                 organization_name=string_field(body, "organization_name"),
                 organization_slug=string_field(body, "organization_slug"),
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(200, organization=organization_json(response.organization))
@@ -83,7 +78,6 @@ async def delete_organization(request: web.Request) -> web.Response:
         await call(
             request.app[BACKENDS].connections.DeleteOrganization(
                 connections_pb.DeleteOrganizationRequest(organization_id=request.match_info["organization_id"]),
-                metadata=call_metadata(),
             )
         )
     return envelope(200, organization_id=request.match_info["organization_id"])

@@ -8,7 +8,6 @@ from aiohttp import web
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 from scimd.rbac.v1 import role_pb2
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
@@ -52,7 +51,7 @@ async def create_role(request: web.Request) -> web.Response:
         permissions=_permissions(body),
     )
     response = await call(
-        request.app[BACKENDS].rbac.CreateRole(rbac_pb.CreateRoleRequest(role=role), metadata=call_metadata())
+        request.app[BACKENDS].rbac.CreateRole(rbac_pb.CreateRoleRequest(role=role))
     )
     return envelope(201, role=role_json(response.role))
 
@@ -62,7 +61,6 @@ async def list_roles(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].rbac.ListRoles(
             rbac_pb.ListRolesRequest(page_size=limit_param(request), page_token=request.query.get("cursor", "")),
-            metadata=call_metadata(),
         )
     )
     return envelope(200, roles=[role_json(r) for r in response.roles], next_cursor=response.next_page_token or None)
@@ -72,7 +70,7 @@ async def list_roles(request: web.Request) -> web.Response:
 async def get_role(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].rbac.GetRole(
-            rbac_pb.GetRoleRequest(role_id=request.match_info["role_id"]), metadata=call_metadata()
+            rbac_pb.GetRoleRequest(role_id=request.match_info["role_id"])
         )
     )
     return envelope(200, role=role_json(response.role))
@@ -89,7 +87,7 @@ async def update_role(request: web.Request) -> web.Response:
     )
     response = await call(
         request.app[BACKENDS].rbac.UpdateRole(
-            rbac_pb.UpdateRoleRequest(role=role, etag=if_match_etag(request)), metadata=call_metadata()
+            rbac_pb.UpdateRoleRequest(role=role, etag=if_match_etag(request))
         )
     )
     return envelope(200, role=role_json(response.role))
@@ -101,7 +99,6 @@ async def delete_role(request: web.Request) -> web.Response:
     await call(
         request.app[BACKENDS].rbac.DeleteRole(
             rbac_pb.DeleteRoleRequest(role_id=request.match_info["role_id"], etag=if_match_etag(request)),
-            metadata=call_metadata(),
         )
     )
     return envelope(200)

@@ -14,7 +14,6 @@ from scimd.rbac.v1 import session_pb2
 from scimd.rbac.v1 import session_service_pb2 as session_pb
 
 from gateway.auth import public
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
@@ -69,7 +68,6 @@ async def create_session(request: web.Request) -> web.Response:
             member_id=id_field(body, "member_id"),
             session_duration_minutes=_duration(body),
         ),
-        metadata=call_metadata(),
     ))
     return _session_answer(response, session_token=response.session_token)
 
@@ -82,7 +80,7 @@ async def authenticate_session(request: web.Request) -> web.Response:
         raise ServiceError("INVALID_VALUE", "give exactly one of session_token and session_jwt")
     message = (session_pb.AuthenticateSessionRequest(session_token=token) if token
                else session_pb.AuthenticateSessionRequest(session_jwt=jwt))
-    response = await call(request.app[BACKENDS].sessions.AuthenticateSession(message, metadata=call_metadata()))
+    response = await call(request.app[BACKENDS].sessions.AuthenticateSession(message))
     return _session_answer(response)
 
 
@@ -95,7 +93,7 @@ async def revoke_sessions(request: web.Request) -> web.Response:
         raise ServiceError("INVALID_VALUE", "give exactly one of member_session_id and member_id")
     message = (session_pb.RevokeSessionsRequest(organization_id=organization_id, session_id=session_id) if session_id
                else session_pb.RevokeSessionsRequest(organization_id=organization_id, member_id=member_id))
-    response = await call(request.app[BACKENDS].sessions.RevokeSessions(message, metadata=call_metadata()))
+    response = await call(request.app[BACKENDS].sessions.RevokeSessions(message))
     return envelope(200, revoked_member_session_ids=list(response.revoked_session_ids))
 
 
@@ -104,7 +102,7 @@ async def revoke_sessions(request: web.Request) -> web.Response:
 async def jwks(request: web.Request) -> web.Response:
     if request.match_info["project_id"] != request.app[SETTINGS].project_id:
         raise ServiceError("NOT_FOUND", "no such project")
-    response = await call(request.app[BACKENDS].sessions.GetJwks(session_pb.GetJwksRequest(), metadata=call_metadata()))
+    response = await call(request.app[BACKENDS].sessions.GetJwks(session_pb.GetJwksRequest()))
     reply = envelope(200, keys=[_jwk_json(key) for key in response.keys])
     # Short, so that verifiers see a rotation's new key soon; they should also
     # refetch when they meet an unknown kid.
@@ -115,6 +113,6 @@ async def jwks(request: web.Request) -> web.Response:
 @routes.post("/v1/b2b/sessions/jwks/rotate")
 async def rotate_signing_key(request: web.Request) -> web.Response:
     response = await call(
-        request.app[BACKENDS].sessions.RotateSigningKey(session_pb.RotateSigningKeyRequest(), metadata=call_metadata())
+        request.app[BACKENDS].sessions.RotateSigningKey(session_pb.RotateSigningKeyRequest())
     )
     return envelope(200, signing_key=_jwk_json(response.signing_key))

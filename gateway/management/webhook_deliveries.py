@@ -10,7 +10,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from scimd.webhooks.v1 import delivery_attempt_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
@@ -70,7 +69,6 @@ async def _attempts(request: web.Request, endpoint_id: str = "", event_id: str =
                 endpoint_id=endpoint_id, event_id=event_id or request.query.get("event_id", ""),
                 page_size=limit_param(request), page_token=request.query.get("cursor", ""),
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(
@@ -99,7 +97,6 @@ async def replay_event(request: web.Request) -> web.Response:
             webhooks_pb.ReplayEventRequest(
                 event_id=request.match_info["event_id"], endpoint_id=string_field(body, "endpoint_id")
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(202, deliveries_scheduled=response.deliveries_scheduled)
@@ -115,7 +112,6 @@ async def replay_endpoint(request: web.Request) -> web.Response:
                 endpoint_id=request.match_info["endpoint_id"],
                 start_time=_timestamp(body, "start_time"), end_time=_timestamp(body, "end_time"),
             ),
-            metadata=call_metadata(),
         )
     )
     return envelope(202, deliveries_scheduled=response.deliveries_scheduled)

@@ -9,7 +9,6 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from scimd.webhooks.v1 import endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
@@ -58,7 +57,6 @@ async def create_endpoint(request: web.Request) -> web.Response:
                 event_types=string_list_field(body, "event_types") or [],
                 organization_ids=string_list_field(body, "organization_ids") or [],
             ),
-            metadata=call_metadata(),
         )
     )
     endpoint = endpoint_json(response.endpoint)
@@ -71,7 +69,6 @@ async def list_endpoints(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].webhooks.ListEndpoints(
             webhooks_pb.ListEndpointsRequest(page_size=limit_param(request), page_token=request.query.get("cursor", "")),
-            metadata=call_metadata(),
         )
     )
     return envelope(
@@ -85,7 +82,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
 async def get_endpoint(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].webhooks.GetEndpoint(
-            webhooks_pb.GetEndpointRequest(endpoint_id=request.match_info["endpoint_id"]), metadata=call_metadata()
+            webhooks_pb.GetEndpointRequest(endpoint_id=request.match_info["endpoint_id"])
         )
     )
     return envelope(200, endpoint=endpoint_json(response.endpoint))
@@ -115,7 +112,6 @@ async def update_endpoint(request: web.Request) -> web.Response:
     response = await call(
         request.app[BACKENDS].webhooks.UpdateEndpoint(
             webhooks_pb.UpdateEndpointRequest(endpoint=endpoint, update_mask=FieldMask(paths=paths)),
-            metadata=call_metadata(),
         )
     )
     return envelope(200, endpoint=endpoint_json(response.endpoint))
@@ -132,7 +128,6 @@ async def rotate_secret(request: web.Request) -> web.Response:
             webhooks_pb.RotateEndpointSecretRequest(
                 endpoint_id=request.match_info["endpoint_id"], grace_period_seconds=grace
             ),
-            metadata=call_metadata(),
         )
     )
     endpoint = endpoint_json(response.endpoint)
@@ -144,7 +139,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 async def delete_endpoint(request: web.Request) -> web.Response:
     await call(
         request.app[BACKENDS].webhooks.DeleteEndpoint(
-            webhooks_pb.DeleteEndpointRequest(endpoint_id=request.match_info["endpoint_id"]), metadata=call_metadata()
+            webhooks_pb.DeleteEndpointRequest(endpoint_id=request.match_info["endpoint_id"])
         )
     )
     return envelope(200)

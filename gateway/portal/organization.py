@@ -4,21 +4,22 @@ portal session: the organization never comes from the page or the URL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 
 from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.rbac.v1 import member_roles_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
+from scimd.webhooks.v1 import endpoint_pb2
 from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
-from gateway.backends import Backends, call_metadata
+from gateway.backends import Backends
 from gateway.calls import call
 from gateway.management.connections import ROTATION_STEPS
 from gateway.token_cache import TokenCache
 from services.common import shapes
-from services.common.context import Tenant
+from services.common.context import Tenant, acting_for
 from services.common.errors import ServiceError
 from services.common.settings import Settings
 from services.common.timestamps import to_rfc3339
@@ -44,13 +45,13 @@ class OrganizationView:
 
     async def organization(self) -> dict[str, Any]:
         response = await call(self.backends.connections.GetOrganization(
-            connections_pb.GetOrganizationRequest(organization_id=self.organization_id), metadata=call_metadata()))
+            connections_pb.GetOrganizationRequest(organization_id=self.organization_id)))
         return shapes.organization_json(response.organization)
 
     async def connection(self) -> connection_pb2.Connection | None:
         try:
             response = await call(self.backends.connections.GetConnection(
-                connections_pb.GetConnectionRequest(organization_id=self.organization_id), metadata=call_metadata()))
+                connections_pb.GetConnectionRequest(organization_id=self.organization_id)))
         except ServiceError as error:
             if error.kind.reason == "NOT_FOUND":
                 return None
@@ -72,7 +73,6 @@ class OrganizationView:
             connections_pb.CreateConnectionRequest(
                 organization_id=self.organization_id, identity_provider=identity_provider, display_name=display_name,
             ),
-            metadata=call_metadata(),
         ))
         return self.shown(response.connection), response.bearer_token
 
@@ -80,56 +80,53 @@ class OrganizationView:
         method, message = ROTATION_STEPS[step]
         with self.token_cache.changing(connection_id=connection_id):
             response = await call(getattr(self.backends.connections, method)(
-                message(organization_id=self.organization_id, connection_id=connection_id), metadata=call_metadata()))
+                message(organization_id=self.organization_id, connection_id=connection_id)))
         return self.shown(response.connection), getattr(response, "next_bearer_token", "")
 
     async def delete_connection(self, connection_id: str) -> None:
         with self.token_cache.changing(connection_id=connection_id):
             await call(self.backends.connections.DeleteConnection(
                 connections_pb.DeleteConnectionRequest(organization_id=self.organization_id, connection_id=connection_id),
-                metadata=call_metadata(),
             ))
 
     async def groups(self, connection_id: str, query: str, page: int) -> tuple[list[dict[str, Any]], int]:
-        response = await call(self.backends.directory.ListGroups(
-            directory_pb.ListGroupsRequest(
-                page_size=PAGE, skip=page * PAGE, order_by="displayName",
-                filter=f"displayName co {quoted(query)}" if query else "",
-            ),
-            metadata=call_metadata(Tenant(self.organization_id, connection_id)),
-        ))
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.ListGroups(
+                directory_pb.ListGroupsRequest(
+                    page_size=PAGE, skip=page * PAGE, order_by="displayName",
+                    filter=f"displayName co {quoted(query)}" if query else "",
+                ),
+            ))
         return [{"group_id": g.group_id, "name": g.display_name, "members": g.member_count}
                 for g in response.groups], response.total_size
 
     async def members(self, connection_id: str, query: str, page: int) -> tuple[list[dict[str, Any]], int]:
         condition = f"userName co {quoted(query)} or emails.value co {quoted(query)}" if query else ""
-        response = await call(self.backends.directory.ListMembers(
-            directory_pb.ListMembersRequest(page_size=PAGE, skip=page * PAGE, order_by="userName", filter=condition),
-            metadata=call_metadata(Tenant(self.organization_id, connection_id)),
-        ))
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.ListMembers(
+                directory_pb.ListMembersRequest(page_size=PAGE, skip=page * PAGE, order_by="userName", filter=condition),
+            ))
         return [shapes.member_json(m) for m in response.members], response.total_size
 
     async def user_names(self, member_ids: list[str]) -> dict[str, str]:
         """member_id → userName, for the members that exist."""
         names: dict[str, str] = {}
-        for start in range(0, len(member_ids), 1000):
-            response = await call(self.backends.directory.BatchGetMembers(
-                directory_pb.BatchGetMembersRequest(member_ids=member_ids[start:start + 1000]),
-                metadata=call_metadata(Tenant(self.organization_id)),
-            ))
-            names.update((m.member_id, m.scim_registration.user_name) for m in response.members)
+        with acting_for(Tenant(self.organization_id)):
+            for start in range(0, len(member_ids), 1000):
+                response = await call(self.backends.directory.BatchGetMembers(
+                    directory_pb.BatchGetMembersRequest(member_ids=member_ids[start:start + 1000]),
+                ))
+                names.update((m.member_id, m.scim_registration.user_name) for m in response.members)
         return names
 
     async def roles(self) -> list[str]:
-        response = await call(self.backends.rbac.ListRoles(rbac_pb.ListRolesRequest(page_size=1000),
-                                                            metadata=call_metadata()))
+        response = await call(self.backends.rbac.ListRoles(rbac_pb.ListRolesRequest(page_size=1000)))
         return [role.role_id for role in response.roles]
 
     async def assignments(self, connection_id: str) -> dict[str, str]:
         """group_id → role_id (the portal maps each group to at most one role)."""
         response = await call(self.backends.rbac.ListGroupRoleAssignments(
             rbac_pb.ListGroupRoleAssignmentsRequest(organization_id=self.organization_id, connection_id=connection_id),
-            metadata=call_metadata(),
         ))
         return {a.group_id: a.role_id for a in response.assignments}
 
@@ -142,15 +139,14 @@ class OrganizationView:
                 assignments=[member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r)
                              for g, r in sorted(mapping.items()) if r],
             ),
-            metadata=call_metadata(),
         ))
         return response.changes
 
     async def activity(self, limit: int = 50) -> list[dict[str, Any]]:
-        response = await call(self.backends.directory.ListAuditEntries(
-            directory_pb.ListAuditEntriesRequest(page_size=limit),
-            metadata=call_metadata(Tenant(self.organization_id)),
-        ))
+        with acting_for(Tenant(self.organization_id)):
+            response = await call(self.backends.directory.ListAuditEntries(
+                directory_pb.ListAuditEntriesRequest(page_size=limit),
+            ))
         return [
             {"at": to_rfc3339(e.create_time), "operation": e.operation, "resource_type": e.resource_type,
              "resource_id": e.resource_id, "result": e.result, "changed": ", ".join(e.changed_attributes),
@@ -161,12 +157,8 @@ class OrganizationView:
     async def webhook_endpoints(self) -> list[dict[str, Any]]:
         """The vendor's endpoints that receive this organization's events, and how
         delivery goes. Named by id: their URLs are the vendor's, not the customer's."""
-        response = await call(self.backends.webhooks.ListEndpoints(
-            webhooks_pb.ListEndpointsRequest(page_size=100), metadata=call_metadata()))
         shown = []
-        for endpoint in response.endpoints:
-            if endpoint.organization_ids and self.organization_id not in endpoint.organization_ids:
-                continue
+        async for endpoint in self._endpoints_receiving_our_events():
             if not endpoint.enabled:
                 status = f"disabled ({endpoint.disabled_reason or 'by the vendor'})"
             elif endpoint.HasField("failing_since_time"):
@@ -176,3 +168,14 @@ class OrganizationView:
             shown.append({"endpoint_id": endpoint.endpoint_id, "status": status,
                           "event_types": ", ".join(endpoint.event_types) or "all"})
         return shown
+
+    async def _endpoints_receiving_our_events(self) -> AsyncIterator[endpoint_pb2.Endpoint]:
+        page_token = ""
+        while True:  # bounded by the endpoints the vendor made, 100 a page
+            response = await call(self.backends.webhooks.ListEndpoints(webhooks_pb.ListEndpointsRequest(
+                page_size=100, page_token=page_token, organization_id=self.organization_id)))
+            for endpoint in response.endpoints:
+                yield endpoint
+            page_token = response.next_page_token
+            if not page_token:
+                return

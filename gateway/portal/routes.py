@@ -17,7 +17,6 @@ import jinja2
 from aiohttp import web
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
-from gateway.backends import call_metadata
 from gateway.calls import call
 from gateway.json import within_body_timeout
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
@@ -138,7 +137,7 @@ async def enter(request: web.Request) -> web.StreamResponse:
         return _expired_form()
     try:
         response = await call(request.app[BACKENDS].connections.RedeemPortalLink(
-            connections_pb.RedeemPortalLinkRequest(link_token=str(form.get("link", ""))), metadata=call_metadata()))
+            connections_pb.RedeemPortalLinkRequest(link_token=str(form.get("link", "")))))
     except ServiceError as error:
         if error.kind.http_status >= 500:
             raise

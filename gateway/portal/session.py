@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
-from gateway.backends import Backends, call_metadata
+from gateway.backends import Backends
 from gateway.calls import call
 from services.common.errors import ServiceError
 from services.common.settings import Settings
@@ -82,7 +82,6 @@ async def is_open(backends: Backends, session: PortalSession) -> bool:
         response = await call(backends.connections.GetPortalSession(
             connections_pb.GetPortalSessionRequest(
                 organization_id=session.organization_id, session_id=session.session_id),
-            metadata=call_metadata(),
         ))
     except ServiceError as error:
         if error.kind.reason == "NOT_FOUND":
@@ -94,5 +93,4 @@ async def is_open(backends: Backends, session: PortalSession) -> bool:
 async def end(backends: Backends, session: PortalSession) -> None:
     await call(backends.connections.EndPortalSession(
         connections_pb.EndPortalSessionRequest(organization_id=session.organization_id, session_id=session.session_id),
-        metadata=call_metadata(),
     ))

@@ -158,7 +158,7 @@ async def run_bulk(ctx: ScimContext, operations: list[dict[str, Any]], fail_on_e
 
 @routes.post(PREFIX + "/Bulk")
 async def bulk(request: web.Request) -> web.Response:
-    connection = await authenticated(request)  # before a byte of the body is read
+    connection = authenticated(request)  # by the middleware, before a byte of the body was read
     operations, fail_on_errors = bulk_request(await read_json_object(request))
     # Each operation executed counts against the connection's rate limit: exactly those read here.
     ctx = charged_context(request, connection, cost=max(1, len(operations)))

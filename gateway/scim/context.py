@@ -8,8 +8,7 @@ from typing import Any
 
 from scimd.connections.v1 import connection_pb2
 
-from gateway.backends import Backends, call_metadata
-from services.common.context import Tenant
+from gateway.backends import Backends
 from services.common.settings import Settings
 
 
@@ -23,9 +22,6 @@ class ScimContext:
     @property
     def base_url(self) -> str:
         return f"{self.settings.public_url}/scim/v2/{self.connection.connection_id}"
-
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        return call_metadata(Tenant(self.connection.organization_id, self.connection.connection_id, self.token_id))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.auth import public
 from gateway.keys import SETTINGS
 from gateway.limits import MAX_BODY_BYTES
 from gateway.scim import bulk as bulk_limits
@@ -157,18 +158,21 @@ def _schema_resource(base: str, resource: dict[str, Any]) -> dict[str, Any]:
 
 
 @routes.get(PREFIX + "/ServiceProviderConfig")
+@public
 async def get_service_provider_config(request: web.Request) -> web.Response:
     base = _base(request)
     return scim_response(_located(service_provider_config(), "ServiceProviderConfig", f"{base}/ServiceProviderConfig"))
 
 
 @routes.get(PREFIX + "/ResourceTypes")
+@public
 async def list_resource_types(request: web.Request) -> web.Response:
     base = _base(request)
     return scim_response(_list_response([_resource_type_resource(base, r) for r in resource_types().values()]))
 
 
 @routes.get(PREFIX + "/ResourceTypes/{name}")
+@public
 async def get_resource_type(request: web.Request) -> web.Response:
     base = _base(request)
     resource = _find(resource_types(), request.match_info["name"], "resource type")
@@ -176,12 +180,14 @@ async def get_resource_type(request: web.Request) -> web.Response:
 
 
 @routes.get(PREFIX + "/Schemas")
+@public
 async def list_schemas(request: web.Request) -> web.Response:
     base = _base(request)
     return scim_response(_list_response([_schema_resource(base, s) for s in schemas().values()]))
 
 
 @routes.get(PREFIX + "/Schemas/{urn}")
+@public
 async def get_schema(request: web.Request) -> web.Response:
     base = _base(request)
     resource = _find(schemas(), request.match_info["urn"], "schema")

@@ -54,7 +54,6 @@ async def members_of(ctx: ScimContext, group_id: str) -> list[group_pb2.GroupMem
     while True:
         response = await call(ctx.backends.directory.ListGroupMembers(
             pb.ListGroupMembersRequest(group_id=group_id, page_size=MEMBER_PAGE, page_token=token),
-            metadata=ctx.metadata(),
         ))
         members += response.members
         token = response.next_page_token
@@ -73,12 +72,12 @@ async def create(ctx: ScimContext, body: dict[str, Any], with_members: bool = Tr
         group=group_pb2.Group(display_name=_display_name(body), external_id=_external_id(body)),
         member_ids=_member_ids(body),
     )
-    response = await call(ctx.backends.directory.CreateGroup(request, metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.CreateGroup(request))
     return await _result(ctx, response.group, with_members, 201)
 
 
 async def get(ctx: ScimContext, group_id: str, with_members: bool = True) -> ScimResult:
-    response = await call(ctx.backends.directory.GetGroup(pb.GetGroupRequest(group_id=group_id), metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.GetGroup(pb.GetGroupRequest(group_id=group_id)))
     return await _result(ctx, response.group, with_members)
 
 
@@ -88,7 +87,7 @@ async def replace(ctx: ScimContext, group_id: str, body: dict[str, Any], version
         group_id=group_id, display_name=_display_name(body), external_id=_external_id(body),
         member_ids=_member_ids(body), etag=version,
     )
-    response = await call(ctx.backends.directory.UpdateGroup(request, metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.UpdateGroup(request))
     return await _result(ctx, response.group, with_members)
 
 
@@ -97,7 +96,7 @@ async def patch(ctx: ScimContext, group_id: str, body: dict[str, Any], version: 
     """RFC 7644 §3.5.2: 200 with the group, or 204 (allowed there) when the
     group is larger than the configured limit and its members would be shown."""
     request = pb.PatchGroupRequest(group_id=group_id, patch_json=orjson.dumps(body).decode(), etag=version)
-    response = await call(ctx.backends.directory.PatchGroup(request, metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.PatchGroup(request))
     if with_members and response.group.member_count > ctx.settings.group_response_member_limit:
         return ScimResult(204, None, etag_of(response.group))
     return await _result(ctx, response.group, with_members)
@@ -105,7 +104,7 @@ async def patch(ctx: ScimContext, group_id: str, body: dict[str, Any], version: 
 
 async def delete(ctx: ScimContext, group_id: str, version: str = "", with_members: bool = True) -> ScimResult:
     await call(ctx.backends.directory.DeleteGroup(
-        pb.DeleteGroupRequest(group_id=group_id, etag=version), metadata=ctx.metadata()))
+        pb.DeleteGroupRequest(group_id=group_id, etag=version)))
     return ScimResult(204)
 
 
@@ -131,7 +130,7 @@ async def search(ctx: ScimContext, query: ListQuery, with_members: bool = True):
         filter=query.filter, order_by=query.sort_by, descending=query.descending, skip=query.start_index - 1,
         page_size=query.count, total_size_only=query.count == 0,
     )
-    response = await call(ctx.backends.directory.ListGroups(request, metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.ListGroups(request))
     groups = _within_member_budget(response.groups) if with_members else response.groups
     resources = [(await _result(ctx, group, with_members)).resource for group in groups]
     envelope = {

@@ -8,10 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.auth import authenticate_connection
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
-from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD, TOKEN_CACHE
+from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery, list_query, version_of
@@ -38,11 +37,10 @@ def scim_response(resource: dict | None, *, status: int = 200, etag: str = "", l
     return response
 
 
-async def authenticated(request: web.Request) -> Authenticated:
-    """The connection whose bearer token the request carries (before its body is read)."""
-    return await authenticate_connection(
-        request, request.app[BACKENDS], request.app[TOKEN_CACHE], request.match_info["connection_id"]
-    )
+def authenticated(request: web.Request) -> Authenticated:
+    """The connection whose bearer token the request carries (authenticated by
+    gateway.auth's middleware before the handler ran)."""
+    return request[AUTHENTICATED]
 
 
 def charged_context(request: web.Request, authenticated: Authenticated, cost: int = 1) -> ScimContext:
@@ -62,9 +60,9 @@ def charged_context(request: web.Request, authenticated: Authenticated, cost: in
     return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection, token_id)
 
 
-async def scim_context(request: web.Request) -> ScimContext:
+def scim_context(request: web.Request) -> ScimContext:
     """The authenticated connection's context, charged one request."""
-    return charged_context(request, await authenticated(request))
+    return charged_context(request, authenticated(request))
 
 
 def _projected(resource: dict[str, Any], res: Resource, attributes: str | None, excluded: str | None) -> dict[str, Any]:
@@ -104,12 +102,12 @@ def _register(res: Resource) -> None:
 
     @routes.post(collection)
     async def create(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         return _respond(request, res, await res.api.create(ctx, await read_json_object(request), **_options(request, res)))
 
     @routes.get(item)
     async def get(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         result = await res.api.get(ctx, request.match_info["resource_id"], **_options(request, res))
         wanted = version_of(request.headers.get("If-None-Match"))
         if wanted and wanted == version_of(result.etag):
@@ -118,7 +116,7 @@ def _register(res: Resource) -> None:
 
     @routes.put(item)
     async def replace(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
         return _respond(request, res, await res.api.replace(
@@ -126,7 +124,7 @@ def _register(res: Resource) -> None:
 
     @routes.patch(item)
     async def patch(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
         return _respond(request, res, await res.api.patch(
@@ -134,18 +132,18 @@ def _register(res: Resource) -> None:
 
     @routes.delete(item)
     async def delete(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         version = version_of(request.headers.get("If-Match"))
         return _respond(request, res, await res.api.delete(ctx, request.match_info["resource_id"], version))
 
     @routes.get(collection)
     async def list_resources(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         return scim_response(await _list(ctx, res, list_query(request.query)))
 
     @routes.post(f"{collection}/.search")
     async def search(request: web.Request) -> web.Response:
-        ctx = await scim_context(request)
+        ctx = scim_context(request)
         return scim_response(await _list(ctx, res, list_query(await read_json_object(request))))
 
 
@@ -157,7 +155,7 @@ for _resource in RESOURCES.values():
 async def search_root(request: web.Request) -> web.Response:
     """RFC 7644 §3.4.3: a search over every resource type, Users then Groups,
     paged as one list. A filter naming attributes a type lacks matches none of it."""
-    ctx = await scim_context(request)
+    ctx = scim_context(request)
     query = list_query(await read_json_object(request))
     totals: dict[str, int] = {}
     filter_errors: list[ServiceError] = []

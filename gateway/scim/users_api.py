@@ -31,7 +31,7 @@ def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> S
 async def create(ctx: ScimContext, body: dict[str, Any]) -> ScimResult:
     response = await call(
         ctx.backends.directory.CreateMember(
-            pb.CreateMemberRequest(scim_registration=_registration(body)), metadata=ctx.metadata()
+            pb.CreateMemberRequest(scim_registration=_registration(body))
         )
     )
     return _result(ctx, response.member, 201)
@@ -39,7 +39,7 @@ async def create(ctx: ScimContext, body: dict[str, Any]) -> ScimResult:
 
 async def get(ctx: ScimContext, user_id: str) -> ScimResult:
     response = await call(
-        ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id), metadata=ctx.metadata())
+        ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id))
     )
     return _result(ctx, response.member)
 
@@ -48,7 +48,6 @@ async def replace(ctx: ScimContext, user_id: str, body: dict[str, Any], version:
     response = await call(
         ctx.backends.directory.UpdateMember(
             pb.UpdateMemberRequest(member_id=user_id, scim_registration=_registration(body), etag=version),
-            metadata=ctx.metadata(),
         )
     )
     return _result(ctx, response.member)
@@ -58,7 +57,6 @@ async def patch(ctx: ScimContext, user_id: str, body: dict[str, Any], version: s
     response = await call(
         ctx.backends.directory.PatchMember(
             pb.PatchMemberRequest(member_id=user_id, patch_json=orjson.dumps(body).decode(), etag=version),
-            metadata=ctx.metadata(),
         )
     )
     return _result(ctx, response.member)
@@ -67,7 +65,7 @@ async def patch(ctx: ScimContext, user_id: str, body: dict[str, Any], version: s
 async def delete(ctx: ScimContext, user_id: str, version: str = "") -> ScimResult:
     await call(
         ctx.backends.directory.DeleteMember(
-            pb.DeleteMemberRequest(member_id=user_id, etag=version), metadata=ctx.metadata()
+            pb.DeleteMemberRequest(member_id=user_id, etag=version)
         )
     )
     return ScimResult(204)
@@ -83,7 +81,7 @@ async def search(ctx: ScimContext, query: ListQuery) -> tuple[dict[str, Any], li
         page_size=query.count,
         total_size_only=query.count == 0,
     )
-    response = await call(ctx.backends.directory.ListMembers(request, metadata=ctx.metadata()))
+    response = await call(ctx.backends.directory.ListMembers(request))
     resources = [user_resource(member, ctx.base_url) for member in response.members]
     envelope = {
         "schemas": [LIST_RESPONSE],

@@ -1,15 +1,19 @@
 """Per-request context carried across async boundaries and process hops.
 
 The request id travels gateway → gRPC metadata → outbox event → webhook; the
-tenant travels only in gRPC metadata set by the gateway after authentication.
+tenant travels only in gRPC metadata, added to every outgoing call by the
+channel's interceptor from `tenant_var` (set by the gateway after
+authentication, or for a block of calls by `acting_for`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Iterator
 
 REQUEST_ID_HEADER = "x-request-id"
 ORGANIZATION_METADATA = "x-scimd-organization-id"
@@ -42,6 +46,12 @@ class Tenant:
     connection_id: str = ""
     token_id: str = ""
 
+    def __post_init__(self) -> None:
+        # gRPC metadata holds printable ASCII only, and no id of ours is anything else.
+        for value in (self.organization_id, self.connection_id, self.token_id):
+            if not (value.isascii() and value.isprintable()):
+                raise ValueError("a tenant id is printable ASCII")
+
     def metadata(self) -> tuple[tuple[str, str], ...]:
         pairs = [(ORGANIZATION_METADATA, self.organization_id)]
         if self.connection_id:
@@ -49,3 +59,17 @@ class Tenant:
         if self.token_id:
             pairs.append((TOKEN_METADATA, self.token_id))
         return tuple(pairs)
+
+
+# The tenant the current work acts for: every gRPC call made meanwhile carries it.
+tenant_var: ContextVar[Tenant | None] = ContextVar("tenant", default=None)
+
+
+@contextlib.contextmanager
+def acting_for(tenant: Tenant | None) -> Iterator[None]:
+    """The calls made inside the block act for `tenant` (None: for no tenant)."""
+    token = tenant_var.set(tenant)
+    try:
+        yield
+    finally:
+        tenant_var.reset(token)

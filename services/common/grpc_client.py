@@ -13,7 +13,13 @@ from typing import Sequence
 
 import grpc
 
-from services.common.context import REQUEST_ID_HEADER, current_request_id, remaining_seconds
+from services.common.context import (
+    ORGANIZATION_METADATA,
+    REQUEST_ID_HEADER,
+    current_request_id,
+    remaining_seconds,
+    tenant_var,
+)
 
 CONNECTION_AGE_MS = 5 * 60 * 1000
 CONNECTION_AGE_GRACE_MS = 30 * 1000
@@ -45,14 +51,19 @@ def open_channel(address: str, extra_options: Sequence[tuple[str, object]] = ())
 
 class CallContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
     """What every outgoing call carries, in one place: the current request id,
-    and a deadline (the call's own, else DEFAULT_CALL_SECONDS, and never past
-    the deadline of the call being served: deadlines propagate)."""
+    the tenant it acts for (`tenant_var`), and a deadline (the call's own,
+    else DEFAULT_CALL_SECONDS, and never past the deadline of the call being
+    served: deadlines propagate)."""
 
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         request_id = current_request_id()
         if request_id and REQUEST_ID_HEADER not in metadata:
             metadata.add(REQUEST_ID_HEADER, request_id)
+        tenant = tenant_var.get()
+        if tenant is not None and ORGANIZATION_METADATA not in metadata:
+            for key, value in tenant.metadata():
+                metadata.add(key, value)
         timeout = details.timeout if details.timeout is not None else DEFAULT_CALL_SECONDS
         remaining = remaining_seconds()
         if remaining is not None:

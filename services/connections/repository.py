@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -217,6 +217,15 @@ async def use_portal_link(pool: asyncpg.Pool, link_id: str) -> bool:
         " RETURNING true",
         link_id,
     ))
+
+
+async def forget_spent_portal_links(pool: asyncpg.Pool, kept_for: timedelta) -> int:
+    """Deletes the links that can open nothing any more: unused past their
+    expiry, or used longer ago than any portal session lives, both by more
+    than `kept_for`. Returns how many were deleted."""
+    deleted = await pool.execute(
+        "DELETE FROM portal_links WHERE coalesce(used_at, expires_at) < now() - $1::interval", kept_for)
+    return int(deleted.split()[-1])
 
 
 async def find_portal_session(pool: asyncpg.Pool, organization_id: str, session_id: str) -> asyncpg.Record | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from pathlib import Path
 
 from scimd.connections.v1 import connections_service_pb2, connections_service_pb2_grpc
@@ -11,10 +13,18 @@ from services.common.db import open_database
 from services.common.events import EventStream
 from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
+from services.common.periodic import run_periodically
 from services.common.settings import Settings
+from services.connections import repository
 from services.connections.service import SCHEMA, ConnectionsServicer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A portal link's row is its portal session's record (whether the admin left):
+# kept a day past the link's use or expiry, far beyond any session's lifetime.
+PORTAL_LINK_RETENTION = timedelta(days=1)
+PORTAL_LINK_CLEANUP_SECONDS = 10 * 60
+
+log = logging.getLogger(__name__)
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
@@ -22,6 +32,13 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
+
+    async def forget_spent_portal_links() -> None:
+        forgotten = await repository.forget_spent_portal_links(pool, PORTAL_LINK_RETENTION)
+        if forgotten:
+            log.info("deleted spent portal links", extra={"links": forgotten})
+
+    await run_periodically(stack, "portal-link-retention", PORTAL_LINK_CLEANUP_SECONDS, forget_spent_portal_links)
     return [
         Registration(
             ConnectionsServicer(pool, settings, stream),

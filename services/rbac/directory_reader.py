@@ -3,78 +3,80 @@ directory is the source of truth for members and their groups."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import grpc
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
-from services.common.context import REQUEST_ID_HEADER, Tenant, current_request_id
+from services.common.context import Tenant, acting_for
 from services.common.errors import ServiceError
 
 BATCH = 1000
 CALL_TIMEOUT_SECONDS = 30.0
 
 
+def _acting_for(organization_id: str, connection_id: str = "") -> AbstractContextManager[None]:
+    """The calls inside act for the tenant; its ids come from callers of the
+    rbac API, and an id gRPC metadata cannot carry names nothing."""
+    try:
+        return acting_for(Tenant(organization_id, connection_id))
+    except ValueError:
+        raise ServiceError("NOT_FOUND", "no such organization or connection") from None
+
+
 class DirectoryReader:
     def __init__(self, channel: grpc.aio.Channel):
         self._stub = DirectoryServiceStub(channel)
 
-    @staticmethod
-    def _metadata(tenant: Tenant) -> tuple[tuple[str, str], ...]:
-        # Ids come from callers of the rbac API; gRPC metadata holds printable ASCII only,
-        # and no id of ours is anything else.
-        for value in (tenant.organization_id, tenant.connection_id):
-            if not (value.isascii() and value.isprintable()):
-                raise ServiceError("NOT_FOUND", "no such organization or connection")
-        return ((REQUEST_ID_HEADER, current_request_id()), *tenant.metadata())
-
     async def members(self, organization_id: str, member_ids: list[str]) -> dict[str, member_pb2.Member]:
         """The members that exist (and are not deleted), by id."""
         found: dict[str, member_pb2.Member] = {}
-        metadata = self._metadata(Tenant(organization_id))
-        for start in range(0, len(member_ids), BATCH):
-            try:
-                response = await self._stub.BatchGetMembers(
-                    directory_pb.BatchGetMembersRequest(member_ids=member_ids[start:start + BATCH]),
-                    metadata=metadata, timeout=CALL_TIMEOUT_SECONDS,
-                )
-            except grpc.aio.AioRpcError as error:
-                raise ServiceError.from_rpc_error(error) from None
-            found.update((m.member_id, m) for m in response.members)
+        with _acting_for(organization_id):
+            for start in range(0, len(member_ids), BATCH):
+                try:
+                    response = await self._stub.BatchGetMembers(
+                        directory_pb.BatchGetMembersRequest(member_ids=member_ids[start:start + BATCH]),
+                        timeout=CALL_TIMEOUT_SECONDS,
+                    )
+                except grpc.aio.AioRpcError as error:
+                    raise ServiceError.from_rpc_error(error) from None
+                found.update((m.member_id, m) for m in response.members)
         return found
 
     async def group_member_ids(self, organization_id: str, connection_id: str, group_id: str) -> list[str]:
         """The group's members; none if there is no such group."""
         ids: list[str] = []
         page_token = ""
-        metadata = self._metadata(Tenant(organization_id, connection_id))
-        while True:
-            try:
-                response = await self._stub.ListGroupMembers(
-                    directory_pb.ListGroupMembersRequest(group_id=group_id, page_size=10_000, page_token=page_token),
-                    metadata=metadata, timeout=CALL_TIMEOUT_SECONDS,
-                )
-            except grpc.aio.AioRpcError as error:
-                if error.code() == grpc.StatusCode.NOT_FOUND:
+        with _acting_for(organization_id, connection_id):
+            while True:
+                try:
+                    response = await self._stub.ListGroupMembers(
+                        directory_pb.ListGroupMembersRequest(group_id=group_id, page_size=10_000, page_token=page_token),
+                        timeout=CALL_TIMEOUT_SECONDS,
+                    )
+                except grpc.aio.AioRpcError as error:
+                    if error.code() == grpc.StatusCode.NOT_FOUND:
+                        return ids
+                    raise ServiceError.from_rpc_error(error) from None
+                ids.extend(m.member_id for m in response.members)
+                if not response.next_page_token:
                     return ids
-                raise ServiceError.from_rpc_error(error) from None
-            ids.extend(m.member_id for m in response.members)
-            if not response.next_page_token:
-                return ids
-            page_token = response.next_page_token
+                page_token = response.next_page_token
 
     async def group_names(self, organization_id: str, connection_id: str, group_ids: list[str]) -> dict[str, str]:
         """group_id → displayName, for the groups of the connection that exist."""
         names: dict[str, str] = {}
-        metadata = self._metadata(Tenant(organization_id, connection_id))
-        for group_id in group_ids:
-            try:
-                response = await self._stub.GetGroup(
-                    directory_pb.GetGroupRequest(group_id=group_id), metadata=metadata, timeout=CALL_TIMEOUT_SECONDS
-                )
-            except grpc.aio.AioRpcError as error:
-                if error.code() == grpc.StatusCode.NOT_FOUND:
-                    continue
-                raise ServiceError.from_rpc_error(error) from None
-            names[group_id] = response.group.display_name
+        with _acting_for(organization_id, connection_id):
+            for group_id in group_ids:
+                try:
+                    response = await self._stub.GetGroup(
+                        directory_pb.GetGroupRequest(group_id=group_id), timeout=CALL_TIMEOUT_SECONDS
+                    )
+                except grpc.aio.AioRpcError as error:
+                    if error.code() == grpc.StatusCode.NOT_FOUND:
+                        continue
+                    raise ServiceError.from_rpc_error(error) from None
+                names[group_id] = response.group.display_name
         return names

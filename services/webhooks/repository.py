@@ -98,14 +98,16 @@ async def get_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> asyncpg.Record |
 
 
 async def list_endpoints(
-    pool: asyncpg.Pool, limit: int, after: tuple[datetime, str] | None
+    pool: asyncpg.Pool, limit: int, after: tuple[datetime, str] | None, organization_id: str = ""
 ) -> list[asyncpg.Record]:
+    """A page of endpoints; with `organization_id`, those that receive its events."""
     after_time, after_id = after if after is not None else (None, "")
     return await pool.fetch(
         f"SELECT {ENDPOINT_COLUMNS} FROM endpoints"
         " WHERE ($2::timestamptz IS NULL OR (created_at, endpoint_id) > ($2, $3))"
+        " AND ($4 = '' OR organization_ids = '{}' OR $4 = ANY(organization_ids))"
         " ORDER BY created_at, endpoint_id LIMIT $1",
-        limit, after_time, after_id,
+        limit, after_time, after_id, organization_id,
     )
 
 

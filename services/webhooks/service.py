@@ -110,7 +110,7 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
     async def ListEndpoints(self, request: pb.ListEndpointsRequest, context: grpc.aio.ServicerContext):
         limit = page_size(request.page_size)
         after = decode_time_keyset(request.page_token)
-        rows = await repository.list_endpoints(self._pool, limit + 1, after)
+        rows = await repository.list_endpoints(self._pool, limit + 1, after, request.organization_id)
         page, more = rows[:limit], len(rows) > limit
         return pb.ListEndpointsResponse(
             endpoints=[endpoint_from_row(r) for r in page],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from tests.support import basic_auth, create_connection, create_organization
+from tests.support import basic_auth, bearer, create_connection, create_organization
 
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
@@ -202,14 +202,48 @@ async def test_a_management_401_does_not_invite_a_browser_to_keep_credentials(ht
 
 
 def _management_routes(settings) -> list[tuple[str, str, bool]]:
+    return _routes(settings, "/v1/")
+
+
+def _routes(settings, prefix: str) -> list[tuple[str, str, bool]]:
     from gateway.app import create_app
+    from gateway.auth import is_public
 
     routes = []
     for route in create_app(settings).router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if path.startswith("/v1/") and route.method != "HEAD":
-            routes.append((route.method, path, getattr(route.handler, "scimd_public", False)))
+        if path.startswith(prefix) and route.method != "HEAD":
+            routes.append((route.method, path, is_public(route.handler)))
     return routes
+
+
+async def test_every_scim_route_is_closed_without_the_connections_token_unless_declared_public(http, gateway):
+    """Default-deny on the SCIM API too: no handler can forget to authenticate,
+    and a token of one connection opens nothing under another's URL."""
+    import re
+
+    organization = await create_organization(http, gateway)
+    mine = await create_connection(http, gateway, organization["organization_id"])
+    other = await create_connection(http, gateway, (await create_organization(http, gateway))["organization_id"])
+    routes = _routes(gateway.settings, "/scim/v2/")
+    assert len(routes) > 10
+    public = set()
+    for method, path, is_public in routes:
+        if is_public:
+            public.add(path.rsplit("/scim/v2/{connection_id}", 1)[1])
+            continue
+        url = gateway.url + re.sub(r"\{[^}]+\}", "x", path.replace("{connection_id}", mine["connection_id"]))
+        for headers in ({}, bearer(other), {"Authorization": "Bearer "}):
+            async with http.request(method, url, json={}, headers=headers) as response:
+                assert response.status == 401, (method, path, headers, response.status)
+                assert (await response.json(content_type=None))["schemas"] == [SCIM_ERROR]
+    assert public == {"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{name}", "/Schemas", "/Schemas/{urn}"}
+    for path in ("/NoSuchResource", "/Users/x/y"):  # what exists is not told to strangers
+        async with http.get(f"{gateway.url}/scim/v2/{mine['connection_id']}{path}") as response:
+            assert response.status == 401
+        async with http.get(f"{gateway.url}/scim/v2/{mine['connection_id']}{path}",
+                            headers=bearer(mine)) as response:
+            assert response.status == 404
 
 
 async def test_every_management_route_is_closed_without_credentials_unless_declared_public(http, gateway):
@@ -237,4 +271,16 @@ async def test_the_public_routes_are_the_ones_the_openapi_document_declares_publ
         for method, operation in operations.items() if isinstance(operation, dict) and operation.get("security") == []
     }
     marked = {(method, path) for method, path, is_public in _management_routes(gateway.settings) if is_public}
+    assert marked == declared and marked
+
+
+async def test_the_public_scim_routes_are_the_ones_the_openapi_document_declares_public(gateway):
+    from gateway.openapi import document
+
+    declared = {
+        (method.upper(), path)
+        for path, operations in document(gateway.url)["paths"].items() if path.startswith("/scim/v2/")
+        for method, operation in operations.items() if isinstance(operation, dict) and operation.get("security") == []
+    }
+    marked = {(method, path) for method, path, is_public in _routes(gateway.settings, "/scim/v2/") if is_public}
     assert marked == declared and marked

@@ -1,13 +1,25 @@
-"""Every outgoing gRPC call carries the request id and a deadline, and a
-deadline propagates: a call made while serving another never outlives it."""
+"""Every outgoing gRPC call carries the request id, the tenant it acts for and
+a deadline, and a deadline propagates: a call made while serving another
+never outlives it."""
 
 from __future__ import annotations
 
 import time
 
 import grpc
+import pytest
 
-from services.common.context import REQUEST_ID_HEADER, deadline_var, request_id_var
+from services.common.context import (
+    CONNECTION_METADATA,
+    ORGANIZATION_METADATA,
+    REQUEST_ID_HEADER,
+    TOKEN_METADATA,
+    Tenant,
+    acting_for,
+    deadline_var,
+    request_id_var,
+    tenant_var,
+)
 from services.common.grpc_client import DEFAULT_CALL_SECONDS, open_channel
 
 
@@ -48,3 +60,36 @@ async def test_calls_carry_the_request_id_and_a_deadline_that_propagates():
     assert free is not None and DEFAULT_CALL_SECONDS / 2 < free < DEFAULT_CALL_SECONDS * 1.5  # the default
     assert bounded is not None and bounded < 1.0  # the propagated 0.5 s, not the 10 s default
     assert own is not None and own < 0.4  # the call's own 0.2 s, not the propagated 0.5 s
+
+
+async def test_calls_carry_the_tenant_they_act_for_and_only_inside_the_block():
+    server, port, seen = await _echo_server()
+    try:
+        async with open_channel(f"127.0.0.1:{port}") as channel:
+            echo = channel.unary_unary("/test.Echo/Echo")
+            tenant_var.set(None)
+            await echo(b"none")
+            with acting_for(Tenant("organization-a", "connection-a", "token-a")):
+                await echo(b"a")
+                with acting_for(Tenant("organization-b")):
+                    await echo(b"b")
+                await echo(b"a again")
+                await echo(b"explicit", metadata=((ORGANIZATION_METADATA, "organization-x"),))  # stays as given
+            await echo(b"none again")
+    finally:
+        await server.stop(None)
+    tenants = [(m.get(ORGANIZATION_METADATA), m.get(CONNECTION_METADATA), m.get(TOKEN_METADATA)) for _, m in seen]
+    assert tenants == [
+        (None, None, None),
+        ("organization-a", "connection-a", "token-a"),
+        ("organization-b", None, None),
+        ("organization-a", "connection-a", "token-a"),
+        ("organization-x", None, None),
+        (None, None, None),
+    ]
+
+
+@pytest.mark.parametrize("organization_id", ["org\x00", "org\n", "organización"])
+def test_a_tenant_is_printable_ascii(organization_id):
+    with pytest.raises(ValueError):
+        Tenant(organization_id)

@@ -144,3 +144,42 @@ async def test_slug_is_derived_from_the_name_and_made_unique(connections):
     assert first.organization_slug != second.organization_slug
     assert second.organization_slug.startswith(first.organization_slug + "-")
     assert len(short.organization_slug) >= 2
+
+
+async def test_spent_portal_links_are_deleted_and_live_ones_kept(connections, running_services):
+    """A link row lives as long as the link or the portal session it opened can matter, plus a margin."""
+    from datetime import timedelta
+
+    import asyncpg
+
+    from gateway.portal.session import LIFETIME
+    from services.common.db import create_pool
+    from services.connections.repository import forget_spent_portal_links
+    from services.connections.server import PORTAL_LINK_RETENTION
+    from services.connections.service import PORTAL_LINK_MAX_SECONDS
+
+    assert PORTAL_LINK_RETENTION > LIFETIME and PORTAL_LINK_RETENTION > timedelta(seconds=PORTAL_LINK_MAX_SECONDS)
+    organization = (await connections.CreateOrganization(
+        pb.CreateOrganizationRequest(organization_name="Links", organization_slug=_slug()))).organization
+    ages = {  # link → (used how long ago, expired how long ago); None: not used
+        "spent-unused": (None, "2 days"), "spent-used": ("2 days", "2 days"),
+        "fresh-unused": (None, "-5 minutes"), "expired-recently": (None, "1 hour"), "used-recently": ("2 hours", "2 hours"),
+    }
+    suffix = uuid.uuid4().hex[:8]
+    admin = await asyncpg.connect(running_services.database_url)
+    try:
+        for name, (used, expired) in ages.items():
+            await admin.execute(
+                "INSERT INTO connections.portal_links (link_id, organization_id, secret_hash, expires_at, used_at)"
+                " VALUES ($1, $2, $3, now() - $4::text::interval, now() - $5::text::interval)",
+                f"{name}-{suffix}", organization.organization_id, b"x", expired, used)
+        pool = (await create_pool(running_services.database_url, "connections")).shared
+        try:
+            assert await forget_spent_portal_links(pool, PORTAL_LINK_RETENTION) >= 2
+        finally:
+            await pool.close()
+        left = {r["link_id"].rsplit("-", 1)[0] for r in await admin.fetch(
+            "SELECT link_id FROM connections.portal_links WHERE link_id LIKE $1", f"%-{suffix}")}
+    finally:
+        await admin.close()
+    assert left == {"fresh-unused", "expired-recently", "used-recently"}

@@ -69,6 +69,27 @@ async def test_endpoint_crud_and_secret_shown_once(webhooks):
     assert ServiceError.from_rpc_error(caught.value).reason == "NOT_FOUND"
 
 
+async def test_endpoints_are_listed_by_the_organization_whose_events_they_receive(webhooks):
+    mine, other = f"organization-{uuid.uuid4().hex}", f"organization-{uuid.uuid4().hex}"
+    made = {}
+    for name, organization_ids in (("everyone", []), ("mine", [mine]), ("both", [other, mine]), ("other", [other])):
+        made[name] = (await webhooks.CreateEndpoint(pb.CreateEndpointRequest(
+            url=f"https://hooks.scimd.test/{name}", organization_ids=organization_ids))).endpoint.endpoint_id
+    try:
+        seen, token = [], ""
+        for _ in range(1000):  # bounded: one endpoint a page
+            page = await webhooks.ListEndpoints(pb.ListEndpointsRequest(page_size=1, page_token=token, organization_id=mine))
+            seen += [e.endpoint_id for e in page.endpoints]
+            token = page.next_page_token
+            if not token:
+                break
+        assert {made["everyone"], made["mine"], made["both"]} <= set(seen) and made["other"] not in seen
+        assert len(seen) == len(set(seen))
+    finally:
+        for endpoint_id in made.values():
+            await webhooks.DeleteEndpoint(pb.DeleteEndpointRequest(endpoint_id=endpoint_id))
+
+
 async def test_secret_is_encrypted_at_rest(webhooks, running_services):
     created = await webhooks.CreateEndpoint(pb.CreateEndpointRequest(url="https://hooks.scimd.test/a"))
     conn = await asyncpg.connect(running_services.database_url)

@@ -28,7 +28,7 @@ from scimd.webhooks.v1 import delivery_attempt_pb2 as scimd_dot_webhooks_dot_v1_
 from scimd.webhooks.v1 import endpoint_pb2 as scimd_dot_webhooks_dot_v1_dot_endpoint__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(scimd/webhooks/v1/webhooks_service.proto\x12\x11scimd.webhooks.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(scimd/webhooks/v1/delivery_attempt.proto\x1a scimd/webhooks/v1/endpoint.proto\"S\n\x15\x43reateEndpointRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x02 \x03(\t\x12\x18\n\x10organization_ids\x18\x03 \x03(\t\"W\n\x16\x43reateEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06secret\x18\x02 \x01(\t\")\n\x12GetEndpointRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\"D\n\x13GetEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\"=\n\x14ListEndpointsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x15ListEndpointsResponse\x12.\n\tendpoints\x18\x01 \x03(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"w\n\x15UpdateEndpointRequest\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"G\n\x16UpdateEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\",\n\x15\x44\x65leteEndpointRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteEndpointResponse\"P\n\x1bRotateEndpointSecretRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12\x1c\n\x14grace_period_seconds\x18\x02 \x01(\x05\"]\n\x1cRotateEndpointSecretResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06secret\x18\x02 \x01(\t\"k\n\x1bListDeliveryAttemptsRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"m\n\x1cListDeliveryAttemptsResponse\x12\x34\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\".scimd.webhooks.v1.DeliveryAttempt\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x12ReplayEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x02 \x01(\t\"3\n\x13ReplayEventResponse\x12\x1c\n\x14\x64\x65liveries_scheduled\x18\x01 \x01(\x05\"\x90\x01\n\x1bReplayEndpointEventsRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x1cReplayEndpointEventsResponse\x12\x1c\n\x14\x64\x65liveries_scheduled\x18\x01 \x01(\x05\"h\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\"Y\n\x0bStoredEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x11\n\tbody_json\x18\x04 \x01(\t\"]\n\x12ListEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.scimd.webhooks.v1.StoredEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xac\x08\n\x0fWebhooksService\x12\x65\n\x0e\x43reateEndpoint\x12(.scimd.webhooks.v1.CreateEndpointRequest\x1a).scimd.webhooks.v1.CreateEndpointResponse\x12\\\n\x0bGetEndpoint\x12%.scimd.webhooks.v1.GetEndpointRequest\x1a&.scimd.webhooks.v1.GetEndpointResponse\x12\x62\n\rListEndpoints\x12\'.scimd.webhooks.v1.ListEndpointsRequest\x1a(.scimd.webhooks.v1.ListEndpointsResponse\x12\x65\n\x0eUpdateEndpoint\x12(.scimd.webhooks.v1.UpdateEndpointRequest\x1a).scimd.webhooks.v1.UpdateEndpointResponse\x12\x65\n\x0e\x44\x65leteEndpoint\x12(.scimd.webhooks.v1.DeleteEndpointRequest\x1a).scimd.webhooks.v1.DeleteEndpointResponse\x12w\n\x14RotateEndpointSecret\x12..scimd.webhooks.v1.RotateEndpointSecretRequest\x1a/.scimd.webhooks.v1.RotateEndpointSecretResponse\x12w\n\x14ListDeliveryAttempts\x12..scimd.webhooks.v1.ListDeliveryAttemptsRequest\x1a/.scimd.webhooks.v1.ListDeliveryAttemptsResponse\x12\\\n\x0bReplayEvent\x12%.scimd.webhooks.v1.ReplayEventRequest\x1a&.scimd.webhooks.v1.ReplayEventResponse\x12w\n\x14ReplayEndpointEvents\x12..scimd.webhooks.v1.ReplayEndpointEventsRequest\x1a/.scimd.webhooks.v1.ReplayEndpointEventsResponse\x12Y\n\nListEvents\x12$.scimd.webhooks.v1.ListEventsRequest\x1a%.scimd.webhooks.v1.ListEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(scimd/webhooks/v1/webhooks_service.proto\x12\x11scimd.webhooks.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(scimd/webhooks/v1/delivery_attempt.proto\x1a scimd/webhooks/v1/endpoint.proto\"S\n\x15\x43reateEndpointRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x02 \x03(\t\x12\x18\n\x10organization_ids\x18\x03 \x03(\t\"W\n\x16\x43reateEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06secret\x18\x02 \x01(\t\")\n\x12GetEndpointRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\"D\n\x13GetEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\"V\n\x14ListEndpointsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\"`\n\x15ListEndpointsResponse\x12.\n\tendpoints\x18\x01 \x03(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"w\n\x15UpdateEndpointRequest\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"G\n\x16UpdateEndpointResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\",\n\x15\x44\x65leteEndpointRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteEndpointResponse\"P\n\x1bRotateEndpointSecretRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12\x1c\n\x14grace_period_seconds\x18\x02 \x01(\x05\"]\n\x1cRotateEndpointSecretResponse\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06secret\x18\x02 \x01(\t\"k\n\x1bListDeliveryAttemptsRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"m\n\x1cListDeliveryAttemptsResponse\x12\x34\n\x08\x61ttempts\x18\x01 \x03(\x0b\x32\".scimd.webhooks.v1.DeliveryAttempt\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x12ReplayEventRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x02 \x01(\t\"3\n\x13ReplayEventResponse\x12\x1c\n\x14\x64\x65liveries_scheduled\x18\x01 \x01(\x05\"\x90\x01\n\x1bReplayEndpointEventsRequest\x12\x13\n\x0b\x65ndpoint_id\x18\x01 \x01(\t\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x1cReplayEndpointEventsResponse\x12\x1c\n\x14\x64\x65liveries_scheduled\x18\x01 \x01(\x05\"h\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x17\n\x0forganization_id\x18\x04 \x01(\t\"Y\n\x0bStoredEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x17\n\x0forganization_id\x18\x03 \x01(\t\x12\x11\n\tbody_json\x18\x04 \x01(\t\"]\n\x12ListEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.scimd.webhooks.v1.StoredEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xac\x08\n\x0fWebhooksService\x12\x65\n\x0e\x43reateEndpoint\x12(.scimd.webhooks.v1.CreateEndpointRequest\x1a).scimd.webhooks.v1.CreateEndpointResponse\x12\\\n\x0bGetEndpoint\x12%.scimd.webhooks.v1.GetEndpointRequest\x1a&.scimd.webhooks.v1.GetEndpointResponse\x12\x62\n\rListEndpoints\x12\'.scimd.webhooks.v1.ListEndpointsRequest\x1a(.scimd.webhooks.v1.ListEndpointsResponse\x12\x65\n\x0eUpdateEndpoint\x12(.scimd.webhooks.v1.UpdateEndpointRequest\x1a).scimd.webhooks.v1.UpdateEndpointResponse\x12\x65\n\x0e\x44\x65leteEndpoint\x12(.scimd.webhooks.v1.DeleteEndpointRequest\x1a).scimd.webhooks.v1.DeleteEndpointResponse\x12w\n\x14RotateEndpointSecret\x12..scimd.webhooks.v1.RotateEndpointSecretRequest\x1a/.scimd.webhooks.v1.RotateEndpointSecretResponse\x12w\n\x14ListDeliveryAttempts\x12..scimd.webhooks.v1.ListDeliveryAttemptsRequest\x1a/.scimd.webhooks.v1.ListDeliveryAttemptsResponse\x12\\\n\x0bReplayEvent\x12%.scimd.webhooks.v1.ReplayEventRequest\x1a&.scimd.webhooks.v1.ReplayEventResponse\x12w\n\x14ReplayEndpointEvents\x12..scimd.webhooks.v1.ReplayEndpointEventsRequest\x1a/.scimd.webhooks.v1.ReplayEndpointEventsResponse\x12Y\n\nListEvents\x12$.scimd.webhooks.v1.ListEventsRequest\x1a%.scimd.webhooks.v1.ListEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,39 +44,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETENDPOINTRESPONSE']._serialized_start=423
   _globals['_GETENDPOINTRESPONSE']._serialized_end=491
   _globals['_LISTENDPOINTSREQUEST']._serialized_start=493
-  _globals['_LISTENDPOINTSREQUEST']._serialized_end=554
-  _globals['_LISTENDPOINTSRESPONSE']._serialized_start=556
-  _globals['_LISTENDPOINTSRESPONSE']._serialized_end=652
-  _globals['_UPDATEENDPOINTREQUEST']._serialized_start=654
-  _globals['_UPDATEENDPOINTREQUEST']._serialized_end=773
-  _globals['_UPDATEENDPOINTRESPONSE']._serialized_start=775
-  _globals['_UPDATEENDPOINTRESPONSE']._serialized_end=846
-  _globals['_DELETEENDPOINTREQUEST']._serialized_start=848
-  _globals['_DELETEENDPOINTREQUEST']._serialized_end=892
-  _globals['_DELETEENDPOINTRESPONSE']._serialized_start=894
-  _globals['_DELETEENDPOINTRESPONSE']._serialized_end=918
-  _globals['_ROTATEENDPOINTSECRETREQUEST']._serialized_start=920
-  _globals['_ROTATEENDPOINTSECRETREQUEST']._serialized_end=1000
-  _globals['_ROTATEENDPOINTSECRETRESPONSE']._serialized_start=1002
-  _globals['_ROTATEENDPOINTSECRETRESPONSE']._serialized_end=1095
-  _globals['_LISTDELIVERYATTEMPTSREQUEST']._serialized_start=1097
-  _globals['_LISTDELIVERYATTEMPTSREQUEST']._serialized_end=1204
-  _globals['_LISTDELIVERYATTEMPTSRESPONSE']._serialized_start=1206
-  _globals['_LISTDELIVERYATTEMPTSRESPONSE']._serialized_end=1315
-  _globals['_REPLAYEVENTREQUEST']._serialized_start=1317
-  _globals['_REPLAYEVENTREQUEST']._serialized_end=1376
-  _globals['_REPLAYEVENTRESPONSE']._serialized_start=1378
-  _globals['_REPLAYEVENTRESPONSE']._serialized_end=1429
-  _globals['_REPLAYENDPOINTEVENTSREQUEST']._serialized_start=1432
-  _globals['_REPLAYENDPOINTEVENTSREQUEST']._serialized_end=1576
-  _globals['_REPLAYENDPOINTEVENTSRESPONSE']._serialized_start=1578
-  _globals['_REPLAYENDPOINTEVENTSRESPONSE']._serialized_end=1638
-  _globals['_LISTEVENTSREQUEST']._serialized_start=1640
-  _globals['_LISTEVENTSREQUEST']._serialized_end=1744
-  _globals['_STOREDEVENT']._serialized_start=1746
-  _globals['_STOREDEVENT']._serialized_end=1835
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=1837
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=1930
-  _globals['_WEBHOOKSSERVICE']._serialized_start=1933
-  _globals['_WEBHOOKSSERVICE']._serialized_end=3001
+  _globals['_LISTENDPOINTSREQUEST']._serialized_end=579
+  _globals['_LISTENDPOINTSRESPONSE']._serialized_start=581
+  _globals['_LISTENDPOINTSRESPONSE']._serialized_end=677
+  _globals['_UPDATEENDPOINTREQUEST']._serialized_start=679
+  _globals['_UPDATEENDPOINTREQUEST']._serialized_end=798
+  _globals['_UPDATEENDPOINTRESPONSE']._serialized_start=800
+  _globals['_UPDATEENDPOINTRESPONSE']._serialized_end=871
+  _globals['_DELETEENDPOINTREQUEST']._serialized_start=873
+  _globals['_DELETEENDPOINTREQUEST']._serialized_end=917
+  _globals['_DELETEENDPOINTRESPONSE']._serialized_start=919
+  _globals['_DELETEENDPOINTRESPONSE']._serialized_end=943
+  _globals['_ROTATEENDPOINTSECRETREQUEST']._serialized_start=945
+  _globals['_ROTATEENDPOINTSECRETREQUEST']._serialized_end=1025
+  _globals['_ROTATEENDPOINTSECRETRESPONSE']._serialized_start=1027
+  _globals['_ROTATEENDPOINTSECRETRESPONSE']._serialized_end=1120
+  _globals['_LISTDELIVERYATTEMPTSREQUEST']._serialized_start=1122
+  _globals['_LISTDELIVERYATTEMPTSREQUEST']._serialized_end=1229
+  _globals['_LISTDELIVERYATTEMPTSRESPONSE']._serialized_start=1231
+  _globals['_LISTDELIVERYATTEMPTSRESPONSE']._serialized_end=1340
+  _globals['_REPLAYEVENTREQUEST']._serialized_start=1342
+  _globals['_REPLAYEVENTREQUEST']._serialized_end=1401
+  _globals['_REPLAYEVENTRESPONSE']._serialized_start=1403
+  _globals['_REPLAYEVENTRESPONSE']._serialized_end=1454
+  _globals['_REPLAYENDPOINTEVENTSREQUEST']._serialized_start=1457
+  _globals['_REPLAYENDPOINTEVENTSREQUEST']._serialized_end=1601
+  _globals['_REPLAYENDPOINTEVENTSRESPONSE']._serialized_start=1603
+  _globals['_REPLAYENDPOINTEVENTSRESPONSE']._serialized_end=1663
+  _globals['_LISTEVENTSREQUEST']._serialized_start=1665
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1769
+  _globals['_STOREDEVENT']._serialized_start=1771
+  _globals['_STOREDEVENT']._serialized_end=1860
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1862
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1955
+  _globals['_WEBHOOKSSERVICE']._serialized_start=1958
+  _globals['_WEBHOOKSSERVICE']._serialized_end=3026
 # @@protoc_insertion_point(module_scope)
