@@ -278,7 +278,7 @@ def _management_paths() -> JsonObject:
             "put": _management_op(
                 "updateOrganization", "Organizations", "Update an organization",
                 _envelope(200, "The updated organization.", {"organization": _ref("Organization")}),
-                errors=(404, 409), body=_body(_ref("OrganizationUpdate")),
+                errors=(404, 409), body=_body(_ref("OrganizationUpdate"), example={"organization_name": "Acme Corporation"}),
                 description="Fields left out (or empty) keep their value.",
             ),
             "delete": _management_op(
@@ -396,7 +396,9 @@ def _management_paths() -> JsonObject:
             "put": _management_op(
                 "updateRole", "Roles", "Replace a role's description and permissions",
                 _envelope(200, "The role.", {"role": _ref("Role")}), errors=(404, 412),
-                body=_body(_ref("RoleUpdate")), parameters=(_header("If-Match", "The role's etag."),),
+                body=_body(_ref("RoleUpdate"), example={
+                    "description": "Edits and publishes documents",
+                    "permissions": [{"resource_id": "documents", "actions": ["read", "write", "publish"]}]}), parameters=(_header("If-Match", "The role's etag."),),
             ),
             "delete": _management_op(
                 "deleteRole", "Roles", "Delete a role",
@@ -410,7 +412,8 @@ def _management_paths() -> JsonObject:
                 _envelope(200, "The session, its token and a short-lived JWT.", {
                     "member_id": STRING, "organization_id": STRING, "member": _ref("MemberWithoutRoles"),
                     "member_session": _ref("Session"), "session_token": STRING, "session_jwt": STRING}),
-                errors=(404,), body=_body(_ref("SessionCreate")),
+                errors=(404,), body=_body(_ref("SessionCreate"), example={
+                    "organization_id": "organization-…", "member_id": "member-…", "session_duration_minutes": 60}),
             ),
         },
         "/v1/b2b/sessions/authenticate": {
@@ -419,14 +422,14 @@ def _management_paths() -> JsonObject:
                 _envelope(200, "The session and a fresh JWT.", {
                     "member_id": STRING, "organization_id": STRING, "member": _ref("MemberWithoutRoles"),
                     "member_session": _ref("Session"), "session_jwt": STRING}),
-                errors=(401, 404), body=_body(_ref("SessionAuthenticate")),
+                errors=(401, 404), body=_body(_ref("SessionAuthenticate"), example={"session_jwt": "eyJhbGciOiJFUzI1NiIs…"}),
             ),
         },
         "/v1/b2b/sessions/revoke": {
             "post": _management_op(
                 "revokeSessions", "Sessions", "Revoke one session or every session of a member",
                 _envelope(200, "What was revoked.", {"revoked_member_session_ids": STRINGS}),
-                errors=(404,), body=_body(_ref("SessionRevoke")),
+                errors=(404,), body=_body(_ref("SessionRevoke"), example={"organization_id": "organization-…", "member_id": "member-…"}),
             ),
         },
         "/v1/b2b/sessions/jwks/{project_id}": {
@@ -467,7 +470,8 @@ def _management_paths() -> JsonObject:
             "put": _management_op(
                 "updateWebhookEndpoint", "Webhook endpoints", "Update a webhook endpoint",
                 _envelope(200, "The updated endpoint.", {"endpoint": _ref("WebhookEndpoint")}),
-                errors=(404, 412), body=_body(_ref("WebhookEndpointUpdate")),
+                errors=(404, 412), body=_body(_ref("WebhookEndpointUpdate"), example={
+                    "event_types": ["scim.member.create", "scim.member.delete"], "enabled": True}),
                 parameters=(_header("If-Match", "The endpoint's etag."),),
                 description="Changes the fields present. Enabling a disabled endpoint resumes its pending deliveries.",
             ),
@@ -482,7 +486,7 @@ def _management_paths() -> JsonObject:
                 "rotateWebhookEndpointSecret", "Webhook endpoints", "Rotate an endpoint's signing secret",
                 _envelope(200, "The endpoint with its new secret, shown only here.",
                           {"endpoint": _ref("WebhookEndpointWithSecret")}),
-                errors=(404,), body=_body(_ref("WebhookSecretRotate"), required=False),
+                errors=(404,), body=_body(_ref("WebhookSecretRotate"), required=False, example={"grace_period_seconds": 3600}),
                 description="For the grace period each delivery carries signatures from both the new and the "
                             "previous secret, space-separated in webhook-signature.",
             ),
@@ -500,7 +504,8 @@ def _management_paths() -> JsonObject:
             "post": _management_op(
                 "replayWebhookEndpointEvents", "Webhook deliveries", "Deliver again the events of a time range",
                 _envelope(202, "Scheduled.", {"deliveries_scheduled": INTEGER}),
-                errors=(404,), body=_body(_ref("WebhookEndpointReplay")),
+                errors=(404,), body=_body(_ref("WebhookEndpointReplay"), example={
+                    "start_time": "2026-12-01T00:00:00Z", "end_time": "2026-12-01T01:00:00Z"}),
             ),
         },
         "/v1/webhooks/events/{event_id}/attempts": {
@@ -516,7 +521,7 @@ def _management_paths() -> JsonObject:
             "post": _management_op(
                 "replayWebhookEvent", "Webhook deliveries", "Deliver an event again",
                 _envelope(202, "Scheduled.", {"deliveries_scheduled": INTEGER}),
-                errors=(404,), body=_body(_ref("WebhookEventReplay"), required=False),
+                errors=(404,), body=_body(_ref("WebhookEventReplay"), required=False, example={"endpoint_id": "endpoint-…"}),
             ),
         },
         "/v1/events": {
@@ -546,7 +551,8 @@ def _management_paths() -> JsonObject:
                 "createAdminPortalLink", "Admin Portal", "Create a one-time Admin Portal link",
                 _envelope(201, "The link: it opens the organization's Admin Portal once, before `expires_at`.",
                           {"url": {"type": "string", "format": "uri"}, "expires_at": TIMESTAMP}),
-                errors=(404,), body=_body(_ref("AdminPortalLinkCreate")),
+                errors=(404,), body=_body(_ref("AdminPortalLinkCreate"), example={
+                    "organization_id": "organization-…", "expires_in_minutes": 10}),
             ),
         },
     }
@@ -814,8 +820,11 @@ def _scim_schemas() -> JsonObject:
         "User": {**_resource_schema(USER, for_response=True), "description": "RFC 7643 §4.1, with the "
                  "enterprise extension (§4.3) under its URN."},
         "UserRequest": {**user_request, "description": "A User to create or to replace. Read-only attributes "
-                        "(id, meta, groups), the password, and unknown attributes are ignored; null, \"\", [] "
-                        "and {} mean absent."},
+                        "(id, meta, groups), the password (never stored) and unknown attributes are ignored; "
+                        "null and \"\" mean absent, and so do [] for a multi-valued or complex attribute and {} "
+                        "for a complex one. A single object stands for a one-element multi-valued attribute, a "
+                        "one-element array for a single-valued complex one, and a bare id for the enterprise "
+                        "manager."},
         "Group": {**_resource_schema(GROUP, for_response=True), "description": "RFC 7643 §4.2."},
         "GroupRequest": {**group_request, "description": "A Group to create or to replace."},
         "UserListResponse": _obj({**list_response, "Resources": _array(_ref("User"))}),
@@ -1020,7 +1029,8 @@ def _scim_paths() -> JsonObject:
             "parameters": [SCIM_CONNECTION_ID],
             "post": _scim_op("searchResources", "SCIM", "Search every resource type, Users then Groups",
                              _scim_ok("ResourceListResponse", "A page of results."), errors=(),
-                             body=_scim_body("SearchRequest")),
+                             body=_scim_body("SearchRequest", {
+                                 "schemas": [SEARCH_REQUEST], "filter": 'userName sw "a"', "count": 10})),
         },
         f"{SCIM}/Bulk": {
             "parameters": [SCIM_CONNECTION_ID],

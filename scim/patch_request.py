@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scim.schema import PATCH_OP
+from scim.schema import PATCH_OP, check_schemas
 from services.common.errors import ServiceError
 
 MAX_OPERATIONS = 1000
@@ -31,12 +31,8 @@ def patch_operations(body: Any, max_operations: int = MAX_OPERATIONS) -> list[Pa
     """The operations of a PatchOp body (at most `max_operations`), or INVALID_SYNTAX / INVALID_PATH."""
     if not isinstance(body, dict):
         raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
+    check_schemas(body, PATCH_OP)
     envelope = lower_keys(body)
-    schemas = envelope.get("schemas")
-    if schemas not in (None, []) and not (
-        isinstance(schemas, list) and any(isinstance(s, str) and s.strip().lower() == PATCH_OP.lower() for s in schemas)
-    ):
-        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {PATCH_OP}")
     raw_operations = envelope.get("operations")
     if not isinstance(raw_operations, list) or not raw_operations:
         raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")

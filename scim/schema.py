@@ -4,6 +4,9 @@ attribute that filters, PATCH, projection, sorting and /Schemas all read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from services.common.errors import ServiceError
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -14,6 +17,19 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def check_schemas(body: dict[str, Any], must_contain: str = "") -> None:
+    """A message's `schemas` (the name matched without case), when given, is
+    an array of URN strings, holding `must_contain` (without case) when one is
+    named. Absent or empty is accepted: IdPs leave it out."""
+    value = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "schemas"), None)
+    if value is None or value == []:
+        return
+    if not isinstance(value, list) or not all(isinstance(urn, str) for urn in value):
+        raise ServiceError("INVALID_SYNTAX", "schemas must be an array of schema URNs")
+    if must_contain and must_contain.lower() not in (urn.strip().lower() for urn in value):
+        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {must_contain}")
 
 
 # The most values of a multi-valued attribute (emails, phoneNumbers, roles, …)

@@ -18,8 +18,11 @@ The rules, with the dialect decisions they take:
   RFC 7644 §3.5.1 "any values provided SHALL be ignored"), write-only ones
   (`password`, which scimd never stores), `schemas`, unknown attributes,
   unknown sub-attributes and unknown schema URNs. IdPs send all of these.
-- Unassigned (RFC 7643 §2.5): `null`, `""`, `[]` and `{}` mean "absent" at
-  every level, so they clear the attribute (PUT) or leave it out (POST).
+  `schemas` itself, when given, must be an array of strings (INVALID_SYNTAX).
+- Unassigned (RFC 7643 §2.5): `null` and `""` mean "absent" at every level,
+  `[]` where an array fits (multi-valued, or complex: see below) and `{}`
+  for a complex attribute; they clear the attribute (PUT) or leave it out
+  (POST). An empty array or object for a simple attribute is INVALID_VALUE.
 - Booleans: Entra sends the strings "True"/"False"; any boolean attribute or
   sub-attribute accepts `true`/`false` in any case (`active`,
   `emails[].primary`, …). Anything else is INVALID_VALUE.
@@ -51,7 +54,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from scim.schema import USER, Attribute, PathError, ResourceType, Schema, resolve
+from scim.schema import USER, Attribute, PathError, ResourceType, Schema, check_schemas, resolve
 from services.common.errors import ServiceError
 
 __all__ = ["MAX_USER_NAME_LENGTH", "UNASSIGNED", "UserWrite", "normalize_user", "normalize_value"]
@@ -113,6 +116,7 @@ def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWr
 def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dict[str, Any]:
     """The canonical, writable attributes of a resource body (no required
     checks): the part of `normalize_user` that holds for any resource type."""
+    check_schemas(body)
     attributes: dict[str, Any] = {}
     for key, value in body.items():
         if not isinstance(key, str):
@@ -125,9 +129,11 @@ def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dic
         if found is None:
             continue
         scope, attribute = found
-        if attribute.mutability in ("readOnly", "writeOnly"):
+        if attribute.mutability == "readOnly":
             continue
         normalized = normalize_value(attribute, value)
+        if attribute.mutability == "writeOnly":
+            continue  # checked, never stored (a password)
         if scope is None:
             _store(attributes, attribute.name, normalized)
         else:
@@ -165,7 +171,7 @@ def normalize_value(attribute: Attribute, value: Any, *, where: str = "") -> Any
     sub-attributes inside it are dropped; the caller decides what a read-only
     `attribute` itself means. Raises ServiceError("INVALID_VALUE")."""
     where = where or attribute.name
-    if _is_unassigned(value):
+    if _is_unassigned_for(attribute, value):
         return UNASSIGNED
     if not attribute.multi_valued:
         if isinstance(value, list) and attribute.type == "complex":
@@ -224,7 +230,7 @@ def is_hollow(attribute: Attribute, element: dict[str, Any]) -> bool:
 
 
 def _normalize_single(attribute: Attribute, value: Any, where: str) -> Any:
-    if _is_unassigned(value):
+    if _is_unassigned_for(attribute, value):
         return UNASSIGNED
     if attribute.type == "complex":
         return _normalize_complex(attribute, value, where)
@@ -273,6 +279,20 @@ def _boolean(value: Any, where: str) -> bool:
 
 def _is_unassigned(value: Any) -> bool:
     return value is None or value is UNASSIGNED or (isinstance(value, (str, list, dict)) and len(value) == 0)
+
+
+def _is_unassigned_for(attribute: Attribute, value: Any) -> bool:
+    """Whether `value` means "absent" for `attribute`: null and "" always; an
+    empty array where an array fits (a multi-valued attribute, or a complex
+    one, which Entra may send as a one-element array); an empty object only
+    for a complex attribute. `"active": []` or `"title": {}` is a type error."""
+    if value is None or value is UNASSIGNED or value == "":
+        return True
+    if isinstance(value, list) and not value:
+        return attribute.multi_valued or attribute.type == "complex"
+    if isinstance(value, dict) and not value:
+        return attribute.type == "complex"
+    return False
 
 
 def _store(container: dict[str, Any], name: str, value: Any) -> None:

@@ -30,7 +30,9 @@ def role_json(role: role_pb2.Role) -> dict[str, Any]:
 
 
 def _permissions(body: dict[str, Any]) -> list[role_pb2.Permission]:
-    value = body.get("permissions") or []
+    value = body.get("permissions")
+    if value is None:
+        return []
     if not isinstance(value, list) or not all(
         isinstance(p, dict)
         and isinstance(p.get("resource_id"), str)

@@ -13,7 +13,7 @@ from gateway.json import read_json_object
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.resources import RESOURCES
 from gateway.scim.routes import PREFIX, authenticated, charged_context, scim_response
-from scim.schema import BULK_REQUEST, BULK_RESPONSE
+from scim.schema import BULK_REQUEST, BULK_RESPONSE, check_schemas
 from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
@@ -65,7 +65,10 @@ async def _execute(ctx: ScimContext, operation: dict[str, Any], created: dict[st
         raise ServiceError("INVALID_PATH", f"unsupported path {path!r}")
     api, options = resource.api, resource.options(None, None, quiet=True)
     data = _resolve(operation.get("data"), created)
-    version = str(operation.get("version") or "").removeprefix("W/").strip('"')
+    version = operation.get("version")
+    if version is not None and not isinstance(version, str):
+        raise ServiceError("INVALID_SYNTAX", "version must be a string (an ETag)")
+    version = (version or "").removeprefix("W/").strip('"')
     if method == "POST" and not resource_id:
         if not isinstance(data, dict):
             raise ServiceError("INVALID_SYNTAX", "POST needs data")
@@ -92,9 +95,8 @@ def _attribute(body: dict[str, Any], name: str) -> Any:
 
 def bulk_request(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
     """The operations to execute and failOnErrors, validated."""
-    schemas = _attribute(body, "schemas")
-    if schemas is not None and (not isinstance(schemas, list) or BULK_REQUEST not in schemas):
-        raise ServiceError("INVALID_SYNTAX", f"schemas must be an array containing {BULK_REQUEST}")
+    _attribute(body, "schemas")  # given once
+    check_schemas(body, BULK_REQUEST)
     operations = _attribute(body, "Operations")
     if not isinstance(operations, list) or not all(isinstance(op, dict) for op in operations):
         raise ServiceError("INVALID_SYNTAX", "Operations must be an array of objects")

@@ -13,13 +13,14 @@ from gateway.calls import call
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.groups import etag_of, group_resource
 from gateway.scim.requests import ListQuery
-from scim.schema import LIST_RESPONSE
+from scim.schema import LIST_RESPONSE, check_schemas
 from services.common.errors import ServiceError
 
 MEMBER_PAGE = 10_000
 
 
 def _display_name(body: dict[str, Any]) -> str:
+    check_schemas(body)  # every Group body is read here first
     value = next((v for k, v in body.items() if k.lower() == "displayname"), None)
     if not isinstance(value, str) or not value.strip():
         raise ServiceError("INVALID_VALUE", "displayName is required and must be a non-empty string")
@@ -27,23 +28,34 @@ def _display_name(body: dict[str, Any]) -> str:
 
 
 def _external_id(body: dict[str, Any]) -> str:
-    value = next((v for k, v in body.items() if k.lower() == "externalid"), None) or ""
+    value = next((v for k, v in body.items() if k.lower() == "externalid"), None)
+    if value is None:
+        return ""
     if not isinstance(value, str):
         raise ServiceError("INVALID_VALUE", "externalId must be a string")
     return value
 
 
 def _member_ids(body: dict[str, Any]) -> list[str]:
-    members = next((v for k, v in body.items() if k.lower() == "members"), None) or []
+    """The ids of `members` (RFC 7643 §4.2): an array of {value, $ref, type};
+    like every multi-valued attribute, null, [] or {} means none, and a
+    single object stands for one."""
+    members = next((v for k, v in body.items() if k.lower() == "members"), None)
+    if members is None or members in ("", {}):
+        return []
     if isinstance(members, dict):
         members = [members]
     if not isinstance(members, list):
         raise ServiceError("INVALID_VALUE", "members must be an array")
     ids = []
     for member in members:
-        value = member.get("value") if isinstance(member, dict) else None
+        fields = {k.lower(): v for k, v in member.items()} if isinstance(member, dict) else {}
+        value = fields.get("value")
         if not isinstance(value, str) or not value:
             raise ServiceError("INVALID_VALUE", "each member needs a value (the user's id)")
+        for name in ("$ref", "type", "display"):
+            if fields.get(name) is not None and not isinstance(fields[name], str):
+                raise ServiceError("INVALID_VALUE", f"members.{name} must be a string")
         ids.append(value)
     return ids
 

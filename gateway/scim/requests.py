@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from scim.schema import SEARCH_REQUEST, check_schemas
 from services.common.errors import ServiceError
 
 MAX_RESULTS = 1000
@@ -38,16 +39,22 @@ def _integer(value: Any, name: str) -> int:
         raise ServiceError("INVALID_VALUE", f"{name} must be an integer") from None
 
 
-def _text(value: Any, name: str) -> str:
+def _text(value: Any, name: str, *, array: bool = False) -> str:
     if value is None:
         return ""
-    if isinstance(value, list):  # a SearchRequest may send attributes as an array
+    if array and isinstance(value, list):  # a SearchRequest sends attributes as an array
         if not all(isinstance(v, str) for v in value):
             raise ServiceError("INVALID_VALUE", f"{name} must be strings")
         return ",".join(value)
     if not isinstance(value, str):
         raise ServiceError("INVALID_VALUE", f"{name} must be a string")
     return value
+
+
+def search_request(body: dict[str, Any]) -> ListQuery:
+    """The list query of a SearchRequest body (RFC 7644 §3.4.3)."""
+    check_schemas(body, SEARCH_REQUEST)
+    return list_query(body)
 
 
 def list_query(source: Mapping[str, Any]) -> ListQuery:
@@ -65,8 +72,8 @@ def list_query(source: Mapping[str, Any]) -> ListQuery:
         # RFC 7644 §3.4.2.4: less than 1 is interpreted as 1; past every result, nothing is returned.
         start_index=min(max(start_index, 1), MAX_START_INDEX),
         count=min(max(count, 0), MAX_RESULTS),  # negative is 0; more than the maximum is the maximum
-        attributes=_text(params.get("attributes"), "attributes"),
-        excluded_attributes=_text(params.get("excludedattributes"), "excludedAttributes"),
+        attributes=_text(params.get("attributes"), "attributes", array=True),
+        excluded_attributes=_text(params.get("excludedattributes"), "excludedAttributes", array=True),
     )
 
 

@@ -13,7 +13,7 @@ from gateway.json import json_response, read_json_object
 from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
-from gateway.scim.requests import ListQuery, list_query, version_of
+from gateway.scim.requests import ListQuery, list_query, search_request, version_of
 from gateway.scim.resources import RESOURCES, Resource
 from gateway.token_cache import Authenticated
 from scim.projection import parse_attribute_list, project
@@ -144,7 +144,7 @@ def _register(res: Resource) -> None:
     @routes.post(f"{collection}/.search")
     async def search(request: web.Request) -> web.Response:
         ctx = scim_context(request)
-        return scim_response(await _list(ctx, res, list_query(await read_json_object(request))))
+        return scim_response(await _list(ctx, res, search_request(await read_json_object(request))))
 
 
 for _resource in RESOURCES.values():
@@ -156,7 +156,7 @@ async def search_root(request: web.Request) -> web.Response:
     """RFC 7644 §3.4.3: a search over every resource type, Users then Groups,
     paged as one list. A filter naming attributes a type lacks matches none of it."""
     ctx = scim_context(request)
-    query = list_query(await read_json_object(request))
+    query = search_request(await read_json_object(request))
     totals: dict[str, int] = {}
     filter_errors: list[ServiceError] = []
     for name, res in RESOURCES.items():

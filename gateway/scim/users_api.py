@@ -14,12 +14,15 @@ from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.requests import ListQuery
 from gateway.scim.users import etag_of, user_resource
 from scim.schema import LIST_RESPONSE
+from services.common.errors import ServiceError
 
 
 def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:
     # The directory applies the SCIM write rules (it is the authority for every
-    # caller); the password alone is dropped here, so it never leaves the gateway.
+    # caller); the password alone is checked and dropped here, so it never leaves the gateway.
     attributes = {key: value for key, value in body.items() if key.lower() != "password"}
+    if any(key.lower() == "password" and not isinstance(value, (str, type(None))) for key, value in body.items()):
+        raise ServiceError("INVALID_VALUE", "password must be a string")
     return member_pb2.ScimRegistration(scim_attributes_json=orjson.dumps(attributes).decode())
 
 

@@ -195,14 +195,46 @@ def test_non_boolean_active_is_invalid():
     invalid({"userName": "a", "emails": [{"value": "a@x.com", "primary": 1}]})
 
 
-@pytest.mark.parametrize("empty", [None, "", [], {}])
+@pytest.mark.parametrize("empty", [None, ""])
 def test_null_and_empty_values_mean_absent(empty):
-    """RFC 7643 §2.5: null, "" and empty arrays/objects are unassigned."""
+    """RFC 7643 §2.5: null is unassigned (and "", which IdPs send to clear a value)."""
     write = normalize_user({
         "userName": "a", "displayName": empty, "emails": empty, "name": {"givenName": "A", "familyName": empty},
-        ENTERPRISE_USER: {"department": empty},
+        ENTERPRISE_USER: {"department": empty}, "active": empty,
     })
     assert write.attributes == {"userName": "a", "name": {"givenName": "A"}}
+
+
+@pytest.mark.parametrize("empty", [[], {}])
+def test_an_empty_array_or_object_is_absent_where_it_fits(empty):
+    """An empty array for a multi-valued or complex attribute, an empty object for a complex one."""
+    write = normalize_user({"userName": "a", "emails": empty, "name": empty, "addresses": [empty],
+                            ENTERPRISE_USER: {"manager": empty}})
+    assert write.attributes == {"userName": "a"}
+
+
+@pytest.mark.parametrize("attribute", ["displayName", "active", "title", "name.familyName", "emails.value",
+                                       "emails.primary", f"{ENTERPRISE_USER}:department"])
+@pytest.mark.parametrize("empty", [[], {}])
+def test_an_empty_array_or_object_for_a_simple_attribute_is_invalid(attribute, empty):
+    """Type confusion is refused, not read as "absent": `"active": []` is no boolean."""
+    body: dict = {"userName": "a"}
+    if attribute.startswith(ENTERPRISE_USER):
+        body[ENTERPRISE_USER] = {attribute.rsplit(":", 1)[1]: empty}
+    elif attribute.startswith("emails."):
+        body["emails"] = [{"value": "a@x.com", attribute.split(".")[1]: empty}]
+    elif "." in attribute:
+        body["name"] = {"givenName": "A", attribute.split(".")[1]: empty}
+    else:
+        body[attribute] = empty
+    invalid(body)
+
+
+@pytest.mark.parametrize("schemas", [True, 1, "urn:ietf:params:scim:schemas:core:2.0:User", {}, [1], [None], [[]]])
+def test_schemas_when_given_is_an_array_of_urns(schemas):
+    with pytest.raises(ServiceError) as caught:
+        normalize_user({"userName": "a", "schemas": schemas})
+    assert caught.value.reason == "INVALID_SYNTAX"
 
 
 def test_manager_as_a_bare_id_becomes_an_object():
