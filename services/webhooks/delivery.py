@@ -9,6 +9,8 @@ and schedules retries of the failed ones.
   seconds or as an HTTP date). 410 Gone disables the endpoint at once; so
   does failing without a success for five days. Either raises
   webhook_endpoint.disabled.
+- After a failure the endpoint rests until that delivery's retry is due (at
+  most ENDPOINT_REST_SECONDS) before any of its deliveries is tried again.
 - Deliveries of one resource to one endpoint go in the order their events
   arrived; everything else goes in parallel, and no endpoint holds more than
   its share of the concurrent requests, so a slow one delays only itself.
@@ -58,6 +60,10 @@ _METRIC_OUTCOMES = {"succeeded": "success", "retrying": "retry", "failed": "fail
 
 Clock = Callable[[], datetime]
 IDLE_POLL_SECONDS = 1.0
+# After a failed attempt an endpoint rests until that delivery's retry is due,
+# at most this long, before any of its deliveries is tried again: a dead
+# endpoint with a backlog costs one attempt every few seconds, not one per claim.
+ENDPOINT_REST_SECONDS = 5.0
 USER_AGENT = "scimd-webhooks/1"
 
 __all__ = ["RETRY_SCHEDULE", "DeliveryWorker", "retry_after_seconds", "retry_delay", "signed_headers"]
@@ -126,6 +132,7 @@ class DeliveryWorker:
         self._session: aiohttp.ClientSession | None = None
         self._sending: set[asyncio.Task] = set()
         self._per_endpoint: dict[str, int] = {}
+        self._resting: dict[str, datetime] = {}  # endpoint → until when it is not tried
 
     @property
     def lease_seconds(self) -> float:
@@ -177,6 +184,12 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[asyncpg.Record]:
         busy = [e for e, n in self._per_endpoint.items() if n >= self._config.endpoint_concurrency]
+        now = self._clock()
+        for endpoint_id, until in list(self._resting.items()):
+            if until > now:
+                busy.append(endpoint_id)
+            else:
+                del self._resting[endpoint_id]
         return await repository.claim_due_deliveries(
             self._pool, self._clock(), limit, self.lease_seconds, busy, self._config.endpoint_concurrency,
         )
@@ -268,6 +281,7 @@ class DeliveryWorker:
             error = f"{type(exc).__name__}: {exc}"
         latency_ms = round((time.monotonic() - started) * 1000, 1)
         record = self._outcome(row, now, status_code, error, retry_after, snippet, latency_ms)
+        self._rest(endpoint_id, now, record)
         try:
             disabled = await repository.record_attempt(
                 self._pool, record, timedelta(seconds=self._config.disable_after_seconds), self._disabled_event,
@@ -291,6 +305,14 @@ class DeliveryWorker:
         if disabled:
             log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id, "reason": disabled})
             self._wakeup.set()  # its disabled event may have deliveries
+
+    def _rest(self, endpoint_id: str, now: datetime, record: repository.AttemptRecord) -> None:
+        if record.outcome == "succeeded":
+            self._resting.pop(endpoint_id, None)
+        elif record.next_attempt_at is not None:
+            until = min(record.next_attempt_at, now + timedelta(seconds=ENDPOINT_REST_SECONDS))
+            if until > now:
+                self._resting[endpoint_id] = max(until, self._resting.get(endpoint_id, until))
 
     def _outcome(self, row: asyncpg.Record, now: datetime, status_code: int | None, error: str,
                  retry_after: float | None, snippet: str, latency_ms: float) -> repository.AttemptRecord:

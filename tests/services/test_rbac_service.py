@@ -19,6 +19,7 @@ from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 from services.common.context import Tenant
 from services.common.db import create_pool
 from services.common.events import EventStream
+from services.common.grpc_client import open_channel
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator
@@ -110,7 +111,7 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
     rbac, directory = stubs
     organization_id, member_id, role_id, group_id = await _member_in_mapped_group(rbac, directory, [])
     pool = await create_pool(running_services.database_url, "rbac")
-    channel = grpc.aio.insecure_channel(running_services.services.directory)
+    channel = open_channel(running_services.services.directory)  # as the rbac service opens it: the tenant rides along
     try:
         stream = EventStream(running_services.nats_prefix)
         revoker = SessionRevoker(stream, running_services.project_id, timedelta(minutes=5))

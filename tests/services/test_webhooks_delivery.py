@@ -30,7 +30,7 @@ from services.common.sealing import SecretBox
 from services.supervisor.processes import free_port
 from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
-from services.webhooks.delivery import DeliveryWorker, retry_after_seconds
+from services.webhooks.delivery import ENDPOINT_REST_SECONDS, DeliveryWorker, retry_after_seconds
 from services.webhooks.service import WebhooksServicer
 from services.webhooks.ssrf import AllowList
 
@@ -546,3 +546,25 @@ async def test_failing_endpoints_never_crowd_out_a_working_one(harness):
     for row in claimed:
         per_endpoint[row["endpoint_id"]] = per_endpoint.get(row["endpoint_id"], 0) + 1
     assert all(count == 1 for endpoint_id, count in per_endpoint.items() if endpoint_id in failing)
+
+
+async def test_a_dead_endpoint_with_a_backlog_rests_between_attempts(harness, start_receiver):
+    """Forty events for an endpoint that refuses every one: after its failure
+    it rests until that delivery's retry is due (at most ENDPOINT_REST_SECONDS),
+    so the backlog costs a few attempts, not one per delivery per claim; an
+    endpoint that answers again gets the whole backlog at once."""
+    receiver = await start_receiver(status(503, text="down"))
+    endpoint_id, _ = await harness.endpoint(receiver.url)
+    events = [await harness.event(f"thing-{n}") for n in range(40)]
+    worker = await harness.worker()
+    concurrency = harness.config.endpoint_concurrency
+    assert 1 <= await worker.deliver_due() <= concurrency  # one round, then it rests
+    harness.clock.advance(ENDPOINT_REST_SECONDS - 0.5)
+    assert await worker.deliver_due() == 0  # resting, though most deliveries are due
+    harness.clock.advance(1)
+    assert await worker.deliver_due() == 1  # rested: one probe (it is failing), failed again
+    receiver.handler = ok
+    answered_from = len(receiver.requests)
+    harness.clock.advance(ENDPOINT_REST_SECONDS + 1)
+    await worker.deliver_due()
+    assert {r.event_id for r in receiver.requests[answered_from:]} == set(events)
