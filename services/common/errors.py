@@ -73,6 +73,13 @@ _REASON_BY_CODE: dict[grpc.StatusCode, str] = {
     grpc.StatusCode.UNIMPLEMENTED: "NOT_IMPLEMENTED",
     grpc.StatusCode.UNAVAILABLE: "UNAVAILABLE",
     grpc.StatusCode.DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED",
+    # Every error scimd's own code raises carries its ErrorInfo (above); these
+    # codes without it come from the transport: a peer killed or restarting
+    # mid-call (RST_STREAM, a closed socket). The caller should retry.
+    grpc.StatusCode.INTERNAL: "UNAVAILABLE",
+    grpc.StatusCode.UNKNOWN: "UNAVAILABLE",
+    grpc.StatusCode.CANCELLED: "UNAVAILABLE",
+    grpc.StatusCode.DATA_LOSS: "UNAVAILABLE",
 }
 
 

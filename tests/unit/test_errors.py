@@ -55,6 +55,17 @@ def test_transport_failures_hide_their_details():
     assert converted.reason == "UNAVAILABLE" and "10.0.0.1" not in converted.message
 
 
+@pytest.mark.parametrize("code", [grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED,
+                                  grpc.StatusCode.DATA_LOSS])
+def test_a_bare_failure_status_is_the_transport_so_retry(code):
+    """scimd's own errors always carry their ErrorInfo; without it, INTERNAL and the like
+    come from a peer killed mid-call (seen in the self-healing fault test): 503, retry."""
+    error = grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details="Received RST_STREAM")
+    converted = ServiceError.from_rpc_error(error)
+    assert converted.reason == "UNAVAILABLE" and converted.retry_after_seconds == 1
+    assert "RST_STREAM" not in converted.message
+
+
 def test_scim_error_body_is_rfc7644_error_json():
     """RFC 7644 §3.12: schemas, status as a string, scimType, detail."""
     response = scim_error(ServiceError("UNIQUENESS", "taken"))
