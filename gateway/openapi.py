@@ -299,7 +299,7 @@ def _management_paths() -> JsonObject:
             ),
             "get": _management_op(
                 "getConnection", "SCIM connections", "Get the organization's SCIM connection",
-                _envelope(200, "The connection (never its token).", {"connection": _ref("Connection")}),
+                _envelope(200, "The connection (never its token).", {"connection": _ref("ConnectionWithHolds")}),
                 errors=(400, 404),
             ),
         },
@@ -331,6 +331,49 @@ def _management_paths() -> JsonObject:
                 _envelope(200, "A page of groups, oldest first.",
                           {"scim_groups": _array(_ref("ScimGroupSummary")), **NEXT_CURSOR}),
                 errors=(400, 404), parameters=LIST_PARAMS,
+            ),
+        },
+        connection[0] + "/{connection_id}/deprovision_guard": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "getDeprovisionGuard", "SCIM connections", "Get the connection's mass-deprovision guard",
+                _envelope(200, "The guard in force: the connection's own, or the project default.",
+                          {"deprovision_guard": _ref("DeprovisionGuard")}),
+                errors=(400, 404),
+            ),
+            "put": _management_op(
+                "setDeprovisionGuard", "SCIM connections", "Set the connection's mass-deprovision guard",
+                _envelope(200, "The guard in force now.", {"deprovision_guard": _ref("DeprovisionGuard")}),
+                errors=(400, 404), body=_body(_ref("DeprovisionGuardUpdate"), example={
+                    "enabled": True, "percent": 20, "window_seconds": 3600, "auto_apply_seconds": 0}),
+                description="Past the guard's allowance within its window, deactivations and deletions the "
+                            "IdP makes are answered as usual over SCIM but held: the members stay active for "
+                            "the app (no status change, no role or session revocation, no member webhook) "
+                            "until the held deprovisions are approved or rejected. Fields left out keep their "
+                            "value; `{\"inherit\": true}` goes back to the project default "
+                            "(`SCIMD_DEPROVISION_GUARD_*`).",
+            ),
+        },
+        connection[0] + "/{connection_id}/held_deprovisions": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "listHeldDeprovisions", "SCIM connections", "List the deprovisions the guard holds",
+                _envelope(200, "Held deprovisions, in the order they were held.",
+                          {"held_deprovisions": _array(_ref("HeldDeprovision"))}),
+                errors=(400, 404),
+            ),
+        },
+        connection[0] + "/{connection_id}/held_deprovisions/{decision}": {
+            "parameters": [ORG_ID, CONNECTION_ID, _path(
+                "decision", "approve: every held deprovision takes effect, in the order it was held, with its "
+                            "events; reject: the members stay as they are for the app (audited).",
+                enum=["approve", "reject"])],
+            "post": _management_op(
+                "resolveHeldDeprovisions", "SCIM connections", "Approve or reject the held deprovisions",
+                _envelope(200, "What was approved or rejected, in the order it was held.",
+                          {"approved": _array(_ref("HeldDeprovision")), "rejected": _array(_ref("HeldDeprovision"))},
+                          optional=("approved", "rejected")),
+                errors=(400, 404),
             ),
         },
         connection[0] + "/{connection_id}/rotate/{step}": {
@@ -624,6 +667,32 @@ def _management_schemas() -> JsonObject:
             "organization_slug": _optional_string("2-128 of a-z 0-9 . _ ~ -."),
         }, required=(), closed=False),
         "Connection": _obj(connection),
+        "ConnectionWithHolds": _obj({**connection, "held_deprovisions": {
+            "type": "integer", "minimum": 0,
+            "description": "Deprovisions the mass-deprovision guard holds: above 0, show a banner and offer "
+                           "approve or reject (held_deprovisions/{decision})."}}),
+        "DeprovisionGuard": _obj({
+            "enabled": BOOLEAN,
+            "percent": {"type": "integer", "minimum": 0, "maximum": 100,
+                        "description": "Hold past this share of the connection's active members; 0: no share limit."},
+            "max_count": {"type": "integer", "minimum": 0, "description": "Hold past this many; 0: no count limit."},
+            "window_seconds": {"type": "integer", "minimum": 1},
+            "auto_apply_seconds": {"type": "integer", "minimum": 0,
+                                   "description": "Approve by itself this long after the first hold; 0: never."},
+            "source": {"type": "string", "enum": ["connection", "project"]},
+        }),
+        "DeprovisionGuardUpdate": _obj({
+            "enabled": {"type": ["boolean", "null"]},
+            "percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+            "max_count": {"type": ["integer", "null"], "minimum": 0, "maximum": INT32_MAX},
+            "window_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 30 * 86400},
+            "auto_apply_seconds": {"type": ["integer", "null"], "minimum": 0, "maximum": 30 * 86400},
+            "inherit": {"type": ["boolean", "null"], "description": "true: forget the connection's own guard."},
+            "source": {"type": ["string", "null"], "description": "Ignored (what a GET shows)."},
+        }, required=()),
+        "HeldDeprovision": _obj({"member_id": STRING, "user_name": STRING,
+                                 "change": {"type": "string", "enum": ["deactivate", "delete"]},
+                                 "held_at": TIMESTAMP}),
         "ConnectionWithToken": _obj({**connection, "bearer_token": STRING}),
         "ConnectionInRotation": _obj({**connection, "next_bearer_token": STRING},
                                      required=tuple(connection)),

@@ -4,6 +4,7 @@ from gateway.management import (
     admin_portal,
     audit_log,
     connections,
+    deprovision_guard,
     events,
     members,
     organizations,
@@ -16,6 +17,7 @@ from gateway.management import (
 ROUTE_TABLES = (
     organizations.routes,
     connections.routes,
+    deprovision_guard.routes,
     members.routes,
     roles.routes,
     webhook_endpoints.routes,

@@ -25,6 +25,7 @@ from gateway.management.common import (
     string_field,
 )
 from services.common import shapes
+from services.common.context import Tenant, acting_for
 from services.common.errors import ServiceError
 from services.common.settings import Settings
 
@@ -116,6 +117,10 @@ async def get_connection(request: web.Request) -> web.Response:
     connection = await _get_connection(request, request.match_info["organization_id"])
     shown = connection_json(request.app[SETTINGS], connection)
     shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+    with acting_for(Tenant(connection.organization_id, connection.connection_id)):
+        held = await call(request.app[BACKENDS].directory.ListHeldDeprovisions(
+            directory_pb.ListHeldDeprovisionsRequest()))
+    shown["held_deprovisions"] = len(held.held)
     return envelope(200, connection=shown)
 
 

@@ -154,6 +154,19 @@ class OrganizationView:
             for e in response.entries
         ]
 
+    async def held_deprovisions(self, connection_id: str) -> list[dict[str, Any]]:
+        """What the mass-deprovision guard holds for the connection (the portal shows a banner)."""
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.ListHeldDeprovisions(
+                directory_pb.ListHeldDeprovisionsRequest()))
+        return [{"member_id": h.member_id, "user_name": h.user_name, "change": h.change,
+                 "held_at": to_rfc3339(h.hold_time)} for h in response.held]
+
+    async def resolve_held_deprovisions(self, connection_id: str, *, approve: bool) -> None:
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            await call(self.backends.directory.ResolveHeldDeprovisions(
+                directory_pb.ResolveHeldDeprovisionsRequest(approve=approve)))
+
     async def webhook_endpoints(self) -> list[dict[str, Any]]:
         """The vendor's endpoints that receive this organization's events, and how
         delivery goes. Named by id: their URLs are the vendor's, not the customer's."""

@@ -155,10 +155,22 @@ async def overview(request: web.Request, session, view: OrganizationView) -> web
     connection = await view.connection()
     shown = view.shown(connection) if connection else None
     idp = request.query.get("idp") or (shown["identity_provider"] if shown else "okta")
+    held = await view.held_deprovisions(connection.connection_id) if connection else []
     return render(
         "overview.html", session=session, organization=await view.organization(), connection=shown,
-        choices=[(key, GUIDES[key].name) for key in CHOICES], guide=guide_for(idp), idp=idp,
+        choices=[(key, GUIDES[key].name) for key in CHOICES], guide=guide_for(idp), idp=idp, held=held,
     )
+
+
+@routes.post("/portal/held_deprovisions/{decision}")
+@portal_page
+async def resolve_held(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
+    decision = request.match_info["decision"]
+    if decision not in ("approve", "reject"):
+        raise ServiceError("NOT_FOUND", "no such decision")
+    connection = await view.require_connection()
+    await view.resolve_held_deprovisions(connection.connection_id, approve=decision == "approve")
+    return redirect("/portal")
 
 
 @routes.post("/portal/connection")

@@ -42,7 +42,7 @@ async def create(ctx: ScimContext, body: dict[str, Any]) -> ScimResult:
 
 async def get(ctx: ScimContext, user_id: str) -> ScimResult:
     response = await call(
-        ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id))
+        ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id, view=pb.MEMBER_VIEW_IDENTITY_PROVIDER))
     )
     return _result(ctx, response.member)
 
@@ -83,6 +83,7 @@ async def search(ctx: ScimContext, query: ListQuery) -> tuple[dict[str, Any], li
         skip=query.start_index - 1,
         page_size=query.count,
         total_size_only=query.count == 0,
+        view=pb.MEMBER_VIEW_IDENTITY_PROVIDER,  # what the IdP wrote, held deprovisions included
     )
     response = await call(ctx.backends.directory.ListMembers(request))
     resources = [user_resource(member, ctx.base_url) for member in response.members]

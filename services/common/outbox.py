@@ -82,8 +82,12 @@ def with_event(change_sql: str, params: list[Any], queued: QueuedEvent, also: Al
 
 def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent],
                 also: AlsoClause | None = None) -> tuple[str, list[Any]]:
-    """`with_event` for any number of events (all of one schema)."""
+    """`with_event` for any number of events (all of one schema; none: the change alone)."""
     n = len(params)
+    if not events:
+        also_sql, also_params = also(n + 1) if also is not None else ("", [])
+        return f"WITH change AS ({change_sql})" + (f", also AS ({also_sql})" if also_sql else "") \
+            + " SELECT change.* FROM change", [*params, *also_params]
     also_sql, also_params = also(n + 5) if also is not None else ("", [])
     sql = (
         f"WITH change AS ({change_sql}),"

@@ -69,6 +69,12 @@ class Settings:
     connection_concurrency: int = 16
     # Days a deleted member's personal data (names, emails, SCIM attributes) is kept.
     deleted_member_retention_days: float = 30.0
+    # The project's default mass-deprovision guard (README "Mass-deprovision guard"):
+    # off while both limits are 0; a connection may set its own.
+    deprovision_guard_percent: int = 0
+    deprovision_guard_count: int = 0
+    deprovision_guard_window_minutes: int = 60
+    deprovision_guard_auto_apply_minutes: int = 0
     # Lifetime of a session JWT: how late a role change may reach a session.
     session_jwt_seconds: int = 300
     # Port of a process's /metrics (0: none), and the address it listens on:
@@ -120,6 +126,11 @@ class Settings:
             connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             deleted_member_retention_days=number_setting(env, "SCIMD_DELETED_MEMBER_RETENTION_DAYS", "30", float),
+            deprovision_guard_percent=number_setting(env, "SCIMD_DEPROVISION_GUARD_PERCENT", "0", int),
+            deprovision_guard_count=number_setting(env, "SCIMD_DEPROVISION_GUARD_COUNT", "0", int),
+            deprovision_guard_window_minutes=number_setting(env, "SCIMD_DEPROVISION_GUARD_WINDOW_MINUTES", "60", int),
+            deprovision_guard_auto_apply_minutes=number_setting(
+                env, "SCIMD_DEPROVISION_GUARD_AUTO_APPLY_MINUTES", "0", int),
             metrics_port=number_setting(env, "SCIMD_METRICS_PORT", "0", int),
             metrics_listen=env.get("SCIMD_METRICS_LISTEN", "127.0.0.1"),
             migrate=_choice(env, "SCIMD_MIGRATE", ("apply", "check")),

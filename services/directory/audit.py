@@ -36,6 +36,8 @@ class AuditEntry:
     changed_attributes: list[str] = field(default_factory=list)
     request_id: str = field(default_factory=current_request_id)
     written: bool = False
+    # What the row adds about a change it records (e.g. that its effects are held).
+    detail: str = ""
 
     def _values(self, result: str, detail: str) -> list:
         return [
@@ -51,12 +53,13 @@ class AuditEntry:
             f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) SELECT {placeholders}"
             " WHERE EXISTS (SELECT 1 FROM change)"
         )
-        return sql, self._values(SUCCEEDED, "")
+        return sql, self._values(SUCCEEDED, self.detail)
 
-    async def record(self, executor: Executor, result: str = SUCCEEDED, detail: str = "") -> None:
+    async def record(self, executor: Executor, result: str = SUCCEEDED, detail: str | None = None) -> None:
         placeholders = ", ".join(f"${i + 1}" for i in range(len(_COLUMNS)))
         await executor.execute(
-            f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({placeholders})", *self._values(result, detail)
+            f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+            *self._values(result, self.detail if detail is None else detail),
         )
         self.written = True
 

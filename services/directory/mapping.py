@@ -43,13 +43,18 @@ def status_of(attributes: dict[str, Any]) -> str:
     return "deactivated" if attributes.get("active") is False else "active"
 
 
-def member_from_row(row: asyncpg.Record) -> member_pb2.Member:
+def member_from_row(row: asyncpg.Record, *, as_the_idp_sees_it: bool = False) -> member_pb2.Member:
+    """The member as the app sees it (its status in effect), or as its identity
+    provider does (the status it last wrote, held or not)."""
+    status = row["status"]
+    if as_the_idp_sees_it and status != "deleted":
+        status = row.get("scim_status") or status
     return member_pb2.Member(
         member_id=row["member_id"],
         organization_id=row["organization_id"],
         email_address=row["email_address"],
         name=row["name"],
-        status=STATUS_TO_PROTO[row["status"]],
+        status=STATUS_TO_PROTO[status],
         external_id=row["external_id"] or "",
         scim_registration=member_pb2.ScimRegistration(
             connection_id=row["connection_id"],

@@ -48,6 +48,10 @@ class OrganizationPurge:
             pass
         while await self._delete_members(organization_id):
             pass
+        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
+            # Nothing is held for an organization that is gone; its guards go with it.
+            await conn.execute("DELETE FROM deprovisions WHERE organization_id = $1", organization_id)
+            await conn.execute("DELETE FROM deprovision_guards WHERE organization_id = $1", organization_id)
 
     async def _delete_groups(self, organization_id: str) -> int:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
@@ -71,7 +75,8 @@ class OrganizationPurge:
     async def _delete_members(self, organization_id: str) -> int:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "UPDATE members SET status = 'deleted', deleted_at = now(), version = version + 1, updated_at = now()"
+                "UPDATE members SET status = 'deleted', scim_status = NULL, deleted_at = now(), version = version + 1,"
+                " updated_at = now()"
                 " WHERE member_id IN (SELECT member_id FROM members WHERE organization_id = $1"
                 f"  AND status <> 'deleted' LIMIT $2 FOR UPDATE) RETURNING {MEMBER_COLUMNS}",
                 organization_id, BATCH,

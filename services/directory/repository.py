@@ -9,14 +9,20 @@ from typing import Any
 
 import asyncpg
 
-from services.common.outbox import AlsoClause, QueuedEvent, with_event
+from services.common.outbox import AlsoClause, QueuedEvent, with_event, with_events
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
 MEMBER_COLUMNS = (
     "member_id, organization_id, connection_id, registration_id, user_name, external_id,"
-    " email_address, name, status, scim_attributes, version, created_at, updated_at"
+    " email_address, name, status, scim_status, scim_attributes, version, created_at, updated_at"
 )
+# Which members a read sees: those not deleted for the app (its view), or
+# those not deleted for the identity provider (its view over SCIM, where a
+# held deletion is done). See services/directory/deprovision_guard.py.
+EFFECTIVE, IDENTITY_PROVIDER = "effective", "identity_provider"
+_LIVE = {EFFECTIVE: "status <> 'deleted'",
+         IDENTITY_PROVIDER: "status <> 'deleted' AND coalesce(scim_status, '') <> 'deleted'"}
 
 
 # What reads return: the columns, and the member's groups in the same statement.
@@ -51,21 +57,22 @@ async def insert_member(executor: Executor, values: dict[str, Any], queued: Queu
 
 
 async def update_member(
-    executor: Executor, values: dict[str, Any], expected_version: int, queued: QueuedEvent,
+    executor: Executor, values: dict[str, Any], expected_version: int, events: list[QueuedEvent],
     also: AlsoClause | None = None,
 ) -> asyncpg.Record | None:
     """Writes `values` (version and updated_at included) if the member is still
-    at `expected_version`, and queues the event; None if it has moved on."""
-    sql, params = with_event(
+    at `expected_version`, and queues the events; None if it has moved on."""
+    sql, params = with_events(
         "UPDATE members SET user_name = $2, external_id = $3, email_address = $4, name = $5, status = $6,"
         " scim_attributes = $7, version = $8, updated_at = $9,"
-        " deleted_at = CASE WHEN $6 = 'deleted' THEN $9 ELSE deleted_at END"
+        " deleted_at = CASE WHEN $6 = 'deleted' THEN $9 ELSE deleted_at END, scim_status = $11"
         f" WHERE member_id = $1 AND version = $10 AND status <> 'deleted' RETURNING {MEMBER_COLUMNS}",
         [
             values["member_id"], values["user_name"], values["external_id"], values["email_address"], values["name"],
             values["status"], values["scim_attributes"], values["version"], values["updated_at"], expected_version,
+            values.get("scim_status"),
         ],
-        queued,
+        events,
         also,
     )
     return await _write(executor, sql, params)
@@ -81,13 +88,13 @@ async def _write(executor: Executor, sql: str, params: list[Any]) -> asyncpg.Rec
 
 
 async def get_member(
-    pool: asyncpg.Pool, organization_id: str, connection_id: str, member_id: str
+    pool: asyncpg.Pool, organization_id: str, connection_id: str, member_id: str, view: str = EFFECTIVE
 ) -> asyncpg.Record | None:
-    """A member not deleted, of the organization (and connection, if given)."""
+    """A member not deleted (in `view`), of the organization (and connection, if given)."""
     return await pool.fetchrow(
         f"SELECT {READ_COLUMNS} FROM members"
         " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
-        "   AND status <> 'deleted'",
+        f"   AND {_LIVE[view]}",
         member_id, organization_id, connection_id,
     )
 
@@ -95,7 +102,7 @@ async def get_member(
 async def get_members(
     pool: asyncpg.Pool, organization_id: str, connection_id: str, member_ids: list[str]
 ) -> list[asyncpg.Record]:
-    """`get_member` for many ids, in one statement."""
+    """`get_member` for many ids, in one statement (the app's view)."""
     return await pool.fetch(
         f"SELECT {READ_COLUMNS} FROM members"
         " WHERE member_id = ANY($1::text[]) AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
@@ -105,13 +112,13 @@ async def get_members(
 
 
 async def lock_member(
-    conn: asyncpg.Connection, organization_id: str, connection_id: str, member_id: str
+    conn: asyncpg.Connection, organization_id: str, connection_id: str, member_id: str, view: str = EFFECTIVE
 ) -> asyncpg.Record | None:
     """The member, locked for update until the transaction ends."""
     return await conn.fetchrow(
         f"SELECT {READ_COLUMNS} FROM members"
         " WHERE member_id = $1 AND organization_id = $2 AND ($3 = '' OR connection_id = $3)"
-        "   AND status <> 'deleted' FOR UPDATE OF members",
+        f"   AND {_LIVE[view]} FOR UPDATE OF members",
         member_id, organization_id, connection_id,
     )
 
@@ -123,6 +130,7 @@ class MemberQuery:
     organization_id: str
     connection_id: str
     show_deleted: bool = False
+    view: str = EFFECTIVE
     filter_sql: str = ""
     filter_params: tuple = ()
     order_sql: str = ""
@@ -141,7 +149,7 @@ def _scope(query: MemberQuery) -> tuple[str, list]:
     partial unique index on userName included."""
     where = "organization_id = $1 AND " + ("connection_id = $2" if query.connection_id else "$2 = ''")
     if not query.show_deleted:
-        where += " AND status <> 'deleted'"
+        where += f" AND {_LIVE[query.view]}"
     if query.filter_sql:
         where += f" AND ({query.filter_sql})"
     return where, [query.organization_id, query.connection_id, *query.filter_params]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
@@ -17,11 +17,14 @@ from services.common.outbox import start_relay
 from services.common.periodic import run_periodically
 from services.common.settings import Settings
 from services.directory import repository
+from services.directory.deprovision_guard import GuardPolicy
 from services.directory.organization_purge import OrganizationPurge
 from services.directory.service import SCHEMA, DirectoryServicer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 FORGET_INTERVAL_SECONDS = 600.0
+# How often held deprovisions past their guard's auto-apply time are applied.
+AUTO_APPLY_INTERVAL_SECONDS = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -40,9 +43,17 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             log.info("forgot the personal data of deleted members", extra={"members": forgotten})
 
     await run_periodically(stack, "deleted-member-retention", FORGET_INTERVAL_SECONDS, forget_deleted_members)
+    servicer = DirectoryServicer(pool, stream, settings.project_id, GuardPolicy.project_default(settings))
+
+    async def apply_overdue_deprovisions() -> None:
+        applied = await servicer.apply_overdue(datetime.now(timezone.utc))
+        if applied:
+            log.info("applied held deprovisions past their auto-apply time", extra={"deprovisions": applied})
+
+    await run_periodically(stack, "deprovision-auto-apply", AUTO_APPLY_INTERVAL_SECONDS, apply_overdue_deprovisions)
     return [
         Registration(
-            DirectoryServicer(pool, stream, settings.project_id),
+            servicer,
             directory_service_pb2_grpc.add_DirectoryServiceServicer_to_server,
             directory_service_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
             # Half the pool for an organization alone; one call at a time as soon as another

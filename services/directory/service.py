@@ -37,6 +37,8 @@ from services.common.timestamps import to_timestamp
 from services.directory import group_repository, repository
 from services.directory.audit import AuditEntry, audited
 from services.directory.audit import list_entries as list_audit_entries
+from services.directory.deprovision_guard import GuardPolicy, StatusChange, status_change
+from services.directory.deprovision_service import DeprovisionRpcs
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 from services.directory.group_service import GroupRpcs, group_from_row
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
@@ -91,6 +93,15 @@ OPTIMISTIC_ATTEMPTS = 3
 BATCH_GET_MAX = 1000
 
 
+# What `_apply` answers when the write deprovisions a member (or releases a
+# held deprovision): that is decided inside a transaction, under the connection's lock.
+_NEEDS_TRANSACTION = object()
+
+
+def _in_transaction(executor: Any) -> bool:
+    return isinstance(executor, asyncpg.Connection) and executor.is_in_transaction()
+
+
 # PATCHes above this many operations, or with a value filter, are computed off the event loop.
 _CHEAP_PATCH_OPERATIONS = 10
 
@@ -103,13 +114,15 @@ def _may_be_costly(body: dict[str, Any]) -> bool:
     return "[" in orjson.dumps(operations).decode()
 
 
-class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
+class DirectoryServicer(GroupRpcs, DeprovisionRpcs, pb_grpc.DirectoryServiceServicer):
     _schema = SCHEMA
 
-    def __init__(self, pool: TenantPool, stream: EventStream, project_id: str):
+    def __init__(self, pool: TenantPool, stream: EventStream, project_id: str,
+                 guard_default: GuardPolicy | None = None):
         self._pool = pool
         self._stream = stream
         self._project_id = project_id
+        self._guard_default = guard_default or GuardPolicy()
         # One PATCH computation per organization at a time: a tenant's heavy PATCHes
         # queue behind each other instead of taking every thread from the others.
         self._patch_slots = TenantSlots(1)
@@ -157,10 +170,12 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
-        row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id, request.member_id)
+        idp = request.view == pb.MEMBER_VIEW_IDENTITY_PROVIDER
+        row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id,
+                                          request.member_id, repository.IDENTITY_PROVIDER if idp else repository.EFFECTIVE)
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {request.member_id!r} not found")
-        return pb.GetMemberResponse(member=member_from_row(row))
+        return pb.GetMemberResponse(member=member_from_row(row, as_the_idp_sees_it=idp))
 
     async def BatchGetMembers(self, request: pb.BatchGetMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
@@ -177,49 +192,68 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         times, then the same under the row lock."""
         tenant = tenant_of(context)
 
+        idp = repository.IDENTITY_PROVIDER  # SCIM writes see what the IdP wrote
+
         async def attempts(entry: AuditEntry) -> member_pb2.Member:
             for _ in range(OPTIMISTIC_ATTEMPTS):
-                row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id, member_id)
-                member = await self._apply(self._db(tenant), tenant, row, member_id, etag, change, entry)
-                if member is not None:
-                    return member
+                row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id,
+                                                  member_id, idp)
+                applied = await self._apply(self._db(tenant), tenant, row, member_id, etag, change, entry)
+                if applied is _NEEDS_TRANSACTION:
+                    break
+                if applied is not None:
+                    return applied[0]
             async with self._db(tenant).acquire() as conn, conn.transaction():
-                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id)
-                member = await self._apply(conn, tenant, row, member_id, etag, change, entry)
-            if member is None:  # unreachable while the lock is held
+                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id, idp)
+                applied = await self._apply(conn, tenant, row, member_id, etag, change, entry)
+            if applied is None:  # unreachable while the lock is held
                 raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
-            return member
+            return applied[0]
 
         return await audited(self._db(tenant), AuditEntry(tenant, operation, "User", member_id), attempts)
 
     async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
-                     change: Change | None, entry: AuditEntry) -> member_pb2.Member | None:
-        """One attempt at a change (None: delete); None when another writer got there first."""
+                     change: Change | None, entry: AuditEntry) -> tuple[member_pb2.Member, StatusChange] | Any:
+        """One attempt at a change (None: delete): the member as its IdP now
+        sees it, and what the write did to its status. None when another
+        writer got there first; _NEEDS_TRANSACTION when the write deprovisions
+        the member (or releases a held deprovision) outside a transaction."""
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
         _check_etag(row, etag)
         if change is None:
             fields = {key: row[key] for key in ("user_name", "external_id", "email_address", "name", "scim_attributes")}
             fields["status"] = "deleted"
-            event_type, action = "scim.member.delete", "DELETE"
         else:
             fields = _member_fields(await change(dict(row["scim_attributes"])))
-            if all(row[key] == value for key, value in fields.items()):
-                return member_from_row(row)  # nothing changed: same version, no event
-            event_type, action = "scim.member.update", "UPDATE"
+        decision = status_change(row["status"], row["scim_status"], fields["status"])
+        if (decision.deprovision or decision.releases_hold) and not _in_transaction(executor):
+            return _NEEDS_TRANSACTION
+        events = []
+        if decision.deprovision:
+            decision, held_event = await self._guarded(executor, tenant, row, decision)
+            events += [held_event] if held_event else []
+        elif decision.releases_hold:
+            await self._release(executor, tenant, row["member_id"])
+        fields["status"], fields["scim_status"] = decision.status, decision.scim_status
+        if change is not None and all(row[key] == value for key, value in fields.items()):
+            return member_from_row(row, as_the_idp_sees_it=True), decision  # nothing changed: same version, no event
         values = {**dict(row), **fields, "version": row["version"] + 1, "updated_at": datetime.now(timezone.utc)}
-        member = member_from_row(values)
-        previous = _previous_attributes(row, fields) if change is not None else ""
+        if decision.deprovision and decision.scim_status:
+            entry.detail = f"held by the deprovision guard ({decision.deprovision})"  # and no member event
+        elif decision.status == "deleted":
+            events.append(self._queued(tenant, "scim.member.delete", "DELETE", member_from_row(values)))
+        else:
+            events.append(self._queued(tenant, "scim.member.update", "UPDATE", member_from_row(values),
+                                       _previous_attributes(row, fields)))
         before, after = row["scim_attributes"], fields["scim_attributes"]
         entry.changed_attributes = [k for k in before.keys() | after.keys() if before.get(k) != after.get(k)]
         try:
-            written = await repository.update_member(
-                executor, values, row["version"], self._queued(tenant, event_type, action, member, previous), entry.cte
-            )
+            written = await repository.update_member(executor, values, row["version"], events, entry.cte)
         except repository.UserNameTaken:
             raise ServiceError("UNIQUENESS", f"userName {fields['user_name']!r} is already in use") from None
         entry.written = written is not None
-        return member if written is not None else None
+        return (member_from_row(values, as_the_idp_sees_it=True), decision) if written is not None else None
 
     async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
         replacement = _attributes_of(request.scim_registration)
@@ -251,16 +285,22 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
 
         async def delete(entry: AuditEntry) -> None:
             async with self._db(tenant).acquire() as conn, conn.transaction():
-                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, request.member_id)
-                await self._apply(conn, tenant, row, request.member_id, request.etag, None, entry)
-                groups = await group_repository.remove_member_everywhere(conn, request.member_id)
-                await enqueue_all(conn, [
-                    self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [request.member_id])
-                    for g in groups
-                ])
+                row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id,
+                                                   request.member_id, repository.IDENTITY_PROVIDER)
+                _, decision = await self._apply(conn, tenant, row, request.member_id, request.etag, None, entry)
+                if decision.status == "deleted":  # not held
+                    await self._leave_every_group(conn, tenant, request.member_id)
 
         await audited(self._db(tenant), AuditEntry(tenant, "delete", "User", request.member_id), delete)
         return pb.DeleteMemberResponse()
+
+    async def _leave_every_group(self, conn: asyncpg.Connection, tenant: Tenant, member_id: str) -> None:
+        """A deleted member leaves its groups, each with its event (inside the deletion's transaction)."""
+        groups = await group_repository.remove_member_everywhere(conn, member_id)
+        await enqueue_all(conn, [
+            self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [member_id])
+            for g in groups
+        ])
 
     async def ListMembers(self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
@@ -274,10 +314,12 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
             order_sql = sort_expression(request.order_by, params) if request.order_by else ""
         except FilterError as error:
             raise ServiceError("INVALID_FILTER", str(error)) from None
+        idp = request.view == pb.MEMBER_VIEW_IDENTITY_PROVIDER
         query = repository.MemberQuery(
             organization_id=tenant.organization_id,
             connection_id=tenant.connection_id,
             show_deleted=request.show_deleted,
+            view=repository.IDENTITY_PROVIDER if idp else repository.EFFECTIVE,
             filter_sql=filter_sql,
             filter_params=filter_params,
             order_sql=order_sql,
@@ -294,7 +336,8 @@ class DirectoryServicer(GroupRpcs, pb_grpc.DirectoryServiceServicer):
         keyset_paging = more and not order_sql and not request.descending and not request.skip
         next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if keyset_paging else ""
         return pb.ListMembersResponse(
-            members=[member_from_row(r) for r in page], next_page_token=next_token, total_size=total
+            members=[member_from_row(r, as_the_idp_sees_it=idp) for r in page], next_page_token=next_token,
+            total_size=total,
         )
 
     async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext):

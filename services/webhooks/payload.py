@@ -68,6 +68,14 @@ def webhook_body(event: event_pb2.Event, public_url: str) -> str:
         data["webhook_endpoint"] = endpoint_json(disabled.endpoint)
         data["reason"] = disabled.reason
         data["previous_attributes"] = {"enabled": True}
+    elif payload == "deprovision_held":
+        held = event.deprovision_held
+        data["object_type"] = "scim_connection"
+        data["id"] = held.connection_id
+        data["connection_id"] = held.connection_id
+        data["applied_in_window"] = held.applied_in_window
+        data["allowance"] = held.allowance
+        data["first_held"] = {"member_id": held.member_id, "change": held.change}
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()
 
@@ -88,6 +96,8 @@ def object_id(event: event_pb2.Event) -> str:
         return event.sessions_revoked.member_id
     if payload == "endpoint_disabled":
         return event.endpoint_disabled.endpoint.endpoint_id
+    if payload == "deprovision_held":
+        return event.deprovision_held.connection_id
     return ""
 
 

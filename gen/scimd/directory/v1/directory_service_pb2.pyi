@@ -4,12 +4,94 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class MemberView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBER_VIEW_EFFECTIVE: _ClassVar[MemberView]
+    MEMBER_VIEW_IDENTITY_PROVIDER: _ClassVar[MemberView]
+MEMBER_VIEW_EFFECTIVE: MemberView
+MEMBER_VIEW_IDENTITY_PROVIDER: MemberView
+
+class DeprovisionGuard(_message.Message):
+    __slots__ = ("enabled", "percent", "max_count", "window_seconds", "auto_apply_seconds", "source")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AUTO_APPLY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    percent: int
+    max_count: int
+    window_seconds: int
+    auto_apply_seconds: int
+    source: str
+    def __init__(self, enabled: _Optional[bool] = ..., percent: _Optional[int] = ..., max_count: _Optional[int] = ..., window_seconds: _Optional[int] = ..., auto_apply_seconds: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...
+
+class GetDeprovisionGuardRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetDeprovisionGuardResponse(_message.Message):
+    __slots__ = ("guard",)
+    GUARD_FIELD_NUMBER: _ClassVar[int]
+    guard: DeprovisionGuard
+    def __init__(self, guard: _Optional[_Union[DeprovisionGuard, _Mapping]] = ...) -> None: ...
+
+class SetDeprovisionGuardRequest(_message.Message):
+    __slots__ = ("guard", "inherit")
+    GUARD_FIELD_NUMBER: _ClassVar[int]
+    INHERIT_FIELD_NUMBER: _ClassVar[int]
+    guard: DeprovisionGuard
+    inherit: bool
+    def __init__(self, guard: _Optional[_Union[DeprovisionGuard, _Mapping]] = ..., inherit: _Optional[bool] = ...) -> None: ...
+
+class SetDeprovisionGuardResponse(_message.Message):
+    __slots__ = ("guard",)
+    GUARD_FIELD_NUMBER: _ClassVar[int]
+    guard: DeprovisionGuard
+    def __init__(self, guard: _Optional[_Union[DeprovisionGuard, _Mapping]] = ...) -> None: ...
+
+class HeldDeprovision(_message.Message):
+    __slots__ = ("member_id", "change", "hold_time", "user_name")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    HOLD_TIME_FIELD_NUMBER: _ClassVar[int]
+    USER_NAME_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    change: str
+    hold_time: _timestamp_pb2.Timestamp
+    user_name: str
+    def __init__(self, member_id: _Optional[str] = ..., change: _Optional[str] = ..., hold_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user_name: _Optional[str] = ...) -> None: ...
+
+class ListHeldDeprovisionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListHeldDeprovisionsResponse(_message.Message):
+    __slots__ = ("held",)
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    held: _containers.RepeatedCompositeFieldContainer[HeldDeprovision]
+    def __init__(self, held: _Optional[_Iterable[_Union[HeldDeprovision, _Mapping]]] = ...) -> None: ...
+
+class ResolveHeldDeprovisionsRequest(_message.Message):
+    __slots__ = ("approve",)
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    approve: bool
+    def __init__(self, approve: _Optional[bool] = ...) -> None: ...
+
+class ResolveHeldDeprovisionsResponse(_message.Message):
+    __slots__ = ("resolved",)
+    RESOLVED_FIELD_NUMBER: _ClassVar[int]
+    resolved: _containers.RepeatedCompositeFieldContainer[HeldDeprovision]
+    def __init__(self, resolved: _Optional[_Iterable[_Union[HeldDeprovision, _Mapping]]] = ...) -> None: ...
 
 class CreateMemberRequest(_message.Message):
     __slots__ = ("scim_registration",)
@@ -24,10 +106,12 @@ class CreateMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class GetMemberRequest(_message.Message):
-    __slots__ = ("member_id",)
+    __slots__ = ("member_id", "view")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     member_id: str
-    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+    view: MemberView
+    def __init__(self, member_id: _Optional[str] = ..., view: _Optional[_Union[MemberView, str]] = ...) -> None: ...
 
 class GetMemberResponse(_message.Message):
     __slots__ = ("member",)
@@ -36,7 +120,7 @@ class GetMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class ListMembersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "show_deleted", "filter", "order_by", "descending", "skip", "total_size_only")
+    __slots__ = ("page_size", "page_token", "show_deleted", "filter", "order_by", "descending", "skip", "total_size_only", "view")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SHOW_DELETED_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +129,7 @@ class ListMembersRequest(_message.Message):
     DESCENDING_FIELD_NUMBER: _ClassVar[int]
     SKIP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     show_deleted: bool
@@ -53,7 +138,8 @@ class ListMembersRequest(_message.Message):
     descending: bool
     skip: int
     total_size_only: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ...) -> None: ...
+    view: MemberView
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ..., view: _Optional[_Union[MemberView, str]] = ...) -> None: ...
 
 class BatchGetMembersRequest(_message.Message):
     __slots__ = ("member_ids",)

@@ -123,6 +123,26 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.FromString,
                 _registered_method=True)
+        self.GetDeprovisionGuard = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/GetDeprovisionGuard',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardResponse.FromString,
+                _registered_method=True)
+        self.SetDeprovisionGuard = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/SetDeprovisionGuard',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardResponse.FromString,
+                _registered_method=True)
+        self.ListHeldDeprovisions = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListHeldDeprovisions',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsResponse.FromString,
+                _registered_method=True)
+        self.ResolveHeldDeprovisions = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ResolveHeldDeprovisions',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -254,6 +274,37 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDeprovisionGuard(self, request, context):
+        """The mass-deprovision guard of the connection in the metadata: the
+        connection's own, or the project default (source tells which).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDeprovisionGuard(self, request, context):
+        """Sets the connection's guard; `inherit` goes back to the project default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHeldDeprovisions(self, request, context):
+        """The connection's held deprovisions, oldest (first held) first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveHeldDeprovisions(self, request, context):
+        """Approves every held deprovision of the connection (they take effect in
+        the order they were held, with their events) or rejects them all (the
+        members stay as they are for the app; the IdP keeps seeing what it wrote).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -341,6 +392,26 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEntries,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.SerializeToString,
+            ),
+            'GetDeprovisionGuard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeprovisionGuard,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardResponse.SerializeToString,
+            ),
+            'SetDeprovisionGuard': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDeprovisionGuard,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardResponse.SerializeToString,
+            ),
+            'ListHeldDeprovisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHeldDeprovisions,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsResponse.SerializeToString,
+            ),
+            'ResolveHeldDeprovisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveHeldDeprovisions,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -806,6 +877,114 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ListAuditEntries',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListAuditEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeprovisionGuard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/GetDeprovisionGuard',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetDeprovisionGuardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDeprovisionGuard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/SetDeprovisionGuard',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.SetDeprovisionGuardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHeldDeprovisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListHeldDeprovisions',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListHeldDeprovisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveHeldDeprovisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ResolveHeldDeprovisions',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

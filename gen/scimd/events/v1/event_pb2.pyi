@@ -16,7 +16,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked", "endpoint_disabled")
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked", "endpoint_disabled", "deprovision_held")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class Event(_message.Message):
     CONNECTION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     SESSIONS_REVOKED_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_DISABLED_FIELD_NUMBER: _ClassVar[int]
+    DEPROVISION_HELD_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     time: _timestamp_pb2.Timestamp
@@ -45,7 +46,8 @@ class Event(_message.Message):
     connection_changed: ConnectionChanged
     sessions_revoked: SessionsRevoked
     endpoint_disabled: EndpointDisabled
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ..., endpoint_disabled: _Optional[_Union[EndpointDisabled, _Mapping]] = ...) -> None: ...
+    deprovision_held: DeprovisionHeld
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ..., endpoint_disabled: _Optional[_Union[EndpointDisabled, _Mapping]] = ..., deprovision_held: _Optional[_Union[DeprovisionHeld, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
     __slots__ = ("group", "member_ids", "previous_attributes_json")
@@ -102,3 +104,17 @@ class EndpointDisabled(_message.Message):
     endpoint: _endpoint_pb2.Endpoint
     reason: str
     def __init__(self, endpoint: _Optional[_Union[_endpoint_pb2.Endpoint, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DeprovisionHeld(_message.Message):
+    __slots__ = ("connection_id", "applied_in_window", "allowance", "member_id", "change")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_IN_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    ALLOWANCE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    applied_in_window: int
+    allowance: int
+    member_id: str
+    change: str
+    def __init__(self, connection_id: _Optional[str] = ..., applied_in_window: _Optional[int] = ..., allowance: _Optional[int] = ..., member_id: _Optional[str] = ..., change: _Optional[str] = ...) -> None: ...
