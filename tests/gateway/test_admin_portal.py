@@ -217,3 +217,28 @@ async def test_a_session_sees_only_its_own_organization(http, gateway, vendor):
 async def test_invalid_link_requests(vendor, body):
     status, answer = await vendor.request("POST", "/v1/b2b/admin_portal/links", body)
     assert status in (400, 404), answer
+
+
+async def test_held_deprovisions_show_as_a_banner_the_admin_can_approve(http, gateway, vendor):
+    """The mass-deprovision guard's banner: what is held, and the admin's approve button."""
+    from tests.gateway.test_deprovision_guard import OKTA_DEACTIVATE, _guarded_connection, _scim, _status, _users
+
+    organization_id, connection, _ = await _guarded_connection(
+        http, gateway, vendor, {"enabled": True, "max_count": 1, "window_seconds": 3600})
+    members = await _users(http, gateway, connection, 3)
+    for member_id in members[:2]:
+        assert (await _scim(http, gateway, connection, "PATCH", f"/Users/{member_id}", OKTA_DEACTIVATE))[0] == 200
+    client, page = await open_portal(await portal_link(vendor, organization_id))
+    try:
+        assert 'data-testid="held-deprovisions"' in page and "1 deprovisioning on hold" in page
+        csrf = CSRF.search(page).group(1)
+        async with client.post(gateway.url + "/portal/held_deprovisions/approve", data={"csrf_token": "forged"},
+                               allow_redirects=False) as response:
+            assert response.status in (400, 403)
+        assert await _status(vendor, organization_id, members[1]) == "active"
+        async with client.post(gateway.url + "/portal/held_deprovisions/approve", data={"csrf_token": csrf}) as response:
+            assert response.status == 200
+            assert "held-deprovisions" not in await response.text()
+    finally:
+        await client.close()
+    assert await _status(vendor, organization_id, members[1]) == "deactivated"
