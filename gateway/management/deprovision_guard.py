@@ -68,13 +68,16 @@ async def set_guard(request: web.Request) -> web.Response:
     with {"inherit": true} goes back to the project default."""
     body = await read_json_object(request)
     inherit = body.get("inherit", False)
-    if not isinstance(inherit, bool):
+    if not isinstance(inherit, bool | None):
         raise ServiceError("INVALID_VALUE", "inherit must be true or false")
+    if not isinstance(body.get("source"), str | None):
+        raise ServiceError("INVALID_VALUE", "source must be a string (it is ignored)")
     await _get_connection(request, request.match_info["organization_id"], request.match_info["connection_id"])
     directory = request.app[BACKENDS].directory
     current = (await call(directory.GetDeprovisionGuard(directory_pb.GetDeprovisionGuardRequest()))).guard
+    guard = _guard_from(body, current)  # checked even when inherit discards it
     wanted = directory_pb.SetDeprovisionGuardRequest(inherit=True) if inherit else \
-        directory_pb.SetDeprovisionGuardRequest(guard=_guard_from(body, current))
+        directory_pb.SetDeprovisionGuardRequest(guard=guard)
     response = await call(directory.SetDeprovisionGuard(wanted))
     return envelope(200, deprovision_guard=guard_json(response.guard))
 

@@ -107,6 +107,8 @@ async def test_past_the_allowance_deprovisions_are_held_until_approved(http, gat
     status, body = await vendor.request("GET", path + "/held_deprovisions")
     assert status == 200 and [h["member_id"] for h in body["held_deprovisions"]] == held
     assert {h["change"] for h in body["held_deprovisions"]} == {"deactivate"}
+    status, body = await vendor.request("GET", f"/v1/b2b/scim/{organization_id}/connection")
+    assert body["connection"]["held_deprovisions"] == 10  # the management API's banner
     for member_id in applied:
         await _until_refused(vendor, sessions[member_id])
     for member_id in held:
