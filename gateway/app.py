@@ -9,12 +9,14 @@ from aiohttp import web
 from gateway import health, openapi
 from gateway.auth import authentication
 from gateway.backends import Backends
-from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, REVOCATIONS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, REQUEST_RECORDER, REVOCATIONS, SETTINGS, TOKEN_CACHE
 from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
 from gateway.portal import routes as portal_routes
 from gateway.rate_limit import RateLimiter
+from gateway.redaction import Redactor
+from gateway.request_log import RequestRecorder
 from gateway.revocations import token_revocations
 from gateway.scim import bulk, discovery
 from gateway.scim import routes as scim_routes
@@ -43,8 +45,16 @@ def create_app(settings: Settings) -> web.Application:
         yield
         await listener.stop()
 
+    async def request_log_ctx(app: web.Application) -> AsyncIterator[None]:
+        recorder = RequestRecorder(lambda: app[BACKENDS], Redactor(settings.request_log_redact))
+        app[REQUEST_RECORDER] = recorder
+        await recorder.start()
+        yield
+        await recorder.stop()
+
     app.cleanup_ctx.append(backends_ctx)
     app.cleanup_ctx.append(revocations_ctx)
+    app.cleanup_ctx.append(request_log_ctx)
     app.add_routes(health.routes)
     app.add_routes(openapi.routes)
     for table in MANAGEMENT_ROUTES:

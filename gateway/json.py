@@ -8,7 +8,7 @@ from typing import Any, Awaitable, TypeVar
 import orjson
 from aiohttp import web
 
-from gateway.keys import SETTINGS
+from gateway.keys import REQUEST_BODY, SETTINGS
 from services.common.errors import ServiceError
 from services.common.json_input import parse_json_object
 
@@ -29,7 +29,9 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     form (text/plain, form-encoded) can post to it with a browser's credentials."""
     if not request.path.startswith(SCIM_PATHS) and request.content_type != "application/json":
         raise ServiceError("UNSUPPORTED_MEDIA_TYPE", "the request body must be application/json")
-    return parse_json_object(await within_body_timeout(request, request.read()))
+    body = parse_json_object(await within_body_timeout(request, request.read()))
+    request[REQUEST_BODY] = body  # for the request log, which redacts it
+    return body
 
 
 async def within_body_timeout(request: web.Request, reading: Awaitable[T]) -> T:

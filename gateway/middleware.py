@@ -11,7 +11,8 @@ from aiohttp import web
 
 from gateway.errors import error_from_http, management_error, scim_error
 from gateway.json import SCIM_PATHS
-from gateway.keys import AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
+from gateway.keys import AUTHENTICATED, AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
+from gateway.request_log import record_scim_request
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var, tenant_var
 from services.common.errors import ServiceError
 from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
@@ -39,6 +40,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request_id_var.set(request_id)
     tenant_var.set(None)  # until authenticated (gateway.auth)
     started = time.monotonic()
+    failure: ServiceError | None = None
     try:
         if not all(value.isascii() and value.isprintable() for value in request.match_info.values()):
             # Every id, name and URN in our paths is printable ASCII (and gRPC
@@ -46,14 +48,17 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             raise ServiceError("NOT_FOUND", "no such resource")
         response = await handler(request)
     except ServiceError as error:
+        failure = error
         response = _render(request, error)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = _render(request, error_from_http(exc))
+        failure = error_from_http(exc)
+        response = _render(request, failure)
     except Exception:
         log.exception("unhandled error", extra={"method": request.method, "path": request.path})
-        response = _render(request, ServiceError("INTERNAL", "internal error"))
+        failure = ServiceError("INTERNAL", "internal error")
+        response = _render(request, failure)
     finally:
         held = request.get(SLOT_HELD)
         if held:
@@ -66,6 +71,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     # Labels only from bounded sets: an unauthenticated path or method adds no series.
     connection = _connection_label(request.get(AUTHENTICATED_CONNECTION, ""))
     method = request.method if request.method in _METHODS else "other"
+    if AUTHENTICATED in request:
+        record_scim_request(request, response, failure, elapsed)
     HTTP_REQUESTS.labels(connection, resource, method, response.status).inc()
     HTTP_LATENCY.labels(resource, method).observe(elapsed)
     log.info(

@@ -376,6 +376,32 @@ def _management_paths() -> JsonObject:
                 errors=(400, 404),
             ),
         },
+        connection[0] + "/{connection_id}/requests": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "listConnectionRequests", "SCIM connections", "The connection's request log",
+                _envelope(200, "A page of requests, newest first.",
+                          {"requests": _array(_ref("ScimRequestRecord")), **NEXT_CURSOR}),
+                errors=(400, 404),
+                parameters=(*LIST_PARAMS,
+                            _query("member", "Only requests about this member or group (its id) or userName.",
+                                   STRING),
+                            _query("status", "Statuses (409) or classes (4xx), comma-separated.", STRING),
+                            _query("since", "RFC 3339.", {"type": "string", "format": "date-time"}),
+                            _query("until", "RFC 3339 (exclusive).", {"type": "string", "format": "date-time"})),
+                description="Every authenticated SCIM request of the last SCIMD_REQUEST_LOG_RETENTION_DAYS (7), "
+                            "as it was answered, with its body (passwords and SCIMD_REQUEST_LOG_REDACT "
+                            "attributes redacted), and for failures the scimType, detail and a hint.",
+            ),
+        },
+        connection[0] + "/{connection_id}/health": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "getConnectionHealth", "SCIM connections", "What the request log and tokens say of the connection",
+                _envelope(200, "The connection's health.", {"health": _ref("ConnectionHealth")}),
+                errors=(400, 404),
+            ),
+        },
         connection[0] + "/{connection_id}/rotate/{step}": {
             "parameters": [ORG_ID, CONNECTION_ID, _path(
                 "step", "start: a next token that works beside the current one; complete: only the next one "
@@ -617,6 +643,10 @@ def _management_schemas() -> JsonObject:
         "next_bearer_token_last_four": {"type": "string", "description": "Empty when no rotation is in progress."},
         "next_bearer_token_expires_at": NULLABLE_TIMESTAMP,
         "rate_limit_per_second": {"type": "integer", "description": "0: the project default."},
+        "bearer_token_last_used_at": {**NULLABLE_TIMESTAMP, "description": "When the token last authenticated a "
+                                      "SCIM request (within about a second); null: never."},
+        "next_bearer_token_last_used_at": {**NULLABLE_TIMESTAMP, "description": "The same for the next token "
+                                           "during a rotation: whether the IdP uses it yet."},
         "scim_group_implicit_role_assignments": _array(assignment),
     }
     member = {
@@ -690,6 +720,18 @@ def _management_schemas() -> JsonObject:
             "inherit": {"type": ["boolean", "null"], "description": "true: forget the connection's own guard."},
             "source": {"type": ["string", "null"], "description": "Ignored (what a GET shows)."},
         }, required=()),
+        "ScimRequestRecord": _obj({
+            "request_id": STRING, "token_id": STRING, "method": STRING, "path": STRING, "query": STRING,
+            "status": INTEGER, "scim_type": STRING, "detail": STRING, "hint": STRING, "latency_ms": {"type": "number"},
+            "resource_id": STRING, "user_name": STRING,
+            "body": {"type": ["object", "null"], "description": "The request body, redacted."}, "time": TIMESTAMP,
+        }),
+        "ConnectionHealth": _obj({
+            "last_request_at": NULLABLE_TIMESTAMP, "requests_last_hour": INTEGER, "errors_last_hour": INTEGER,
+            "error_rate_last_hour": {"type": "number"}, "users_received": INTEGER, "groups_received": BOOLEAN,
+            "bearer_token_last_used_at": NULLABLE_TIMESTAMP, "next_bearer_token_last_used_at": NULLABLE_TIMESTAMP,
+            "warnings": {**STRINGS, "description": "What to fix, in words for an IT admin."},
+        }),
         "HeldDeprovision": _obj({"member_id": STRING, "user_name": STRING,
                                  "change": {"type": "string", "enum": ["deactivate", "delete"]},
                                  "held_at": TIMESTAMP}),

@@ -8,6 +8,7 @@ from gateway.management import (
     events,
     members,
     organizations,
+    request_log,
     roles,
     sessions,
     webhook_deliveries,
@@ -17,6 +18,7 @@ from gateway.management import (
 ROUTE_TABLES = (
     organizations.routes,
     connections.routes,
+    request_log.routes,
     deprovision_guard.routes,
     members.routes,
     roles.routes,

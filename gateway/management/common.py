@@ -4,9 +4,11 @@ every route under /v1/ needs the project credentials unless marked `public`.)"""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.json import json_response
 from services.common.context import current_request_id
@@ -86,3 +88,24 @@ def if_match_etag(request: web.Request) -> str:
     # refuses; as U+FFFD they make an etag that matches none.
     value = request.headers.get("If-Match", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return value.strip().strip('"').removeprefix("W/").strip('"')
+
+
+# Times the management API takes: no event is older than the Unix epoch, and
+# every one fits a protobuf Timestamp (which ends with year 9999).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
+
+
+def rfc3339_value(text: str, field: str) -> Timestamp:
+    """An RFC 3339 time (UTC when it names no offset) within the range a timestamp holds, or a 400."""
+    invalid = ServiceError("INVALID_VALUE", f"{field} must be an RFC 3339 time between 1970 and 9999")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        if not _EARLIEST <= when <= _LATEST:
+            raise invalid
+    except (ValueError, OverflowError):  # unparsable, or out of range once in UTC
+        raise invalid from None
+    stamp = Timestamp()
+    stamp.FromDatetime(when)
+    return stamp

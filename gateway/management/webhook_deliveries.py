@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +12,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import envelope, limit_param, string_field
-from services.common.errors import ServiceError
+from gateway.management.common import envelope, limit_param, rfc3339_value, string_field
 from services.common.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
@@ -41,25 +39,8 @@ def attempt_json(attempt: delivery_attempt_pb2.DeliveryAttempt) -> dict[str, Any
     }
 
 
-# Times the management API takes: no event is older than the Unix epoch, and
-# every one fits a protobuf Timestamp (which ends with year 9999).
-_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(9999, 12, 30, tzinfo=timezone.utc)
-
-
 def _timestamp(body: dict[str, Any], field: str) -> Timestamp:
-    text = string_field(body, field, required=True)
-    invalid = ServiceError("INVALID_VALUE", f"{field} must be an RFC 3339 time between 1970 and 9999")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        if not _EARLIEST <= when <= _LATEST:
-            raise invalid
-    except (ValueError, OverflowError):  # unparsable, or out of range once in UTC
-        raise invalid from None
-    stamp = Timestamp()
-    stamp.FromDatetime(when)
-    return stamp
+    return rfc3339_value(string_field(body, field, required=True), field)
 
 
 async def _attempts(request: web.Request, endpoint_id: str = "", event_id: str = "") -> web.Response:

@@ -40,6 +40,10 @@ OUTBOX_OLDEST_SECONDS = Gauge(
     "scimd_outbox_oldest_unpublished_seconds", "Age of the oldest event not yet published.", ["schema"],
 )
 OUTBOX_PUBLISHED = Counter("scimd_outbox_published_total", "Events published from the outbox.", ["schema"])
+REQUEST_LOG_DROPPED = Counter(
+    "scimd_request_log_dropped_total", "SCIM requests the request log did not keep (a gateway's buffer full, or the "
+    "directory unavailable)."
+)
 CONSUMER_PENDING = Gauge(
     "scimd_jetstream_consumer_pending", "Messages of the stream the durable consumer has yet to receive.",
     ["consumer"],

@@ -69,6 +69,11 @@ class Settings:
     connection_concurrency: int = 16
     # Days a deleted member's personal data (names, emails, SCIM attributes) is kept.
     deleted_member_retention_days: float = 30.0
+    # Days the request log keeps each connection's SCIM requests (with their redacted bodies).
+    request_log_retention_days: float = 7.0
+    # Attributes the request log redacts besides passwords (SCIM names, any case; an
+    # extension's attribute by its name or its full URN path).
+    request_log_redact: tuple[str, ...] = ()
     # The project's default mass-deprovision guard (README "Mass-deprovision guard"):
     # off while both limits are 0; a connection may set its own.
     deprovision_guard_percent: int = 0
@@ -126,6 +131,9 @@ class Settings:
             connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             deleted_member_retention_days=number_setting(env, "SCIMD_DELETED_MEMBER_RETENTION_DAYS", "30", float),
+            request_log_retention_days=number_setting(env, "SCIMD_REQUEST_LOG_RETENTION_DAYS", "7", float),
+            request_log_redact=tuple(
+                name.strip() for name in env.get("SCIMD_REQUEST_LOG_REDACT", "").split(",") if name.strip()),
             deprovision_guard_percent=number_setting(env, "SCIMD_DEPROVISION_GUARD_PERCENT", "0", int),
             deprovision_guard_count=number_setting(env, "SCIMD_DEPROVISION_GUARD_COUNT", "0", int),
             deprovision_guard_window_minutes=number_setting(env, "SCIMD_DEPROVISION_GUARD_WINDOW_MINUTES", "60", int),

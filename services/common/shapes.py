@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from scimd.connections.v1 import connection_pb2, organization_pb2
-from scimd.directory.v1 import group_pb2, member_pb2
+from scimd.directory.v1 import group_pb2, member_pb2, request_record_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
 from services.common.timestamps import to_rfc3339
@@ -112,4 +112,18 @@ def connection_json(connection: connection_pb2.Connection, public_url: str) -> d
         "next_bearer_token_last_four": connection.next_bearer_token_last_four,
         "next_bearer_token_expires_at": expiry("next_bearer_token_expires_at"),
         "rate_limit_per_second": connection.rate_limit_per_second,
+        "bearer_token_last_used_at": expiry("bearer_token_last_used_at"),
+        "next_bearer_token_last_used_at": expiry("next_bearer_token_last_used_at"),
+    }
+
+
+def request_record_json(record: request_record_pb2.RequestRecord) -> dict[str, Any]:
+    """One entry of a connection's request log (its body already redacted)."""
+    return {
+        "request_id": record.request_id, "token_id": record.token_id, "method": record.method,
+        "path": record.path, "query": record.query, "status": record.status, "scim_type": record.scim_type,
+        "detail": record.detail, "hint": record.hint, "latency_ms": round(record.latency_ms, 1),
+        "resource_id": record.resource_id, "user_name": record.user_name,
+        "body": orjson.loads(record.body_json) if record.body_json else None,
+        "time": to_rfc3339(record.time),
     }

@@ -42,4 +42,8 @@ def connection_from_row(row: asyncpg.Record) -> connection_pb2.Connection:
         connection.bearer_token_expires_at.CopyFrom(to_timestamp(row["token_expires_at"]))
     if row["next_token_expires_at"] is not None:
         connection.next_bearer_token_expires_at.CopyFrom(to_timestamp(row["next_token_expires_at"]))
+    if row.get("token_last_used_at") is not None:
+        connection.bearer_token_last_used_at.CopyFrom(to_timestamp(row["token_last_used_at"]))
+    if row.get("next_token_last_used_at") is not None:
+        connection.next_bearer_token_last_used_at.CopyFrom(to_timestamp(row["next_token_last_used_at"]))
     return connection

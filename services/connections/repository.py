@@ -12,8 +12,9 @@ _ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, 
 _CONNECTION_COLUMNS = """
     c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
     c.rate_limit_per_second, c.version, c.created_at, c.updated_at,
-    cur.last_four AS token_last_four, cur.expires_at AS token_expires_at,
-    nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at
+    cur.last_four AS token_last_four, cur.expires_at AS token_expires_at, cur.last_used_at AS token_last_used_at,
+    nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at,
+    nxt.last_used_at AS next_token_last_used_at
 """
 _CONNECTION_FROM = """
     connections c
@@ -244,3 +245,15 @@ async def end_portal_session(pool: asyncpg.Pool, organization_id: str, session_i
         " WHERE link_id = $1 AND organization_id = $2 AND used_at IS NOT NULL RETURNING true",
         session_id, organization_id,
     ))
+
+
+async def touch_tokens(pool: asyncpg.Pool, uses: list[tuple[str, datetime]]) -> None:
+    """Records when tokens were last used; an earlier use than the one recorded changes nothing."""
+    if not uses:
+        return
+    await pool.execute(
+        "UPDATE bearer_tokens t SET last_used_at = u.used_at"
+        " FROM unnest($1::text[], $2::timestamptz[]) AS u(token_id, used_at)"
+        " WHERE t.token_id = u.token_id AND (t.last_used_at IS NULL OR t.last_used_at < u.used_at)",
+        [token_id for token_id, _ in uses], [used_at for _, used_at in uses],
+    )

@@ -26,6 +26,7 @@ from services.connections import repository
 from services.connections.mapping import connection_from_row, organization_from_row
 
 PORTAL_LINK_DEFAULT_SECONDS = 600
+MAX_TOKEN_USES = 10_000
 PORTAL_LINK_MAX_SECONDS = 3600
 
 IDENTITY_PROVIDERS = (
@@ -275,6 +276,14 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
             connections=[connection_from_row(r) for r in page],
             next_page_token=time_keyset_token(page[-1]["created_at"], page[-1]["connection_id"]) if more else "",
         )
+
+    async def TouchTokens(self, request: pb.TouchTokensRequest, context: grpc.aio.ServicerContext):
+        if len(request.uses) > MAX_TOKEN_USES:
+            raise ServiceError("INVALID_VALUE", f"at most {MAX_TOKEN_USES} token uses per call")
+        await repository.touch_tokens(self._pool, [
+            (use.token_id, use.used_at.ToDatetime(tzinfo=timezone.utc)) for use in request.uses if use.token_id
+        ])
+        return pb.TouchTokensResponse()
 
     async def AuthenticateToken(self, request: pb.AuthenticateTokenRequest, context: grpc.aio.ServicerContext):
         invalid = ServiceError("INVALID_TOKEN", "the bearer token is invalid, expired or revoked")

@@ -52,6 +52,7 @@ class OrganizationPurge:
             # Nothing is held for an organization that is gone; its guards go with it.
             await conn.execute("DELETE FROM deprovisions WHERE organization_id = $1", organization_id)
             await conn.execute("DELETE FROM deprovision_guards WHERE organization_id = $1", organization_id)
+            await conn.execute("DELETE FROM request_log WHERE organization_id = $1", organization_id)
 
     async def _delete_groups(self, organization_id: str) -> int:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():

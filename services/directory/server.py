@@ -16,7 +16,7 @@ from services.common.grpc_server import Registration
 from services.common.outbox import start_relay
 from services.common.periodic import run_periodically
 from services.common.settings import Settings
-from services.directory import repository
+from services.directory import repository, request_log_repository
 from services.directory.deprovision_guard import GuardPolicy
 from services.directory.organization_purge import OrganizationPurge
 from services.directory.service import SCHEMA, DirectoryServicer
@@ -43,6 +43,14 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             log.info("forgot the personal data of deleted members", extra={"members": forgotten})
 
     await run_periodically(stack, "deleted-member-retention", FORGET_INTERVAL_SECONDS, forget_deleted_members)
+    request_retention = timedelta(days=settings.request_log_retention_days)
+
+    async def forget_old_requests() -> None:
+        forgotten = await request_log_repository.forget_old(pool.shared, request_retention)
+        if forgotten:
+            log.info("forgot request log entries past their retention", extra={"entries": forgotten})
+
+    await run_periodically(stack, "request-log-retention", FORGET_INTERVAL_SECONDS, forget_old_requests)
     servicer = DirectoryServicer(pool, stream, settings.project_id, GuardPolicy.project_default(settings))
 
     async def apply_overdue_deprovisions() -> None:

@@ -9,7 +9,14 @@ import orjson
 from scimd.events.v1 import event_pb2
 from scimd.webhooks.v1 import endpoint_pb2
 
-from services.common.shapes import connection_json, group_json, member_json, organization_json, roles_json
+from services.common.shapes import (
+    connection_json,
+    group_json,
+    member_json,
+    organization_json,
+    request_record_json,
+    roles_json,
+)
 from services.common.timestamps import to_rfc3339
 from services.webhooks.repository import ReceivedEvent
 
@@ -76,6 +83,12 @@ def webhook_body(event: event_pb2.Event, public_url: str) -> str:
         data["applied_in_window"] = held.applied_in_window
         data["allowance"] = held.allowance
         data["first_held"] = {"member_id": held.member_id, "change": held.change}
+    elif payload == "request_failed":
+        failed = event.request_failed
+        data["object_type"] = "scim_request"
+        data["id"] = failed.connection_id
+        data["connection_id"] = failed.connection_id
+        data["request"] = request_record_json(failed.request)
     body = {"type": event.type, "timestamp": to_rfc3339(event.time), "data": data}
     return orjson.dumps(body).decode()
 
@@ -98,6 +111,8 @@ def object_id(event: event_pb2.Event) -> str:
         return event.endpoint_disabled.endpoint.endpoint_id
     if payload == "deprovision_held":
         return event.deprovision_held.connection_id
+    if payload == "request_failed":
+        return event.request_failed.connection_id
     return ""
 
 

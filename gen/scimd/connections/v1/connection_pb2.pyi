@@ -19,7 +19,7 @@ CONNECTION_STATUS_ACTIVE: ConnectionStatus
 CONNECTION_STATUS_DISABLED: ConnectionStatus
 
 class Connection(_message.Message):
-    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second")
+    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second", "bearer_token_last_used_at", "next_bearer_token_last_used_at")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,8 @@ class Connection(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_BEARER_TOKEN_LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     organization_id: str
     status: ConnectionStatus
@@ -46,4 +48,6 @@ class Connection(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     etag: str
     rate_limit_per_second: int
-    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
+    bearer_token_last_used_at: _timestamp_pb2.Timestamp
+    next_bearer_token_last_used_at: _timestamp_pb2.Timestamp
+    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

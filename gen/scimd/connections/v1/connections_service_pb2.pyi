@@ -276,3 +276,21 @@ class EndPortalSessionRequest(_message.Message):
 class EndPortalSessionResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class TokenUse(_message.Message):
+    __slots__ = ("token_id", "used_at")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    USED_AT_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    used_at: _timestamp_pb2.Timestamp
+    def __init__(self, token_id: _Optional[str] = ..., used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TouchTokensRequest(_message.Message):
+    __slots__ = ("uses",)
+    USES_FIELD_NUMBER: _ClassVar[int]
+    uses: _containers.RepeatedCompositeFieldContainer[TokenUse]
+    def __init__(self, uses: _Optional[_Iterable[_Union[TokenUse, _Mapping]]] = ...) -> None: ...
+
+class TouchTokensResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

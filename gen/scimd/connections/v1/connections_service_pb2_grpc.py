@@ -106,6 +106,11 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.FromString,
                 _registered_method=True)
+        self.TouchTokens = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/TouchTokens',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.FromString,
+                _registered_method=True)
         self.CreatePortalLink = channel.unary_unary(
                 '/scimd.connections.v1.ConnectionsService/CreatePortalLink',
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkRequest.SerializeToString,
@@ -235,6 +240,14 @@ class ConnectionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TouchTokens(self, request, context):
+        """Records when tokens were last used (gateways report it in batches; a use
+        older than the one recorded changes nothing).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreatePortalLink(self, request, context):
         """An Admin Portal link: a secret that opens the organization's portal once,
         within minutes. Fails with NOT_FOUND for an unknown organization.
@@ -342,6 +355,11 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.AuthenticateToken,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.SerializeToString,
+            ),
+            'TouchTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.TouchTokens,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.SerializeToString,
             ),
             'CreatePortalLink': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePortalLink,
@@ -744,6 +762,33 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/AuthenticateToken',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.AuthenticateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TouchTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/TouchTokens',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
+from scimd.directory.v1 import request_record_pb2 as _request_record_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -18,6 +19,58 @@ class MemberView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MEMBER_VIEW_IDENTITY_PROVIDER: _ClassVar[MemberView]
 MEMBER_VIEW_EFFECTIVE: MemberView
 MEMBER_VIEW_IDENTITY_PROVIDER: MemberView
+
+class RecordRequestsRequest(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_request_record_pb2.RequestRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[_request_record_pb2.RequestRecord, _Mapping]]] = ...) -> None: ...
+
+class RecordRequestsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListRequestsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "resource", "statuses", "since", "until")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    resource: str
+    statuses: _containers.RepeatedScalarFieldContainer[int]
+    since: _timestamp_pb2.Timestamp
+    until: _timestamp_pb2.Timestamp
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., resource: _Optional[str] = ..., statuses: _Optional[_Iterable[int]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListRequestsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_request_record_pb2.RequestRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[_request_record_pb2.RequestRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetRequestStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetRequestStatsResponse(_message.Message):
+    __slots__ = ("last_request_time", "requests_last_hour", "errors_last_hour", "groups_received", "users_received")
+    LAST_REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_LAST_HOUR_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_LAST_HOUR_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    USERS_RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    last_request_time: _timestamp_pb2.Timestamp
+    requests_last_hour: int
+    errors_last_hour: int
+    groups_received: bool
+    users_received: int
+    def __init__(self, last_request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requests_last_hour: _Optional[int] = ..., errors_last_hour: _Optional[int] = ..., groups_received: _Optional[bool] = ..., users_received: _Optional[int] = ...) -> None: ...
 
 class DeprovisionGuard(_message.Message):
     __slots__ = ("enabled", "percent", "max_count", "window_seconds", "auto_apply_seconds", "source")

@@ -143,6 +143,21 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.FromString,
                 _registered_method=True)
+        self.RecordRequests = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/RecordRequests',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsResponse.FromString,
+                _registered_method=True)
+        self.ListRequests = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListRequests',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsResponse.FromString,
+                _registered_method=True)
+        self.GetRequestStats = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/GetRequestStats',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -305,6 +320,28 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordRequests(self, request, context):
+        """Stores a batch of the connection's SCIM requests (gateways report them,
+        bodies already redacted) and raises scim.request.failed for those marked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRequests(self, request, context):
+        """The connection's request log, newest first, kept SCIMD_REQUEST_LOG_RETENTION_DAYS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRequestStats(self, request, context):
+        """What the request log says of the connection's health.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -412,6 +449,21 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ResolveHeldDeprovisions,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.SerializeToString,
+            ),
+            'RecordRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRequests,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsResponse.SerializeToString,
+            ),
+            'ListRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRequests,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsResponse.SerializeToString,
+            ),
+            'GetRequestStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRequestStats,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -985,6 +1037,87 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ResolveHeldDeprovisions',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ResolveHeldDeprovisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/RecordRequests',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.RecordRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListRequests',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRequestStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/GetRequestStats',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
