@@ -70,11 +70,12 @@ async def connection_health(request: web.Request) -> web.Response:
         "groups_received": stats.groups_received,
         "bearer_token_last_used_at": shown["bearer_token_last_used_at"],
         "next_bearer_token_last_used_at": shown["next_bearer_token_last_used_at"],
-        "warnings": _warnings(shown, stats),
+        "warnings": health_warnings(shown, stats),
     })
 
 
-def _warnings(connection: dict[str, Any], stats: directory_pb.GetRequestStatsResponse) -> list[str]:
+def health_warnings(connection: dict[str, Any], stats: directory_pb.GetRequestStatsResponse) -> list[str]:
+    """What to fix, in words for an IT admin (the management API's health and the Admin Portal show them)."""
     warnings = []
     if not stats.HasField("last_request_time"):
         warnings.append("The identity provider has not sent a request yet: check that provisioning is enabled "

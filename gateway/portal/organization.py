@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
+import orjson
 from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
@@ -17,6 +18,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 from gateway.backends import Backends
 from gateway.calls import call
 from gateway.management.connections import ROTATION_STEPS
+from gateway.management.request_log import health_warnings
 from gateway.token_cache import TokenCache
 from services.common import shapes
 from services.common.context import Tenant, acting_for
@@ -167,6 +169,22 @@ class OrganizationView:
             await call(self.backends.directory.ResolveHeldDeprovisions(
                 directory_pb.ResolveHeldDeprovisionsRequest(approve=approve)))
 
+    async def requests(self, connection_id: str, member: str, status: str,
+                       cursor: str) -> tuple[list[dict[str, Any]], str, list[str]]:
+        """A page of the connection's request log, the next page's cursor, and what its health says."""
+        listing = directory_pb.ListRequestsRequest(page_size=PAGE, page_token=cursor, resource=member.strip(),
+                                                   statuses=_status_filter(status))
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.ListRequests(listing))
+            stats = await call(self.backends.directory.GetRequestStats(directory_pb.GetRequestStatsRequest()))
+            connection = await self.require_connection()
+        entries = []
+        for record in response.records:
+            shown = shapes.request_record_json(record)
+            shown["body_text"] = orjson.dumps(shown["body"], option=orjson.OPT_INDENT_2).decode() if shown["body"] else ""
+            entries.append(shown)
+        return entries, response.next_page_token, health_warnings(self.shown(connection), stats)
+
     async def webhook_endpoints(self) -> list[dict[str, Any]]:
         """The vendor's endpoints that receive this organization's events, and how
         delivery goes. Named by id: their URLs are the vendor's, not the customer's."""
@@ -192,3 +210,8 @@ class OrganizationView:
             page_token = response.next_page_token
             if not page_token:
                 return
+
+
+def _status_filter(text: str) -> list[int]:
+    """The portal's status choices: "" (any), "4xx,5xx" or "2xx"."""
+    return {"4xx,5xx": [4, 5], "2xx": [2]}.get(text, [])

@@ -242,3 +242,32 @@ async def test_held_deprovisions_show_as_a_banner_the_admin_can_approve(http, ga
     finally:
         await client.close()
     assert await _status(vendor, organization_id, members[1]) == "deactivated"
+
+
+async def test_the_requests_page_shows_what_the_idp_sent_redacted_with_hints(http, gateway, vendor):
+    from tests.gateway.test_request_log import _log
+    from tests.support import bearer, create_connection, scim_user
+
+    organization_id = (await create_organization(http, gateway, "portal"))["organization_id"]
+    connection = await create_connection(http, gateway, organization_id)
+    base = f"{gateway.url}/scim/v2/{connection['connection_id']}"
+    async with http.post(f"{base}/Users", headers=bearer(connection),
+                         json=scim_user("portal-log@example.com", password="Hunter2!")) as response:
+        assert response.status == 201
+    async with http.post(f"{base}/Users", headers=bearer(connection),
+                         json=scim_user("portal-log@example.com")) as response:
+        assert response.status == 409
+    await _log(vendor, f"/v1/b2b/scim/{organization_id}/connection/{connection['connection_id']}", 2)
+    client, _ = await open_portal(await portal_link(vendor, organization_id))
+    try:
+        async with client.get(gateway.url + "/portal/requests") as response:
+            page = await response.text()
+        assert response.status == 200 and "POST /Users" in page and "409" in page
+        assert "already exists in this connection" in page  # the hint
+        assert "Hunter2!" not in page and "[redacted]" in page
+        assert "never sent groups" in page  # the health
+        async with client.get(gateway.url + "/portal/requests", params={"status": "4xx,5xx"}) as response:
+            failed_only = await response.text()
+        assert "409" in failed_only and "201" not in failed_only
+    finally:
+        await client.close()
