@@ -244,8 +244,23 @@ async def http():
 
 
 @pytest.fixture
-async def webhook_receiver():
+async def webhook_receiver(system_settings):
     from tests.support import WebhookReceiver
 
     async with WebhookReceiver() as receiver:
         yield receiver
+    await _disable_endpoints_of(system_settings.database_url, receiver.url)
+
+
+async def _disable_endpoints_of(database_url: str, url: str) -> None:
+    """Endpoints a test pointed at its receiver would otherwise collect the
+    deliveries of every later test's events, to a port nobody listens on."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("UPDATE webhooks.endpoints SET enabled = false WHERE url = $1", url)
+    except asyncpg.UndefinedTableError:
+        pass  # the shared services never started
+    finally:
+        await conn.close()
