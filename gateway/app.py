@@ -46,7 +46,7 @@ def create_app(settings: Settings) -> web.Application:
         await listener.stop()
 
     async def request_log_ctx(app: web.Application) -> AsyncIterator[None]:
-        recorder = RequestRecorder(lambda: app[BACKENDS], Redactor(settings.request_log_redact))
+        recorder = RequestRecorder(lambda: app[BACKENDS], Redactor(settings.request_log_redact), settings.request_log)
         app[REQUEST_RECORDER] = recorder
         await recorder.start()
         yield

@@ -51,9 +51,12 @@ class Pending:
 
 
 class RequestRecorder:
-    def __init__(self, backends: Callable[[], Backends], redactor: Redactor):
+    def __init__(self, backends: Callable[[], Backends], redactor: Redactor, keep: str = "full"):
+        """`keep`: "full" (bodies, redacted), "metadata" (no bodies) or "off" (only tokens' last use)."""
         self._backends = backends
         self._redactor = redactor
+        self._keep = keep
+        self._token_uses: dict[str, Timestamp] = {}
         self._pending: list[Pending] = []
         self._notified: dict[str, tuple[float, int]] = {}
         self._task: asyncio.Task | None = None
@@ -62,9 +65,15 @@ class RequestRecorder:
     def record(self, *, organization_id: str, connection_id: str, token_id: str, request_id: str, method: str,
                path: str, query: str, status: int, scim_type: str, detail: str, hint: str, latency_ms: float,
                resource_id: str, user_name: str, body: dict[str, Any] | None) -> None:
+        if token_id:
+            self._token_uses[token_id] = _now()
+        if self._keep == "off":
+            return
         if len(self._pending) >= MAX_PENDING:
             REQUEST_LOG_DROPPED.inc()
             return
+        if self._keep != "full":
+            body = None
         record = request_record_pb2.RequestRecord(
             request_id=request_id, token_id=token_id, method=method, path=path, query=query, status=status,
             scim_type=scim_type, detail=detail, hint=hint, latency_ms=latency_ms, resource_id=resource_id,
@@ -107,14 +116,12 @@ class RequestRecorder:
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
-        if not pending:
+        last_use, self._token_uses = self._token_uses, {}
+        if not pending and not last_use:
             return
         by_connection: dict[tuple[str, str], list[request_record_pb2.RequestRecord]] = defaultdict(list)
-        last_use: dict[str, Timestamp] = {}
         for item in pending:
             by_connection[(item.organization_id, item.connection_id)].append(item.record)
-            if item.record.token_id:
-                last_use[item.record.token_id] = item.record.time
         backends = self._backends()
         for (organization_id, connection_id), records in by_connection.items():
             for start in range(0, len(records), BATCH):
@@ -125,6 +132,8 @@ class RequestRecorder:
                 except Exception as error:  # diagnostics must never fail a request; counted instead
                     REQUEST_LOG_DROPPED.inc(len(records[start:start + BATCH]))
                     log.warning("request log: a batch was not stored", extra={"error": repr(error)})
+        if not last_use:
+            return
         try:
             await call(backends.connections.TouchTokens(connections_pb.TouchTokensRequest(uses=[
                 connections_pb.TokenUse(token_id=token_id, used_at=used_at) for token_id, used_at in last_use.items()
@@ -155,3 +164,9 @@ def record_scim_request(request: web.Request, response: web.StreamResponse, fail
                       scim_type=scim_type or "") if response.status >= 400 else "",
         latency_ms=elapsed * 1000, resource_id=resource_id, user_name=user_name, body=body,
     )
+
+
+def _now() -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(datetime.now(timezone.utc))
+    return stamp

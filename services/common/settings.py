@@ -69,6 +69,9 @@ class Settings:
     connection_concurrency: int = 16
     # Days a deleted member's personal data (names, emails, SCIM attributes) is kept.
     deleted_member_retention_days: float = 30.0
+    # What the request log keeps of each SCIM request: "full" (with its redacted
+    # body), "metadata" (no body) or "off" (nothing; tokens' last use is still kept).
+    request_log: str = "full"
     # Days the request log keeps each connection's SCIM requests (with their redacted bodies).
     request_log_retention_days: float = 7.0
     # Attributes the request log redacts besides passwords (SCIM names, any case; an
@@ -131,6 +134,7 @@ class Settings:
             connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             deleted_member_retention_days=number_setting(env, "SCIMD_DELETED_MEMBER_RETENTION_DAYS", "30", float),
+            request_log=_choice(env, "SCIMD_REQUEST_LOG", ("full", "metadata", "off")),
             request_log_retention_days=number_setting(env, "SCIMD_REQUEST_LOG_RETENTION_DAYS", "7", float),
             request_log_redact=tuple(
                 name.strip() for name in env.get("SCIMD_REQUEST_LOG_REDACT", "").split(",") if name.strip()),

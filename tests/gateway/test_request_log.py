@@ -123,3 +123,36 @@ async def test_entries_past_the_retention_are_forgotten(http, gateway, running_s
         await pool.close()
     left = (await vendor.request("GET", path + "/requests"))[1]["requests"]
     assert [e["request_id"] for e in left] == [entries[0]["request_id"]]
+
+
+async def test_a_gateway_may_keep_no_bodies_or_nothing(http, gateway, running_services):
+    """SCIMD_REQUEST_LOG=metadata keeps entries without bodies; off keeps none (but still each token's last use)."""
+    from dataclasses import replace
+
+    from gateway.serving import start_gateway
+    from services.supervisor.processes import free_port
+    from tests.conftest import Gateway
+
+    vendor = ManagementClient(http, gateway)
+    for keep in ("metadata", "off"):
+        port = free_port()
+        settings = replace(running_services, http_port=port, public_url=f"http://127.0.0.1:{port}", request_log=keep)
+        runner = await start_gateway(settings, host="127.0.0.1")
+        try:
+            other = Gateway(settings)
+            organization_id = (await create_organization(http, other, keep))["organization_id"]
+            connection = await create_connection(http, other, organization_id)
+            path = f"/v1/b2b/scim/{organization_id}/connection/{connection['connection_id']}"
+            async with http.post(f"{other.url}/scim/v2/{connection['connection_id']}/Users", headers=bearer(connection),
+                                 json=scim_user(f"{keep}-{uuid.uuid4().hex[:6]}@example.com")) as response:
+                assert response.status == 201
+        finally:
+            await runner.cleanup()  # the recorder flushes what it holds as the gateway stops
+        status, body = await vendor.request("GET", path + "/requests")
+        if keep == "metadata":
+            [entry] = body["requests"]
+            assert entry["status"] == 201 and entry["body"] is None
+        else:
+            assert body["requests"] == []
+        status, body = await vendor.request("GET", f"/v1/b2b/scim/{organization_id}/connection")
+        assert body["connection"]["bearer_token_last_used_at"], keep
