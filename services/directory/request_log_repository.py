@@ -15,12 +15,20 @@ READ_COLUMNS = "record_id, " + ", ".join(_COLUMNS)
 FORGET_BATCH = 5000
 
 
+_TYPES = ("text", "text", "text", "text", "text", "text", "int", "text", "text", "text", "real", "text", "text",
+          "text", "timestamptz")
+
+
 async def insert(conn: asyncpg.Connection, organization_id: str, rows: list[tuple]) -> None:
-    """`rows` hold the _COLUMNS values in order (body as JSON text or None)."""
-    await conn.executemany(
+    """`rows` hold the _COLUMNS values in order (the body as JSON text or None).
+    One statement for the whole batch: a column array each, unnested."""
+    columns = list(zip(*rows)) if rows else [() for _ in _COLUMNS]
+    arrays = ", ".join(f"${i + 2}::{kind}[]" for i, kind in enumerate(_TYPES))
+    selected = ", ".join(f"{name}::jsonb" if name == "body" else name for name in _COLUMNS)
+    await conn.execute(
         f"INSERT INTO request_log (organization_id, {', '.join(_COLUMNS)})"
-        f" VALUES ($1, {', '.join(f'${i + 2}' for i in range(len(_COLUMNS)))})",
-        [(organization_id, *row) for row in rows],
+        f" SELECT $1, {selected} FROM unnest({arrays}) AS r({', '.join(_COLUMNS)})",
+        organization_id, *[list(column) for column in columns],
     )
 
 

@@ -26,7 +26,8 @@ CREATE INDEX request_log_resource ON request_log (organization_id, connection_id
     WHERE resource_id <> '';
 CREATE INDEX request_log_user_name ON request_log (organization_id, connection_id, lower(user_name), record_id DESC)
     WHERE user_name <> '';
-CREATE INDEX request_log_age ON request_log (created_at);
+-- Rows arrive in time order: a BRIN index finds the old ones for a fraction of a btree's upkeep.
+CREATE INDEX request_log_age ON request_log USING brin (created_at);
 
 ALTER TABLE request_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY organization_scope ON request_log
