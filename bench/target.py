@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+from aiohttp import web
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -26,3 +28,27 @@ def management_headers(args: argparse.Namespace) -> dict[str, str]:
         stored = orjson.loads((Path(args.data_dir) / "credentials.json").read_bytes())
         project_id, secret = stored["project_id"], stored["project_secret"]
     return {"Authorization": aiohttp.encode_basic_auth(project_id, secret)}
+
+
+def management_caller(http: aiohttp.ClientSession, url: str,
+                      headers: dict[str, str]) -> Callable[..., Awaitable[dict]]:
+    """`call(method, path, body)`: one management API call; any answer above 299 ends the bench."""
+    async def call(method: str, path: str, body: Any = None) -> dict:
+        async with http.request(method, f"{url}{path}", headers=headers, json=body) as response:
+            reply = await response.json(content_type=None)
+            if response.status >= 300:
+                raise SystemExit(f"{method} {path}: {response.status} {reply}")
+            return reply
+
+    return call
+
+
+async def serve_receiver(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> tuple[web.AppRunner, int]:
+    """A webhook receiver on 127.0.0.1 (POST /hook) on a free port: its runner and port."""
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]

@@ -27,7 +27,7 @@ import uvloop
 from aiohttp import web
 
 from bench.raw_http import RawConnection
-from bench.target import management_headers, require_local
+from bench.target import management_caller, management_headers, require_local, serve_receiver
 
 SCIM = "application/scim+json"
 
@@ -117,21 +117,10 @@ async def main() -> None:
     run = uuid.uuid4().hex[:8]
 
     receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_receiver(receiver.handle)
 
     async with aiohttp.ClientSession() as http:
-        async def call(method: str, path: str, body=None) -> dict:
-            async with http.request(method, f"{args.url}{path}", headers=management, json=body) as response:
-                reply = await response.json(content_type=None)
-                if response.status >= 300:
-                    raise SystemExit(f"{method} {path}: {response.status} {reply}")
-                return reply
+        call = management_caller(http, args.url, management)
 
         organization = (await call("POST", "/v1/b2b/organizations", {
             "organization_name": f"Webhook bench {run}", "organization_slug": f"webhook-bench-{run}"}))["organization"]
