@@ -13,6 +13,7 @@ import logging
 import re
 import zlib
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
@@ -209,3 +210,16 @@ async def open_database(stack, database_url: str, schema: str, service_migration
     pool = await create_pool(database_url, schema)
     stack.push_async_callback(pool.close)
     return pool
+
+
+async def in_batches(pool: asyncpg.Pool, batch_function: str, *args: Any, batch: int) -> int:
+    """Calls `batch_function(*args, batch)` (SQL returning how many rows it
+    handled) until a batch comes back short; returns the total. For the
+    periodic forgetting jobs, so that none holds locks on many rows at once."""
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(args) + 1))
+    total = 0
+    while True:
+        handled = await pool.fetchval(f"SELECT {batch_function}({placeholders})", *args, batch)
+        total += handled
+        if handled < batch:
+            return total

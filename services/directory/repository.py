@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.common.db import in_batches
 from services.common.outbox import AlsoClause, QueuedEvent, with_event, with_events
 
 Executor = asyncpg.Pool | asyncpg.Connection
@@ -210,9 +211,4 @@ FORGET_BATCH = 500
 async def forget_deleted_members(pool: asyncpg.Pool, retention: timedelta) -> int:
     """Forgets the personal data of members deleted longer than `retention` ago
     (see migration 0006); returns how many were forgotten."""
-    total = 0
-    while True:
-        forgotten = await pool.fetchval("SELECT forget_deleted_members($1, $2)", retention, FORGET_BATCH)
-        total += forgotten
-        if forgotten < FORGET_BATCH:
-            return total
+    return await in_batches(pool, "forget_deleted_members", retention, batch=FORGET_BATCH)

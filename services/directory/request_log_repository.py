@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.common.db import in_batches
+
 _COLUMNS = (
     "connection_id", "token_id", "request_id", "method", "path", "query", "status", "scim_type", "detail", "hint",
     "latency_ms", "resource_id", "user_name", "body", "created_at",
@@ -80,9 +82,4 @@ async def stats(conn: asyncpg.Connection, organization_id: str, connection_id: s
 
 async def forget_old(pool: asyncpg.Pool, retention: timedelta) -> int:
     """Deletes the entries past the retention, across organizations, in batches."""
-    forgotten = 0
-    while True:
-        gone = await pool.fetchval("SELECT forget_old_requests($1, $2)", retention, FORGET_BATCH)
-        forgotten += gone
-        if gone < FORGET_BATCH:
-            return forgotten
+    return await in_batches(pool, "forget_old_requests", retention, batch=FORGET_BATCH)
