@@ -413,6 +413,29 @@ def _management_paths() -> JsonObject:
                 errors=(400, 404, 409),
             ),
         },
+        "/v1/b2b/organizations/{organization_id}/reconcile": {
+            "parameters": [ORG_ID],
+            "post": _management_op(
+                "reconcileMembers", "Members", "Prove the app holds the directory's members, a range at a time",
+                _envelope(200, "What differs in the range compared.", {
+                    "missing": _array(_ref("MemberVersion")), "stale": _array(_ref("MemberVersion")),
+                    "extra": STRINGS,
+                    "role_mismatch": _array(_obj({"member_id": STRING, "roles": STRINGS})),
+                    "compared_through": {"type": ["string", "null"],
+                                         "description": "The range compared was (after, compared_through]; "
+                                                        "null: everything after `after`."},
+                    "re_emitted": INTEGER}),
+                errors=(400,), body=_body(_ref("ReconcileRequest"), example={
+                    "members": [{"member_id": "member-…", "etag": "3", "roles": ["editor"]}],
+                    "after": "", "through": "", "re_emit": False}),
+                description="The app sends the members it holds with ids in (after, through] (as byte strings; "
+                            "\"\" through: no bound), each with its etag and optionally its role ids. The answer "
+                            "lists the members it lacks (missing), holds at another version (stale), holds but "
+                            "scimd deleted or never had (extra), and whose roles differ. With re_emit, each "
+                            "missing and stale member's current state goes out as scim.member.update, and each "
+                            "extra one scimd deleted as scim.member.delete (source RECONCILE).",
+            ),
+        },
         "/v1/b2b/organizations/{organization_id}/members": {
             "parameters": [ORG_ID],
             "get": _management_op(
@@ -662,6 +685,7 @@ def _management_schemas() -> JsonObject:
         }),
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
+        "etag": {"type": "string", "description": "The member's version: what reconcile compares."},
     }
     role_source = _obj({
         "type": {"type": "string", "enum": ["direct_assignment", "scim_connection_group"]},
@@ -732,6 +756,15 @@ def _management_schemas() -> JsonObject:
             "bearer_token_last_used_at": NULLABLE_TIMESTAMP, "next_bearer_token_last_used_at": NULLABLE_TIMESTAMP,
             "warnings": {**STRINGS, "description": "What to fix, in words for an IT admin."},
         }),
+        "MemberVersion": _obj({"member_id": STRING, "etag": STRING}),
+        "ReconcileRequest": _obj({
+            "members": {**_array(_obj({"member_id": STRING, "etag": STRING, "roles": {"type": ["array", "null"],
+                                                                                      "items": STRING}},
+                                      required=("member_id", "etag"))), "maxItems": 1000},
+            "after": {"type": ["string", "null"], "description": "The page starts after this member id."},
+            "through": {"type": ["string", "null"], "description": "The page ends with this member id."},
+            "re_emit": {"type": ["boolean", "null"]},
+        }, required=()),
         "HeldDeprovision": _obj({"member_id": STRING, "user_name": STRING,
                                  "change": {"type": "string", "enum": ["deactivate", "delete"]},
                                  "held_at": TIMESTAMP}),

@@ -58,6 +58,7 @@ def member_json(member: member_pb2.Member) -> dict[str, Any]:
         },
         "created_at": to_rfc3339(member.create_time),
         "updated_at": to_rfc3339(member.update_time),
+        "etag": member.etag,
     }
 
 

@@ -42,6 +42,7 @@ from services.directory.deprovision_service import DeprovisionRpcs
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 from services.directory.group_service import GroupRpcs, group_from_row
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
+from services.directory.reconcile_service import ReconcileRpcs
 from services.directory.request_log_service import RequestLogRpcs
 
 SCHEMA = "directory"
@@ -115,7 +116,8 @@ def _may_be_costly(body: dict[str, Any]) -> bool:
     return "[" in orjson.dumps(operations).decode()
 
 
-class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, pb_grpc.DirectoryServiceServicer):
+class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpcs,
+                        pb_grpc.DirectoryServiceServicer):
     _schema = SCHEMA
 
     def __init__(self, pool: TenantPool, stream: EventStream, project_id: str,

@@ -20,6 +20,40 @@ class MemberView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 MEMBER_VIEW_EFFECTIVE: MemberView
 MEMBER_VIEW_IDENTITY_PROVIDER: MemberView
 
+class MemberVersion(_message.Message):
+    __slots__ = ("member_id", "etag")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    etag: str
+    def __init__(self, member_id: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class DiffMembersRequest(_message.Message):
+    __slots__ = ("members", "after", "through", "re_emit")
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    THROUGH_FIELD_NUMBER: _ClassVar[int]
+    RE_EMIT_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[MemberVersion]
+    after: str
+    through: str
+    re_emit: bool
+    def __init__(self, members: _Optional[_Iterable[_Union[MemberVersion, _Mapping]]] = ..., after: _Optional[str] = ..., through: _Optional[str] = ..., re_emit: _Optional[bool] = ...) -> None: ...
+
+class DiffMembersResponse(_message.Message):
+    __slots__ = ("missing", "stale", "extra", "compared_through", "re_emitted")
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    COMPARED_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    RE_EMITTED_FIELD_NUMBER: _ClassVar[int]
+    missing: _containers.RepeatedCompositeFieldContainer[MemberVersion]
+    stale: _containers.RepeatedCompositeFieldContainer[MemberVersion]
+    extra: _containers.RepeatedScalarFieldContainer[str]
+    compared_through: str
+    re_emitted: int
+    def __init__(self, missing: _Optional[_Iterable[_Union[MemberVersion, _Mapping]]] = ..., stale: _Optional[_Iterable[_Union[MemberVersion, _Mapping]]] = ..., extra: _Optional[_Iterable[str]] = ..., compared_through: _Optional[str] = ..., re_emitted: _Optional[int] = ...) -> None: ...
+
 class RecordRequestsRequest(_message.Message):
     __slots__ = ("records",)
     RECORDS_FIELD_NUMBER: _ClassVar[int]

@@ -158,6 +158,11 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.FromString,
                 _registered_method=True)
+        self.DiffMembers = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/DiffMembers',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -342,6 +347,15 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiffMembers(self, request, context):
+        """Reconciliation: the app says which members it holds in a range of ids,
+        with their etags; the service answers what differs, and on request emits
+        the events that bring the app up to date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -464,6 +478,11 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.GetRequestStats,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.SerializeToString,
+            ),
+            'DiffMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffMembers,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1118,6 +1137,33 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/GetRequestStats',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetRequestStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/DiffMembers',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.FromString,
             options,
             channel_credentials,
             insecure,
