@@ -19,6 +19,7 @@ import signal
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -49,7 +50,14 @@ class Load:
     outcomes: collections.Counter = field(default_factory=collections.Counter)
 
 
-async def _create_users(http: aiohttp.ClientSession, connection: dict, load: Load, stop: asyncio.Event) -> None:
+def _log_of(log_path: Path, request_id: str) -> str:
+    """What every process logged about one request (its request id), for a failure's message."""
+    lines = [line for line in log_path.read_text(errors="replace").splitlines() if request_id and request_id in line]
+    return "\n".join(lines)[-6000:]
+
+
+async def _create_users(http: aiohttp.ClientSession, connection: dict, load: Load, stop: asyncio.Event,
+                        log_path: Path) -> None:
     """CREATES_PER_SECOND independent creates, each in its own task, until `stop`."""
     url = connection["base_url"].split("?")[0] + "/Users"
 
@@ -63,7 +71,8 @@ async def _create_users(http: aiohttp.ClientSession, connection: dict, load: Loa
                 if response.status == 201:
                     load.created[body["id"]] = user_name
                 else:
-                    assert response.status in (503, 504), (response.status, body)
+                    assert response.status in (503, 504), (
+                        response.status, body, _log_of(log_path, response.headers.get("x-request-id", "")))
                     assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             load.outcomes[type(error).__name__] += 1
@@ -129,7 +138,7 @@ async def test_every_process_killed_in_turn_comes_back_and_nothing_is_lost(tmp_p
             secret = body["endpoint"]["secret"]
 
             load, stop = Load(), asyncio.Event()
-            creating = asyncio.create_task(_create_users(http, connection, load, stop))
+            creating = asyncio.create_task(_create_users(http, connection, load, stop, tmp_path / "scimd.log"))
             recovery = {}
             try:
                 for name in VICTIMS:

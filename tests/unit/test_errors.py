@@ -107,3 +107,23 @@ def test_a_long_message_is_cut_so_its_status_fits_in_trailers():
     error = ServiceError("INVALID_VALUE", "x" * 100_000)
     assert len(error.message) <= 1001 and error.message.endswith("…")
     assert len(error.to_grpc_status().trailing_metadata[0][1]) < 8192
+
+
+async def test_a_failure_inside_the_grpc_client_is_a_transport_failure():
+    """A channel broken while a peer restarts fails the call in grpc's own code
+    (not with a status): the request gets 503 and Retry-After, not a 500."""
+    from grpc._cython import cygrpc
+
+    from gateway.calls import call
+
+    async def broken():
+        raise cygrpc.ExecuteBatchError("Failed \"execute_batch\"")
+
+    async def ours():
+        raise KeyError("a bug of ours stays a bug")
+
+    with pytest.raises(ServiceError) as caught:
+        await call(broken())
+    assert caught.value.reason == "UNAVAILABLE" and caught.value.retry_after_seconds == 1
+    with pytest.raises(KeyError):
+        await call(ours())
