@@ -19,7 +19,7 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from gateway.backends import Backends
 from gateway.calls import call
 from gateway.json import SCIM_PATHS
-from gateway.keys import AUTHENTICATED, AUTHENTICATED_CONNECTION, BACKENDS, SETTINGS, TOKEN_CACHE
+from gateway.keys import AUTHENTICATED, BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.token_cache import TokenCache
 from services.common.context import Tenant, tenant_var
 from services.common.errors import ServiceError
@@ -110,5 +110,4 @@ async def authenticate_connection(
         cache.put(token, authenticated, response.expire_time.ToDatetime(tzinfo=timezone.utc), begun)
     if authenticated[0].connection_id != connection_id:
         raise invalid
-    request[AUTHENTICATED_CONNECTION] = connection_id
     return authenticated

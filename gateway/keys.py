@@ -20,8 +20,6 @@ CONNECTION_SLOTS = web.AppKey("connection_slots", TenantSlots)
 # Collects the SCIM requests for the request log (gateway.request_log.RequestRecorder).
 REQUEST_RECORDER = web.AppKey("request_recorder")
 
-# The id of the connection whose bearer token the request carried, once authenticated (request state).
-AUTHENTICATED_CONNECTION = web.RequestKey("authenticated_connection", str)
 # The authenticated connection and which of its bearer tokens (request state, SCIM API).
 AUTHENTICATED = web.RequestKey("authenticated", tuple)
 # The request's JSON body once a handler read it (request state, for the request log).

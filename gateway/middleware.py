@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.errors import error_from_http, management_error, scim_error
 from gateway.json import SCIM_PATHS
-from gateway.keys import AUTHENTICATED, AUTHENTICATED_CONNECTION, CONNECTION_SLOTS, SLOT_HELD
+from gateway.keys import AUTHENTICATED, CONNECTION_SLOTS, SLOT_HELD
 from gateway.request_log import record_scim_request
 from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var, tenant_var
 from services.common.errors import ServiceError
@@ -69,7 +69,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     elapsed = time.monotonic() - started
     resource = _resource_of(canonical)
     # Labels only from bounded sets: an unauthenticated path or method adds no series.
-    connection = _connection_label(request.get(AUTHENTICATED_CONNECTION, ""))
+    connection = _connection_label(request[AUTHENTICATED][0].connection_id if AUTHENTICATED in request else "")
     method = request.method if request.method in _METHODS else "other"
     if AUTHENTICATED in request:
         record_scim_request(request, response, failure, elapsed)

@@ -13,7 +13,7 @@ from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
-from gateway.management.common import envelope
+from gateway.management.common import envelope, string_field
 from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
@@ -40,15 +40,6 @@ def _held(body: dict[str, Any]) -> tuple[list[directory_pb.MemberVersion], dict[
     return versions, roles
 
 
-def _text(body: dict[str, Any], field: str) -> str:
-    value = body.get(field)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ServiceError("INVALID_VALUE", f"{field} must be a string (a member id)")
-    return value
-
-
 @routes.post("/v1/b2b/organizations/{organization_id}/reconcile")
 async def reconcile(request: web.Request) -> web.Response:
     """The app's members with ids in (after, through], each with its etag (and
@@ -62,7 +53,7 @@ async def reconcile(request: web.Request) -> web.Response:
         raise ServiceError("INVALID_VALUE", "re_emit must be true or false")
     backends = request.app[BACKENDS]
     diff = await call(backends.directory.DiffMembers(directory_pb.DiffMembersRequest(
-        members=versions, after=_text(body, "after"), through=_text(body, "through"), re_emit=re_emit)))
+        members=versions, after=string_field(body, "after"), through=string_field(body, "through"), re_emit=re_emit)))
     different = {m.member_id for m in diff.missing} | {m.member_id for m in diff.stale} | set(diff.extra)
     compared = [m for m in app_roles if m not in different]
     mismatches = []

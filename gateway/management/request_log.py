@@ -23,7 +23,7 @@ PATH = "/v1/b2b/scim/{organization_id}/connection/{connection_id}"
 EXPIRY_WARNING = timedelta(days=14)
 
 
-def _statuses(text: str) -> list[int]:
+def parse_statuses(text: str) -> list[int]:
     """`status=409,4xx`: exact statuses and whole classes (4xx → 4)."""
     statuses = []
     for part in filter(None, (p.strip().lower() for p in text.split(","))):
@@ -43,7 +43,7 @@ async def list_requests(request: web.Request) -> web.Response:
     query = request.query
     listing = directory_pb.ListRequestsRequest(
         page_size=limit_param(request), page_token=query.get("cursor", ""), resource=query.get("member", ""),
-        statuses=_statuses(query.get("status", "")),
+        statuses=parse_statuses(query.get("status", "")),
     )
     for field in ("since", "until"):
         if query.get(field):

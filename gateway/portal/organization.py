@@ -18,7 +18,8 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 from gateway.backends import Backends
 from gateway.calls import call
 from gateway.management.connections import ROTATION_STEPS
-from gateway.management.request_log import health_warnings
+from gateway.management.deprovision_guard import held_json
+from gateway.management.request_log import health_warnings, parse_statuses
 from gateway.token_cache import TokenCache
 from services.common import shapes
 from services.common.context import Tenant, acting_for
@@ -161,23 +162,21 @@ class OrganizationView:
         with acting_for(Tenant(self.organization_id, connection_id)):
             response = await call(self.backends.directory.ListHeldDeprovisions(
                 directory_pb.ListHeldDeprovisionsRequest()))
-        return [{"member_id": h.member_id, "user_name": h.user_name, "change": h.change,
-                 "held_at": to_rfc3339(h.hold_time)} for h in response.held]
+        return [held_json(h) for h in response.held]
 
     async def resolve_held_deprovisions(self, connection_id: str, *, approve: bool) -> None:
         with acting_for(Tenant(self.organization_id, connection_id)):
             await call(self.backends.directory.ResolveHeldDeprovisions(
                 directory_pb.ResolveHeldDeprovisionsRequest(approve=approve)))
 
-    async def requests(self, connection_id: str, member: str, status: str,
+    async def requests(self, connection: connection_pb2.Connection, member: str, status: str,
                        cursor: str) -> tuple[list[dict[str, Any]], str, list[str]]:
         """A page of the connection's request log, the next page's cursor, and what its health says."""
         listing = directory_pb.ListRequestsRequest(page_size=PAGE, page_token=cursor, resource=member.strip(),
-                                                   statuses=_status_filter(status))
-        with acting_for(Tenant(self.organization_id, connection_id)):
+                                                   statuses=parse_statuses(status))
+        with acting_for(Tenant(self.organization_id, connection.connection_id)):
             response = await call(self.backends.directory.ListRequests(listing))
             stats = await call(self.backends.directory.GetRequestStats(directory_pb.GetRequestStatsRequest()))
-            connection = await self.require_connection()
         entries = []
         for record in response.records:
             shown = shapes.request_record_json(record)
@@ -211,7 +210,3 @@ class OrganizationView:
             if not page_token:
                 return
 
-
-def _status_filter(text: str) -> list[int]:
-    """The portal's status choices: "" (any), "4xx,5xx" or "2xx"."""
-    return {"4xx,5xx": [4, 5], "2xx": [2]}.get(text, [])

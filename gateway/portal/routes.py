@@ -273,7 +273,7 @@ async def members(request: web.Request, session, view: OrganizationView) -> web.
 async def requests(request: web.Request, session, view: OrganizationView) -> web.StreamResponse:
     connection = await view.require_connection()
     member, status, cursor = (request.query.get(k, "") for k in ("member", "status", "cursor"))
-    entries, next_cursor, warnings = await view.requests(connection.connection_id, member, status, cursor)
+    entries, next_cursor, warnings = await view.requests(connection, member, status, cursor)
     return render("requests.html", session=session, entries=entries, next_cursor=next_cursor, warnings=warnings,
                   member=member, status_filter=status, retention_days=f"{request.app[SETTINGS].request_log_retention_days:g}")
 

@@ -17,7 +17,6 @@ class ScimContext:
     backends: Backends
     settings: Settings
     connection: connection_pb2.Connection
-    token_id: str = ""
 
     @property
     def base_url(self) -> str:

@@ -45,7 +45,7 @@ def authenticated(request: web.Request) -> Authenticated:
 
 def charged_context(request: web.Request, authenticated: Authenticated, cost: int = 1) -> ScimContext:
     """The connection's context, once its rate limit allows `cost` more requests."""
-    connection, token_id = authenticated
+    connection, _ = authenticated
     wait = request.app[RATE_LIMITER].take(connection.connection_id, connection.rate_limit_per_second, cost)
     if wait:
         raise ServiceError(
@@ -57,7 +57,7 @@ def charged_context(request: web.Request, authenticated: Authenticated, cost: in
         raise ServiceError("RATE_LIMITED", "too many requests in flight for this connection; retry",
                            retry_after_seconds=1)
     request[SLOT_HELD] = connection.connection_id
-    return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection, token_id)
+    return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection)
 
 
 def scim_context(request: web.Request) -> ScimContext:
