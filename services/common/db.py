@@ -37,7 +37,22 @@ DATABASE_UNAVAILABLE = (
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,  # "connection is closed": the server went away mid-call
+    # "cannot switch to state …; another operation is in progress": how asyncpg
+    # reports a session the server terminated mid-transaction (MagicStack/asyncpg#784);
+    # the pool drops that connection, so a retry gets a sound one.
+    asyncpg.InternalClientError,
 )
+
+
+def connection_closed(conn: asyncpg.Connection) -> bool:
+    """Whether a connection held for long (a listener, a lock) is gone: closed,
+    or taken back by the pool because the server closed it."""
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+        return True
+
+
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 

@@ -16,6 +16,7 @@ import logging
 
 import asyncpg
 
+from services.common.db import DATABASE_UNAVAILABLE, connection_closed
 from services.common.metrics import LEADERSHIP_HELD
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 CONFIRM_TIMEOUT_SECONDS = 5.0
 # What a lost or unreachable database raises.
-_DATABASE_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+_DATABASE_ERRORS = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError, asyncpg.PostgresError)
 
 
 class LeadershipLost(Exception):
@@ -50,7 +51,7 @@ class Leadership:
     @property
     def connection(self) -> asyncpg.Connection:
         """The connection the holder writes on."""
-        if self._conn is None or self._conn.is_closed():
+        if self._conn is None or connection_closed(self._conn):
             raise LeadershipLost(self._name)
         return self._conn
 
@@ -96,7 +97,7 @@ class Leadership:
             return
         self._held_gauge.dec()
         with contextlib.suppress(Exception):
-            if not conn.is_closed():
+            if not connection_closed(conn):
                 await conn.fetchval("SELECT pg_advisory_unlock(hashtextextended($1, 0))", self._name, timeout=2)
         with contextlib.suppress(Exception):
             await self._pool.release(conn, timeout=2)

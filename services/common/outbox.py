@@ -25,6 +25,7 @@ from nats.aio.client import Client as NatsClient
 from scimd.events.v1 import event_pb2
 
 from services.common.context import current_request_id
+from services.common.db import connection_closed
 from services.common.events import EventStream, connect_until_ready
 from services.common.ids import new_id
 from services.common.metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
@@ -188,8 +189,9 @@ class OutboxRelay:
         self._wakeup.clear()
 
     async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
+        if self._listener is not None and not connection_closed(self._listener):
             return
+        await self._close_listener()
         self._listener = await self._pool.acquire()
         await self._listener.add_listener(notify_channel(self._schema), self._on_notify)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 from standardwebhooks import Webhook
 
 from services.supervisor.processes import free_port
@@ -33,6 +34,7 @@ LOAD_SECONDS = float(os.environ.get("SCIMD_FAULT_SECONDS", "24"))
 CREATES_PER_SECOND = 20
 # The required three first, then the rest; one SIGKILL every LOAD_SECONDS / 8.
 VICTIMS = ("directory", "webhooks", "postgres", "gateway", "connections", "rbac", "nats")
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 REQUEST_TIMEOUT_S = 15
 RECOVERY_DEADLINE_S = 30  # a bound for the test; the figures are printed
 SETTLE_DEADLINE_S = 120
@@ -48,6 +50,7 @@ class Gateway:
 class Load:
     created: dict[str, str] = field(default_factory=dict)  # user id -> userName, for every 201
     outcomes: collections.Counter = field(default_factory=collections.Counter)
+    unexpected: list[str] = field(default_factory=list)  # answers other than 201, 503, 504, with their logs
 
 
 def _log_of(log_path: Path, request_id: str) -> str:
@@ -70,10 +73,9 @@ async def _create_users(http: aiohttp.ClientSession, connection: dict, load: Loa
                 load.outcomes[response.status] += 1
                 if response.status == 201:
                     load.created[body["id"]] = user_name
-                else:
-                    assert response.status in (503, 504), (
-                        response.status, body, _log_of(log_path, response.headers.get("x-request-id", "")))
-                    assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"], body
+                elif response.status not in (503, 504) or body.get("schemas") != [SCIM_ERROR]:
+                    load.unexpected.append(f"{response.status} {body}\n"
+                                           f"{_log_of(log_path, response.headers.get('x-request-id', ''))}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             load.outcomes[type(error).__name__] += 1
 
@@ -148,6 +150,8 @@ async def test_every_process_killed_in_turn_comes_back_and_nothing_is_lost(tmp_p
             finally:
                 stop.set()
                 await creating
+            if load.unexpected:  # every log line of each, untruncated: such a failure is rare and must be readable
+                pytest.fail("answers other than 201/503/504:\n\n" + "\n\n".join(load.unexpected), pytrace=False)
             print(f"\nrecovery after SIGKILL: {', '.join(f'{n} {s:.2f} s' for n, s in recovery.items())}")
             print(f"creates: {dict(load.outcomes)}")
             processes = await _processes(http, supervisor_url)
