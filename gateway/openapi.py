@@ -58,6 +58,7 @@ PATH = "/openapi.json"
 SCIM = "/scim/v2/{connection_id}"
 JSON = "application/json"
 SCIM_JSON = SCIM_CONTENT_TYPE
+NDJSON = "application/x-ndjson"
 
 
 MANAGEMENT_TAGS = (
@@ -424,7 +425,7 @@ def _management_paths() -> JsonObject:
                     "compared_through": {"type": ["string", "null"],
                                          "description": "The range compared was (after, compared_through]; "
                                                         "null: everything after `after`."},
-                    "re_emitted": INTEGER}),
+                    "re_emitted": INTEGER, "roles_re_emitted": INTEGER}),
                 errors=(400,), body=_body(_ref("ReconcileRequest"), example={
                     "members": [{"member_id": "member-…", "etag": "3", "roles": ["editor"]}],
                     "after": "", "through": "", "re_emit": False}),
@@ -433,7 +434,29 @@ def _management_paths() -> JsonObject:
                             "lists the members it lacks (missing), holds at another version (stale), holds but "
                             "scimd deleted or never had (extra), and whose roles differ. With re_emit, each "
                             "missing and stale member's current state goes out as scim.member.update, and each "
-                            "extra one scimd deleted as scim.member.delete (source RECONCILE).",
+                            "extra one scimd deleted as scim.member.delete, and each role mismatch's current roles as "
+                            "scim.member.update with data.member.roles (source RECONCILE).",
+            ),
+        },
+        "/v1/b2b/organizations/{organization_id}/snapshot": {
+            "parameters": [ORG_ID],
+            "get": _management_op(
+                "readOrganizationSnapshot", "Members", "Read the organization's state at an Events API cursor",
+                {"200": {"description": "One JSON object per line (application/x-ndjson).",
+                         "content": {NDJSON: {"schema": {"type": "string"}, "example": (
+                             '{"object":"snapshot","organization_id":"organization-…","events_cursor":"…"}\n'
+                             '{"object":"member","member_id":"member-…","status":"active","roles":[…],…}\n'
+                             '{"object":"idp_group","group_id":"group-…","group_name":"Engineering",…}\n'
+                             '{"object":"membership","group_id":"group-…","member_id":"member-…"}\n'
+                             '{"object":"end","members":1,"idp_groups":1,"memberships":1}\n')}}}},
+                errors=(404, 409),
+                description="Everything the organization's events add up to, read in one transaction: its "
+                            "members (as data.member of the webhooks, with their roles), IdP groups and "
+                            "memberships, each a line, after a first line whose events_cursor is the Events "
+                            "API `after` that continues exactly where the snapshot ends (no gap, no overlap). "
+                            "The last line is {\"object\": \"end\", counts}, or {\"object\": \"error\", …} "
+                            "if the read broke off (read it again). 409: the organization's first events "
+                            "predate snapshots; reconcile instead.",
             ),
         },
         "/v1/b2b/organizations/{organization_id}/members": {

@@ -12,6 +12,7 @@ from gateway.management import (
     request_log,
     roles,
     sessions,
+    snapshots,
     webhook_deliveries,
     webhook_endpoints,
 )
@@ -23,6 +24,7 @@ ROUTE_TABLES = (
     deprovision_guard.routes,
     members.routes,
     reconcile.routes,
+    snapshots.routes,
     roles.routes,
     webhook_endpoints.routes,
     webhook_deliveries.routes,

@@ -65,6 +65,11 @@ async def reconcile(request: web.Request) -> web.Response:
             now = held_now.get(member_id, [])
             if now != app_roles[member_id]:
                 mismatches.append({"member_id": member_id, "roles": now})
+    roles_re_emitted = 0
+    if re_emit and mismatches:
+        reemitted = await call(backends.rbac.ReemitMemberRoles(rbac_pb.ReemitMemberRolesRequest(
+            organization_id=request.match_info["organization_id"], member_ids=[m["member_id"] for m in mismatches])))
+        roles_re_emitted = reemitted.re_emitted
     return envelope(
         200,
         missing=[{"member_id": m.member_id, "etag": m.etag} for m in diff.missing],
@@ -73,4 +78,5 @@ async def reconcile(request: web.Request) -> web.Response:
         role_mismatch=mismatches,
         compared_through=diff.compared_through or None,
         re_emitted=diff.re_emitted,
+        roles_re_emitted=roles_re_emitted,
     )

@@ -9,6 +9,7 @@ SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -54,10 +55,11 @@ def tenant_of(context: grpc.aio.ServicerContext) -> Tenant:
     return Tenant(organization_id, metadata.get(CONNECTION_METADATA, ""), metadata.get(TOKEN_METADATA, ""))
 
 
-def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]],
-                  slots: TenantSlots | None = None):
+def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.ServicerContext], Any],
+                  slots: TenantSlots | None = None, streaming: bool = False):
     """Wraps one RPC: sets the caller's request id, turns errors into
-    statuses, and counts and times the call.
+    statuses, and counts and times the call. A server-streaming RPC's
+    behavior is an async generator; its errors end the stream the same way.
 
     Applied once per method at registration rather than as a server
     interceptor, which would build a new handler on every call.
@@ -65,46 +67,77 @@ def _with_context(service: str, method: str, behavior: Callable[[Any, grpc.aio.S
     latency = GRPC_LATENCY.labels(service, method)
     handled = {code: GRPC_HANDLED.labels(service, method, code) for code in ("OK", "INTERNAL", "CANCELLED")}
 
-    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def begin(context: grpc.aio.ServicerContext) -> str:
+        """Sets the call's context variables; the organization whose slot it takes ("" for none)."""
         request_id = next((v for k, v in context.invocation_metadata() or () if k == REQUEST_ID_HEADER), "")
         request_id_var.set(request_id or new_request_id())
         remaining = context.time_remaining()
         deadline_var.set(None if remaining is None else time.monotonic() + remaining)
-        started = time.perf_counter()
-        code = "OK"
-        organization = _organization_of(context) if slots is not None else ""
-        try:
-            if organization:
-                async with slots.slot(organization):
-                    return await behavior(request, context)
-            return await behavior(request, context)
-        except ServiceError as error:
-            code = error.kind.grpc_code.name
-            await context.abort_with_status(error.to_grpc_status())
-        except asyncpg.QueryCanceledError:
-            code = "DEADLINE_EXCEEDED"
-            log.warning("statement timeout in %s/%s", service, method)
-            too_slow = ServiceError("DEADLINE_EXCEEDED", "the database did not answer in time")
-            await context.abort_with_status(too_slow.to_grpc_status())
-        except DATABASE_UNAVAILABLE as error:
-            code = "UNAVAILABLE"
-            log.warning("database unavailable in %s/%s", service, method, extra={"error": repr(error)})
-            unavailable = ServiceError("UNAVAILABLE", "the database is unavailable; retry later")
-            await context.abort_with_status(unavailable.to_grpc_status())
-        except asyncio.CancelledError:
-            code = "CANCELLED"
-            raise
-        except grpc.aio.AbortError:
-            raise
-        except Exception:
-            code = "INTERNAL"
-            log.exception("unhandled error in %s/%s", service, method)
-            await context.abort_with_status(ServiceError("INTERNAL", "internal error").to_grpc_status())
-        finally:
-            latency.observe(time.perf_counter() - started)
-            (handled.get(code) or GRPC_HANDLED.labels(service, method, code)).inc()
+        return _organization_of(context) if slots is not None else ""
 
-    return call
+    def end(code: str, started: float) -> None:
+        latency.observe(time.perf_counter() - started)
+        (handled.get(code) or GRPC_HANDLED.labels(service, method, code)).inc()
+
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        organization = begin(context)
+        started = time.perf_counter()
+        outcome = _Outcome(service, method, context)
+        try:
+            async with outcome:
+                if organization:
+                    async with slots.slot(organization):
+                        return await behavior(request, context)
+                return await behavior(request, context)
+        finally:
+            end(outcome.code, started)
+
+    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        organization = begin(context)
+        started = time.perf_counter()
+        outcome = _Outcome(service, method, context)
+        try:
+            async with outcome, slots.slot(organization) if organization else contextlib.nullcontext():
+                async with contextlib.aclosing(behavior(request, context)) as parts:
+                    async for part in parts:
+                        yield part
+        finally:
+            end(outcome.code, started)
+
+    return stream if streaming else call
+
+
+class _Outcome:
+    """Ends a failed call with the status its exception means, and keeps the code for the metrics."""
+
+    __slots__ = ("service", "method", "context", "code")
+
+    def __init__(self, service: str, method: str, context: grpc.aio.ServicerContext) -> None:
+        self.service, self.method, self.context, self.code = service, method, context, "OK"
+
+    async def __aenter__(self) -> "_Outcome":
+        return self
+
+    async def __aexit__(self, _type, error: BaseException | None, _traceback) -> bool:
+        if isinstance(error, asyncio.CancelledError):
+            self.code = "CANCELLED"
+        if error is None or isinstance(error, grpc.aio.AbortError) or not isinstance(error, Exception):
+            return False
+        self.code, failure = self._failure(error)
+        await self.context.abort_with_status(failure.to_grpc_status())
+        return False  # not reached: the abort raises
+
+    def _failure(self, error: Exception) -> tuple[str, ServiceError]:
+        if isinstance(error, ServiceError):
+            return error.kind.grpc_code.name, error
+        if isinstance(error, asyncpg.QueryCanceledError):
+            log.warning("statement timeout in %s/%s", self.service, self.method)
+            return "DEADLINE_EXCEEDED", ServiceError("DEADLINE_EXCEEDED", "the database did not answer in time")
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            log.warning("database unavailable in %s/%s", self.service, self.method, extra={"error": repr(error)})
+            return "UNAVAILABLE", ServiceError("UNAVAILABLE", "the database is unavailable; retry later")
+        log.error("unhandled error in %s/%s", self.service, self.method, exc_info=error)
+        return "INTERNAL", ServiceError("INTERNAL", "internal error")
 
 
 def _organization_of(context: grpc.aio.ServicerContext) -> str:
@@ -116,7 +149,7 @@ def _contextual(registration: "Registration") -> object:
     service = descriptor_pool.Default().FindServiceByName(registration.service_name)
     return SimpleNamespace(**{
         m.name: _with_context(registration.service_name, m.name, getattr(registration.servicer, m.name),
-                              registration.tenant_slots)
+                              registration.tenant_slots, streaming=m.server_streaming)
         for m in service.methods
     })
 

@@ -18,7 +18,7 @@ from scimd.directory.v1 import member_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
 from services.common.events import EventStream
-from services.common.outbox import QueuedEvent, new_event
+from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.rbac import repository
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.resolution import Roles, gained_and_lost, resolve_roles, roles_to_proto
@@ -93,6 +93,17 @@ class RolePropagator:
             await self._revoker.revoke(conn, organization_id, MEMBER_INACTIVE, member_ids=inactive)
             await self._revoker.revoke(conn, organization_id, ROLES_LOST, member_ids=lost_all)
         return changes
+
+    async def reemit(self, conn: asyncpg.Connection, organization_id: str, member_ids: list[str],
+                     source: str) -> int:
+        """Queues each existing member's current roles again (unchanged: the
+        previous roles are the same); under the organization lock, like recompute."""
+        members = await self._directory.members(organization_id, sorted(set(member_ids)))
+        stored = await repository.stored_roles(conn, organization_id, list(members))
+        events = [self._event(organization_id, member, stored.get(member_id, []), stored.get(member_id, []), source)
+                  for member_id, member in sorted(members.items())]
+        await enqueue_all(conn, events)
+        return len(events)
 
     @staticmethod
     def _roles_of(member: member_pb2.Member, mapping: Mapping[str, list[str]], direct, override) -> Roles:

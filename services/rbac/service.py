@@ -196,6 +196,16 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
             for member_id in request.member_ids
         ])
 
+    async def ReemitMemberRoles(self, request: pb.ReemitMemberRolesRequest, context):
+        _require(organization_id=request.organization_id)
+        if len(request.member_ids) > BATCH_GET_MAX:
+            raise ServiceError("INVALID_VALUE", f"at most {BATCH_GET_MAX} member ids per call")
+        async with self._pool.of(request.organization_id).acquire() as conn, conn.transaction():
+            await repository.lock_organization(conn, request.organization_id)
+            count = await self._propagator.reemit(conn, request.organization_id, list(request.member_ids),
+                                                  source="RECONCILE")
+        return pb.ReemitMemberRolesResponse(re_emitted=count)
+
     async def ReplaceDirectRoleAssignments(self, request: pb.ReplaceDirectRoleAssignmentsRequest, context):
         organization_id, member_id = request.organization_id, request.member_id
         _require(organization_id=organization_id, member_id=member_id)

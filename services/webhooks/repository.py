@@ -12,8 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import asyncpg
+import orjson
 
 from services.common.outbox import QueuedEvent, enqueue_all
+from services.webhooks import snapshot_repository
+from services.webhooks.snapshot_projection import ProjectionChange, is_projected
 
 ENDPOINT_COLUMNS = (
     "endpoint_id, url, event_types, organization_ids, enabled, disabled_reason, disabled_at, failing_since,"
@@ -171,7 +174,7 @@ async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], no
     redelivered ones change nothing. Returns the number of deliveries created."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", EVENTS_LOCK)
-        return await conn.fetchval(
+        row = await conn.fetchrow(
             "WITH incoming AS ("
             "  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
             "    $7::text[]) WITH ORDINALITY AS t(event_id, type, organization_id, request_id, body, occurred_at,"
@@ -189,11 +192,22 @@ async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], no
             "    COALESCE($8, now())"
             "  FROM subscribed s JOIN stored st USING (event_id)"
             "  ON CONFLICT DO NOTHING RETURNING 1)"
-            " SELECT count(*) FROM added",
+            " SELECT (SELECT count(*) FROM added) AS deliveries,"
+            "  (SELECT array_agg(event_id ORDER BY seq) FROM stored) AS stored_ids,"
+            "  (SELECT array_agg(seq ORDER BY seq) FROM stored) AS stored_seqs",
             [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
             [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
             [e.object_id for e in events], now,
         )
+        # Redelivered events (not stored again) change nothing: folding an old
+        # body twice would undo what came after it.
+        projected = {e.event_id: e.body for e in events if is_projected(e.type)}
+        change = ProjectionChange()
+        for event_id, seq in zip(row["stored_ids"] or (), row["stored_seqs"] or ()):
+            if event_id in projected:
+                change.add(seq, orjson.loads(projected[event_id]))
+        await snapshot_repository.apply(conn, change)
+        return row["deliveries"]
 
 
 async def claim_due_deliveries(

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
+import orjson
 from aiohttp.abc import AbstractResolver
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
@@ -25,7 +26,7 @@ from services.common.paging import (
     time_keyset_token,
 )
 from services.common.sealing import SecretBox
-from services.webhooks import repository
+from services.webhooks import repository, snapshot_repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.rows import attempt_from_row, endpoint_from_row
 from services.webhooks.ssrf import ForbiddenAddress, UnusableURL, check_url
@@ -189,6 +190,34 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
             next_page_token=encode_page_token([rows[-1]["seq"] if rows else token[0]]),
         )
 
+    async def ReadOrganizationSnapshot(self, request: pb.ReadOrganizationSnapshotRequest,
+                                       context: grpc.aio.ServicerContext):
+        if not request.organization_id:
+            raise ServiceError("INVALID_VALUE", "organization_id is required")
+        records = pb.OrganizationSnapshotRecords()
+        try:
+            created_at = request.organization_create_time.ToDatetime(tzinfo=timezone.utc)
+            async for item in snapshot_repository.read(self._pool, request.organization_id, created_at):
+                if isinstance(item, snapshot_repository.SnapshotHeader):
+                    yield pb.OrganizationSnapshotPart(header=pb.OrganizationSnapshotHeader(
+                        organization_id=item.organization_id,
+                        events_page_token=encode_page_token([item.through_seq]),
+                    ))
+                    continue
+                kind, record = item
+                _SNAPSHOT_FIELDS[kind](records).append(orjson.dumps(record).decode())
+                if _record_count(records) >= SNAPSHOT_PART_RECORDS:
+                    yield pb.OrganizationSnapshotPart(records=records)
+                    records = pb.OrganizationSnapshotRecords()
+        except snapshot_repository.SnapshotUnavailable:
+            raise ServiceError("CONFLICT", "this organization was created before snapshots were kept;"
+                               " reconcile it instead") from None
+        except snapshot_repository.SnapshotNotReady:
+            raise ServiceError("UNAVAILABLE", "the organization's first events are still on their way;"
+                               " retry in a moment", retry_after_seconds=1) from None
+        if _record_count(records):
+            yield pb.OrganizationSnapshotPart(records=records)
+
     async def ReplayEvent(self, request: pb.ReplayEventRequest, context: grpc.aio.ServicerContext):
         if not await repository.event_exists(self._pool, request.event_id):
             raise ServiceError("NOT_FOUND", "event not found (events are kept for 30 days)")
@@ -210,3 +239,16 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
         count = await repository.replay(self._pool, self._clock(), endpoint_id=request.endpoint_id, start=start, end=end)
         self._wake()
         return pb.ReplayEndpointEventsResponse(deliveries_scheduled=count)
+
+
+# Records per streamed part: well under gRPC's message size limit with members of a few KB.
+SNAPSHOT_PART_RECORDS = 200
+_SNAPSHOT_FIELDS = {
+    "member": lambda records: records.members_json,
+    "idp_group": lambda records: records.idp_groups_json,
+    "membership": lambda records: records.memberships_json,
+}
+
+
+def _record_count(records: pb.OrganizationSnapshotRecords) -> int:
+    return len(records.members_json) + len(records.idp_groups_json) + len(records.memberships_json)

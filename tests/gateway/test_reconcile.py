@@ -135,3 +135,33 @@ async def test_pages_name_their_range_and_roles_are_compared(http, gateway):
     assert body["role_mismatch"] == [{"member_id": ordered[3], "roles": []}]
     status, body = await vendor.request("POST", url, {"members": rest, "after": ordered[2]})
     assert status == 400  # a member outside the page's range
+
+
+async def test_re_emit_sends_the_current_roles_of_each_role_mismatch(http, gateway):
+    vendor = ManagementClient(http, gateway)
+    organization_id = (await create_organization(http, gateway, "reroles"))["organization_id"]
+    connection = await create_connection(http, gateway, organization_id)
+    base = f"{gateway.url}/scim/v2/{connection['connection_id']}"
+    async with http.post(f"{base}/Users", headers=bearer(connection),
+                         json=scim_user(f"reroles-{uuid.uuid4().hex[:6]}@example.com")) as response:
+        member_id = (await response.json(content_type=None))["id"]
+    editor = await vendor.create_role("reemit")
+    status, body = await vendor.request("PUT", f"/v1/b2b/organizations/{organization_id}/members/{member_id}",
+                                        {"roles": [editor]})
+    assert status == 200, body
+    live = await _live(vendor, organization_id)
+    status, body = await vendor.request("POST", f"/v1/b2b/organizations/{organization_id}/reconcile", {
+        "members": [{"member_id": member_id, "etag": live[member_id], "roles": []}], "re_emit": True})
+    assert status == 200, body
+    assert body["role_mismatch"] == [{"member_id": member_id, "roles": [editor]}]
+    assert (body["re_emitted"], body["roles_re_emitted"]) == (0, 1)
+
+    for _ in range(150):  # polling the Events API for the re-emitted event, bounded (15 s)
+        status, page = await vendor.request("GET", "/v1/events", params={
+            "organization_id": organization_id, "types": "scim.member.update", "limit": "1000"})
+        reconciled = [e for e in page["events"] if e["data"]["source"] == "RECONCILE"]
+        if reconciled:
+            break
+        await asyncio.sleep(0.1)
+    assert [e["data"]["member"]["roles"][0]["role_id"] for e in reconciled] == [editor]
+    assert reconciled[0]["data"]["member"]["member_id"] == member_id

@@ -136,6 +136,20 @@ class BatchGetMemberRolesResponse(_message.Message):
     member_roles: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.MemberRoles]
     def __init__(self, member_roles: _Optional[_Iterable[_Union[_member_roles_pb2.MemberRoles, _Mapping]]] = ...) -> None: ...
 
+class ReemitMemberRolesRequest(_message.Message):
+    __slots__ = ("organization_id", "member_ids")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, organization_id: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReemitMemberRolesResponse(_message.Message):
+    __slots__ = ("re_emitted",)
+    RE_EMITTED_FIELD_NUMBER: _ClassVar[int]
+    re_emitted: int
+    def __init__(self, re_emitted: _Optional[int] = ...) -> None: ...
+
 class ReplaceDirectRoleAssignmentsRequest(_message.Message):
     __slots__ = ("organization_id", "member_id", "role_ids")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]

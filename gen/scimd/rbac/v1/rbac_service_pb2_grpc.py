@@ -85,6 +85,11 @@ class RbacServiceStub:
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.SerializeToString,
                 response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.FromString,
                 _registered_method=True)
+        self.ReemitMemberRoles = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/ReemitMemberRoles',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesResponse.FromString,
+                _registered_method=True)
         self.ReplaceDirectRoleAssignments = channel.unary_unary(
                 '/scimd.rbac.v1.RbacService/ReplaceDirectRoleAssignments',
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceDirectRoleAssignmentsRequest.SerializeToString,
@@ -169,6 +174,14 @@ class RbacServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReemitMemberRoles(self, request, context):
+        """Emits each member's current roles again as scim.member.update (source
+        RECONCILE), for a consumer that lost role events (reconciliation).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReplaceDirectRoleAssignments(self, request, context):
         """Replaces the roles assigned to the member directly.
         """
@@ -230,6 +243,11 @@ def add_RbacServiceServicer_to_server(servicer, server):
                     servicer.BatchGetMemberRoles,
                     request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.FromString,
                     response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.SerializeToString,
+            ),
+            'ReemitMemberRoles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReemitMemberRoles,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesResponse.SerializeToString,
             ),
             'ReplaceDirectRoleAssignments': grpc.unary_unary_rpc_method_handler(
                     servicer.ReplaceDirectRoleAssignments,
@@ -491,6 +509,33 @@ class RbacService:
             '/scimd.rbac.v1.RbacService/BatchGetMemberRoles',
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesRequest.SerializeToString,
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.BatchGetMemberRolesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReemitMemberRoles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/ReemitMemberRoles',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReemitMemberRolesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -181,3 +181,37 @@ class ListEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[StoredEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[StoredEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReadOrganizationSnapshotRequest(_message.Message):
+    __slots__ = ("organization_id", "organization_create_time")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANIZATION_CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    organization_create_time: _timestamp_pb2.Timestamp
+    def __init__(self, organization_id: _Optional[str] = ..., organization_create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OrganizationSnapshotPart(_message.Message):
+    __slots__ = ("header", "records")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    header: OrganizationSnapshotHeader
+    records: OrganizationSnapshotRecords
+    def __init__(self, header: _Optional[_Union[OrganizationSnapshotHeader, _Mapping]] = ..., records: _Optional[_Union[OrganizationSnapshotRecords, _Mapping]] = ...) -> None: ...
+
+class OrganizationSnapshotHeader(_message.Message):
+    __slots__ = ("organization_id", "events_page_token")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    events_page_token: str
+    def __init__(self, organization_id: _Optional[str] = ..., events_page_token: _Optional[str] = ...) -> None: ...
+
+class OrganizationSnapshotRecords(_message.Message):
+    __slots__ = ("members_json", "idp_groups_json", "memberships_json")
+    MEMBERS_JSON_FIELD_NUMBER: _ClassVar[int]
+    IDP_GROUPS_JSON_FIELD_NUMBER: _ClassVar[int]
+    MEMBERSHIPS_JSON_FIELD_NUMBER: _ClassVar[int]
+    members_json: _containers.RepeatedScalarFieldContainer[str]
+    idp_groups_json: _containers.RepeatedScalarFieldContainer[str]
+    memberships_json: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, members_json: _Optional[_Iterable[str]] = ..., idp_groups_json: _Optional[_Iterable[str]] = ..., memberships_json: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -86,6 +86,11 @@ class WebhooksServiceStub:
                 request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.SerializeToString,
                 response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.FromString,
                 _registered_method=True)
+        self.ReadOrganizationSnapshot = channel.unary_stream(
+                '/scimd.webhooks.v1.WebhooksService/ReadOrganizationSnapshot',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.FromString,
+                _registered_method=True)
 
 
 class WebhooksServiceServicer:
@@ -163,6 +168,18 @@ class WebhooksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadOrganizationSnapshot(self, request, context):
+        """An organization's state as its events add up to (members with their
+        roles, groups, memberships), read in one transaction, with the ListEvents
+        page_token that continues right after it: bootstrap from the snapshot,
+        then read the organization's events from that token, with no gap and no
+        overlap. The header comes first, then records in pages.
+        FAILED_PRECONDITION for an organization whose first events predate snapshots.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhooksServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -215,6 +232,11 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
                     servicer.ListEvents,
                     request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.FromString,
                     response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'ReadOrganizationSnapshot': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadOrganizationSnapshot,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +511,33 @@ class WebhooksService:
             '/scimd.webhooks.v1.WebhooksService/ListEvents',
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsRequest.SerializeToString,
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadOrganizationSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/ReadOrganizationSnapshot',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.FromString,
             options,
             channel_credentials,
             insecure,
