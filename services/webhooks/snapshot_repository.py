@@ -70,7 +70,7 @@ async def _put_and_delete(conn: asyncpg.Connection, table: str, id_column: str, 
         # Sorted by key: two stores never take the same rows' locks in opposite orders.
         await conn.execute(
             f"INSERT INTO {table} (organization_id, {id_column}, {value_column})"
-            f" SELECT o, i, v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS t(o, i, v)"
+            f" SELECT o, i, v::json FROM unnest($1::text[], $2::text[], $3::text[]) AS t(o, i, v)"
             f" ON CONFLICT (organization_id, {id_column}) DO UPDATE SET {value_column} = excluded.{value_column}",
             [k[0] for k, _ in put], [k[1] for k, _ in put], [orjson.dumps(v).decode() for _, v in put])
 
@@ -112,11 +112,11 @@ async def read(pool: asyncpg.Pool, organization_id: str,
             return
         yield SnapshotHeader(organization_id, through)
         members = conn.cursor(
-            "SELECT m.member || jsonb_build_object('roles', COALESCE(r.roles, '[]'::jsonb)) AS record"
+            "SELECT m.member, r.roles"
             " FROM snapshot_members m LEFT JOIN snapshot_member_roles r USING (organization_id, member_id)"
             " WHERE m.organization_id = $1 ORDER BY m.member_id", organization_id, prefetch=READ_BATCH)
         async for row in members:
-            yield "member", row["record"]
+            yield "member", {**row["member"], "roles": row["roles"] or []}
         groups = conn.cursor(
             "SELECT idp_group AS record FROM snapshot_groups WHERE organization_id = $1 ORDER BY group_id",
             organization_id, prefetch=READ_BATCH)

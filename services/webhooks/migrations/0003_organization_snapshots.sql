@@ -1,7 +1,8 @@
 -- The state every organization's events add up to, kept in the transaction
 -- that stores the events: a snapshot read here in one transaction is exactly
 -- the events up to the highest stored seq, the Events API cursor it returns.
--- Tenant tables, keyed by organization first.
+-- Tenant tables, keyed by organization first; values are json (kept as sent,
+-- key order included: nothing queries inside them).
 
 -- When the projection began: organizations created earlier had events it never saw.
 CREATE TABLE snapshot_epoch (
@@ -23,7 +24,7 @@ CREATE TABLE snapshot_organizations (
 CREATE TABLE snapshot_members (
     organization_id text NOT NULL,
     member_id       text NOT NULL,
-    member          jsonb NOT NULL,
+    member          json NOT NULL,
     PRIMARY KEY (organization_id, member_id)
 );
 
@@ -33,14 +34,14 @@ CREATE TABLE snapshot_members (
 CREATE TABLE snapshot_member_roles (
     organization_id text NOT NULL,
     member_id       text NOT NULL,
-    roles           jsonb NOT NULL,
+    roles           json NOT NULL,
     PRIMARY KEY (organization_id, member_id)
 );
 
 CREATE TABLE snapshot_groups (
     organization_id text NOT NULL,
     group_id        text NOT NULL,
-    idp_group       jsonb NOT NULL,
+    idp_group       json NOT NULL,
     PRIMARY KEY (organization_id, group_id)
 );
 
