@@ -109,7 +109,8 @@ async def main() -> None:
     parser.add_argument("--project-secret")
     parser.add_argument("--rate", type=float, default=500, help="SCIM writes per second")
     parser.add_argument("--seconds", type=float, default=10, help="how long the writes run")
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="requests in flight; at most SCIMD_CONNECTION_CONCURRENCY (16), beyond which 429")
     parser.add_argument("--drain-seconds", type=float, default=60, help="how long to wait for the last deliveries")
     args = parser.parse_args()
     require_local(args.url)
