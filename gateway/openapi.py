@@ -971,9 +971,23 @@ def _scim_schemas() -> JsonObject:
         "schemas": {"type": "array", "items": {"const": LIST_RESPONSE}},
         "totalResults": {"type": "integer", "minimum": 0},
         "itemsPerPage": {"type": "integer", "minimum": 0},
-        "startIndex": {"type": "integer", "minimum": 1},
+        "startIndex": {"type": "integer", "minimum": 1, "description": "Paged by index."},
+        "nextCursor": _string("Paged by cursor (RFC 9865): the cursor of the next page; absent on the last."),
     }
     attribute_list = {"oneOf": [STRING, STRINGS], "description": "Attribute names, comma-separated or as an array."}
+    search_fields = {
+        "schemas": {"type": "array", "items": STRING, "description": f"Should contain {SEARCH_REQUEST}."},
+        "attributes": attribute_list,
+        "excludedAttributes": attribute_list,
+        "filter": STRING,
+        "sortBy": STRING,
+        "sortOrder": {"type": "string", "enum": ["ascending", "descending"]},
+        "startIndex": INTEGER,
+        "count": INTEGER,
+        "cursor": _string("RFC 9865: \"\" for the first page by cursor, then the previous page's nextCursor."),
+    }
+    # startIndex when paged by index, nextCursor when paged by cursor and more follow.
+    list_required = ("schemas", "totalResults", "itemsPerPage", "Resources")
     discovery_meta = _obj({"resourceType": STRING, "location": {"type": "string", "format": "uri"}})
     schema_attribute: JsonObject = _obj({
         "name": STRING, "type": STRING, "multiValued": BOOLEAN, "description": STRING, "required": BOOLEAN,
@@ -994,10 +1008,11 @@ def _scim_schemas() -> JsonObject:
                         "manager."},
         "Group": {**_resource_schema(GROUP, for_response=True), "description": "RFC 7643 §4.2."},
         "GroupRequest": {**group_request, "description": "A Group to create or to replace."},
-        "UserListResponse": _obj({**list_response, "Resources": _array(_ref("User"))}),
-        "GroupListResponse": _obj({**list_response, "Resources": _array(_ref("Group"))}),
+        "UserListResponse": _obj({**list_response, "Resources": _array(_ref("User"))}, required=list_required),
+        "GroupListResponse": _obj({**list_response, "Resources": _array(_ref("Group"))}, required=list_required),
         "ResourceListResponse": _obj({**list_response,
-                                      "Resources": _array({"anyOf": [_ref("User"), _ref("Group")]})}),
+                                      "Resources": _array({"anyOf": [_ref("User"), _ref("Group")]})},
+                                     required=list_required),
         "PatchOp": _obj({
             "schemas": {"type": "array", "items": STRING, "description": f"Should contain {PATCH_OP}."},
             "Operations": _array(_obj({
@@ -1007,16 +1022,10 @@ def _scim_schemas() -> JsonObject:
                 "value": {},
             }, required=("op",), closed=False), "RFC 7644 §3.5.2; applied atomically."),
         }, required=("Operations",), closed=False),
-        "SearchRequest": _obj({
-            "schemas": {"type": "array", "items": STRING, "description": f"Should contain {SEARCH_REQUEST}."},
-            "attributes": attribute_list,
-            "excludedAttributes": attribute_list,
-            "filter": STRING,
-            "sortBy": STRING,
-            "sortOrder": {"type": "string", "enum": ["ascending", "descending"]},
-            "startIndex": INTEGER,
-            "count": INTEGER,
-        }, required=(), closed=False),
+        "SearchRequest": _obj(search_fields, required=(), closed=False),
+        "IndexSearchRequest": {**_obj({k: v for k, v in search_fields.items() if k != "cursor"}, required=(),
+                                      closed=False),
+                               "description": "A SearchRequest paged by index only (RFC 7644 §3.4.3)."},
         "BulkRequest": _obj({
             "schemas": {"type": "array", "items": STRING, "contains": {"const": BULK_REQUEST}},
             "failOnErrors": {"type": "integer", "minimum": 1},
@@ -1048,6 +1057,9 @@ def _scim_schemas() -> JsonObject:
             "changePassword": supported,
             "sort": supported,
             "etag": supported,
+            "pagination": _obj({"cursor": BOOLEAN, "index": BOOLEAN, "defaultPaginationMethod": STRING,
+                                "defaultPageSize": INTEGER, "maxPageSize": INTEGER, "cursorTimeout": INTEGER},
+                               description="RFC 9865 §4."),
             "authenticationSchemes": _array(_obj({
                 "type": STRING, "name": STRING, "description": STRING, "specUri": STRING,
                 "documentationUri": STRING, "primary": BOOLEAN,
@@ -1065,8 +1077,10 @@ def _scim_schemas() -> JsonObject:
             "attributes": _array(_ref("ScimSchemaAttribute")), "meta": discovery_meta,
         }),
         "ScimSchemaAttribute": schema_attribute,
-        "ResourceTypeListResponse": _obj({**list_response, "Resources": _array(_ref("ResourceType"))}),
-        "ScimSchemaListResponse": _obj({**list_response, "Resources": _array(_ref("ScimSchema"))}),
+        "ResourceTypeListResponse": _obj({**list_response, "Resources": _array(_ref("ResourceType"))},
+                                         required=list_required),
+        "ScimSchemaListResponse": _obj({**list_response, "Resources": _array(_ref("ScimSchema"))},
+                                       required=list_required),
     }
 
 
@@ -1080,8 +1094,12 @@ LIST_QUERY_PARAMS = (
     _query("filter", "RFC 7644 §3.4.2.2, e.g. userName eq \"ada@acme.com\".", STRING),
     _query("sortBy", "An attribute path.", STRING),
     _query("sortOrder", "ascending (default) or descending.", {"type": "string", "enum": ["ascending", "descending"]}),
-    _query("startIndex", "1-based; less than 1 is 1.", INTEGER),
-    _query("count", f"Page size (default 100, at most {MAX_RESULTS}); 0 answers only totalResults.", INTEGER),
+    _query("startIndex", "1-based; less than 1 is 1. Not with cursor.", INTEGER),
+    _query("cursor", "RFC 9865 cursor paging: empty for the first page, then the previous page's nextCursor "
+                     "(same filter, sortBy and sortOrder; valid for an hour). A resource that exists throughout "
+                     "is listed exactly once however the directory changes between pages.", STRING),
+    _query("count", f"Page size (default 100, at most {MAX_RESULTS}); 0 answers only totalResults "
+                    f"(by cursor: 1 to {MAX_RESULTS}).", INTEGER),
     *PROJECTION_PARAMS,
 )
 RESOURCE_HEADERS = {
@@ -1196,7 +1214,7 @@ def _scim_paths() -> JsonObject:
             "parameters": [SCIM_CONNECTION_ID],
             "post": _scim_op("searchResources", "SCIM", "Search every resource type, Users then Groups",
                              _scim_ok("ResourceListResponse", "A page of results."), errors=(),
-                             body=_scim_body("SearchRequest", {
+                             body=_scim_body("IndexSearchRequest", {
                                  "schemas": [SEARCH_REQUEST], "filter": 'userName sw "a"', "count": 10})),
         },
         f"{SCIM}/Bulk": {

@@ -24,7 +24,8 @@ from gateway.auth import public
 from gateway.keys import SETTINGS
 from gateway.limits import MAX_BODY_BYTES
 from gateway.scim import bulk as bulk_limits
-from gateway.scim.requests import MAX_RESULTS
+from gateway.scim.cursors import CURSOR_TIMEOUT_SECONDS
+from gateway.scim.requests import DEFAULT_COUNT, MAX_RESULTS
 from gateway.scim.routes import PREFIX, scim_response
 from scim.schema import LIST_RESPONSE, RESOURCE_TYPES, SCHEMAS, Attribute, ResourceType, Schema
 from services.common.errors import ServiceError
@@ -55,6 +56,15 @@ def service_provider_config() -> dict[str, Any]:
         "filter": {"supported": True, "maxResults": MAX_FILTER_RESULTS},
         "changePassword": {"supported": False},
         "sort": {"supported": True},
+        # RFC 9865 §4: both methods; index stays the default, as Okta and Entra page by index.
+        "pagination": {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_RESULTS,
+            "cursorTimeout": CURSOR_TIMEOUT_SECONDS,
+        },
         "etag": {"supported": True},
         "authenticationSchemes": [
             {

@@ -11,9 +11,10 @@ from scimd.directory.v1 import group_pb2
 
 from gateway.calls import call
 from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.cursors import list_envelope, page_token_of
 from gateway.scim.groups import etag_of, group_resource
 from gateway.scim.requests import ListQuery
-from scim.schema import LIST_RESPONSE, check_schemas
+from scim.schema import check_schemas
 from services.common.errors import ServiceError
 
 MEMBER_PAGE = 10_000
@@ -126,29 +127,14 @@ async def delete(ctx: ScimContext, group_id: str, version: str = "", with_member
 LIST_MEMBER_BUDGET = 10_000
 
 
-def _within_member_budget(groups) -> list[group_pb2.Group]:
-    """The first groups of the page whose members fit the budget (at least one)."""
-    kept, members = [], 0
-    for group in groups:
-        members += group.member_count
-        if kept and members > LIST_MEMBER_BUDGET:
-            break
-        kept.append(group)
-    return kept
-
-
 async def search(ctx: ScimContext, query: ListQuery, with_members: bool = True):
     request = pb.ListGroupsRequest(
-        filter=query.filter, order_by=query.sort_by, descending=query.descending, skip=query.start_index - 1,
+        filter=query.filter, order_by=query.sort_by, descending=query.descending,
+        skip=query.start_index - 1 if query.cursor is None else 0, page_token=page_token_of(ctx, "Group", query),
         page_size=query.count, total_size_only=query.count == 0,
+        member_budget=LIST_MEMBER_BUDGET if with_members else 0,
     )
     response = await call(ctx.backends.directory.ListGroups(request))
-    groups = _within_member_budget(response.groups) if with_members else response.groups
-    resources = [(await _result(ctx, group, with_members)).resource for group in groups]
-    envelope = {
-        "schemas": [LIST_RESPONSE],
-        "totalResults": response.total_size,
-        "itemsPerPage": len(resources),
-        "startIndex": query.start_index,
-    }
+    resources = [(await _result(ctx, group, with_members)).resource for group in response.groups]
+    envelope = list_envelope(ctx, "Group", query, response.total_size, len(resources), response.next_page_token)
     return envelope, resources

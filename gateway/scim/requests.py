@@ -22,6 +22,8 @@ class ListQuery:
     count: int = DEFAULT_COUNT
     attributes: str = ""
     excluded_attributes: str = ""
+    # RFC 9865: None pages by index; "" asks for the first page by cursor.
+    cursor: str | None = None
 
 
 # Skipping is an int32 in the directory's API; no connection holds that many resources.
@@ -62,6 +64,7 @@ def list_query(source: Mapping[str, Any]) -> ListQuery:
     params = {str(key).lower(): value for key, value in source.items()}
     start_index = _integer(params["startindex"], "startIndex") if "startindex" in params else 1
     count = _integer(params["count"], "count") if "count" in params else DEFAULT_COUNT
+    cursor = _cursor(params, count)
     sort_order = _text(params.get("sortorder"), "sortOrder").lower() or "ascending"
     if sort_order not in ("ascending", "descending"):
         raise ServiceError("INVALID_VALUE", "sortOrder must be ascending or descending")
@@ -74,7 +77,19 @@ def list_query(source: Mapping[str, Any]) -> ListQuery:
         count=min(max(count, 0), MAX_RESULTS),  # negative is 0; more than the maximum is the maximum
         attributes=_text(params.get("attributes"), "attributes", array=True),
         excluded_attributes=_text(params.get("excludedattributes"), "excludedAttributes", array=True),
+        cursor=cursor,
     )
+
+
+def _cursor(params: dict[str, Any], count: int) -> str | None:
+    """The cursor of a cursor-paged query (RFC 9865 §2), else None."""
+    if "cursor" not in params:
+        return None
+    if "startindex" in params:
+        raise ServiceError("INVALID_VALUE", "startIndex and cursor cannot be combined: page by one or the other")
+    if not 1 <= count <= MAX_RESULTS:
+        raise ServiceError("INVALID_COUNT", f"count must be between 1 and {MAX_RESULTS} when paging by cursor")
+    return _text(params["cursor"], "cursor")
 
 
 def version_of(header: str | None) -> str:

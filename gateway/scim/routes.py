@@ -157,6 +157,9 @@ async def search_root(request: web.Request) -> web.Response:
     paged as one list. A filter naming attributes a type lacks matches none of it."""
     ctx = scim_context(request)
     query = search_request(await read_json_object(request))
+    if query.cursor is not None:
+        raise ServiceError("INVALID_VALUE", "cursor paging is offered per resource type: POST /Users/.search"
+                                            " or /Groups/.search")
     totals: dict[str, int] = {}
     filter_errors: list[ServiceError] = []
     for name, res in RESOURCES.items():

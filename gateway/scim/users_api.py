@@ -11,9 +11,9 @@ from scimd.directory.v1 import member_pb2
 
 from gateway.calls import call
 from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.cursors import list_envelope, page_token_of
 from gateway.scim.requests import ListQuery
 from gateway.scim.users import etag_of, user_resource
-from scim.schema import LIST_RESPONSE
 from services.common.errors import ServiceError
 
 
@@ -80,17 +80,13 @@ async def search(ctx: ScimContext, query: ListQuery) -> tuple[dict[str, Any], li
         filter=query.filter,
         order_by=query.sort_by,
         descending=query.descending,
-        skip=query.start_index - 1,
+        skip=query.start_index - 1 if query.cursor is None else 0,
+        page_token=page_token_of(ctx, "User", query),
         page_size=query.count,
         total_size_only=query.count == 0,
         view=pb.MEMBER_VIEW_IDENTITY_PROVIDER,  # what the IdP wrote, held deprovisions included
     )
     response = await call(ctx.backends.directory.ListMembers(request))
     resources = [user_resource(member, ctx.base_url) for member in response.members]
-    envelope = {
-        "schemas": [LIST_RESPONSE],
-        "totalResults": response.total_size,
-        "itemsPerPage": len(resources),
-        "startIndex": query.start_index,
-    }
+    envelope = list_envelope(ctx, "User", query, response.total_size, len(resources), response.next_page_token)
     return envelope, resources

@@ -36,6 +36,10 @@ _KINDS = [
     ErrorKind("TOO_MANY", grpc.StatusCode.INVALID_ARGUMENT, 400, "tooMany"),
     ErrorKind("INVALID_VERSION", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidVers"),
     ErrorKind("INVALID_PAGE_TOKEN", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidValue"),
+    # RFC 9865 §2.2: SCIM cursor paging.
+    ErrorKind("INVALID_CURSOR", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidCursor"),
+    ErrorKind("EXPIRED_CURSOR", grpc.StatusCode.INVALID_ARGUMENT, 400, "expiredCursor"),
+    ErrorKind("INVALID_COUNT", grpc.StatusCode.INVALID_ARGUMENT, 400, "invalidCount"),
     ErrorKind("UNIQUENESS", grpc.StatusCode.ALREADY_EXISTS, 409, "uniqueness"),
     ErrorKind("NOT_FOUND", grpc.StatusCode.NOT_FOUND, 404),
     ErrorKind("ETAG_MISMATCH", grpc.StatusCode.FAILED_PRECONDITION, 412),

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.common.outbox import QueuedEvent, with_events
+from services.directory.keyset import Position
 
 GROUP_COLUMNS = (
     "group_id, organization_id, connection_id, display_name, external_id, member_count, status, version,"
@@ -138,6 +139,7 @@ class GroupQuery:
     filter_params: tuple = ()
     order_sql: str = ""
     descending: bool = False
+    after: Position | None = None
     offset: int = 0
     limit: int = 100
 
@@ -146,6 +148,8 @@ SCOPE_PARAMETERS = 2
 
 
 async def list_groups(pool: asyncpg.Pool, query: GroupQuery, *, total_only: bool = False):
+    """A page of groups in a stable order (each row with its sort_key when
+    sorted), and how many match in all."""
     where = "organization_id = $1 AND " + ("connection_id = $2" if query.connection_id else "$2 = ''")
     where += " AND status <> 'deleted'"
     if query.filter_sql:
@@ -158,11 +162,18 @@ async def list_groups(pool: asyncpg.Pool, query: GroupQuery, *, total_only: bool
         direction = "DESC" if query.descending else "ASC"
         order = f"created_at {direction}, group_id {direction}"
         if query.order_sql:
-            order = f"{query.order_sql} {direction}, {order}"
+            order = f"{query.order_sql} {direction} NULLS LAST, {order}"
+        page_where, page_params = where, list(params)
+        if query.after is not None:
+            condition, after_params = query.after.condition(query.order_sql, query.descending, "group_id",
+                                                            len(page_params) + 1)
+            page_where += f" AND {condition}"
+            page_params += after_params
+        sort_key = f", {query.order_sql} AS sort_key" if query.order_sql else ""
         rows = await conn.fetch(
-            f"SELECT {GROUP_COLUMNS} FROM groups WHERE {where} ORDER BY {order}"
-            f" LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}",
-            *params, query.limit, query.offset,
+            f"SELECT {GROUP_COLUMNS}{sort_key} FROM groups WHERE {page_where} ORDER BY {order}"
+            f" LIMIT ${len(page_params) + 1} OFFSET ${len(page_params) + 2}",
+            *page_params, query.limit, query.offset,
         )
     return rows, total
 

@@ -29,6 +29,7 @@ from services.directory import group_repository as repository
 from services.directory.audit import AuditEntry, audited
 from services.directory.filter_sql import SqlParams
 from services.directory.group_filter_sql import compile_group_filter, group_sort_expression
+from services.directory.keyset import Position, position_of
 
 MAX_DISPLAY_NAME = 512
 MAX_MEMBERS_PER_CALL = 10_000
@@ -151,13 +152,22 @@ class GroupRpcs:
             order_sql = group_sort_expression(request.order_by, params) if request.order_by else ""
         except FilterError as error:
             raise ServiceError("INVALID_FILTER", str(error)) from None
+        limit = page_size(request.page_size)
         query = repository.GroupQuery(
             organization_id=tenant.organization_id, connection_id=tenant.connection_id, filter_sql=filter_sql,
             filter_params=tuple(params.values), order_sql=order_sql, descending=request.descending,
-            offset=request.skip, limit=page_size(request.page_size),
+            after=position_of(request.page_token, sorted_by=bool(order_sql)), offset=request.skip, limit=limit + 1,
         )
         rows, total = await repository.list_groups(self._db(tenant), query, total_only=request.total_size_only)
-        return pb.ListGroupsResponse(groups=[group_from_row(r) for r in rows], total_size=total)
+        page = _within_member_budget(rows[:limit], request.member_budget)
+        more = len(rows) > len(page)
+        next_token = ""
+        if more and not request.skip:
+            last = page[-1]
+            next_token = Position(last["created_at"], last["group_id"], bool(order_sql),
+                                  last["sort_key"] if order_sql else None).token()
+        return pb.ListGroupsResponse(groups=[group_from_row(r) for r in page], total_size=total,
+                                     next_page_token=next_token)
 
     async def ListGroupMembers(self, request: pb.ListGroupMembersRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
@@ -277,3 +287,16 @@ class GroupRpcs:
 
         await audited(self._db(tenant), AuditEntry(tenant, "delete", "Group", request.group_id), delete)
         return pb.DeleteGroupResponse()
+
+
+def _within_member_budget(rows: list, budget: int) -> list:
+    """The first rows whose members fit the budget (at least one); all of them without a budget."""
+    if not budget:
+        return rows
+    kept, members = [], 0
+    for row in rows:
+        members += row["member_count"]
+        if kept and members > budget:
+            break
+        kept.append(row)
+    return kept

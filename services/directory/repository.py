@@ -4,13 +4,14 @@ by organization (and by connection where the caller is a SCIM connection)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 
 from services.common.db import in_batches
 from services.common.outbox import AlsoClause, QueuedEvent, with_event, with_events
+from services.directory.keyset import Position
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
@@ -138,7 +139,7 @@ class MemberQuery:
     # The sort expression's own parameters, numbered right after the filter's.
     order_params: tuple = ()
     descending: bool = False
-    after: tuple[datetime, str] | None = None
+    after: Position | None = None
     offset: int = 0
     limit: int = 100
 
@@ -172,27 +173,31 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
     order = f"{query.order_sql} {direction} NULLS LAST, {tie_break}" if query.order_sql else tie_break
     page_where, page_params = where, [*params, *query.order_params]
     if query.after is not None:
-        page_params += [query.after[0], query.after[1]]
-        page_where += f" AND (created_at, member_id) > (${len(page_params) - 1}, ${len(page_params)})"
+        condition, after_params = query.after.condition(query.order_sql, query.descending, "member_id",
+                                                        len(page_params) + 1)
+        page_where += f" AND {condition}"
+        page_params += after_params
     page_params += [query.limit, query.offset]
     window = f"LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}"
+    # Each row carries its sort value, for the keyset of the page after it.
+    sort_key = f", {query.order_sql} AS sort_key" if query.order_sql else ""
     if query.filter_sql:
         # The filter is planned on its own (its index first), then ordered: with
         # ORDER BY and LIMIT together, generic plans scan in order and test
         # every row instead.
-        sort_key = f", {query.order_sql} AS sort_key" if query.order_sql else ""
         matched_order = f"sort_key {direction} NULLS LAST, {tie_break}" if query.order_sql else tie_break
         page = (
             f"WITH matched AS MATERIALIZED (SELECT member_id, created_at{sort_key} FROM members WHERE {page_where})"
-            f" SELECT member_id FROM matched ORDER BY {matched_order} {window}"
+            f" SELECT member_id{', sort_key' if sort_key else ''} FROM matched ORDER BY {matched_order} {window}"
         )
     else:
-        page = f"SELECT member_id FROM members WHERE {page_where} ORDER BY {order} {window}"
+        page = f"SELECT member_id{sort_key} FROM members WHERE {page_where} ORDER BY {order} {window}"
     async with pool.acquire() as conn:
         # A deferred join: the window is found on the index alone, and only
         # the rows of the page are read from the table, however deep the offset.
         rows = await conn.fetch(
-            f"SELECT {READ_COLUMNS} FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
+            f"SELECT {READ_COLUMNS}{', page.sort_key' if sort_key else ''}"
+            f" FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
             *page_params,
         )
         # A page that reaches the end tells the total without a count, unless

@@ -27,10 +27,8 @@ from services.common.json_input import parse_json_object
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import (
     decode_page_token,
-    decode_time_keyset,
     encode_page_token,
     page_size,
-    time_keyset_token,
 )
 from services.common.tenant_scope import OrganizationScope, TenantPool
 from services.common.timestamps import to_timestamp
@@ -41,6 +39,7 @@ from services.directory.deprovision_guard import GuardPolicy, StatusChange, stat
 from services.directory.deprovision_service import DeprovisionRpcs
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 from services.directory.group_service import GroupRpcs, group_from_row
+from services.directory.keyset import Position, position_of
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
 from services.directory.reconcile_service import ReconcileRpcs
 from services.directory.request_log_service import RequestLogRpcs
@@ -328,7 +327,7 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             order_sql=order_sql,
             order_params=tuple(params.values[len(filter_params):]),
             descending=request.descending,
-            after=decode_time_keyset(request.page_token),
+            after=position_of(request.page_token, sorted_by=bool(order_sql)),
             offset=request.skip,
             limit=limit + 1,
         )
@@ -336,8 +335,11 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             return pb.ListMembersResponse(total_size=await repository.count_members(self._db(tenant), query))
         rows, total = await repository.list_members(self._db(tenant), query)
         page, more = rows[:limit], len(rows) > limit
-        keyset_paging = more and not order_sql and not request.descending and not request.skip
-        next_token = time_keyset_token(page[-1]["created_at"], page[-1]["member_id"]) if keyset_paging else ""
+        next_token = ""
+        if more and not request.skip:
+            last = page[-1]
+            next_token = Position(last["created_at"], last["member_id"], bool(order_sql),
+                                  last["sort_key"] if order_sql else None).token()
         return pb.ListMembersResponse(
             members=[member_from_row(r, as_the_idp_sees_it=idp) for r in page], next_page_token=next_token,
             total_size=total,

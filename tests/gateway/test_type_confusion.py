@@ -75,8 +75,10 @@ COMPLETIONS: dict[str, list[dict]] = {
     "POST /scim/v2/{connection_id}/Groups": [{"externalId": "ext-editors", "members": GROUP_MEMBERS}],
     "PUT /scim/v2/{connection_id}/Groups/{resource_id}": [{"externalId": "ext-editors",
                                                          "members": GROUP_MEMBERS}],
-    "POST /scim/v2/{connection_id}/Users/.search": [QUERY],
-    "POST /scim/v2/{connection_id}/Groups/.search": [{**QUERY, "sortBy": "displayName"}],
+    # startIndex and cursor (RFC 9865) exclude each other: a base for each.
+    "POST /scim/v2/{connection_id}/Users/.search": [QUERY, {"startIndex": DROP, "cursor": ""}],
+    "POST /scim/v2/{connection_id}/Groups/.search": [{**QUERY, "sortBy": "displayName"},
+                                                     {"sortBy": "displayName", "startIndex": DROP, "cursor": ""}],
     "POST /scim/v2/{connection_id}/.search": [QUERY],
     "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}/deprovision_guard": [
         {"max_count": 50, "source": "connection"}, {"inherit": True}],

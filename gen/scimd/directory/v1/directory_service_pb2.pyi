@@ -321,28 +321,34 @@ class GetGroupResponse(_message.Message):
     def __init__(self, group: _Optional[_Union[_group_pb2.Group, _Mapping]] = ...) -> None: ...
 
 class ListGroupsRequest(_message.Message):
-    __slots__ = ("page_size", "skip", "filter", "order_by", "descending", "total_size_only")
+    __slots__ = ("page_size", "skip", "filter", "order_by", "descending", "total_size_only", "page_token", "member_budget")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     SKIP_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     DESCENDING_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_BUDGET_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     skip: int
     filter: str
     order_by: str
     descending: bool
     total_size_only: bool
-    def __init__(self, page_size: _Optional[int] = ..., skip: _Optional[int] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., total_size_only: _Optional[bool] = ...) -> None: ...
+    page_token: str
+    member_budget: int
+    def __init__(self, page_size: _Optional[int] = ..., skip: _Optional[int] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., total_size_only: _Optional[bool] = ..., page_token: _Optional[str] = ..., member_budget: _Optional[int] = ...) -> None: ...
 
 class ListGroupsResponse(_message.Message):
-    __slots__ = ("groups", "total_size")
+    __slots__ = ("groups", "total_size", "next_page_token")
     GROUPS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     groups: _containers.RepeatedCompositeFieldContainer[_group_pb2.Group]
     total_size: int
-    def __init__(self, groups: _Optional[_Iterable[_Union[_group_pb2.Group, _Mapping]]] = ..., total_size: _Optional[int] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, groups: _Optional[_Iterable[_Union[_group_pb2.Group, _Mapping]]] = ..., total_size: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateGroupRequest(_message.Message):
     __slots__ = ("group_id", "display_name", "external_id", "member_ids", "etag")
