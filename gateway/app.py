@@ -18,7 +18,7 @@ from gateway.rate_limit import RateLimiter
 from gateway.redaction import Redactor
 from gateway.request_log import RequestRecorder
 from gateway.revocations import token_revocations
-from gateway.scim import bulk, discovery
+from gateway.scim import bulk, discovery, oauth_token
 from gateway.scim import routes as scim_routes
 from gateway.token_cache import TokenCache
 from services.common.events import EventStream
@@ -62,5 +62,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(scim_routes.routes)
     app.add_routes(discovery.routes)
     app.add_routes(bulk.routes)
+    app.add_routes(oauth_token.routes)
     app.add_routes(portal_routes.routes)
     return app

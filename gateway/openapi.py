@@ -414,6 +414,49 @@ def _management_paths() -> JsonObject:
                 errors=(400, 404, 409),
             ),
         },
+        connection[0] + "/{connection_id}/oauth_client": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "post": _management_op(
+                "enableClientCredentials", "SCIM connections", "Give the connection an OAuth client",
+                _envelope(201, "The connection, the client id and its secret (shown only here).",
+                          {"connection": _ref("Connection"), "client_id": STRING, "client_secret": STRING}),
+                errors=(400, 404, 409),
+                description="The IdP then gets access tokens (an hour each) from the connection's "
+                            "oauth_token_endpoint with grant_type=client_credentials (RFC 6749 §4.4).",
+            ),
+            "delete": _management_op(
+                "disableClientCredentials", "SCIM connections", "Remove the connection's OAuth client",
+                _envelope(200, "The connection.", {"connection": _ref("Connection")}), errors=(400, 404, 409),
+                description="Every access token its secrets got stops working.",
+            ),
+        },
+        connection[0] + "/{connection_id}/oauth_client/rotate/{step}": {
+            "parameters": [ORG_ID, CONNECTION_ID, _path(
+                "step", "start: a next secret that works beside the current one; complete: only the next one "
+                        "works; cancel: only the current one works.", enum=["start", "complete", "cancel"])],
+            "post": _management_op(
+                "rotateClientSecret", "SCIM connections", "Rotate the OAuth client secret without downtime",
+                _envelope(200, "The connection; after `start` with `next_client_secret`, shown only here.",
+                          {"connection": _ref("ConnectionWithClientSecret")}),
+                errors=(400, 404, 409),
+            ),
+        },
+        connection[0] + "/{connection_id}/assertion_trust": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "put": _management_op(
+                "setAssertionTrust", "SCIM connections", "Accept signed JWT assertions instead of a secret",
+                _envelope(200, "The connection.", {"connection": _ref("Connection")}), errors=(400, 404),
+                body=_body(_ref("AssertionTrust"), example={
+                    "issuer": "https://login.microsoftonline.com/{tenant}/v2.0", "subject": "{object id}",
+                    "audience": "api://scimd", "jwks_url": "https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys"}),
+                description="RFC 7523: the IdP authenticates with a JWT signed by a key at jwks_url, whose iss, "
+                            "sub and aud match, each jti once (e.g. Microsoft Entra workload identity federation).",
+            ),
+            "delete": _management_op(
+                "deleteAssertionTrust", "SCIM connections", "Stop accepting signed assertions",
+                _envelope(200, "The connection.", {"connection": _ref("Connection")}), errors=(400, 404, 409),
+            ),
+        },
         "/v1/b2b/organizations/{organization_id}/reconcile": {
             "parameters": [ORG_ID],
             "post": _management_op(
@@ -693,6 +736,15 @@ def _management_schemas() -> JsonObject:
                                       "SCIM request (within about a second); null: never."},
         "next_bearer_token_last_used_at": {**NULLABLE_TIMESTAMP, "description": "The same for the next token "
                                            "during a rotation: whether the IdP uses it yet."},
+        "bearer_token_enabled": {**BOOLEAN, "description": "Whether the static bearer token is accepted."},
+        "oauth_token_endpoint": {"type": "string", "format": "uri",
+                                 "description": "Where an OAuth client of this connection gets access tokens."},
+        "oauth_client": {"type": ["object", "null"], "description": "Set when OAuth client credentials are on.",
+                         "properties": {"client_id": STRING, "client_secret_last_four": STRING,
+                                        "next_client_secret_last_four": STRING}},
+        "assertion_trust": {"type": ["object", "null"], "description": "Set when JWT client assertions are "
+                            "accepted (RFC 7523).", "properties": {"issuer": STRING, "subject": STRING,
+                                                                  "audience": STRING, "jwks_url": STRING}},
         "scim_group_implicit_role_assignments": _array(assignment),
     }
     member = {
@@ -792,6 +844,13 @@ def _management_schemas() -> JsonObject:
                                  "change": {"type": "string", "enum": ["deactivate", "delete"]},
                                  "held_at": TIMESTAMP}),
         "ConnectionWithToken": _obj({**connection, "bearer_token": STRING}),
+        "ConnectionWithClientSecret": _obj({**connection, "next_client_secret": STRING}, required=tuple(connection)),
+        "AssertionTrust": _obj({
+            "issuer": _string("The assertions' iss.", minLength=1), "subject": _string("Their sub.", minLength=1),
+            "audience": _string("One of their aud.", minLength=1),
+            "jwks_url": _string("Where the issuer publishes its keys (http(s); fetched through the webhooks' SSRF "
+                                "guard).", minLength=1),
+        }),
         "ConnectionInRotation": _obj({**connection, "next_bearer_token": STRING},
                                      required=tuple(connection)),
         "ConnectionCreate": _obj({
@@ -804,6 +863,8 @@ def _management_schemas() -> JsonObject:
             "rate_limit_per_second": {**optional_int, "minimum": 0, "maximum": INT32_MAX,
                                       "description": "Requests per second for this connection; 0: the project "
                                                      "default."},
+            "bearer_token_enabled": {"type": ["boolean", "null"], "description": "false refuses the static bearer "
+                                     "token at once (409 unless OAuth is set up)."},
             "scim_group_implicit_role_assignments": {
                 "type": ["array", "null"],
                 "items": _obj({"group_id": STRING, "role_id": STRING}, closed=False),
@@ -998,6 +1059,9 @@ def _scim_schemas() -> JsonObject:
     supported = _obj({"supported": BOOLEAN})
     return {
         "ScimError": {**error, "description": "RFC 7644 §3.12."},
+        "OAuthError": _obj({"error": {"type": "string", "enum": [
+            "invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "temporarily_unavailable"]},
+            "error_description": STRING}, description="RFC 6749 §5.2."),
         "User": {**_resource_schema(USER, for_response=True), "description": "RFC 7643 §4.1, with the "
                  "enterprise extension (§4.3) under its URN."},
         "UserRequest": {**user_request, "description": "A User to create or to replace. Read-only attributes "
@@ -1216,6 +1280,35 @@ def _scim_paths() -> JsonObject:
                              _scim_ok("ResourceListResponse", "A page of results."), errors=(),
                              body=_scim_body("IndexSearchRequest", {
                                  "schemas": [SEARCH_REQUEST], "filter": 'userName sw "a"', "count": 10})),
+        },
+        f"{SCIM}/oauth2/token": {
+            "parameters": [SCIM_CONNECTION_ID],
+            "post": {
+                "operationId": "issueAccessToken", "tags": ["SCIM"], "security": [],
+                "summary": "Get an access token for the connection (OAuth 2.0)",
+                "description": "RFC 6749 §4.4 client_credentials, the client authenticated by HTTP Basic "
+                               "(client id = the connection id), by client_id/client_secret, or by a JWT "
+                               "client_assertion (RFC 7523 §2.2); or the urn:ietf:params:oauth:grant-type:"
+                               "jwt-bearer grant with an assertion (§2.1). The access token authenticates SCIM "
+                               "requests like the bearer token, for an hour.",
+                "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                    "schema": _obj({
+                        "grant_type": {"type": "string",
+                                       "enum": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"]},
+                        "client_id": STRING, "client_secret": STRING, "client_assertion_type": STRING,
+                        "client_assertion": STRING, "assertion": STRING, "scope": STRING,
+                    }, required=("grant_type",), closed=False),
+                    "example": {"grant_type": "client_credentials", "client_id": "scim-connection-…",
+                                "client_secret": "scimd_client_…"}}}},
+                "responses": {
+                    "200": {"description": "An access token.", "content": {JSON: {"schema": _obj({
+                        "access_token": STRING, "token_type": {"const": "Bearer"}, "expires_in": INTEGER})}}},
+                    **{str(status): {"description": description, "content": {JSON: {"schema": _ref("OAuthError")}}}
+                       for status, description in ((400, "invalid_request, invalid_grant or unsupported_grant_type."),
+                                                   (401, "invalid_client."),
+                                                   (503, "temporarily_unavailable: retry."))},
+                },
+            },
         },
         f"{SCIM}/Bulk": {
             "parameters": [SCIM_CONNECTION_ID],

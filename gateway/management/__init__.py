@@ -7,6 +7,7 @@ from gateway.management import (
     deprovision_guard,
     events,
     members,
+    oauth,
     organizations,
     reconcile,
     request_log,
@@ -20,6 +21,7 @@ from gateway.management import (
 ROUTE_TABLES = (
     organizations.routes,
     connections.routes,
+    oauth.routes,
     request_log.routes,
     deprovision_guard.routes,
     members.routes,

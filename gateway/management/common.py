@@ -75,6 +75,14 @@ def bounded_int_field(body: dict[str, Any], field: str, lowest: int, highest: in
     return value
 
 
+def bool_field(body: dict[str, Any], field: str) -> bool | None:
+    """An optional true/false field (None when absent or null)."""
+    value = body.get(field)
+    if value is not None and not isinstance(value, bool):
+        raise ServiceError("INVALID_VALUE", f"{field} must be true or false")
+    return value
+
+
 def flag_param(request: web.Request, name: str) -> bool:
     value = request.query.get(name, "false").lower()
     if value not in ("true", "false", "1", "0"):

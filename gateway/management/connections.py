@@ -18,6 +18,7 @@ from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.management.common import (
     INT32_MAX,
+    bool_field,
     bounded_int_field,
     envelope,
     flag_param,
@@ -64,7 +65,7 @@ async def _get_connection(request: web.Request, organization_id: str, connection
     return response.connection
 
 
-async def _list_assignments(request: web.Request, connection: connection_pb2.Connection):
+async def list_assignments(request: web.Request, connection: connection_pb2.Connection):
     response = await call(
         request.app[BACKENDS].rbac.ListGroupRoleAssignments(
             rbac_pb.ListGroupRoleAssignmentsRequest(
@@ -116,7 +117,7 @@ async def create_connection(request: web.Request) -> web.Response:
 async def get_connection(request: web.Request) -> web.Response:
     connection = await _get_connection(request, request.match_info["organization_id"])
     shown = connection_json(request.app[SETTINGS], connection)
-    shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+    shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
     with acting_for(Tenant(connection.organization_id, connection.connection_id)):
         held = await call(request.app[BACKENDS].directory.ListHeldDeprovisions(
             directory_pb.ListHeldDeprovisionsRequest()))
@@ -135,18 +136,19 @@ async def update_connection(request: web.Request) -> web.Response:
     assignments = _assignments(body)
     # 0: the project default.
     rate_limit = bounded_int_field(body, "rate_limit_per_second", 0, INT32_MAX)
+    bearer_enabled = bool_field(body, "bearer_token_enabled")
     connection = await _get_connection(request, organization_id, connection_id)
 
     if flag_param(request, "dry_run"):
         shown = connection_json(request.app[SETTINGS], connection)
         if assignments is None:
-            shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+            shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
             return envelope(200, connection=shown, dry_run=True, role_changes=[])
         outcome = await _replace_assignments(request, connection, assignments, validate_only=True)
         shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
         return envelope(200, connection=shown, dry_run=True, role_changes=_changes_json(outcome.changes))
 
-    changes_fields = bool(display_name or identity_provider) or rate_limit is not None
+    changes_fields = bool(display_name or identity_provider) or rate_limit is not None or bearer_enabled is not None
     if assignments is not None and changes_fields:
         # Both parts are checked before either is applied.
         await _replace_assignments(request, connection, assignments, validate_only=True)
@@ -157,7 +159,7 @@ async def update_connection(request: web.Request) -> web.Response:
                     connections_pb.UpdateConnectionRequest(
                         organization_id=organization_id, connection_id=connection_id,
                         display_name=display_name, identity_provider=identity_provider,
-                        rate_limit_per_second=rate_limit,
+                        rate_limit_per_second=rate_limit, bearer_token_enabled=bearer_enabled,
                     ),
                 )
             )
@@ -165,7 +167,7 @@ async def update_connection(request: web.Request) -> web.Response:
     shown = connection_json(request.app[SETTINGS], connection)
     changes: list[dict[str, Any]] = []
     if assignments is None:
-        shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, connection))
+        shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
     else:
         outcome = await _replace_assignments(request, connection, assignments, validate_only=False)
         shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
@@ -251,5 +253,5 @@ async def rotate_token(request: web.Request) -> web.Response:
     shown = connection_json(request.app[SETTINGS], response.connection)
     if request.match_info["step"] == "start":
         shown["next_bearer_token"] = response.next_bearer_token
-    shown[ASSIGNMENTS_FIELD] = assignments_json(await _list_assignments(request, response.connection))
+    shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, response.connection))
     return envelope(200, connection=shown)

@@ -46,6 +46,9 @@ _KINDS = [
     # The resource is not in a state that allows the operation (e.g. a token rotation already started).
     ErrorKind("CONFLICT", grpc.StatusCode.FAILED_PRECONDITION, 409),
     ErrorKind("INVALID_TOKEN", grpc.StatusCode.UNAUTHENTICATED, 401),
+    # RFC 6749 §5.2, at the OAuth token endpoint.
+    ErrorKind("INVALID_CLIENT", grpc.StatusCode.UNAUTHENTICATED, 401),
+    ErrorKind("INVALID_GRANT", grpc.StatusCode.INVALID_ARGUMENT, 400),
     ErrorKind("UNAUTHORIZED_CREDENTIALS", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("SESSION_NOT_FOUND", grpc.StatusCode.UNAUTHENTICATED, 401),
     ErrorKind("PERMISSION_DENIED", grpc.StatusCode.PERMISSION_DENIED, 403),

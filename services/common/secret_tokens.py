@@ -1,6 +1,7 @@
 """Secret tokens: `<prefix><token id>_<secret>`, for SCIM bearer tokens
-(`scimd_…`), session tokens (`scimd_session_…`) and Admin Portal links
-(`scimd_portal_…`).
+(`scimd_…`), session tokens (`scimd_session_…`), Admin Portal links
+(`scimd_portal_…`), OAuth client secrets (`scimd_client_…`) and OAuth access
+tokens (`scimd_at_…`).
 
 The token id (64 random bits, hex) finds the row without scanning; the secret
 (256 random bits) is stored only as its SHA-256 and compared in constant time.
@@ -46,6 +47,8 @@ class TokenKind:
 BEARER_TOKENS = TokenKind("scimd_")
 SESSION_TOKENS = TokenKind("scimd_session_")
 PORTAL_LINKS = TokenKind("scimd_portal_")
+OAUTH_CLIENT_SECRETS = TokenKind("scimd_client_")
+ACCESS_TOKENS = TokenKind("scimd_at_")
 
 
 def hash_secret(secret: str) -> bytes:

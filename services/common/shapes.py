@@ -115,6 +115,17 @@ def connection_json(connection: connection_pb2.Connection, public_url: str) -> d
         "rate_limit_per_second": connection.rate_limit_per_second,
         "bearer_token_last_used_at": expiry("bearer_token_last_used_at"),
         "next_bearer_token_last_used_at": expiry("next_bearer_token_last_used_at"),
+        "bearer_token_enabled": connection.bearer_token_enabled,
+        "oauth_token_endpoint": f"{scim_base_url(public_url, connection).split('?')[0]}/oauth2/token",
+        "oauth_client": {
+            "client_id": connection.oauth_client.client_id,
+            "client_secret_last_four": connection.oauth_client.client_secret_last_four,
+            "next_client_secret_last_four": connection.oauth_client.next_client_secret_last_four,
+        } if connection.HasField("oauth_client") else None,
+        "assertion_trust": {
+            "issuer": connection.assertion_trust.issuer, "subject": connection.assertion_trust.subject,
+            "audience": connection.assertion_trust.audience, "jwks_url": connection.assertion_trust.jwks_url,
+        } if connection.HasField("assertion_trust") else None,
     }
 
 

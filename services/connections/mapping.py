@@ -46,4 +46,13 @@ def connection_from_row(row: asyncpg.Record) -> connection_pb2.Connection:
         connection.bearer_token_last_used_at.CopyFrom(to_timestamp(row["token_last_used_at"]))
     if row.get("next_token_last_used_at") is not None:
         connection.next_bearer_token_last_used_at.CopyFrom(to_timestamp(row["next_token_last_used_at"]))
+    connection.bearer_token_enabled = row.get("bearer_token_enabled", True)
+    if row.get("client_secret_last_four"):
+        connection.oauth_client.CopyFrom(connection_pb2.OAuthClient(
+            client_id=row["connection_id"], client_secret_last_four=row["client_secret_last_four"],
+            next_client_secret_last_four=row["next_client_secret_last_four"] or ""))
+    if row.get("trust_issuer"):
+        connection.assertion_trust.CopyFrom(connection_pb2.AssertionTrust(
+            issuer=row["trust_issuer"], subject=row["trust_subject"], audience=row["trust_audience"],
+            jwks_url=row["trust_jwks_url"]))
     return connection

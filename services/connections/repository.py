@@ -9,17 +9,23 @@ import asyncpg
 Executor = asyncpg.Pool | asyncpg.Connection
 
 _ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, version, created_at, updated_at"
-_CONNECTION_COLUMNS = """
+CONNECTION_COLUMNS = """
     c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
-    c.rate_limit_per_second, c.version, c.created_at, c.updated_at,
+    c.rate_limit_per_second, c.version, c.created_at, c.updated_at, c.bearer_token_enabled,
     cur.last_four AS token_last_four, cur.expires_at AS token_expires_at, cur.last_used_at AS token_last_used_at,
     nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at,
-    nxt.last_used_at AS next_token_last_used_at
+    nxt.last_used_at AS next_token_last_used_at,
+    ocur.last_four AS client_secret_last_four, onxt.last_four AS next_client_secret_last_four,
+    trust.issuer AS trust_issuer, trust.subject AS trust_subject, trust.audience AS trust_audience,
+    trust.jwks_url AS trust_jwks_url
 """
-_CONNECTION_FROM = """
+CONNECTION_FROM = """
     connections c
     LEFT JOIN bearer_tokens cur ON cur.connection_id = c.connection_id AND cur.slot = 'current'
     LEFT JOIN bearer_tokens nxt ON nxt.connection_id = c.connection_id AND nxt.slot = 'next'
+    LEFT JOIN oauth_client_secrets ocur ON ocur.connection_id = c.connection_id AND ocur.slot = 'current'
+    LEFT JOIN oauth_client_secrets onxt ON onxt.connection_id = c.connection_id AND onxt.slot = 'next'
+    LEFT JOIN assertion_trusts trust ON trust.connection_id = c.connection_id
 """
 
 
@@ -144,16 +150,17 @@ async def delete_connection(conn: asyncpg.Connection, connection_id: str) -> Non
 
 async def update_connection(
     conn: asyncpg.Connection, organization_id: str, connection_id: str, display_name: str, identity_provider: str,
-    rate_limit_per_second: int | None,
+    rate_limit_per_second: int | None, bearer_token_enabled: bool | None = None,
 ) -> asyncpg.Record | None:
     """Sets the non-empty fields; None when there is no such connection."""
     updated = await conn.fetchval(
         "UPDATE connections SET display_name = COALESCE(NULLIF($3, ''), display_name),"
         " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
         " rate_limit_per_second = COALESCE($5, rate_limit_per_second),"
+        " bearer_token_enabled = COALESCE($6, bearer_token_enabled),"
         " version = version + 1, updated_at = now()"
         " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
-        organization_id, connection_id, display_name, identity_provider, rate_limit_per_second,
+        organization_id, connection_id, display_name, identity_provider, rate_limit_per_second, bearer_token_enabled,
     )
     return None if updated is None else await get_connection(conn, organization_id, connection_id)
 
@@ -163,11 +170,16 @@ async def get_connection(
 ) -> asyncpg.Record | None:
     """The organization's connection; `connection_id` empty means whichever it has."""
     return await executor.fetchrow(
-        f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM}"
+        f"SELECT {CONNECTION_COLUMNS} FROM {CONNECTION_FROM}"
         " WHERE c.organization_id = $1 AND ($2 = '' OR c.connection_id = $2)"
         + (" FOR UPDATE OF c" if lock else ""),
         organization_id, connection_id,
     )
+
+
+async def get_connection_by_id(executor: Executor, connection_id: str) -> asyncpg.Record | None:
+    return await executor.fetchrow(f"SELECT {CONNECTION_COLUMNS} FROM {CONNECTION_FROM} WHERE c.connection_id = $1",
+                                   connection_id)
 
 
 async def list_connections(
@@ -175,7 +187,7 @@ async def list_connections(
 ) -> list[asyncpg.Record]:
     after_time, after_id = after if after is not None else (None, "")
     return await pool.fetch(
-        f"SELECT {_CONNECTION_COLUMNS} FROM {_CONNECTION_FROM}"
+        f"SELECT {CONNECTION_COLUMNS} FROM {CONNECTION_FROM}"
         " WHERE ($2 = '' OR c.organization_id = $2)"
         "   AND ($3::timestamptz IS NULL OR (c.created_at, c.connection_id) > ($3, $4))"
         " ORDER BY c.created_at, c.connection_id LIMIT $1",
@@ -186,8 +198,8 @@ async def list_connections(
 async def find_token(pool: asyncpg.Pool, token_id: str) -> asyncpg.Record | None:
     """The token with its connection, if the token exists."""
     return await pool.fetchrow(
-        f"SELECT t.token_id, t.secret_hash, t.expires_at AS presented_expires_at, {_CONNECTION_COLUMNS}"
-        f" FROM bearer_tokens t JOIN {_CONNECTION_FROM} ON c.connection_id = t.connection_id"
+        f"SELECT t.token_id, t.secret_hash, t.expires_at AS presented_expires_at, {CONNECTION_COLUMNS}"
+        f" FROM bearer_tokens t JOIN {CONNECTION_FROM} ON c.connection_id = t.connection_id"
         " WHERE t.token_id = $1",
         token_id,
     )

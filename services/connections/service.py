@@ -19,11 +19,14 @@ from services.common.events import EventStream
 from services.common.ids import new_id
 from services.common.outbox import QueuedEvent, enqueue_all, new_event
 from services.common.paging import decode_time_keyset, page_size, time_keyset_token
-from services.common.secret_tokens import BEARER_TOKENS, PORTAL_LINKS, secret_matches
+from services.common.secret_tokens import ACCESS_TOKENS, BEARER_TOKENS, PORTAL_LINKS, secret_matches
 from services.common.settings import Settings
+from services.common.ssrf import AllowList
 from services.common.timestamps import to_timestamp
-from services.connections import repository
+from services.connections import oauth_repository, repository
+from services.connections.assertions import KeySets
 from services.connections.mapping import connection_from_row, organization_from_row
+from services.connections.oauth_service import OAuthRpcs
 
 PORTAL_LINK_DEFAULT_SECONDS = 600
 MAX_TOKEN_USES = 10_000
@@ -59,9 +62,12 @@ def _display_name(value: str) -> str:
 SCHEMA = "connections"
 
 
-class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, stream: EventStream):
+class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, stream: EventStream, outbound: AllowList):
         self._pool = pool
+        # JWKS URLs are fetched through the webhooks' SSRF guard and allow-list.
+        self._outbound = outbound
+        self._key_sets = KeySets(outbound)
         self._token_ttl = timedelta(days=settings.bearer_token_ttl_days)
         self._stream = stream
         self._project_id = settings.project_id
@@ -205,18 +211,28 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         rate_limit = request.rate_limit_per_second if request.HasField("rate_limit_per_second") else None
         if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
             raise ServiceError("INVALID_VALUE", f"rate_limit_per_second must be between 0 and {MAX_RATE_LIMIT}")
+        bearer_enabled = request.bearer_token_enabled if request.HasField("bearer_token_enabled") else None
         async with self._pool.acquire() as conn, conn.transaction():
-            await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            current = await self._connection_for_update(conn, request.organization_id, request.connection_id)
+            if bearer_enabled is False and current["client_secret_last_four"] is None \
+                    and current["trust_issuer"] is None:
+                raise ServiceError("CONFLICT", "the connection would accept no credential: enable OAuth client"
+                                               " credentials or an assertion trust before disabling the bearer token")
             row = await repository.update_connection(
-                conn, request.organization_id, request.connection_id, display_name, identity_provider, rate_limit
+                conn, request.organization_id, request.connection_id, display_name, identity_provider, rate_limit,
+                bearer_enabled,
             )
-            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row)])
+            # A disabled bearer token is refused at once on every gateway, as a revoked one is.
+            revoked = list((await repository.token_ids(conn, request.connection_id)).values()) \
+                if bearer_enabled is False else []
+            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, revoked)])
         return pb.UpdateConnectionResponse(connection=connection_from_row(row))
 
     async def DeleteConnection(self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext):
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._connection_for_update(conn, request.organization_id, request.connection_id)
-            revoked = list((await repository.token_ids(conn, request.connection_id)).values())
+            revoked = [*(await repository.token_ids(conn, request.connection_id)).values(),
+                       *await oauth_repository.access_token_ids(conn, request.connection_id)]
             await repository.delete_connection(conn, request.connection_id)
             await enqueue_all(conn, [self._connection_event("scim.connection.delete", "DELETE", row, revoked)])
         return pb.DeleteConnectionResponse()
@@ -286,18 +302,26 @@ class ConnectionsServicer(pb_grpc.ConnectionsServiceServicer):
         return pb.TouchTokensResponse()
 
     async def AuthenticateToken(self, request: pb.AuthenticateTokenRequest, context: grpc.aio.ServicerContext):
+        """A static bearer token (`scimd_…`), or an OAuth access token (`scimd_at_…`)."""
         invalid = ServiceError("INVALID_TOKEN", "the bearer token is invalid, expired or revoked")
-        parsed = BEARER_TOKENS.parse(request.bearer_token)
+        access = ACCESS_TOKENS.parse(request.bearer_token)
+        parsed = access or BEARER_TOKENS.parse(request.bearer_token)
         if parsed is None:
             raise invalid
         token_id, secret = parsed
-        row = await repository.find_token(self._pool, token_id)
+        if access:
+            row = await oauth_repository.find_access_token(self._pool, token_id)
+        else:
+            row = await repository.find_token(self._pool, token_id)
         if row is None or not secret_matches(secret, row["secret_hash"]):
             raise invalid
         if row["presented_expires_at"] <= datetime.now(timezone.utc) or row["status"] != "active":
             raise invalid
+        if not access and not row["bearer_token_enabled"]:
+            raise invalid
         return pb.AuthenticateTokenResponse(
-            connection=connection_from_row(row), token_id=token_id, expire_time=to_timestamp(row["presented_expires_at"])
+            connection=connection_from_row(row), token_id=token_id, expire_time=to_timestamp(row["presented_expires_at"]),
+            credential=row["credential"] if access else "bearer_token",
         )
 
     async def CreatePortalLink(self, request: pb.CreatePortalLinkRequest, context: grpc.aio.ServicerContext):

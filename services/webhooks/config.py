@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from services.common.settings import SettingsError, number_setting
-from services.webhooks.ssrf import AllowList
+from services.common.ssrf import AllowList
 
 # Seconds to wait before each retry after the first, immediate attempt.
 RETRY_SCHEDULE: tuple[float, ...] = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)

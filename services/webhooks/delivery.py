@@ -41,11 +41,7 @@ from services.common.ids import new_id
 from services.common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
 from services.common.outbox import QueuedEvent
 from services.common.sealing import SecretBox
-from services.webhooks import repository
-from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
-from services.webhooks.payload import received_event
-from services.webhooks.rows import endpoint_from_row
-from services.webhooks.ssrf import (
+from services.common.ssrf import (
     ForbiddenAddress,
     GuardedResolver,
     UnusableURL,
@@ -53,6 +49,10 @@ from services.webhooks.ssrf import (
     connect_host,
     guarded_socket_factory,
 )
+from services.webhooks import repository
+from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
+from services.webhooks.payload import received_event
+from services.webhooks.rows import endpoint_from_row
 
 log = logging.getLogger(__name__)
 # Attempt outcomes as the metrics name them: a failure that will be retried is a retry.

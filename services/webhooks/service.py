@@ -26,10 +26,10 @@ from services.common.paging import (
     time_keyset_token,
 )
 from services.common.sealing import SecretBox
+from services.common.ssrf import ForbiddenAddress, UnusableURL, check_url
 from services.webhooks import repository, snapshot_repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.rows import attempt_from_row, endpoint_from_row
-from services.webhooks.ssrf import ForbiddenAddress, UnusableURL, check_url
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_URL = 2048

@@ -27,12 +27,12 @@ from standardwebhooks import Webhook
 
 from services.common.db import create_pool, migrate
 from services.common.sealing import SecretBox
+from services.common.ssrf import AllowList
 from services.supervisor.processes import free_port
 from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
 from services.webhooks.delivery import ENDPOINT_REST_SECONDS, DeliveryWorker, retry_after_seconds
 from services.webhooks.service import WebhooksServicer
-from services.webhooks.ssrf import AllowList
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "webhooks" / "migrations"
 LOCAL = AllowList.parse("127.0.0.1/32")

@@ -19,9 +19,7 @@ from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from services.common.errors import ServiceError
 from services.common.sealing import SecretBox
-from services.webhooks.config import WebhookConfig
-from services.webhooks.delivery import DeliveryWorker
-from services.webhooks.ssrf import (
+from services.common.ssrf import (
     AllowList,
     ForbiddenAddress,
     GuardedResolver,
@@ -32,6 +30,8 @@ from services.webhooks.ssrf import (
     ip_literal,
     is_forbidden,
 )
+from services.webhooks.config import WebhookConfig
+from services.webhooks.delivery import DeliveryWorker
 from tests.services.test_webhooks_delivery import FakeClock, Harness, database_url, pool, start_receiver  # noqa: F401
 
 FORBIDDEN_HOSTS = [

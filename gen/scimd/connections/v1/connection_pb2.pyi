@@ -19,7 +19,7 @@ CONNECTION_STATUS_ACTIVE: ConnectionStatus
 CONNECTION_STATUS_DISABLED: ConnectionStatus
 
 class Connection(_message.Message):
-    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second", "bearer_token_last_used_at", "next_bearer_token_last_used_at")
+    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second", "bearer_token_last_used_at", "next_bearer_token_last_used_at", "bearer_token_enabled", "oauth_client", "assertion_trust")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,9 @@ class Connection(_message.Message):
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     BEARER_TOKEN_LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
     NEXT_BEARER_TOKEN_LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    OAUTH_CLIENT_FIELD_NUMBER: _ClassVar[int]
+    ASSERTION_TRUST_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     organization_id: str
     status: ConnectionStatus
@@ -50,4 +53,29 @@ class Connection(_message.Message):
     rate_limit_per_second: int
     bearer_token_last_used_at: _timestamp_pb2.Timestamp
     next_bearer_token_last_used_at: _timestamp_pb2.Timestamp
-    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    bearer_token_enabled: bool
+    oauth_client: OAuthClient
+    assertion_trust: AssertionTrust
+    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bearer_token_enabled: _Optional[bool] = ..., oauth_client: _Optional[_Union[OAuthClient, _Mapping]] = ..., assertion_trust: _Optional[_Union[AssertionTrust, _Mapping]] = ...) -> None: ...
+
+class OAuthClient(_message.Message):
+    __slots__ = ("client_id", "client_secret_last_four", "next_client_secret_last_four")
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_LAST_FOUR_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CLIENT_SECRET_LAST_FOUR_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    client_secret_last_four: str
+    next_client_secret_last_four: str
+    def __init__(self, client_id: _Optional[str] = ..., client_secret_last_four: _Optional[str] = ..., next_client_secret_last_four: _Optional[str] = ...) -> None: ...
+
+class AssertionTrust(_message.Message):
+    __slots__ = ("issuer", "subject", "audience", "jwks_url")
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    JWKS_URL_FIELD_NUMBER: _ClassVar[int]
+    issuer: str
+    subject: str
+    audience: str
+    jwks_url: str
+    def __init__(self, issuer: _Optional[str] = ..., subject: _Optional[str] = ..., audience: _Optional[str] = ..., jwks_url: _Optional[str] = ...) -> None: ...

@@ -130,18 +130,20 @@ class ListConnectionsResponse(_message.Message):
     def __init__(self, connections: _Optional[_Iterable[_Union[_connection_pb2.Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateConnectionRequest(_message.Message):
-    __slots__ = ("organization_id", "connection_id", "display_name", "identity_provider", "rate_limit_per_second")
+    __slots__ = ("organization_id", "connection_id", "display_name", "identity_provider", "rate_limit_per_second", "bearer_token_enabled")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    BEARER_TOKEN_ENABLED_FIELD_NUMBER: _ClassVar[int]
     organization_id: str
     connection_id: str
     display_name: str
     identity_provider: str
     rate_limit_per_second: int
-    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ...) -> None: ...
+    bearer_token_enabled: bool
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_enabled: _Optional[bool] = ...) -> None: ...
 
 class UpdateConnectionResponse(_message.Message):
     __slots__ = ("connection",)
@@ -212,14 +214,16 @@ class AuthenticateTokenRequest(_message.Message):
     def __init__(self, bearer_token: _Optional[str] = ...) -> None: ...
 
 class AuthenticateTokenResponse(_message.Message):
-    __slots__ = ("connection", "token_id", "expire_time")
+    __slots__ = ("connection", "token_id", "expire_time", "credential")
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     connection: _connection_pb2.Connection
     token_id: str
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    credential: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., credential: _Optional[str] = ...) -> None: ...
 
 class CreatePortalLinkRequest(_message.Message):
     __slots__ = ("organization_id", "ttl_seconds")
@@ -294,3 +298,132 @@ class TouchTokensRequest(_message.Message):
 class TouchTokensResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class EnableClientCredentialsRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class EnableClientCredentialsResponse(_message.Message):
+    __slots__ = ("connection", "client_secret")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    client_secret: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., client_secret: _Optional[str] = ...) -> None: ...
+
+class DisableClientCredentialsRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class DisableClientCredentialsResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class StartClientSecretRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class StartClientSecretRotationResponse(_message.Message):
+    __slots__ = ("connection", "next_client_secret")
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    next_client_secret: str
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., next_client_secret: _Optional[str] = ...) -> None: ...
+
+class CompleteClientSecretRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class CompleteClientSecretRotationResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class CancelClientSecretRotationRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class CancelClientSecretRotationResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class SetAssertionTrustRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id", "trust")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TRUST_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    trust: _connection_pb2.AssertionTrust
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., trust: _Optional[_Union[_connection_pb2.AssertionTrust, _Mapping]] = ...) -> None: ...
+
+class SetAssertionTrustResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class DeleteAssertionTrustRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class DeleteAssertionTrustResponse(_message.Message):
+    __slots__ = ("connection",)
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    connection: _connection_pb2.Connection
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
+
+class IssueAccessTokenRequest(_message.Message):
+    __slots__ = ("connection_id", "client_secret", "client_assertion")
+    class ClientSecret(_message.Message):
+        __slots__ = ("client_id", "client_secret")
+        CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+        CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+        client_id: str
+        client_secret: str
+        def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ...) -> None: ...
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ASSERTION_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    client_secret: IssueAccessTokenRequest.ClientSecret
+    client_assertion: str
+    def __init__(self, connection_id: _Optional[str] = ..., client_secret: _Optional[_Union[IssueAccessTokenRequest.ClientSecret, _Mapping]] = ..., client_assertion: _Optional[str] = ...) -> None: ...
+
+class IssueAccessTokenResponse(_message.Message):
+    __slots__ = ("access_token", "expires_in_seconds")
+    ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    access_token: str
+    expires_in_seconds: int
+    def __init__(self, access_token: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...

@@ -111,6 +111,46 @@ class ConnectionsServiceStub:
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.SerializeToString,
                 response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.FromString,
                 _registered_method=True)
+        self.EnableClientCredentials = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/EnableClientCredentials',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsResponse.FromString,
+                _registered_method=True)
+        self.DisableClientCredentials = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/DisableClientCredentials',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsResponse.FromString,
+                _registered_method=True)
+        self.StartClientSecretRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/StartClientSecretRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationResponse.FromString,
+                _registered_method=True)
+        self.CompleteClientSecretRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/CompleteClientSecretRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationResponse.FromString,
+                _registered_method=True)
+        self.CancelClientSecretRotation = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/CancelClientSecretRotation',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationResponse.FromString,
+                _registered_method=True)
+        self.SetAssertionTrust = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/SetAssertionTrust',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustResponse.FromString,
+                _registered_method=True)
+        self.DeleteAssertionTrust = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/DeleteAssertionTrust',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustResponse.FromString,
+                _registered_method=True)
+        self.IssueAccessToken = channel.unary_unary(
+                '/scimd.connections.v1.ConnectionsService/IssueAccessToken',
+                request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenRequest.SerializeToString,
+                response_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenResponse.FromString,
+                _registered_method=True)
         self.CreatePortalLink = channel.unary_unary(
                 '/scimd.connections.v1.ConnectionsService/CreatePortalLink',
                 request_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CreatePortalLinkRequest.SerializeToString,
@@ -248,6 +288,63 @@ class ConnectionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnableClientCredentials(self, request, context):
+        """OAuth 2.0 for SCIM. EnableClientCredentials gives the connection an OAuth
+        client (its id is the connection id) and returns its secret, shown once;
+        FAILED_PRECONDITION if it has one. Its secret rotates like the bearer
+        token (both work until Complete or Cancel). DisableClientCredentials drops
+        the client and revokes every access token its secrets got.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableClientCredentials(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartClientSecretRotation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteClientSecretRotation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelClientSecretRotation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAssertionTrust(self, request, context):
+        """Sets or removes whose JWT client assertions (RFC 7523) the connection accepts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAssertionTrust(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueAccessToken(self, request, context):
+        """The token endpoint's work: checks the client's secret or assertion and
+        issues an access token for the connection. Fails with UNAUTHENTICATED
+        (reason INVALID_CLIENT) or INVALID_ARGUMENT (INVALID_GRANT) as RFC 6749 §5.2 names them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreatePortalLink(self, request, context):
         """An Admin Portal link: a secret that opens the organization's portal once,
         within minutes. Fails with NOT_FOUND for an unknown organization.
@@ -360,6 +457,46 @@ def add_ConnectionsServiceServicer_to_server(servicer, server):
                     servicer.TouchTokens,
                     request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.FromString,
                     response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.SerializeToString,
+            ),
+            'EnableClientCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableClientCredentials,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsResponse.SerializeToString,
+            ),
+            'DisableClientCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableClientCredentials,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsResponse.SerializeToString,
+            ),
+            'StartClientSecretRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartClientSecretRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationResponse.SerializeToString,
+            ),
+            'CompleteClientSecretRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteClientSecretRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationResponse.SerializeToString,
+            ),
+            'CancelClientSecretRotation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelClientSecretRotation,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationResponse.SerializeToString,
+            ),
+            'SetAssertionTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAssertionTrust,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustResponse.SerializeToString,
+            ),
+            'DeleteAssertionTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAssertionTrust,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustResponse.SerializeToString,
+            ),
+            'IssueAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueAccessToken,
+                    request_deserializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenRequest.FromString,
+                    response_serializer=scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenResponse.SerializeToString,
             ),
             'CreatePortalLink': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePortalLink,
@@ -789,6 +926,222 @@ class ConnectionsService:
             '/scimd.connections.v1.ConnectionsService/TouchTokens',
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensRequest.SerializeToString,
             scimd_dot_connections_dot_v1_dot_connections__service__pb2.TouchTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableClientCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/EnableClientCredentials',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.EnableClientCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableClientCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/DisableClientCredentials',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DisableClientCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartClientSecretRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/StartClientSecretRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.StartClientSecretRotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteClientSecretRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/CompleteClientSecretRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CompleteClientSecretRotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelClientSecretRotation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/CancelClientSecretRotation',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.CancelClientSecretRotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAssertionTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/SetAssertionTrust',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.SetAssertionTrustResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAssertionTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/DeleteAssertionTrust',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.DeleteAssertionTrustResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.connections.v1.ConnectionsService/IssueAccessToken',
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenRequest.SerializeToString,
+            scimd_dot_connections_dot_v1_dot_connections__service__pb2.IssueAccessTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,
