@@ -19,9 +19,10 @@ from functools import cache
 from typing import Any
 
 from aiohttp import web
+from scimd.connections.v1 import connection_pb2
 
-from gateway.auth import public
-from gateway.keys import SETTINGS
+from gateway.auth import authenticate_connection, public
+from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.limits import MAX_BODY_BYTES
 from gateway.scim import bulk as bulk_limits
 from gateway.scim.cursors import CURSOR_TIMEOUT_SECONDS
@@ -45,9 +46,36 @@ routes = web.RouteTableDef()
 
 # ------------------------------------------------------------------ rendering
 
+BEARER_SCHEME = {
+    "type": "oauthbearertoken",
+    "name": "OAuth Bearer Token",
+    "description": "Authentication with the SCIM connection's bearer token (RFC 6750).",
+    "specUri": "https://www.rfc-editor.org/info/rfc6750",
+    "documentationUri": DOCUMENTATION_URI,
+}
+CLIENT_CREDENTIALS_SCHEME = {
+    "type": "oauth2",
+    "name": "OAuth 2.0 client credentials",
+    "description": "An access token from the connection's /oauth2/token with grant_type=client_credentials, "
+                   "the client authenticated by its secret (RFC 6749 §4.4).",
+    "specUri": "https://www.rfc-editor.org/info/rfc6749",
+    "documentationUri": DOCUMENTATION_URI,
+}
+ASSERTION_SCHEME = {
+    "type": "oauth2",
+    "name": "OAuth 2.0 JWT client assertion",
+    "description": "An access token from the connection's /oauth2/token, the client authenticated by a JWT "
+                   "its identity provider signs (RFC 7523), with no secret.",
+    "specUri": "https://www.rfc-editor.org/info/rfc7523",
+    "documentationUri": DOCUMENTATION_URI,
+}
+EVERY_SCHEME = ("bearer", "client_credentials", "assertion")
+_SCHEMES = {"bearer": BEARER_SCHEME, "client_credentials": CLIENT_CREDENTIALS_SCHEME, "assertion": ASSERTION_SCHEME}
+
+
 @cache
-def service_provider_config() -> dict[str, Any]:
-    """RFC 7643 §5, without meta."""
+def service_provider_config(schemes: tuple[str, ...] = EVERY_SCHEME) -> dict[str, Any]:
+    """RFC 7643 §5, without meta, listing the authentication schemes given."""
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "documentationUri": DOCUMENTATION_URI,
@@ -66,17 +94,14 @@ def service_provider_config() -> dict[str, Any]:
             "cursorTimeout": CURSOR_TIMEOUT_SECONDS,
         },
         "etag": {"supported": True},
-        "authenticationSchemes": [
-            {
-                "type": "oauthbearertoken",
-                "name": "OAuth Bearer Token",
-                "description": "Authentication with the SCIM connection's bearer token (RFC 6750).",
-                "specUri": "https://www.rfc-editor.org/info/rfc6750",
-                "documentationUri": DOCUMENTATION_URI,
-                "primary": True,
-            }
-        ],
+        "authenticationSchemes": [{**_SCHEMES[name], "primary": n == 0} for n, name in enumerate(schemes)],
     }
+
+
+def _schemes_of(connection: connection_pb2.Connection) -> tuple[str, ...]:
+    accepted = (("bearer", connection.bearer_token_enabled), ("client_credentials", connection.HasField("oauth_client")),
+                ("assertion", connection.HasField("assertion_trust")))
+    return tuple(name for name, on in accepted if on)
 
 
 @cache
@@ -170,8 +195,19 @@ def _schema_resource(base: str, resource: dict[str, Any]) -> dict[str, Any]:
 @routes.get(PREFIX + "/ServiceProviderConfig")
 @public
 async def get_service_provider_config(request: web.Request) -> web.Response:
+    """Public; to the connection's own client (its credentials sent along, as
+    Okta and Entra do) it lists exactly the schemes the connection accepts."""
     base = _base(request)
-    return scim_response(_located(service_provider_config(), "ServiceProviderConfig", f"{base}/ServiceProviderConfig"))
+    schemes = EVERY_SCHEME
+    if request.headers.get("Authorization"):
+        try:
+            connection, _ = await authenticate_connection(request, request.app[BACKENDS], request.app[TOKEN_CACHE],
+                                                          request.match_info["connection_id"])
+            schemes = _schemes_of(connection) or EVERY_SCHEME
+        except ServiceError:
+            pass  # a stranger's or a wrong token: the general answer
+    return scim_response(_located(service_provider_config(schemes), "ServiceProviderConfig",
+                                  f"{base}/ServiceProviderConfig"))
 
 
 @routes.get(PREFIX + "/ResourceTypes")

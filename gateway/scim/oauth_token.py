@@ -138,6 +138,7 @@ def _issue_request(connection_id: str, form: dict[str, str], authorization: str)
         if form.get("client_assertion_type") != JWT_BEARER_CLIENT:
             raise OAuthError("invalid_request", f"client_assertion_type must be {JWT_BEARER_CLIENT}")
         request.client_assertion = form["client_assertion"]
+        request.client_id = form.get("client_id", "")
     return request
 
 

@@ -10,6 +10,7 @@ the JOSE rules (algorithm pinning, exp/nbf/iat leeway), not ours to get wrong.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +28,8 @@ REFRESH_SECONDS = 30
 FETCH_TIMEOUT_SECONDS = 5
 MAX_JWKS_BYTES = 256 * 1024
 # An assertion is a one-time credential: one that lives longer is refused.
-MAX_LIFETIME_SECONDS = 3600
+# (Entra's workload identity assertions live about 65 minutes.)
+MAX_LIFETIME_SECONDS = 2 * 3600
 LEEWAY_SECONDS = 60
 
 
@@ -41,7 +43,9 @@ class Trust:
 
 @dataclass(frozen=True)
 class VerifiedAssertion:
-    jti: str
+    # What makes it single-use: its jti, or when it has none (Entra sends
+    # none) a digest of the assertion itself.
+    replay_key: str
     expires_at: datetime
 
 
@@ -75,9 +79,14 @@ class KeySets:
             age = self._clock() - fetched_at
             if keys is not None and (age < CACHE_SECONDS and not refresh or refresh and age < REFRESH_SECONDS):
                 return keys
-            keys = await self._fetch(url)
-            self._cached[url] = (self._clock(), keys)
-            return keys
+            try:
+                fresh = await self._fetch(url)
+            except ServiceError:
+                if keys is not None and not refresh:
+                    return keys  # the issuer's keys are unreachable for now: the ones we hold still verify
+                raise
+            self._cached[url] = (self._clock(), fresh)
+            return fresh
 
     async def _fetch(self, url: str) -> jwt.PyJWKSet:
         connector = aiohttp.TCPConnector(resolver=GuardedResolver(self._allowed),
@@ -115,10 +124,12 @@ async def verify(assertion: str, trust: Trust, keys: KeySets) -> VerifiedAsserti
     if header.get("alg") not in ALGORITHMS:
         raise _refused(f"algorithm {header.get('alg')!r} is not accepted")
     key = await keys.key(trust.jwks_url, header.get("kid"))
+    # Entra shows admins the audience as api://<app id>/.default and puts api://<app id> in the token.
+    audiences = sorted({trust.audience, trust.audience.removesuffix("/.default")})
     try:
         claims = jwt.decode(
-            assertion, key.key, algorithms=ALGORITHMS, audience=trust.audience, issuer=trust.issuer,
-            leeway=LEEWAY_SECONDS, options={"require": ["exp", "iss", "sub", "aud", "jti"]},
+            assertion, key.key, algorithms=ALGORITHMS, audience=audiences, issuer=trust.issuer,
+            leeway=LEEWAY_SECONDS, options={"require": ["exp", "iss", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:
         raise _refused("it has expired") from None
@@ -130,10 +141,12 @@ async def verify(assertion: str, trust: Trust, keys: KeySets) -> VerifiedAsserti
         raise _refused(type(error).__name__) from None
     if claims["sub"] != trust.subject:
         raise _refused("wrong subject")
-    if not isinstance(claims["jti"], str) or not claims["jti"]:
+    jti = claims.get("jti")
+    if jti is not None and (not isinstance(jti, str) or not jti):
         raise _refused("jti must be a non-empty string")
     now = time.time()
     issued = claims.get("iat", claims.get("nbf", now))
     if not isinstance(issued, (int, float)) or claims["exp"] - min(issued, now) > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
         raise _refused(f"it lives longer than {MAX_LIFETIME_SECONDS} s")
-    return VerifiedAssertion(claims["jti"], datetime.fromtimestamp(claims["exp"] + LEEWAY_SECONDS, timezone.utc))
+    replay_key = f"jti:{jti}" if jti else "sha256:" + hashlib.sha256(assertion.encode()).hexdigest()
+    return VerifiedAssertion(replay_key, datetime.fromtimestamp(claims["exp"] + LEEWAY_SECONDS, timezone.utc))

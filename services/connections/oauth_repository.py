@@ -60,9 +60,9 @@ async def delete_assertion_trust(conn: asyncpg.Connection, connection_id: str) -
 
 
 async def revoke_assertion_tokens(conn: asyncpg.Connection, connection_id: str) -> list[str]:
-    return [r["token_id"] for r in await conn.fetch(
-        "DELETE FROM access_tokens WHERE connection_id = $1 AND credential LIKE 'assertion:%' RETURNING token_id",
-        connection_id)]
+    return [public_token_id(r["token_id"], r["credential"]) for r in await conn.fetch(
+        "DELETE FROM access_tokens WHERE connection_id = $1 AND credential LIKE 'assertion:%'"
+        " RETURNING token_id, credential", connection_id)]
 
 
 async def assertion_trust(executor, connection_id: str) -> asyncpg.Record | None:
@@ -71,11 +71,11 @@ async def assertion_trust(executor, connection_id: str) -> asyncpg.Record | None
         " WHERE connection_id = $1", connection_id)
 
 
-async def use_assertion(conn: asyncpg.Connection, issuer: str, jti: str, expires_at: datetime) -> bool:
+async def use_assertion(conn: asyncpg.Connection, issuer: str, replay_key: str, expires_at: datetime) -> bool:
     """Records the assertion as used; False when it already was (a replay)."""
     return bool(await conn.fetchval(
-        "INSERT INTO used_assertions (issuer, jti, expires_at) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING RETURNING true", issuer, jti, expires_at))
+        "INSERT INTO used_assertions (issuer, replay_key, expires_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT DO NOTHING RETURNING true", issuer, replay_key, expires_at))
 
 
 async def insert_access_token(conn: asyncpg.Connection, token_id: str, connection_id: str, organization_id: str,
@@ -95,13 +95,22 @@ async def find_access_token(executor, token_id: str) -> asyncpg.Record | None:
 
 
 async def access_token_ids(executor, connection_id: str) -> list[str]:
-    return [r["token_id"] for r in await executor.fetch(
-        "SELECT token_id FROM access_tokens WHERE connection_id = $1", connection_id)]
+    return [public_token_id(r["token_id"], r["credential"]) for r in await executor.fetch(
+        "SELECT token_id, credential FROM access_tokens WHERE connection_id = $1", connection_id)]
 
 
 async def _revoke(conn: asyncpg.Connection, credentials: list[str]) -> list[str]:
-    return [r["token_id"] for r in await conn.fetch(
-        "DELETE FROM access_tokens WHERE credential = ANY($1::text[]) RETURNING token_id", credentials)]
+    return [public_token_id(r["token_id"], r["credential"]) for r in await conn.fetch(
+        "DELETE FROM access_tokens WHERE credential = ANY($1::text[]) RETURNING token_id, credential", credentials)]
+
+
+def public_token_id(token_id: str, credential: str) -> str:
+    """How an access token is named outside this table (authentication
+    answers, revocations, audit and request logs): with the credential that
+    got it, e.g. `oauth-client-secret-<secret id>.<id>` or `oauth-assertion.<id>`."""
+    kind, _, secret_id = credential.partition(":")
+    prefix = f"oauth-client-secret-{secret_id}" if kind == "client_secret" else "oauth-assertion"
+    return f"{prefix}.{token_id}"
 
 
 async def forget_expired(pool: asyncpg.Pool, now: datetime) -> int:

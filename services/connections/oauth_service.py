@@ -163,14 +163,16 @@ class OAuthRpcs:
         return row["connection_id"], f"client_secret:{secret_id}"
 
     async def _assertion_credential(self, request: pb.IssueAccessTokenRequest) -> tuple[str, str]:
+        if request.client_id and request.client_id != request.connection_id:
+            raise ServiceError("INVALID_CLIENT", "the client id is not this connection's")
         row = await oauth_repository.assertion_trust(self._pool, request.connection_id)
         if row is None:
             raise ServiceError("INVALID_CLIENT", "the connection accepts no client assertions")
         trust = Trust(row["issuer"], row["subject"], row["audience"], row["jwks_url"])
         verified = await verify(request.client_assertion, trust, self._key_sets)
         async with self._pool.acquire() as conn:
-            if not await oauth_repository.use_assertion(conn, trust.issuer, verified.jti, verified.expires_at):
-                raise ServiceError("INVALID_CLIENT", "the client assertion was already used (its jti)")
+            if not await oauth_repository.use_assertion(conn, trust.issuer, verified.replay_key, verified.expires_at):
+                raise ServiceError("INVALID_CLIENT", "the client assertion was already used")
         return request.connection_id, f"assertion:{trust.issuer}"
 
 

@@ -320,8 +320,8 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
         if not access and not row["bearer_token_enabled"]:
             raise invalid
         return pb.AuthenticateTokenResponse(
-            connection=connection_from_row(row), token_id=token_id, expire_time=to_timestamp(row["presented_expires_at"]),
-            credential=row["credential"] if access else "bearer_token",
+            connection=connection_from_row(row), expire_time=to_timestamp(row["presented_expires_at"]),
+            token_id=oauth_repository.public_token_id(token_id, row["credential"]) if access else token_id,
         )
 
     async def CreatePortalLink(self, request: pb.CreatePortalLinkRequest, context: grpc.aio.ServicerContext):

@@ -235,6 +235,17 @@ async def test_revocation_reaches_another_gateway_process(http, gateway, vendor,
         latency = time.monotonic() - started
         print(f"revocation latency across gateway processes: {latency * 1000:.0f} ms")
         assert await _status(http, url_there, new) == 200
+
+        # An OAuth access token dies with its client the same way.
+        client = f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}/oauth_client"
+        _, body = await vendor.request("POST", client)
+        async with http.post(f"{connection['base_url'].split('?')[0]}/oauth2/token",
+                             data={"grant_type": "client_credentials", "client_id": body["client_id"],
+                                   "client_secret": body["client_secret"]}) as response:
+            access_token = (await response.json())["access_token"]
+        assert await _status(http, url_there, access_token) == 200  # cached there too
+        assert (await vendor.request("DELETE", client))[0] == 200
+        await _until_status(http, url_there, access_token, 401)
     finally:
         process.terminate()
         await process.wait()

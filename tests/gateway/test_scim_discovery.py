@@ -36,9 +36,12 @@ async def test_service_provider_config(http, base_url):
     assert body["changePassword"] == {"supported": False}
     assert body["sort"] == {"supported": True}
     assert body["etag"] == {"supported": True}
-    [scheme] = body["authenticationSchemes"]
-    assert scheme["type"] == "oauthbearertoken" and scheme["name"] == "OAuth Bearer Token"
-    assert scheme["primary"] is True and scheme["description"]
+    # Without credentials: every scheme scimd offers (a connection's own client sees what it accepts).
+    bearer, client_credentials, assertion = body["authenticationSchemes"]
+    assert bearer["type"] == "oauthbearertoken" and bearer["name"] == "OAuth Bearer Token"
+    assert bearer["primary"] is True and bearer["description"]
+    assert client_credentials["type"] == assertion["type"] == "oauth2"
+    assert not client_credentials["primary"] and not assertion["primary"]
     assert body["meta"] == {"resourceType": "ServiceProviderConfig", "location": f"{base_url}/ServiceProviderConfig"}
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.supervisor.processes import free_port
 from tests.gateway.management_client import ManagementClient
-from tests.support import create_connection, create_organization
+from tests.support import create_connection, create_organization, scim_user
 
 FORM = "application/x-www-form-urlencoded"
 ISSUER = "https://login.example.test/tenant/v2.0"
@@ -78,6 +78,14 @@ async def test_client_credentials_issue_tokens_that_authenticate_scim_and_only_f
                                              "client_secret": secret})
     assert status == 200 and await tenant.scim_status(by_form["access_token"]) == 200
 
+    # Every audited use names the credential: the OAuth client's secret (by its id) and the token.
+    async with http.post(f"{tenant.scim_base}/Users", json=scim_user(f"oauth-{uuid.uuid4().hex[:8]}@example.com"),
+                         headers={"Authorization": f"Bearer {issued['access_token']}"}) as response:
+        assert response.status == 201
+    status, audit = await vendor.request("GET", f"/v1/b2b/organizations/{tenant.organization_id}/audit_log")
+    secret_id = secret.removeprefix("scimd_client_").split("_")[0]
+    assert audit["entries"][0]["token_id"].startswith(f"oauth-client-secret-{secret_id}."), audit["entries"][0]
+
     # RFC 6749 §5.2.
     status, error, headers = await tenant.token({"grant_type": "client_credentials"}, basic(client_id, secret + "x"))
     assert (status, error["error"]) == (401, "invalid_client") and headers["WWW-Authenticate"].startswith("Basic")
@@ -114,6 +122,11 @@ async def test_a_rotated_or_removed_secret_and_its_tokens_stop_working_at_once(h
     assert status == 200 and body["connection"]["bearer_token_enabled"] is False
     assert await tenant.scim_status(bearer) == 401
     assert await tenant.scim_status(new_token["access_token"]) == 200
+    # Its own client sees exactly what the connection accepts now.
+    async with http.get(f"{tenant.scim_base}/ServiceProviderConfig",
+                        headers={"Authorization": f"Bearer {new_token['access_token']}"}) as response:
+        schemes = (await response.json(content_type=None))["authenticationSchemes"]
+    assert [(s["type"], s["specUri"][-7:], s["primary"]) for s in schemes] == [("oauth2", "rfc6749", True)]
     assert (await vendor.request("DELETE", tenant.path + "/oauth_client"))[0] == 409  # nothing would be left
     assert (await vendor.request("PUT", tenant.path, {"bearer_token_enabled": True}))[0] == 200
     assert (await vendor.request("DELETE", tenant.path + "/oauth_client"))[0] == 200
@@ -184,8 +197,7 @@ async def test_secretless_assertions_are_checked_claim_by_claim_and_once(http, g
         "wrong audience": issuer.assertion(aud="api://someone-else"),
         "wrong issuer": issuer.assertion(iss="https://evil.example.test"),
         "wrong subject": issuer.assertion(sub="someone-else"),
-        "no jti": issuer.assertion(jti=None),
-        "lives too long": issuer.assertion(exp=int(time.time()) + 7200),
+        "lives too long": issuer.assertion(exp=int(time.time()) + 3 * 3600),
         "unknown key": issuer.assertion(kid="key-2"),
         "another key": jwt.encode({"iss": ISSUER, "sub": SUBJECT, "aud": AUDIENCE, "exp": int(time.time()) + 60,
                                    "jti": "x"}, rsa.generate_private_key(public_exponent=65537, key_size=2048),
@@ -197,6 +209,12 @@ async def test_secretless_assertions_are_checked_claim_by_claim_and_once(http, g
     for why, bad in refused.items():
         status, error, _ = await tenant.token(client_assertion(bad))
         assert (status, error["error"]) == (401, "invalid_client"), (why, error)
+    status, error, _ = await tenant.token({**client_assertion(issuer.assertion()), "client_id": "someone-else"})
+    assert (status, error["error"]) == (401, "invalid_client")
+    # Entra's assertions carry no jti: the assertion itself is then what may not come twice.
+    without_jti = issuer.assertion(jti=None)
+    assert (await tenant.token({**client_assertion(without_jti), "client_id": tenant.connection_id}))[0] == 200
+    assert (await tenant.token(client_assertion(without_jti)))[0] == 401
     fetches = issuer.fetches
     await tenant.token(client_assertion(issuer.assertion(kid="key-3")))
     assert issuer.fetches == fetches  # an unknown kid refreshes the keys at most once per 30 s
@@ -211,6 +229,11 @@ async def test_secretless_assertions_are_checked_claim_by_claim_and_once(http, g
     other = await new_tenant(http, gateway)
     status, error, _ = await other.token(client_assertion(issuer.assertion()))
     assert (status, error["error"]) == (401, "invalid_client")  # B trusts no issuer
+    # Entra shows the audience as api://<app>/.default; its tokens say api://<app>.
+    status, body = await vendor.request("PUT", other.path + "/assertion_trust", {
+        "issuer": ISSUER, "subject": SUBJECT, "audience": AUDIENCE + "/.default", "jwks_url": issuer.jwks_url})
+    assert status == 200, body
+    assert (await other.token(client_assertion(issuer.assertion())))[0] == 200
 
     assert (await vendor.request("DELETE", tenant.path + "/assertion_trust"))[0] == 200
     assert await tenant.scim_status(issued["access_token"]) == 401

@@ -42,11 +42,12 @@ CREATE TABLE assertion_trusts (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 
--- Assertions already exchanged, until they expire: a replayed jti is refused.
+-- Assertions already exchanged, until they expire: a replay is refused.
+-- replay_key is 'jti:<jti>', or for an assertion without one 'sha256:<digest of it>'.
 CREATE TABLE used_assertions (
     issuer     text NOT NULL,
-    jti        text NOT NULL,
+    replay_key text NOT NULL,
     expires_at timestamptz NOT NULL,
-    PRIMARY KEY (issuer, jti)
+    PRIMARY KEY (issuer, replay_key)
 );
 CREATE INDEX used_assertions_expiry ON used_assertions (expires_at);

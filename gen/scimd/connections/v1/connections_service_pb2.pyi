@@ -214,16 +214,14 @@ class AuthenticateTokenRequest(_message.Message):
     def __init__(self, bearer_token: _Optional[str] = ...) -> None: ...
 
 class AuthenticateTokenResponse(_message.Message):
-    __slots__ = ("connection", "token_id", "expire_time", "credential")
+    __slots__ = ("connection", "token_id", "expire_time")
     CONNECTION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
-    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     connection: _connection_pb2.Connection
     token_id: str
     expire_time: _timestamp_pb2.Timestamp
-    credential: str
-    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., credential: _Optional[str] = ...) -> None: ...
+    def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ..., token_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreatePortalLinkRequest(_message.Message):
     __slots__ = ("organization_id", "ttl_seconds")
@@ -404,7 +402,7 @@ class DeleteAssertionTrustResponse(_message.Message):
     def __init__(self, connection: _Optional[_Union[_connection_pb2.Connection, _Mapping]] = ...) -> None: ...
 
 class IssueAccessTokenRequest(_message.Message):
-    __slots__ = ("connection_id", "client_secret", "client_assertion")
+    __slots__ = ("connection_id", "client_secret", "client_assertion", "client_id")
     class ClientSecret(_message.Message):
         __slots__ = ("client_id", "client_secret")
         CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -415,10 +413,12 @@ class IssueAccessTokenRequest(_message.Message):
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ASSERTION_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     client_secret: IssueAccessTokenRequest.ClientSecret
     client_assertion: str
-    def __init__(self, connection_id: _Optional[str] = ..., client_secret: _Optional[_Union[IssueAccessTokenRequest.ClientSecret, _Mapping]] = ..., client_assertion: _Optional[str] = ...) -> None: ...
+    client_id: str
+    def __init__(self, connection_id: _Optional[str] = ..., client_secret: _Optional[_Union[IssueAccessTokenRequest.ClientSecret, _Mapping]] = ..., client_assertion: _Optional[str] = ..., client_id: _Optional[str] = ...) -> None: ...
 
 class IssueAccessTokenResponse(_message.Message):
     __slots__ = ("access_token", "expires_in_seconds")
