@@ -24,7 +24,7 @@ import aiohttp
 import orjson
 import uvloop
 
-from bench.target import management_caller, management_headers, require_local
+from bench.target import add_target_arguments, management_caller, management_headers, require_local
 
 SCIM = "application/scim+json"
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
@@ -107,10 +107,7 @@ async def walk_under_churn(scim: Scim, prefix: str, stable: list[str], doomed: l
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
-    parser.add_argument("--project-id")
-    parser.add_argument("--project-secret")
+    add_target_arguments(parser)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--churn", type=int, default=500)
     parser.add_argument("--deep-page", type=int, default=100)

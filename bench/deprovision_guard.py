@@ -20,7 +20,7 @@ import uuid
 import aiohttp
 import orjson
 
-from bench.target import management_caller, management_headers, require_local, serve_receiver
+from bench.target import add_target_arguments, management_caller, management_headers, require_local, serve_receiver
 from bench.webhook_load import Receiver
 
 SCIM = "application/scim+json"
@@ -31,10 +31,7 @@ DEADLINE_S = 30.0
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
-    parser.add_argument("--project-id")
-    parser.add_argument("--project-secret")
+    add_target_arguments(parser)
     args = parser.parse_args()
     require_local(args.url)
     management = management_headers(args)

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from bench.target import management_headers, require_local
+from bench.target import add_target_arguments, management_headers, require_local
 from scim.filter import MAX_TERMS
 from scim.patch import MAX_FILTER_WORK
 from scim.schema import MAX_MULTI_VALUES
@@ -218,10 +218,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--data-dir", default=".scimd-data")
-    parser.add_argument("--project-id", default="")
-    parser.add_argument("--project-secret", default="")
+    add_target_arguments(parser)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long A attacks")
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long B is measured alone first")
     parser.add_argument("--users", type=int, default=50, help="A's users, each with 100 emails")

@@ -27,7 +27,7 @@ import uvloop
 
 from bench.raw_http import RawConnection
 from bench.rbac_load import rbac_scenarios
-from bench.target import management_headers, require_local
+from bench.target import add_target_arguments, management_headers, require_local
 
 SCIM = "application/scim+json"
 
@@ -174,10 +174,7 @@ def _user(index: int, run: str) -> dict:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
-    parser.add_argument("--project-id")
-    parser.add_argument("--project-secret")
+    add_target_arguments(parser)
     parser.add_argument("--rbac-addr", help="the rbac service's gRPC address (default: from the data directory)")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)

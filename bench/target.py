@@ -21,6 +21,14 @@ def require_local(url: str, *grpc_addresses: str) -> None:
         raise SystemExit("the benchmark only targets this machine (127.0.0.1 / localhost)")
 
 
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """--url of the running scimd, and its project credentials (or where `make run` keeps them)."""
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
+    parser.add_argument("--project-id")
+    parser.add_argument("--project-secret")
+
+
 def management_headers(args: argparse.Namespace) -> dict[str, str]:
     """Basic auth from --project-id/--project-secret, else from the data directory of `make run`."""
     project_id, secret = args.project_id, args.project_secret

@@ -27,7 +27,7 @@ import uvloop
 from aiohttp import web
 
 from bench.raw_http import RawConnection
-from bench.target import management_caller, management_headers, require_local, serve_receiver
+from bench.target import add_target_arguments, management_caller, management_headers, require_local, serve_receiver
 
 SCIM = "application/scim+json"
 
@@ -103,10 +103,7 @@ def percentile(ordered: list[float], fraction: float) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8080")
-    parser.add_argument("--data-dir", default=".scimd-data", help="where `make run` keeps credentials.json")
-    parser.add_argument("--project-id")
-    parser.add_argument("--project-secret")
+    add_target_arguments(parser)
     parser.add_argument("--rate", type=float, default=500, help="SCIM writes per second")
     parser.add_argument("--seconds", type=float, default=10, help="how long the writes run")
     parser.add_argument("--concurrency", type=int, default=16,
