@@ -1087,9 +1087,6 @@ def _scim_schemas() -> JsonObject:
             }, required=("op",), closed=False), "RFC 7644 §3.5.2; applied atomically."),
         }, required=("Operations",), closed=False),
         "SearchRequest": _obj(search_fields, required=(), closed=False),
-        "IndexSearchRequest": {**_obj({k: v for k, v in search_fields.items() if k != "cursor"}, required=(),
-                                      closed=False),
-                               "description": "A SearchRequest paged by index only (RFC 7644 §3.4.3)."},
         "BulkRequest": _obj({
             "schemas": {"type": "array", "items": STRING, "contains": {"const": BULK_REQUEST}},
             "failOnErrors": {"type": "integer", "minimum": 1},
@@ -1278,7 +1275,7 @@ def _scim_paths() -> JsonObject:
             "parameters": [SCIM_CONNECTION_ID],
             "post": _scim_op("searchResources", "SCIM", "Search every resource type, Users then Groups",
                              _scim_ok("ResourceListResponse", "A page of results."), errors=(),
-                             body=_scim_body("IndexSearchRequest", {
+                             body=_scim_body("SearchRequest", {
                                  "schemas": [SEARCH_REQUEST], "filter": 'userName sw "a"', "count": 10})),
         },
         f"{SCIM}/oauth2/token": {

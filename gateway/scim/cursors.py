@@ -109,3 +109,20 @@ def list_envelope(ctx: ScimContext, resource: str, query: ListQuery, total: int,
 
 def _codec(ctx: ScimContext) -> CursorCodec:
     return CursorCodec(ctx.settings.encryption_key, ctx.connection.connection_id)
+
+
+def open_search_cursor(ctx: ScimContext, query: ListQuery, phases: list[str]) -> tuple[str, str]:
+    """Where a root /.search walk by cursor stands: the resource type it is in
+    (one of `phases`, Users then Groups) and that type's own cursor."""
+    if not query.cursor:
+        return phases[0], ""
+    position = orjson.loads(_codec(ctx).open(query.cursor, "Search", query.filter, query.sort_by, query.descending))
+    if not (isinstance(position, list) and len(position) == 2 and position[0] in phases
+            and isinstance(position[1], str)):
+        raise ServiceError("INVALID_CURSOR", "the cursor is not valid for this query")
+    return position[0], position[1]
+
+
+def seal_search_cursor(ctx: ScimContext, query: ListQuery, phase: str, inner: str) -> str:
+    return _codec(ctx).seal(orjson.dumps([phase, inner]).decode(), "Search", query.filter, query.sort_by,
+                            query.descending)

@@ -4,6 +4,7 @@ operations in users_api.py and groups_api.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from gateway.json import json_response, read_json_object
 from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
+from gateway.scim.cursors import open_search_cursor, seal_search_cursor
 from gateway.scim.requests import ListQuery, list_query, search_request, version_of
 from gateway.scim.resources import RESOURCES, Resource
 from gateway.token_cache import Authenticated
@@ -157,9 +159,6 @@ async def search_root(request: web.Request) -> web.Response:
     paged as one list. A filter naming attributes a type lacks matches none of it."""
     ctx = scim_context(request)
     query = search_request(await read_json_object(request))
-    if query.cursor is not None:
-        raise ServiceError("INVALID_VALUE", "cursor paging is offered per resource type: POST /Users/.search"
-                                            " or /Groups/.search")
     totals: dict[str, int] = {}
     filter_errors: list[ServiceError] = []
     for name, res in RESOURCES.items():
@@ -173,6 +172,8 @@ async def search_root(request: web.Request) -> web.Response:
             totals[name] = 0
     if len(filter_errors) == len(RESOURCES):
         raise filter_errors[0]
+    if query.cursor is not None:
+        return scim_response(await _search_root_by_cursor(ctx, query, totals))
     resources: list[dict[str, Any]] = []
     offset, remaining = query.start_index - 1, query.count
     for name, res in RESOURCES.items():
@@ -188,6 +189,27 @@ async def search_root(request: web.Request) -> web.Response:
         "startIndex": query.start_index,
         "Resources": resources,
     })
+
+
+async def _search_root_by_cursor(ctx: ScimContext, query: ListQuery, totals: dict[str, int]) -> dict[str, Any]:
+    """A page of a root search walked by cursor (RFC 9865): the Users, then the
+    Groups, each type by its own cursor; a page holds one type only."""
+    phases = list(RESOURCES)
+    phase, inner = open_search_cursor(ctx, query, phases)
+    following = [name for name in phases[phases.index(phase):] if totals[name]]
+    envelope: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": sum(totals.values()),
+                                "itemsPerPage": 0, "Resources": []}
+    if not following:
+        return envelope
+    if following[0] != phase:
+        phase, inner = following[0], ""
+    page = await _list(ctx, RESOURCES[phase], replace(query, cursor=inner))
+    envelope.update(itemsPerPage=len(page["Resources"]), Resources=page["Resources"])
+    if "nextCursor" in page:
+        envelope["nextCursor"] = seal_search_cursor(ctx, query, phase, page["nextCursor"])
+    elif len(following) > 1:
+        envelope["nextCursor"] = seal_search_cursor(ctx, query, following[1], "")
+    return envelope
 
 
 def _window(query: ListQuery, start_index: int, count: int) -> ListQuery:

@@ -119,3 +119,26 @@ async def test_cursor_errors_and_the_service_provider_config(scim, http, gateway
     config = await scim.request("GET", "/ServiceProviderConfig")
     assert config.body["pagination"] == {"cursor": True, "index": True, "defaultPaginationMethod": "index",
                                          "defaultPageSize": 100, "maxPageSize": 1000, "cursorTimeout": 3600}
+
+
+async def test_a_root_search_walks_users_then_groups_by_cursor(scim):
+    prefix = f"root-{uuid.uuid4().hex[:6]}"
+    users = await _bulk_users(scim, prefix, 7)
+    groups = []
+    for n in range(4):
+        reply = await scim.request("POST", "/Groups", {"schemas": [GROUP], "displayName": f"{prefix}-g{n}"})
+        groups.append(reply.body["id"])
+    # The connection is the test's own: everything in it is these users and groups.
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 3}
+    seen, cursor = [], ""
+    for _ in range(20):  # bounded
+        reply = await scim.request("POST", "/.search", {**search, "cursor": cursor})
+        assert reply.status == 200, reply.body
+        assert reply.body["totalResults"] == 11 and "startIndex" not in reply.body
+        seen += [r["id"] for r in reply.body["Resources"]]
+        if "nextCursor" not in reply.body:
+            break
+        cursor = reply.body["nextCursor"]
+    assert seen == users + groups
+    as_users = await scim.request("POST", "/Users/.search", {**search, "cursor": cursor})
+    assert (as_users.status, as_users.body["scimType"]) == (400, "invalidCursor")

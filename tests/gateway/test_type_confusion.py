@@ -83,7 +83,7 @@ COMPLETIONS: dict[str, list[dict]] = {
     "POST /scim/v2/{connection_id}/Users/.search": [QUERY, {"startIndex": DROP, "cursor": ""}],
     "POST /scim/v2/{connection_id}/Groups/.search": [{**QUERY, "sortBy": "displayName"},
                                                      {"sortBy": "displayName", "startIndex": DROP, "cursor": ""}],
-    "POST /scim/v2/{connection_id}/.search": [QUERY],
+    "POST /scim/v2/{connection_id}/.search": [QUERY, {"startIndex": DROP, "cursor": ""}],
     "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}/deprovision_guard": [
         {"max_count": 50, "source": "connection"}, {"inherit": True}],
     "POST /scim/v2/{connection_id}/Bulk": [{"failOnErrors": 1, "Operations": [{"version": "W/\"1\""}]}],
