@@ -92,6 +92,12 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
         event.connection_changed.revoked_token_ids.extend(revoked_token_ids)
         return QueuedEvent(self._stream, SCHEMA, event)
 
+    @staticmethod
+    async def _every_token_id(conn, connection_id: str) -> list[str]:
+        """The bearer tokens and OAuth access tokens of a connection that is going away."""
+        return [*(await repository.token_ids(conn, connection_id)).values(),
+                *await oauth_repository.access_token_ids(conn, connection_id)]
+
     async def _connection_for_update(self, conn, organization_id: str, connection_id: str) -> asyncpg.Record:
         if not organization_id or not connection_id:
             raise ServiceError("INVALID_VALUE", "organization_id and connection_id are required")
@@ -173,7 +179,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             events = []
             connection = await repository.get_connection(conn, request.organization_id, "", lock=True)
             if connection is not None:
-                revoked = list((await repository.token_ids(conn, connection["connection_id"])).values())
+                revoked = await self._every_token_id(conn, connection["connection_id"])
                 events.append(self._connection_event("scim.connection.delete", "DELETE", connection, revoked))
             events.append(self._organization_event("organization.delete", "DELETE", organization))
             await repository.delete_organization(conn, request.organization_id)
@@ -231,8 +237,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
     async def DeleteConnection(self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext):
         async with self._pool.acquire() as conn, conn.transaction():
             row = await self._connection_for_update(conn, request.organization_id, request.connection_id)
-            revoked = [*(await repository.token_ids(conn, request.connection_id)).values(),
-                       *await oauth_repository.access_token_ids(conn, request.connection_id)]
+            revoked = await self._every_token_id(conn, request.connection_id)
             await repository.delete_connection(conn, request.connection_id)
             await enqueue_all(conn, [self._connection_event("scim.connection.delete", "DELETE", row, revoked)])
         return pb.DeleteConnectionResponse()
