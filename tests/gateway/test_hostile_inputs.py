@@ -237,7 +237,9 @@ async def test_every_scim_route_is_closed_without_the_connections_token_unless_d
             async with http.request(method, url, json={}, headers=headers) as response:
                 assert response.status == 401, (method, path, headers, response.status)
                 assert (await response.json(content_type=None))["schemas"] == [SCIM_ERROR]
-    assert public == {"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{name}", "/Schemas", "/Schemas/{urn}"}
+    # Discovery, and the OAuth token endpoint (its client authenticates in the request itself).
+    assert public == {"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/{name}", "/Schemas", "/Schemas/{urn}",
+                      "/oauth2/token"}
     for path in ("/NoSuchResource", "/Users/x/y"):  # what exists is not told to strangers
         async with http.get(f"{gateway.url}/scim/v2/{mine['connection_id']}{path}") as response:
             assert response.status == 401
