@@ -5,23 +5,35 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import ctypes
 import os
 import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-_PR_SET_PDEATHSIG = 1
+# If the supervisor is killed outright, the kernel stops its children too
+# (PR_SET_PDEATHSIG, kept across exec). It is set by a small interpreter that
+# then execs the child, not by a preexec_fn: Python code run between fork and
+# exec in a process with threads (gRPC's) can deadlock or crash the child.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+parent = int(sys.argv[1])
+try:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+except Exception:
+    pass
+if os.getppid() != parent:  # the parent died before the signal was armed
+    sys.exit(1)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
 
 
-def _die_with_parent() -> None:
-    # If the supervisor is killed outright, the kernel stops its children too.
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _dying_with_parent(argv: list[str]) -> list[str]:
+    return [sys.executable, "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
 
 
 def _ephemeral_ports() -> range:
@@ -100,10 +112,9 @@ class Child:
         if output is not None:
             popen.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         process = subprocess.Popen(
-            argv,
+            _dying_with_parent(argv),
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a terminal's Ctrl-C reaches only the supervisor, which stops us in order
-            preexec_fn=_die_with_parent,
             **popen,
         )
         child = cls(name, process, stop_signal)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import uuid
 
@@ -135,3 +136,41 @@ async def test_stopping_in_the_middle_of_a_recovery_leaves_no_process(phase):
     await asyncio.wait_for(supervisor.stop(2, 2), 20)  # far less than the 30 s backoff
     assert not [pid for pid in script.pids if alive(pid)]
     assert supervisor.processes[script.name].state == "stopped"
+
+
+# A parent with gRPC-like threads spawns a child, says its pid and waits to be killed.
+PARENT_OF_A_SLEEPER = """
+import asyncio, subprocess, threading, time
+from services.supervisor.processes import Child
+for _ in range(4):
+    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+async def main():
+    child = Child.spawn("sleeper", ["sleep", "3600"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(child.process.pid, flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+async def test_a_child_dies_with_its_killed_parent_and_spawning_runs_no_python_after_fork():
+    """Children are armed with PR_SET_PDEATHSIG by a small interpreter that
+    then execs them: no preexec_fn runs Python in the forked child of a
+    threaded parent (that crashed a test's embedded NATS with a segfault)."""
+    parent = await asyncio.create_subprocess_exec(sys.executable, "-c", PARENT_OF_A_SLEEPER,
+                                                  stdout=asyncio.subprocess.PIPE, cwd=os.getcwd())
+    child_pid = int((await asyncio.wait_for(parent.stdout.readline(), DEADLINE_S)).decode())
+    for _ in range(100):  # the wrapper execs into sleep within moments
+        with open(f"/proc/{child_pid}/cmdline", "rb") as cmdline:
+            if cmdline.read().split(b"\0")[0] == b"sleep":
+                break
+        await asyncio.sleep(0.05)
+    parent.kill()
+    await parent.wait()
+    for _ in range(100):  # polling for the kernel's SIGKILL, bounded (5 s)
+        if not alive(child_pid):
+            break
+        await asyncio.sleep(0.05)
+    survived = alive(child_pid)
+    if survived:
+        os.kill(child_pid, signal.SIGKILL)  # leave nothing behind
+    assert not survived, "the child outlived its killed parent"
