@@ -19,21 +19,35 @@ from typing import Any, Callable
 # (PR_SET_PDEATHSIG, kept across exec). It is set by a small interpreter that
 # then execs the child, not by a preexec_fn: Python code run between fork and
 # exec in a process with threads (gRPC's) can deadlock or crash the child.
+# The interpreter also drops privileges when asked (embedded PostgreSQL under
+# root): before arming the signal, which a change of user would clear, and
+# itself, since the unprivileged user may not be able to read this Python.
 _DIE_WITH_PARENT = """
 import ctypes, os, signal, sys
-parent = int(sys.argv[1])
+parent, uid, gid = (int(arg) for arg in sys.argv[1:4])
 try:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-except Exception:
-    pass
+    prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except OSError:  # not glibc: the children just do not die with us
+    prctl = None
+if gid >= 0:
+    os.setgroups([])
+    os.setgid(gid)
+if uid >= 0:
+    os.setuid(uid)
+if prctl is not None:
+    prctl(1, signal.SIGKILL)
 if os.getppid() != parent:  # the parent died before the signal was armed
     sys.exit(1)
-os.execvp(sys.argv[2], sys.argv[2:])
+os.execvp(sys.argv[4], sys.argv[4:])
 """
 
 
-def _dying_with_parent(argv: list[str]) -> list[str]:
-    return [sys.executable, "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+def _dying_with_parent(argv: list[str], popen: dict[str, Any]) -> list[str]:
+    """The command that runs `argv` armed to die with us, taking Popen's user and group over."""
+    uid, gid = popen.pop("user", None), popen.pop("group", None)
+    popen.pop("extra_groups", None)  # the interpreter drops every supplementary group when it changes user
+    return [sys.executable, "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()),
+            str(-1 if uid is None else uid), str(-1 if gid is None else gid), *argv]
 
 
 def _ephemeral_ports() -> range:
@@ -112,7 +126,7 @@ class Child:
         if output is not None:
             popen.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         process = subprocess.Popen(
-            _dying_with_parent(argv),
+            _dying_with_parent(argv, popen),
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a terminal's Ctrl-C reaches only the supervisor, which stops us in order
             **popen,
