@@ -15,32 +15,23 @@ from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as pb
 
 from services.common.errors import ServiceError
-from services.common.outbox import QueuedEvent, enqueue_all
 from services.common.secret_tokens import ACCESS_TOKENS, OAUTH_CLIENT_SECRETS, secret_matches
 from services.common.ssrf import AllowList, ForbiddenAddress, UnusableURL, check_url
 from services.connections import oauth_repository, repository
 from services.connections.assertions import KeySets, Trust, verify
-from services.connections.mapping import connection_from_row
 
 ACCESS_TOKEN_SECONDS = 3600
 _MAX_TRUST_FIELD = 512
 
 
 class OAuthRpcs:
-    """Mixed into ConnectionsServicer, which provides the pool, the events and the key sets."""
+    """Mixed into ConnectionsServicer, which provides the pool, the key sets and the connection helpers."""
 
     _pool: asyncpg.Pool
     _key_sets: KeySets
     _outbound: AllowList
-    _connection_event: Callable[..., QueuedEvent]
     _connection_for_update: Callable[..., Awaitable[asyncpg.Record]]
-
-    async def _changed(self, conn, request, revoked: list[str] = ()) -> connection_pb2.Connection:
-        """Bumps the connection, queues its update event (with the revoked token ids) and returns it."""
-        await repository.touch_connection(conn, request.connection_id)
-        row = await repository.get_connection(conn, request.organization_id, request.connection_id)
-        await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, list(revoked))])
-        return connection_from_row(row)
+    _changed: Callable[..., Awaitable[connection_pb2.Connection]]
 
     async def EnableClientCredentials(self, request: pb.EnableClientCredentialsRequest, context: grpc.aio.ServicerContext):
         secret = OAUTH_CLIENT_SECRETS.issue()

@@ -92,6 +92,14 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
         event.connection_changed.revoked_token_ids.extend(revoked_token_ids)
         return QueuedEvent(self._stream, SCHEMA, event)
 
+    async def _changed(self, conn, request, revoked: list[str] = ()) -> connection_pb2.Connection:
+        """Bumps the connection's version, queues its update event (naming the
+        tokens that stopped working) and returns it; in the change's transaction."""
+        await repository.touch_connection(conn, request.connection_id)
+        row = await repository.get_connection(conn, request.organization_id, request.connection_id)
+        await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, list(revoked))])
+        return connection_from_row(row)
+
     @staticmethod
     async def _every_token_id(conn, connection_id: str) -> list[str]:
         """The bearer tokens and OAuth access tokens of a connection that is going away."""
@@ -252,10 +260,8 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
                 conn, request.connection_id, request.organization_id, "next", token.token_id, token.secret_hash,
                 token.last_four, datetime.now(timezone.utc) + self._token_ttl,
             )
-            await repository.touch_connection(conn, request.connection_id)
-            row = await repository.get_connection(conn, request.organization_id, request.connection_id)
-            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row)])
-        return pb.StartTokenRotationResponse(connection=connection_from_row(row), next_bearer_token=token.plaintext)
+            connection = await self._changed(conn, request)
+        return pb.StartTokenRotationResponse(connection=connection, next_bearer_token=token.plaintext)
 
     async def _end_rotation(self, request, *, keep: str) -> connection_pb2.Connection:
         """Ends a rotation keeping the `keep` token ("next" completes, "current" cancels)."""
@@ -268,10 +274,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             await repository.delete_token(conn, revoked)
             if keep == "next":
                 await repository.promote_next_token(conn, request.connection_id)
-            await repository.touch_connection(conn, request.connection_id)
-            row = await repository.get_connection(conn, request.organization_id, request.connection_id)
-            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, [revoked])])
-        return connection_from_row(row)
+            return await self._changed(conn, request, [revoked])
 
     async def CompleteTokenRotation(self, request: pb.CompleteTokenRotationRequest, context: grpc.aio.ServicerContext):
         return pb.CompleteTokenRotationResponse(connection=await self._end_rotation(request, keep="next"))
