@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_server import Server
 
 from gateway.app import create_app
@@ -20,6 +21,22 @@ log = logging.getLogger("gateway")
 _REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
             b"Content-Type: application/json\r\nContent-Length: 72\r\n\r\n"
             b'{"status_code": 503, "error_message": "too many connections; retry later"}')
+
+
+class MalformedRequestsAreNotServerErrors(logging.Filter):
+    """aiohttp logs a request its parser refuses (an invented method, a NUL in
+    the path) at error level with a traceback, before any handler runs. That is
+    the client's mistake, answered 400: anyone could fill the error log with it.
+    Such a record becomes one info line without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and error.code < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "malformed HTTP request refused", ()
+            record.exc_info, record.exc_text = None, None
+            record.__dict__.update(status=error.code, reason=error.message[:200])
+        return True
 
 
 class _Refused(asyncio.Protocol):
@@ -58,6 +75,9 @@ class CappedSite(web.TCPSite):
 
 async def start_gateway(settings: Settings, host: str | None = None) -> web.AppRunner:
     """The gateway's app, listening on `host` (settings.http_host) and settings.http_port."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestsAreNotServerErrors) for f in server_log.filters):
+        server_log.addFilter(MalformedRequestsAreNotServerErrors())
     runner = web.AppRunner(
         create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_grace,
         keepalive_timeout=settings.http_idle_timeout,

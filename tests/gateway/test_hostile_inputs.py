@@ -4,7 +4,9 @@ never a 500. The corpus is data: add a line for every new kind of attack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -179,6 +181,25 @@ async def test_unauthenticated_requests_add_no_metric_series(http, gateway):
             assert response.status in (400, 401, 405)
     after = _series("scimd_http_requests") + _series("scimd_http_request_duration_seconds")
     assert after == before
+
+
+@pytest.mark.parametrize("request_line", [
+    b"FROB\x01 /scim/v2/x/Users HTTP/1.1", b"BREW /scim/v2/x/Users HTTP/1.1", b"GET /\x00 HTTP/1.1",
+    b"GET / HTTP/9.9", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # the last: a TLS hello on the plain port
+])
+async def test_a_request_the_http_parser_refuses_is_a_400_and_no_error_in_the_log(gateway, caplog, request_line):
+    """aiohttp logged these at error level with a traceback: anyone could fill
+    the error log. Now each is one info line."""
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request_line + b"\r\nHost: scimd\r\n\r\n")
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.split()[1] == b"400", status_line
+    parser_records = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert not [r for r in parser_records if r.levelno >= logging.WARNING or r.exc_info]
+    assert [r for r in parser_records if r.getMessage() == "malformed HTTP request refused"]
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None])
