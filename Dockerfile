@@ -22,13 +22,15 @@ COPY tools/gen_protos.py tools/gen_protos.py
 RUN python tools/gen_protos.py
 COPY pyproject.toml ./
 COPY scim/ scim/
+COPY runtime/ runtime/
+COPY cli/ cli/
 COPY services/ services/
 COPY gateway/ gateway/
 RUN /opt/scimd/bin/pip install --no-compile . \
  && /opt/scimd/bin/python -m compileall -q /opt/scimd/lib
 # Fail the build, not the pod, when the installed package misses a module or a data file.
 RUN cd / && /opt/scimd/bin/python -c "import gateway.app, services.connections.server, services.directory.server, \
-services.rbac.server, services.webhooks.server, services.supervisor.cli, pathlib, gateway.portal.routes as p; \
+services.rbac.server, services.webhooks.server, cli.main, pathlib, gateway.portal.routes as p; \
 assert (pathlib.Path(p.__file__).parent / 'templates').is_dir(), 'portal templates are not installed'"
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -90,7 +90,7 @@ def system_memory_mib() -> float | None:
         except (OSError, IndexError):
             continue
         processes[int(entry.name)] = (int(stat[1]), cmdline)
-    roots = {pid for pid, (_, cmd) in processes.items() if "scimd up" in cmd or "services.supervisor up" in cmd}
+    roots = {pid for pid, (_, cmd) in processes.items() if "scimd up" in cmd or "cli up" in cmd}
     if not roots:
         return None
     tree, frontier = set(roots), set(roots)

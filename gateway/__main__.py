@@ -7,10 +7,10 @@ import logging
 import signal
 
 from gateway.serving import start_gateway
-from services.common.logs import configure_logging
-from services.common.metrics import serve_metrics
-from services.common.runtime import run_event_loop
-from services.common.settings import Settings, exit_on_bad_settings, settings_or_exit
+from runtime.event_loop import run_event_loop
+from runtime.logs import configure_logging
+from runtime.metrics import serve_metrics
+from runtime.settings import Settings, exit_on_bad_settings, settings_or_exit
 
 log = logging.getLogger("gateway")
 

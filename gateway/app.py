@@ -21,9 +21,9 @@ from gateway.revocations import token_revocations
 from gateway.scim import bulk, discovery, oauth_token
 from gateway.scim import routes as scim_routes
 from gateway.token_cache import TokenCache
-from services.common.events import EventStream
-from services.common.fairness import TenantSlots
-from services.common.settings import Settings
+from runtime.events import EventStream
+from runtime.fairness import TenantSlots
+from runtime.settings import Settings
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -21,9 +21,9 @@ from gateway.calls import call
 from gateway.json import SCIM_PATHS
 from gateway.keys import AUTHENTICATED, BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.token_cache import TokenCache
-from services.common.context import Tenant, tenant_var
-from services.common.errors import ServiceError
-from services.common.settings import Settings
+from runtime.context import Tenant, tenant_var
+from runtime.errors import ServiceError
+from runtime.settings import Settings
 
 Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
 

@@ -1,6 +1,6 @@
 """The gateway's gRPC clients: one long-lived channel per service. The
 request id, the tenant and the deadline are added to every call by the
-channels' CallContextInterceptor (services/common/grpc_client.py)."""
+channels' CallContextInterceptor (runtime/grpc_client.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from gateway.limits import MAX_BODY_BYTES
-from services.common.grpc_client import open_channel
-from services.common.settings import ServiceAddresses
+from runtime.grpc_client import open_channel
+from runtime.settings import ServiceAddresses
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
 # A service's error message may quote the request (a body holds up to

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator, Awaitable
 
 import grpc
 
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.json import json_response
-from services.common.context import current_request_id
-from services.common.errors import ServiceError
+from runtime.context import current_request_id
+from runtime.errors import ServiceError
 
 SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM_CONTENT_TYPE = "application/scim+json"

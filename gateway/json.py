@@ -9,8 +9,8 @@ import orjson
 from aiohttp import web
 
 from gateway.keys import REQUEST_BODY, SETTINGS
-from services.common.errors import ServiceError
-from services.common.json_input import parse_json_object
+from runtime.errors import ServiceError
+from runtime.json_input import parse_json_object
 
 T = TypeVar("T")
 

@@ -5,9 +5,9 @@ from aiohttp import web
 from gateway.backends import Backends
 from gateway.rate_limit import RateLimiter
 from gateway.token_cache import TokenCache
-from services.common.fairness import TenantSlots
-from services.common.live_events import LiveEvents
-from services.common.settings import Settings
+from runtime.fairness import TenantSlots
+from runtime.live_events import LiveEvents
+from runtime.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 BACKENDS = web.AppKey("backends", Backends)

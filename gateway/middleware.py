@@ -13,9 +13,10 @@ from gateway.errors import error_from_http, management_error, scim_error
 from gateway.json import SCIM_PATHS
 from gateway.keys import AUTHENTICATED, CONNECTION_SLOTS, SLOT_HELD
 from gateway.request_log import record_scim_request
-from services.common.context import REQUEST_ID_HEADER, new_request_id, request_id_var, tenant_var
-from services.common.errors import ServiceError
-from services.common.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
+from runtime.context import REQUEST_ID_HEADER, new_request_id, request_id_var, tenant_var
+from runtime.errors import ServiceError
+from runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS, BoundedLabel
+from scim.errors import ScimError
 
 log = logging.getLogger("gateway.access")
 
@@ -47,9 +48,9 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             # metadata and PostgreSQL text hold no NUL): any other names nothing.
             raise ServiceError("NOT_FOUND", "no such resource")
         response = await handler(request)
-    except ServiceError as error:
-        failure = error
-        response = _render(request, error)
+    except (ServiceError, ScimError) as error:
+        failure = error if isinstance(error, ServiceError) else ServiceError.from_scim(error)
+        response = _render(request, failure)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -7,7 +7,7 @@ built here as plain data from what the code already knows:
 - the SCIM User and Group schemas from `scim.schema`, the one description of
   every attribute that filters, PATCH, projection and /Schemas read;
 - the error shapes and their `error_type` / `scimType` values from the one
-  error table (`services.common.errors`);
+  error table (`runtime.errors`);
 - limits (page sizes, Bulk operations, body size) from the modules that enforce them.
 
 What it cannot derive (the management JSON shapes, which statuses an
@@ -33,6 +33,8 @@ from gateway.management.admin_portal import MAX_MINUTES as PORTAL_LINK_MAX_MINUT
 from gateway.management.common import INT32_MAX, MAX_LIMIT
 from gateway.scim.bulk import MAX_OPERATIONS as MAX_BULK_OPERATIONS
 from gateway.scim.requests import MAX_RESULTS
+from runtime.errors import KINDS_BY_REASON
+from runtime.shapes import IDENTITY_PROVIDERS
 from scim.schema import (
     BULK_REQUEST,
     BULK_RESPONSE,
@@ -47,8 +49,6 @@ from scim.schema import (
     ResourceType,
 )
 from scim.users import MAX_USER_NAME_LENGTH
-from services.common.errors import KINDS_BY_REASON
-from services.connections.service import IDENTITY_PROVIDERS
 
 JsonObject = dict[str, Any]
 

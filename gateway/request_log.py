@@ -27,9 +27,9 @@ from gateway.calls import call
 from gateway.keys import AUTHENTICATED, REQUEST_BODY, REQUEST_RECORDER
 from gateway.redaction import Redactor
 from gateway.request_hints import hint_for
-from services.common.context import Tenant, acting_for, current_request_id
-from services.common.errors import ServiceError
-from services.common.metrics import REQUEST_LOG_DROPPED
+from runtime.context import Tenant, acting_for, current_request_id
+from runtime.errors import ServiceError
+from runtime.metrics import REQUEST_LOG_DROPPED
 
 log = logging.getLogger(__name__)
 

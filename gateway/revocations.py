@@ -14,8 +14,8 @@ from __future__ import annotations
 from scimd.events.v1 import event_pb2
 
 from gateway.token_cache import TokenCache
-from services.common.events import EventStream
-from services.common.live_events import LiveEvents
+from runtime.events import EventStream
+from runtime.live_events import LiveEvents
 
 
 def token_revocations(cache: TokenCache, stream: EventStream, nats_url: str) -> LiveEvents:

@@ -14,7 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_server import Server
 
 from gateway.app import create_app
-from services.common.settings import Settings
+from runtime.settings import Settings
 
 log = logging.getLogger("gateway")
 

@@ -73,10 +73,10 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from scim.errors import ScimError
 from scim.filter import And, Comparison, Filter, FilterError, Or, Present, parse_patch_path
 from scim.patch_request import MAX_OPERATIONS, PatchOperation, lower_keys, patch_operations
 from scim.schema import GROUP, Attribute, PathError, resolve
-from services.common.errors import ServiceError
 
 __all__ = [
     "MAX_MEMBER_IDS",
@@ -147,13 +147,13 @@ def apply_steps(current: Iterable[str], steps: Iterable[MembershipStep]) -> set[
 
 def plan_group_patch(body: dict[str, Any]) -> GroupPatchPlan:
     """The plan for a Group PATCH `body` (RFC 7644 §3.5.2); see the module
-    docstring for the rules. Raises ServiceError."""
+    docstring for the rules. Raises ScimError."""
     planner = _Planner()
     for index, operation in enumerate(patch_operations(body)):
         try:
             planner.operation(operation)
-        except ServiceError as error:
-            raise ServiceError(error.reason, f"Operations[{index}]: {error.message}") from None
+        except ScimError as error:
+            raise ScimError(error.scim_type, f"Operations[{index}]: {error.message}") from None
     return planner.plan()
 
 
@@ -185,7 +185,7 @@ def _target(text: str) -> _Target | object:
         patch_path = parse_patch_path(text, GROUP)
         resolved = resolve(GROUP, patch_path.attribute)
     except (FilterError, PathError) as error:
-        raise ServiceError("INVALID_PATH", f"invalid path {text!r}: {error}") from None
+        raise ScimError("invalidPath", f"invalid path {text!r}: {error}") from None
     sub = resolved.sub_attribute
     if patch_path.sub_attribute:  # members[...].sub: checked by parse_patch_path
         sub = resolved.attribute.sub_attribute(patch_path.sub_attribute)
@@ -233,8 +233,8 @@ class _Planner:
     def name(self, member_id: str) -> str:
         self.named.add(member_id)
         if len(self.named) > MAX_MEMBER_IDS:
-            raise ServiceError(
-                "INVALID_VALUE",
+            raise ScimError(
+                "invalidValue",
                 f"a PATCH may name at most {MAX_MEMBER_IDS} distinct member ids; send the change in several requests",
             )
         return member_id
@@ -245,16 +245,16 @@ class _Planner:
         target = _RESOURCE if operation.path is None else _target(operation.path)
         if target is _RESOURCE:
             if operation.op == "remove":
-                raise ServiceError("NO_TARGET", "remove needs a path (RFC 7644 §3.5.2.2)")
+                raise ScimError("noTarget", "remove needs a path (RFC 7644 §3.5.2.2)")
             if not isinstance(operation.value, dict):
-                raise ServiceError("INVALID_VALUE", "without a path, value must be an object of attributes")
+                raise ScimError("invalidValue", "without a path, value must be an object of attributes")
             self.resource_value(operation.op, operation.value)
             return
         assert isinstance(target, _Target)
         if target.read_only:
-            raise ServiceError("MUTABILITY", f"{target.text} is read-only")
+            raise ScimError("mutability", f"{target.text} is read-only")
         if operation.op != "remove" and not operation.has_value:
-            raise ServiceError("INVALID_VALUE", f"{operation.op} needs a value")
+            raise ScimError("invalidValue", f"{operation.op} needs a value")
         self.target(operation.op, target, operation.value, operation.has_value)
 
     def resource_value(self, op: str, value: dict[Any, Any]) -> None:
@@ -264,7 +264,7 @@ class _Planner:
                 continue
             try:
                 target = _target(key)
-            except ServiceError:
+            except ScimError:
                 if "[" in key:
                     raise
                 continue  # unknown attributes and `schemas` are ignored, as in a POST
@@ -281,12 +281,12 @@ class _Planner:
         if name == "members":
             self.members(op, target, value, has_value)
         elif target.sub is not None:  # displayName and externalId are simple: parse_patch_path lets none through
-            raise ServiceError("INVALID_PATH", f"{name} has no sub-attributes")
+            raise ScimError("invalidPath", f"{name} has no sub-attributes")
         elif name == "displayName":
             if op == "remove" or value is None or (isinstance(value, str) and not value.strip()):
-                raise ServiceError("MUTABILITY", "displayName is required and cannot be removed or cleared")
+                raise ScimError("mutability", "displayName is required and cannot be removed or cleared")
             if not isinstance(value, str):
-                raise ServiceError("INVALID_VALUE", "displayName must be a string")
+                raise ScimError("invalidValue", "displayName must be a string")
             self.display_name = value
         elif name == "externalId":
             if op == "remove" or value is None or value == "":
@@ -294,26 +294,26 @@ class _Planner:
             elif isinstance(value, str):
                 self.external_id = value
             else:
-                raise ServiceError("INVALID_VALUE", "externalId must be a string")
+                raise ScimError("invalidValue", "externalId must be a string")
         else:
-            raise ServiceError("INVALID_PATH", f"{target.text} cannot be changed by PATCH")
+            raise ScimError("invalidPath", f"{target.text} cannot be changed by PATCH")
 
     def members(self, op: str, target: _Target, value: Any, has_value: bool) -> None:
         if target.sub is not None:
-            raise ServiceError(
-                "MUTABILITY",
+            raise ScimError(
+                "mutability",
                 f"{target.text}: a member's {target.sub.name} cannot be changed; add or remove whole members",
             )
         if target.value_filter is not None:
             if op != "remove":
-                raise ServiceError(
-                    "MUTABILITY",
+                raise ScimError(
+                    "mutability",
                     f"{op} on {target.text}: members cannot be changed in place; add or remove whole members",
                 )
             ids = _filter_ids(target.value_filter)
             if ids is None:
-                raise ServiceError(
-                    "INVALID_FILTER",
+                raise ScimError(
+                    "invalidFilter",
                     f"{target.text}: a members filter must name member ids with 'value eq \"…\"' "
                     "(joined by or/and); other filters are not supported in PATCH",
                 )
@@ -339,8 +339,8 @@ class _Planner:
         for position, element in enumerate(elements):
             member_id = lower_keys(element).get("value") if isinstance(element, dict) else None
             if not isinstance(member_id, str) or not member_id.strip():
-                raise ServiceError(
-                    "INVALID_VALUE",
+                raise ScimError(
+                    "invalidValue",
                     f"{where}: member {position} must be an object whose \"value\" is a member id (a non-empty string)",
                 )
             ids.append(self.name(member_id))

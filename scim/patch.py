@@ -4,7 +4,7 @@ Pure: `apply_patch` takes the stored canonical attributes (as `scim.users`
 produces them) and a PATCH body, and returns new attributes and the names of
 the top-level attributes that changed (an extension's URN for changes inside
 it). It never mutates its input and is atomic: the first failing operation
-raises ServiceError and nothing is applied. The caller validates the result
+raises ScimError and nothing is applied. The caller validates the result
 again (`normalize_user`) and derives events from `changed`.
 
 The rules, with the dialect decisions they take (Okta, Microsoft Entra ID,
@@ -82,11 +82,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from scim.errors import ScimError
 from scim.filter import And, Comparison, FilterError, filter_terms, matches_element, parse_patch_path
 from scim.patch_request import MAX_OPERATIONS, PatchOperation, patch_operations
 from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schema, resolve
 from scim.users import UNASSIGNED, element_key, extension_schema, is_hollow, normalize_value, settle_primary, unique
-from services.common.errors import ServiceError
 
 __all__ = ["MAX_OPERATIONS", "MAX_USER_OPERATIONS", "PatchResult", "apply_patch"]
 
@@ -129,7 +129,7 @@ _RESOURCE = object()  # a path naming the core schema itself: the resource
 
 def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type: ResourceType) -> PatchResult:
     """`attributes` with the PATCH `body` applied (RFC 7644 §3.5.2); see the
-    module docstring for the rules. Raises ServiceError; applies nothing then."""
+    module docstring for the rules. Raises ScimError; applies nothing then."""
     operations = patch_operations(body, MAX_USER_OPERATIONS)
     _filter_work.set([MAX_FILTER_WORK])
     before = _canonical(resource_type, attributes)
@@ -138,12 +138,12 @@ def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type:
         try:
             _apply_operation(state, operation, resource_type)
             _check_bounds(state, resource_type)  # after each one: no operation works on an unbounded list
-        except ServiceError as error:
-            raise ServiceError(error.reason, f"Operations[{index}]: {error.message}") from None
+        except ScimError as error:
+            raise ScimError(error.scim_type, f"Operations[{index}]: {error.message}") from None
     _tidy(state, resource_type)
     for attribute in resource_type.schema.attributes:
         if attribute.required and attribute.name in before and attribute.name not in state:
-            raise ServiceError("MUTABILITY", f"{attribute.name} is required and cannot be removed")
+            raise ScimError("mutability", f"{attribute.name} is required and cannot be removed")
     changed = frozenset(key for key in attributes.keys() | state.keys() if attributes.get(key) != state.get(key))
     return PatchResult(attributes=state, changed=changed)
 
@@ -156,18 +156,18 @@ def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_
     target = _RESOURCE if operation.path is None else _target(resource_type, operation.path)
     if target is _RESOURCE:
         if operation.op == "remove":
-            raise ServiceError("NO_TARGET", "remove needs a path (RFC 7644 §3.5.2.2)")
+            raise ScimError("noTarget", "remove needs a path (RFC 7644 §3.5.2.2)")
         if not isinstance(operation.value, dict):
-            raise ServiceError("INVALID_VALUE", "without a path, value must be an object of attributes")
+            raise ScimError("invalidValue", "without a path, value must be an object of attributes")
         _apply_resource_value(state, operation.op, operation.value, resource_type)
         return
     definitions = target.definitions()
     if any(d.mutability == "readOnly" for d in definitions):
-        raise ServiceError("MUTABILITY", f"{target.text} is read-only")
+        raise ScimError("mutability", f"{target.text} is read-only")
     if any(d.mutability == "writeOnly" for d in definitions):
         return  # password: accepted, never stored
     if operation.op != "remove" and not operation.has_value:
-        raise ServiceError("INVALID_VALUE", f"{operation.op} needs a value")
+        raise ScimError("invalidValue", f"{operation.op} needs a value")
     _apply_target(state, operation.op, target, operation.value, operation.has_value)
 
 
@@ -178,7 +178,7 @@ def _apply_resource_value(state: dict[str, Any], op: str, value: dict[str, Any],
             continue
         try:
             target = _target(resource_type, key)
-        except ServiceError:
+        except ScimError:
             if "[" in key:
                 raise
             continue  # unknown attributes are ignored, as in a POST
@@ -203,18 +203,18 @@ def _target(resource_type: ResourceType, text: str) -> Any:
         patch_path = parse_patch_path(text, resource_type)
         resolved = resolve(resource_type, patch_path.attribute)
     except (FilterError, PathError) as error:
-        raise ServiceError("INVALID_PATH", f"invalid path {text!r}: {error}") from None
+        raise ScimError("invalidPath", f"invalid path {text!r}: {error}") from None
     scope = resolved.schema if resolved.is_extension else None
     attribute = resolved.attribute
     if patch_path.value_filter is None:
         return _Target(text, scope, attribute, sub=resolved.sub_attribute)
     if resolved.sub_attribute is not None or not attribute.multi_valued or attribute.type != "complex":
-        raise ServiceError("INVALID_PATH", f"invalid path {text!r}: a value filter needs a multi-valued complex attribute")
+        raise ScimError("invalidPath", f"invalid path {text!r}: a value filter needs a multi-valued complex attribute")
     sub = None
     if patch_path.sub_attribute:
         sub = attribute.sub_attribute(patch_path.sub_attribute)
         if sub is None:
-            raise ServiceError("INVALID_PATH", f"{attribute.name} has no sub-attribute {patch_path.sub_attribute!r}")
+            raise ScimError("invalidPath", f"{attribute.name} has no sub-attribute {patch_path.sub_attribute!r}")
     return _Target(text, scope, attribute, patch_path.value_filter, sub)
 
 
@@ -250,7 +250,7 @@ def _apply_extension(state: dict[str, Any], op: str, target: _Target, value: Any
         state.pop(schema.id, None)
         return
     if not isinstance(value, dict):
-        raise ServiceError("INVALID_VALUE", f"{schema.id} must be an object")
+        raise ScimError("invalidValue", f"{schema.id} must be an object")
     for key, item in value.items():
         attribute = schema.attribute(key) if isinstance(key, str) else None
         if attribute is None or attribute.mutability in ("readOnly", "writeOnly"):
@@ -337,7 +337,7 @@ def _apply_elements(current: Any, op: str, target: _Target, value: Any) -> Any:
         creates = value_filter is not None and (op == "add" or attribute.name in _REPLACE_CREATES)
         template = _template(value_filter, attribute) if creates else None
         if template is None:
-            raise ServiceError("NO_TARGET", f"no value matches {target.text}")
+            raise ScimError("noTarget", f"no value matches {target.text}")
         created = {**template, **({sub.name: normalized} if sub is not None else normalized)}
         if created not in elements:
             elements.append(created)
@@ -367,10 +367,10 @@ def _element(attribute: Attribute, value: Any, where: str) -> Any:
     """One element of a multi-valued attribute (a one-element array too)."""
     if isinstance(value, list):
         if len(value) > 1:
-            raise ServiceError("INVALID_VALUE", f"{where} takes one element, not {len(value)}")
+            raise ScimError("invalidValue", f"{where} takes one element, not {len(value)}")
         value = value[0] if value else None
     if value is not None and not isinstance(value, dict):
-        raise ServiceError("INVALID_VALUE", f"{where} must be an object")
+        raise ScimError("invalidValue", f"{where} must be an object")
     normalized = normalize_value(attribute, value, where=where)
     return UNASSIGNED if normalized is UNASSIGNED else normalized[0]
 
@@ -390,7 +390,7 @@ def _template(node: Any, attribute: Attribute) -> dict[str, Any] | None:
         return None
     try:
         normalized = normalize_value(sub, node.value)
-    except ServiceError:
+    except ScimError:
         return None
     return None if normalized is UNASSIGNED else {sub.name: normalized}
 
@@ -445,7 +445,7 @@ def _check_immutable(definition: Attribute, old: Any, new: Any, where: str) -> N
     if definition.mutability != "immutable" or _is_unassigned(old):
         return
     if new is UNASSIGNED or new != old:
-        raise ServiceError("MUTABILITY", f"{where} is immutable")
+        raise ScimError("mutability", f"{where} is immutable")
 
 
 # ---------------------------------------------------------------- state
@@ -495,7 +495,7 @@ def _spend_filter_work(work: int) -> None:
     left = _filter_work.get([MAX_FILTER_WORK])
     left[0] -= work
     if left[0] < 0:
-        raise ServiceError("TOO_MANY", f"the PATCH's value filters would make more than {MAX_FILTER_WORK} comparisons;"
+        raise ScimError("tooMany", f"the PATCH's value filters would make more than {MAX_FILTER_WORK} comparisons;"
                                        " send fewer operations or simpler filters")
 
 
@@ -508,7 +508,7 @@ def _check_bounds(state: dict[str, Any], resource_type: ResourceType) -> None:
         for attribute in definitions:
             values = container.get(attribute.name) if attribute.multi_valued and attribute.max_values else None
             if isinstance(values, list) and len(values) > attribute.max_values:
-                raise ServiceError("INVALID_VALUE", f"{attribute.name} may hold at most {attribute.max_values} values")
+                raise ScimError("invalidValue", f"{attribute.name} may hold at most {attribute.max_values} values")
 
 
 def _tidy(state: dict[str, Any], resource_type: ResourceType) -> None:

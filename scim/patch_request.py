@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scim.errors import ScimError
 from scim.schema import PATCH_OP, check_schemas
-from services.common.errors import ServiceError
 
 MAX_OPERATIONS = 1000
 _OPS = ("add", "remove", "replace")
@@ -30,25 +30,25 @@ def lower_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
 def patch_operations(body: Any, max_operations: int = MAX_OPERATIONS) -> list[PatchOperation]:
     """The operations of a PatchOp body (at most `max_operations`), or INVALID_SYNTAX / INVALID_PATH."""
     if not isinstance(body, dict):
-        raise ServiceError("INVALID_SYNTAX", "a PATCH body must be a JSON object")
+        raise ScimError("invalidSyntax", "a PATCH body must be a JSON object")
     check_schemas(body, PATCH_OP)
     envelope = lower_keys(body)
     raw_operations = envelope.get("operations")
     if not isinstance(raw_operations, list) or not raw_operations:
-        raise ServiceError("INVALID_SYNTAX", "Operations must be a non-empty array")
+        raise ScimError("invalidSyntax", "Operations must be a non-empty array")
     if len(raw_operations) > max_operations:
-        raise ServiceError("INVALID_SYNTAX", f"at most {max_operations} operations are accepted per request")
+        raise ScimError("invalidSyntax", f"at most {max_operations} operations are accepted per request")
     operations = []
     for index, raw in enumerate(raw_operations):
         if not isinstance(raw, dict):
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}] must be an object")
+            raise ScimError("invalidSyntax", f"Operations[{index}] must be an object")
         fields = lower_keys(raw)
         op = fields.get("op")
         if not isinstance(op, str) or op.strip().lower() not in _OPS:
-            raise ServiceError("INVALID_SYNTAX", f"Operations[{index}].op must be add, remove or replace")
+            raise ScimError("invalidSyntax", f"Operations[{index}].op must be add, remove or replace")
         path = fields.get("path")
         if path is not None and not isinstance(path, str):
-            raise ServiceError("INVALID_PATH", f"Operations[{index}].path must be a string")
+            raise ScimError("invalidPath", f"Operations[{index}].path must be a string")
         operations.append(
             PatchOperation(op.strip().lower(), (path or "").strip() or None, fields.get("value"), "value" in fields)
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.common.errors import ServiceError
+from scim.errors import ScimError
 
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -27,9 +27,9 @@ def check_schemas(body: dict[str, Any], must_contain: str = "") -> None:
     if value is None or value == []:
         return
     if not isinstance(value, list) or not all(isinstance(urn, str) for urn in value):
-        raise ServiceError("INVALID_SYNTAX", "schemas must be an array of schema URNs")
+        raise ScimError("invalidSyntax", "schemas must be an array of schema URNs")
     if must_contain and must_contain.lower() not in (urn.strip().lower() for urn in value):
-        raise ServiceError("INVALID_SYNTAX", f"schemas must contain {must_contain}")
+        raise ScimError("invalidSyntax", f"schemas must contain {must_contain}")
 
 
 # The most values of a multi-valued attribute (emails, phoneNumbers, roles, …)

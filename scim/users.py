@@ -54,8 +54,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from scim.errors import ScimError
 from scim.schema import USER, Attribute, PathError, ResourceType, Schema, check_schemas, resolve
-from services.common.errors import ServiceError
 
 __all__ = ["MAX_USER_NAME_LENGTH", "UNASSIGNED", "UserWrite", "normalize_user", "normalize_value"]
 # Also used by scim.patch: normalize_resource, normalize_extension, extension_schema, settle_primary,
@@ -95,20 +95,20 @@ def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWr
     a PATCH). The rules are the same either way: a replacement is the complete
     new attribute set, so what it leaves out is cleared by the caller storing
     `attributes` whole, and the User schema has no immutable attribute whose
-    old value would need comparing. Raises ServiceError (INVALID_SYNTAX for a
-    body that is not an object, INVALID_VALUE for a bad value).
+    old value would need comparing. Raises ScimError (invalidSyntax for a
+    body that is not an object, invalidValue for a bad value).
     """
     del for_replace  # the same rules; see the docstring
     if not isinstance(body, dict):
-        raise ServiceError("INVALID_SYNTAX", "a User must be a JSON object")
+        raise ScimError("invalidSyntax", "a User must be a JSON object")
     attributes = normalize_resource(USER, body)
 
     user_name = attributes.get("userName")
     if not isinstance(user_name, str) or not user_name.strip():
-        raise ServiceError("INVALID_VALUE", "userName is required and must be a non-empty string")
+        raise ScimError("invalidValue", "userName is required and must be a non-empty string")
     user_name = user_name.strip()
     if len(user_name) > MAX_USER_NAME_LENGTH:
-        raise ServiceError("INVALID_VALUE", f"userName must be at most {MAX_USER_NAME_LENGTH} characters")
+        raise ScimError("invalidValue", f"userName must be at most {MAX_USER_NAME_LENGTH} characters")
     attributes["userName"] = user_name
     return UserWrite(user_name=user_name, external_id=attributes.get("externalId", ""), attributes=attributes)
 
@@ -155,7 +155,7 @@ def normalize_extension(schema: Schema, value: Any) -> Any:
     if _is_unassigned(value):
         return UNASSIGNED
     if not isinstance(value, dict):
-        raise ServiceError("INVALID_VALUE", f"{schema.id} must be an object")
+        raise ScimError("invalidValue", f"{schema.id} must be an object")
     result: dict[str, Any] = {}
     for key, item in value.items():
         attribute = schema.attribute(key) if isinstance(key, str) else None
@@ -169,22 +169,22 @@ def normalize_value(attribute: Attribute, value: Any, *, where: str = "") -> Any
     """`value` checked and canonicalized against `attribute`'s definition,
     or UNASSIGNED when it means "absent". Read-only and write-only
     sub-attributes inside it are dropped; the caller decides what a read-only
-    `attribute` itself means. Raises ServiceError("INVALID_VALUE")."""
+    `attribute` itself means. Raises ScimError("invalidValue")."""
     where = where or attribute.name
     if _is_unassigned_for(attribute, value):
         return UNASSIGNED
     if not attribute.multi_valued:
         if isinstance(value, list) and attribute.type == "complex":
             if len(value) > 1:
-                raise ServiceError("INVALID_VALUE", f"{where} takes a single value")
+                raise ScimError("invalidValue", f"{where} takes a single value")
             value = value[0]  # Entra: "manager": [{"$ref": null, "value": "…"}]
         return _normalize_single(attribute, value, where)
     if isinstance(value, dict) or (not isinstance(value, list) and attribute.type != "complex"):
         value = [value]
     if not isinstance(value, list):
-        raise ServiceError("INVALID_VALUE", f"{where} must be an array")
+        raise ScimError("invalidValue", f"{where} must be an array")
     if attribute.max_values and len(value) > attribute.max_values:
-        raise ServiceError("INVALID_VALUE", f"{where} may hold at most {attribute.max_values} values")
+        raise ScimError("invalidValue", f"{where} may hold at most {attribute.max_values} values")
     elements = unique(e for e in (_normalize_single(attribute, item, where) for item in value) if e is not UNASSIGNED)
     settle_primary(elements)
     return elements or UNASSIGNED
@@ -240,15 +240,15 @@ def _normalize_single(attribute: Attribute, value: Any, where: str) -> Any:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # JSON numbers pass through protobuf Structs as floats
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ServiceError("INVALID_VALUE", f"{where} must be an integer")
+            raise ScimError("invalidValue", f"{where} must be an integer")
         return value
     if attribute.type == "decimal":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ServiceError("INVALID_VALUE", f"{where} must be a number")
+            raise ScimError("invalidValue", f"{where} must be a number")
         return value
     # string, reference, binary, dateTime: JSON strings (RFC 7643 §2.3).
     if not isinstance(value, str):
-        raise ServiceError("INVALID_VALUE", f"{where} must be a string")
+        raise ScimError("invalidValue", f"{where} must be a string")
     return value
 
 
@@ -256,7 +256,7 @@ def _normalize_complex(attribute: Attribute, value: Any, where: str) -> Any:
     if isinstance(value, str) and not attribute.multi_valued and attribute.sub_attribute("value") is not None:
         value = {"value": value}  # Entra: "manager": "<id>"
     if not isinstance(value, dict):
-        raise ServiceError("INVALID_VALUE", f"{where} must be an object")
+        raise ScimError("invalidValue", f"{where} must be an object")
     result: dict[str, Any] = {}
     for key, item in value.items():
         sub = attribute.sub_attribute(key) if isinstance(key, str) else None
@@ -274,7 +274,7 @@ def _boolean(value: Any, where: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ServiceError("INVALID_VALUE", f"{where} must be a boolean")
+    raise ScimError("invalidValue", f"{where} must be a boolean")
 
 
 def _is_unassigned(value: Any) -> bool:

@@ -22,8 +22,8 @@ import asyncpg
 import nats
 import pytest
 
-from services.common.settings import ServiceAddresses, Settings
-from services.supervisor.embedded import EmbeddedNats, EmbeddedPostgres
+from cli.embedded import EmbeddedNats, EmbeddedPostgres
+from runtime.settings import ServiceAddresses, Settings
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_NATS = "nats://127.0.0.1:4222"
@@ -141,7 +141,7 @@ def unique_prefix() -> str:
 
 
 async def delete_stream(url: str, prefix: str) -> None:
-    from services.common.events import EventStream
+    from runtime.events import EventStream
 
     if not await _nats_answers(url):
         return
@@ -182,7 +182,7 @@ async def system_settings(fresh_database, nats_url) -> Settings:
 async def running_services(system_settings):
     """The four services as real gRPC servers on free ports; yields the
     settings with their addresses filled in."""
-    from services.common.grpc_server import running_service
+    from runtime.grpc_server import running_service
     from services.connections.server import setup as connections_setup
     from services.directory.server import setup as directory_setup
     from services.rbac.server import setup as rbac_setup
@@ -210,8 +210,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 async def gateway(running_services):
     """The gateway on a free port, talking to the running services."""
+    from cli.processes import free_port
     from gateway.serving import start_gateway
-    from services.supervisor.processes import free_port
 
     port = free_port()
     settings = replace(running_services, http_port=port, public_url=f"http://127.0.0.1:{port}")

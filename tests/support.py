@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from services.supervisor.processes import free_port
+from cli.processes import free_port
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.management.common import bounded_int_field, envelope, string_field
-from services.common.timestamps import to_rfc3339
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

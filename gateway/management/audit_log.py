@@ -10,7 +10,7 @@ from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from gateway.calls import call
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param
-from services.common.timestamps import to_rfc3339
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

@@ -11,8 +11,8 @@ from aiohttp import web
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.json import json_response
-from services.common.context import current_request_id
-from services.common.errors import ServiceError
+from runtime.context import current_request_id
+from runtime.errors import ServiceError
 
 DEFAULT_LIMIT = 100
 # Pages larger than this are cut to it (the services cap their pages too).

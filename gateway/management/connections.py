@@ -25,10 +25,10 @@ from gateway.management.common import (
     limit_param,
     string_field,
 )
-from services.common import shapes
-from services.common.context import Tenant, acting_for
-from services.common.errors import ServiceError
-from services.common.settings import Settings
+from runtime import shapes
+from runtime.context import Tenant, acting_for
+from runtime.errors import ServiceError
+from runtime.settings import Settings
 
 routes = web.RouteTableDef()
 

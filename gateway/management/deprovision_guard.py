@@ -13,8 +13,8 @@ from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope
 from gateway.management.connections import _get_connection
-from services.common.errors import ServiceError
-from services.common.timestamps import to_rfc3339
+from runtime.errors import ServiceError
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 PATH = "/v1/b2b/scim/{organization_id}/connection/{connection_id}"

@@ -20,8 +20,8 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param, string_list_field
-from services.common.errors import ServiceError
-from services.common.shapes import member_json, roles_json
+from runtime.errors import ServiceError
+from runtime.shapes import member_json, roles_json
 
 routes = web.RouteTableDef()
 

@@ -16,7 +16,7 @@ from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.management.common import envelope, string_field
 from gateway.management.connections import ASSIGNMENTS_FIELD, assignments_json, connection_json, list_assignments
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
 CONNECTION = "/v1/b2b/scim/{organization_id}/connection/{connection_id}"

@@ -9,7 +9,7 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, TOKEN_CACHE
 from gateway.management.common import envelope, limit_param, string_field
-from services.common.shapes import organization_json
+from runtime.shapes import organization_json
 
 routes = web.RouteTableDef()
 

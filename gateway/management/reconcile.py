@@ -14,7 +14,7 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, string_field
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
 MAX_MEMBERS = 1000

@@ -13,9 +13,9 @@ from gateway.calls import call
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.management.common import envelope, limit_param, rfc3339_value
 from gateway.management.connections import _get_connection, connection_json
-from services.common.errors import ServiceError
-from services.common.shapes import request_record_json
-from services.common.timestamps import to_rfc3339
+from runtime.errors import ServiceError
+from runtime.shapes import request_record_json
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 PATH = "/v1/b2b/scim/{organization_id}/connection/{connection_id}"

@@ -12,8 +12,8 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, if_match_etag, limit_param, string_field
-from services.common.errors import ServiceError
-from services.common.timestamps import to_rfc3339
+from runtime.errors import ServiceError
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

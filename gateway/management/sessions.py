@@ -18,9 +18,9 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS
 from gateway.management.common import INT32_MAX, bounded_int_field, envelope, id_field, string_field
-from services.common.errors import ServiceError
-from services.common.shapes import member_json
-from services.common.timestamps import to_rfc3339
+from runtime.errors import ServiceError
+from runtime.shapes import member_json
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

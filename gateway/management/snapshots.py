@@ -14,8 +14,8 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
 from gateway.calls import call, stream
 from gateway.keys import BACKENDS
-from services.common.context import REQUEST_ID_HEADER, current_request_id
-from services.common.errors import ServiceError
+from runtime.context import REQUEST_ID_HEADER, current_request_id
+from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
 NDJSON = "application/x-ndjson"

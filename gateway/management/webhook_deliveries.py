@@ -13,7 +13,7 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS
 from gateway.management.common import envelope, limit_param, rfc3339_value, string_field
-from services.common.timestamps import to_rfc3339
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

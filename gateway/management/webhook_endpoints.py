@@ -20,8 +20,8 @@ from gateway.management.common import (
     string_field,
     string_list_field,
 )
-from services.common.errors import ServiceError
-from services.common.timestamps import to_rfc3339
+from runtime.errors import ServiceError
+from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 

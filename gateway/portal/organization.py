@@ -21,11 +21,11 @@ from gateway.management.connections import ROTATION_STEPS
 from gateway.management.deprovision_guard import held_json
 from gateway.management.request_log import health_warnings, parse_statuses
 from gateway.token_cache import TokenCache
-from services.common import shapes
-from services.common.context import Tenant, acting_for
-from services.common.errors import ServiceError
-from services.common.settings import Settings
-from services.common.timestamps import to_rfc3339
+from runtime import shapes
+from runtime.context import Tenant, acting_for
+from runtime.errors import ServiceError
+from runtime.settings import Settings
+from runtime.timestamps import to_rfc3339
 
 PAGE = 25
 

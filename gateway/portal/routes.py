@@ -23,7 +23,7 @@ from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.portal import session as portal_session
 from gateway.portal.idp_guides import CHOICES, GUIDES, guide_for
 from gateway.portal.organization import PAGE, NoConnection, OrganizationView
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
 STATIC = Path(__file__).parent / "static"

@@ -18,8 +18,8 @@ from scimd.connections.v1 import connections_service_pb2 as connections_pb
 
 from gateway.backends import Backends
 from gateway.calls import call
-from services.common.errors import ServiceError
-from services.common.settings import Settings
+from runtime.errors import ServiceError
+from runtime.settings import Settings
 
 COOKIE = "scimd_portal"
 LIFETIME = timedelta(hours=1)

@@ -13,8 +13,9 @@ from gateway.json import read_json_object
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.resources import RESOURCES
 from gateway.scim.routes import PREFIX, authenticated, charged_context, scim_response
+from runtime.errors import ServiceError
+from scim.errors import ScimError
 from scim.schema import BULK_REQUEST, BULK_RESPONSE, check_schemas
-from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
 
@@ -133,9 +134,9 @@ async def run_bulk(ctx: ScimContext, operations: list[dict[str, Any]], fail_on_e
             except _Unresolved:
                 waiting.append((index, operation))
                 continue
-            except ServiceError as error:
+            except (ServiceError, ScimError) as error:
                 errors += 1
-                entry.update(_error_entry(error))
+                entry.update(_error_entry(error if isinstance(error, ServiceError) else ServiceError.from_scim(error)))
             else:
                 if entry["method"] == "POST" and isinstance(bulk_id, str) and result.resource is not None:
                     created[bulk_id] = result.resource["id"]

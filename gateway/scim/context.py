@@ -9,7 +9,7 @@ from typing import Any
 from scimd.connections.v1 import connection_pb2
 
 from gateway.backends import Backends
-from services.common.settings import Settings
+from runtime.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import orjson
 
 from gateway.scim.context import ScimContext
 from gateway.scim.requests import ListQuery
+from runtime.errors import ServiceError
 from scim.schema import LIST_RESPONSE
-from services.common.errors import ServiceError
 
 CURSOR_TIMEOUT_SECONDS = 3600
 _VERSION = 1

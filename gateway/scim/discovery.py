@@ -28,8 +28,8 @@ from gateway.scim import bulk as bulk_limits
 from gateway.scim.cursors import CURSOR_TIMEOUT_SECONDS
 from gateway.scim.requests import DEFAULT_COUNT, MAX_RESULTS
 from gateway.scim.routes import PREFIX, scim_response
+from runtime.errors import ServiceError
 from scim.schema import LIST_RESPONSE, RESOURCE_TYPES, SCHEMAS, Attribute, ResourceType, Schema
-from services.common.errors import ServiceError
 
 SERVICE_PROVIDER_CONFIG = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"

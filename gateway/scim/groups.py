@@ -6,9 +6,9 @@ from typing import Any, Iterable
 
 from scimd.directory.v1 import group_pb2
 
+from runtime.timestamps import to_rfc3339
 from scim.projection import parse_attribute_list
 from scim.schema import CORE_GROUP
-from services.common.timestamps import to_rfc3339
 
 _MEMBERS_NAMES = ("members", f"{CORE_GROUP.lower()}:members")
 

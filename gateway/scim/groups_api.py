@@ -14,8 +14,8 @@ from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.cursors import list_envelope, page_token_of
 from gateway.scim.groups import etag_of, group_resource
 from gateway.scim.requests import ListQuery
+from runtime.errors import ServiceError
 from scim.schema import check_schemas
-from services.common.errors import ServiceError
 
 MEMBER_PAGE = 10_000
 

@@ -28,7 +28,7 @@ from gateway.calls import call
 from gateway.json import json_response
 from gateway.keys import BACKENDS
 from gateway.scim.routes import PREFIX
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
 CLIENT_CREDENTIALS = "client_credentials"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from runtime.errors import ServiceError
 from scim.schema import SEARCH_REQUEST, check_schemas
-from services.common.errors import ServiceError
 
 MAX_RESULTS = 1000
 DEFAULT_COUNT = 100

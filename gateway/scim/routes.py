@@ -18,9 +18,9 @@ from gateway.scim.cursors import open_search_cursor, seal_search_cursor
 from gateway.scim.requests import ListQuery, list_query, search_request, version_of
 from gateway.scim.resources import RESOURCES, Resource
 from gateway.token_cache import Authenticated
+from runtime.errors import ServiceError
 from scim.projection import parse_attribute_list, project
 from scim.schema import LIST_RESPONSE
-from services.common.errors import ServiceError
 
 routes = web.RouteTableDef()
 PREFIX = "/scim/v2/{connection_id}"

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from scimd.directory.v1 import member_pb2
 
+from runtime.timestamps import to_rfc3339
 from scim.schema import CORE_USER, ENTERPRISE_USER, USER_SCHEMA
-from services.common.timestamps import to_rfc3339
 
 _ATTRIBUTE_ORDER = ("externalId", *(attribute.name for attribute in USER_SCHEMA.attributes))
 

@@ -14,7 +14,7 @@ from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.cursors import list_envelope, page_token_of
 from gateway.scim.requests import ListQuery
 from gateway.scim.users import etag_of, user_resource
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 
 def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:

@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 import aiohttp
 import jwt
 
-from services.common.errors import ServiceError
-from services.common.ssrf import AllowList, GuardedResolver, guarded_socket_factory
+from runtime.errors import ServiceError
+from runtime.ssrf import AllowList, GuardedResolver, guarded_socket_factory
 
 # Asymmetric algorithms only: a JWKS never holds a shared secret.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from scimd.connections.v1 import connection_pb2, organization_pb2
 
-from services.common.timestamps import to_timestamp
+from runtime.timestamps import to_timestamp
 
 _STATUS = {
     "active": connection_pb2.CONNECTION_STATUS_ACTIVE,

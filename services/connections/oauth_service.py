@@ -14,9 +14,9 @@ import grpc
 from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as pb
 
-from services.common.errors import ServiceError
-from services.common.secret_tokens import ACCESS_TOKENS, OAUTH_CLIENT_SECRETS, secret_matches
-from services.common.ssrf import AllowList, ForbiddenAddress, UnusableURL, check_url
+from runtime.errors import ServiceError
+from runtime.secret_tokens import ACCESS_TOKENS, OAUTH_CLIENT_SECRETS, secret_matches
+from runtime.ssrf import AllowList, ForbiddenAddress, UnusableURL, check_url
 from services.connections import oauth_repository, repository
 from services.connections.assertions import KeySets, Trust, verify
 

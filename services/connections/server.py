@@ -10,13 +10,13 @@ from pathlib import Path
 
 from scimd.connections.v1 import connections_service_pb2, connections_service_pb2_grpc
 
-from services.common.db import open_database
-from services.common.events import EventStream
-from services.common.grpc_server import Registration
-from services.common.outbox import start_relay
-from services.common.periodic import run_periodically
-from services.common.settings import Settings
-from services.common.ssrf import AllowList
+from runtime.db import open_database
+from runtime.events import EventStream
+from runtime.grpc_server import Registration
+from runtime.outbox import start_relay
+from runtime.periodic import run_periodically
+from runtime.settings import Settings
+from runtime.ssrf import AllowList
 from services.connections import oauth_repository, repository
 from services.connections.service import SCHEMA, ConnectionsServicer
 

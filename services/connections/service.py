@@ -14,15 +14,16 @@ from scimd.connections.v1 import connections_service_pb2 as pb
 from scimd.connections.v1 import connections_service_pb2_grpc as pb_grpc
 from scimd.events.v1 import event_pb2
 
-from services.common.errors import ServiceError
-from services.common.events import EventStream
-from services.common.ids import new_id
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.paging import decode_time_keyset, page_size, time_keyset_token
-from services.common.secret_tokens import ACCESS_TOKENS, BEARER_TOKENS, PORTAL_LINKS, secret_matches
-from services.common.settings import Settings
-from services.common.ssrf import AllowList
-from services.common.timestamps import to_timestamp
+from runtime.errors import ServiceError
+from runtime.events import EventStream
+from runtime.ids import new_id
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.paging import decode_time_keyset, page_size, time_keyset_token
+from runtime.secret_tokens import ACCESS_TOKENS, BEARER_TOKENS, PORTAL_LINKS, secret_matches
+from runtime.settings import Settings
+from runtime.shapes import IDENTITY_PROVIDERS
+from runtime.ssrf import AllowList
+from runtime.timestamps import to_timestamp
 from services.connections import oauth_repository, repository
 from services.connections.assertions import KeySets
 from services.connections.mapping import connection_from_row, organization_from_row
@@ -32,10 +33,6 @@ PORTAL_LINK_DEFAULT_SECONDS = 600
 MAX_TOKEN_USES = 10_000
 PORTAL_LINK_MAX_SECONDS = 3600
 
-IDENTITY_PROVIDERS = (
-    "okta", "microsoft-entra", "google-workspace", "onelogin", "jumpcloud",
-    "pingfederate", "rippling", "cyberark", "generic",
-)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._~-]{1,127}$")
 _MAX_NAME = 128
 MAX_RATE_LIMIT = 1_000_000

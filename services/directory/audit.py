@@ -13,8 +13,9 @@ from typing import Awaitable, Callable, TypeVar
 
 import asyncpg
 
-from services.common.context import Tenant, current_request_id
-from services.common.errors import ServiceError
+from runtime.context import Tenant, current_request_id
+from runtime.errors import ServiceError
+from scim.errors import ScimError
 
 Executor = asyncpg.Pool | asyncpg.Connection
 T = TypeVar("T")
@@ -69,9 +70,10 @@ async def audited(pool: asyncpg.Pool, entry: AuditEntry, work: Callable[[AuditEn
     otherwise records the failure or the absence of change."""
     try:
         result = await work(entry)
-    except ServiceError as error:
-        await entry.record(pool, error.reason.lower(), error.message)
-        raise
+    except (ServiceError, ScimError) as error:
+        failure = error if isinstance(error, ServiceError) else ServiceError.from_scim(error)
+        await entry.record(pool, failure.reason.lower(), failure.message)
+        raise failure from None
     if not entry.written:
         await entry.record(pool, UNCHANGED)
     return result

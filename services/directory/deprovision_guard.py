@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.common.errors import ServiceError
-from services.common.settings import Settings, SettingsError
+from runtime.errors import ServiceError
+from runtime.settings import Settings, SettingsError
 
 MAX_WINDOW = timedelta(days=30)
 MAX_AUTO_APPLY = timedelta(days=30)

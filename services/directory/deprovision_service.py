@@ -10,11 +10,11 @@ import grpc
 import orjson
 from scimd.directory.v1 import directory_service_pb2 as pb
 
-from services.common.context import Tenant
-from services.common.errors import ServiceError
-from services.common.grpc_server import tenant_of
-from services.common.outbox import QueuedEvent, new_event
-from services.common.timestamps import to_timestamp
+from runtime.context import Tenant
+from runtime.errors import ServiceError
+from runtime.grpc_server import tenant_of
+from runtime.outbox import QueuedEvent, new_event
+from runtime.timestamps import to_timestamp
 from services.directory import deprovision_repository as guard_repository
 from services.directory import repository
 from services.directory.audit import AuditEntry

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.outbox import QueuedEvent, with_events
+from runtime.outbox import QueuedEvent, with_events
 from services.directory.keyset import Position
 
 GROUP_COLUMNS = (

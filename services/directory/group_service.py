@@ -13,18 +13,18 @@ import orjson
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import group_pb2
 
+from runtime.context import Tenant
+from runtime.errors import ServiceError
+from runtime.grpc_server import tenant_of
+from runtime.ids import new_id
+from runtime.json_input import parse_json_object
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.paging import decode_page_token, encode_page_token, page_size
+from runtime.tenant_scope import OrganizationScope
+from runtime.timestamps import to_timestamp
 from scim.filter import FilterError, parse_filter
 from scim.group_patch import UNCHANGED, GroupPatchPlan, MembershipStep, plan_group_patch
 from scim.schema import GROUP
-from services.common.context import Tenant
-from services.common.errors import ServiceError
-from services.common.grpc_server import tenant_of
-from services.common.ids import new_id
-from services.common.json_input import parse_json_object
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.paging import decode_page_token, encode_page_token, page_size
-from services.common.tenant_scope import OrganizationScope
-from services.common.timestamps import to_timestamp
 from services.directory import group_repository as repository
 from services.directory.audit import AuditEntry, audited
 from services.directory.filter_sql import SqlParams

@@ -13,8 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.common.errors import ServiceError
-from services.common.paging import decode_page_token, encode_page_token
+from runtime.errors import ServiceError
+from runtime.paging import decode_page_token, encode_page_token
 
 _NO_SORT = "-"
 

@@ -8,7 +8,7 @@ import asyncpg
 import orjson
 from scimd.directory.v1 import member_pb2
 
-from services.common.timestamps import to_timestamp
+from runtime.timestamps import to_timestamp
 
 STATUS_TO_PROTO = {
     "active": member_pb2.MEMBER_STATUS_ACTIVE,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from scimd.events.v1 import event_pb2
 
-from services.common.consumer import DurableConsumer
-from services.common.context import request_id_var
-from services.common.events import EventStream
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.tenant_scope import TenantPool
+from runtime.consumer import DurableConsumer
+from runtime.context import request_id_var
+from runtime.events import EventStream
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.tenant_scope import TenantPool
 from services.directory.group_repository import GROUP_COLUMNS
 from services.directory.group_service import group_from_row
 from services.directory.mapping import member_from_row

@@ -16,9 +16,9 @@ from __future__ import annotations
 import grpc
 from scimd.directory.v1 import directory_service_pb2 as pb
 
-from services.common.errors import ServiceError
-from services.common.grpc_server import tenant_of
-from services.common.outbox import enqueue_all
+from runtime.errors import ServiceError
+from runtime.grpc_server import tenant_of
+from runtime.outbox import enqueue_all
 from services.directory.mapping import member_from_row
 from services.directory.repository import READ_COLUMNS
 

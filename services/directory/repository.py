@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from services.common.db import in_batches
-from services.common.outbox import AlsoClause, QueuedEvent, with_event, with_events
+from runtime.db import in_batches
+from runtime.outbox import AlsoClause, QueuedEvent, with_event, with_events
 from services.directory.keyset import Position
 
 Executor = asyncpg.Pool | asyncpg.Connection

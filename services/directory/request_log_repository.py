@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from services.common.db import in_batches
+from runtime.db import in_batches
 
 _COLUMNS = (
     "connection_id", "token_id", "request_id", "method", "path", "query", "status", "scim_type", "detail", "hint",

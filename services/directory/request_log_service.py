@@ -11,11 +11,11 @@ import orjson
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import request_record_pb2
 
-from services.common.errors import ServiceError
-from services.common.grpc_server import tenant_of
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.paging import decode_page_token, encode_page_token, page_size
-from services.common.timestamps import to_timestamp
+from runtime.errors import ServiceError
+from runtime.grpc_server import tenant_of
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.paging import decode_page_token, encode_page_token, page_size
+from runtime.timestamps import to_timestamp
 from services.directory import request_log_repository as log_repository
 
 FAILED_EVENT = "scim.request.failed"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
 
-from services.common.db import POOL_SIZE, open_database
-from services.common.events import EventStream
-from services.common.fairness import TenantSlots
-from services.common.grpc_server import Registration
-from services.common.outbox import start_relay
-from services.common.periodic import run_periodically
-from services.common.settings import Settings
+from runtime.db import POOL_SIZE, open_database
+from runtime.events import EventStream
+from runtime.fairness import TenantSlots
+from runtime.grpc_server import Registration
+from runtime.outbox import start_relay
+from runtime.periodic import run_periodically
+from runtime.settings import Settings
 from services.directory import repository, request_log_repository
 from services.directory.deprovision_guard import GuardPolicy
 from services.directory.organization_purge import OrganizationPurge

@@ -13,25 +13,25 @@ from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import directory_service_pb2_grpc as pb_grpc
 from scimd.directory.v1 import member_pb2
 
-from scim.filter import FilterError, parse_filter
-from scim.patch import apply_patch
-from scim.schema import USER
-from scim.users import normalize_user
-from services.common.context import Tenant
-from services.common.errors import ServiceError
-from services.common.events import EventStream
-from services.common.fairness import TenantSlots
-from services.common.grpc_server import tenant_of
-from services.common.ids import new_id
-from services.common.json_input import parse_json_object
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
-from services.common.paging import (
+from runtime.context import Tenant
+from runtime.errors import ServiceError
+from runtime.events import EventStream
+from runtime.fairness import TenantSlots
+from runtime.grpc_server import tenant_of
+from runtime.ids import new_id
+from runtime.json_input import parse_json_object
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.paging import (
     decode_page_token,
     encode_page_token,
     page_size,
 )
-from services.common.tenant_scope import OrganizationScope, TenantPool
-from services.common.timestamps import to_timestamp
+from runtime.tenant_scope import OrganizationScope, TenantPool
+from runtime.timestamps import to_timestamp
+from scim.filter import FilterError, parse_filter
+from scim.patch import apply_patch
+from scim.schema import USER
+from scim.users import normalize_user
 from services.directory import group_repository, repository
 from services.directory.audit import AuditEntry, audited
 from services.directory.audit import list_entries as list_audit_entries

@@ -10,8 +10,8 @@ from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
-from services.common.context import Tenant, acting_for
-from services.common.errors import ServiceError
+from runtime.context import Tenant, acting_for
+from runtime.errors import ServiceError
 
 BATCH = 1000
 CALL_TIMEOUT_SECONDS = 30.0

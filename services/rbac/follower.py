@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import orjson
 from scimd.events.v1 import event_pb2
 
-from services.common.consumer import DurableConsumer
-from services.common.context import request_id_var
-from services.common.events import EventStream
-from services.common.tenant_scope import TenantPool
+from runtime.consumer import DurableConsumer
+from runtime.context import request_id_var
+from runtime.events import EventStream
+from runtime.tenant_scope import TenantPool
 from services.rbac import repository
 from services.rbac.propagation import RolePropagator
 from services.rbac.session_revocation import MEMBER_INACTIVE, SessionRevoker

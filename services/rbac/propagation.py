@@ -17,8 +17,8 @@ import orjson
 from scimd.directory.v1 import member_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
-from services.common.events import EventStream
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.events import EventStream
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from services.rbac import repository
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.resolution import Roles, gained_and_lost, resolve_roles, roles_to_proto

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.outbox import QueuedEvent, enqueue_all
+from runtime.outbox import QueuedEvent, enqueue_all
 
 Executor = asyncpg.Pool | asyncpg.Connection
 

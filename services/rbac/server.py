@@ -8,15 +8,15 @@ from pathlib import Path
 
 from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc, session_service_pb2, session_service_pb2_grpc
 
-from services.common.db import open_database
-from services.common.events import EventStream
-from services.common.grpc_client import open_channel
-from services.common.grpc_server import Registration
-from services.common.metrics import ACTIVE_SESSIONS
-from services.common.outbox import start_relay
-from services.common.periodic import run_periodically
-from services.common.sealing import SecretBox
-from services.common.settings import Settings
+from runtime.db import open_database
+from runtime.events import EventStream
+from runtime.grpc_client import open_channel
+from runtime.grpc_server import Registration
+from runtime.metrics import ACTIVE_SESSIONS
+from runtime.outbox import start_relay
+from runtime.periodic import run_periodically
+from runtime.sealing import SecretBox
+from runtime.settings import Settings
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import SCHEMA, RolePropagator

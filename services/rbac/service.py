@@ -10,10 +10,10 @@ from scimd.rbac.v1 import member_roles_pb2, role_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as pb
 from scimd.rbac.v1 import rbac_service_pb2_grpc as pb_grpc
 
-from services.common.errors import ServiceError
-from services.common.paging import decode_page_token, encode_page_token, page_size
-from services.common.tenant_scope import TenantPool, bind_for_transaction
-from services.common.timestamps import to_timestamp
+from runtime.errors import ServiceError
+from runtime.paging import decode_page_token, encode_page_token, page_size
+from runtime.tenant_scope import TenantPool, bind_for_transaction
+from runtime.timestamps import to_timestamp
 from services.rbac import repository
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.propagation import MappingOverride, RolePropagator

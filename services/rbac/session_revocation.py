@@ -15,9 +15,9 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 from scimd.events.v1 import event_pb2
 
-from services.common.events import EventStream
-from services.common.live_events import LiveEvents
-from services.common.outbox import QueuedEvent, enqueue_all, new_event
+from runtime.events import EventStream
+from runtime.live_events import LiveEvents
+from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from services.rbac import session_repository
 
 SCHEMA = "rbac"

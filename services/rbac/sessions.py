@@ -11,11 +11,11 @@ from scimd.rbac.v1 import session_pb2
 from scimd.rbac.v1 import session_service_pb2 as pb
 from scimd.rbac.v1 import session_service_pb2_grpc as pb_grpc
 
-from services.common.errors import ServiceError
-from services.common.ids import new_id
-from services.common.secret_tokens import SESSION_TOKENS, secret_matches
-from services.common.tenant_scope import TenantPool
-from services.common.timestamps import to_timestamp
+from runtime.errors import ServiceError
+from runtime.ids import new_id
+from runtime.secret_tokens import SESSION_TOKENS, secret_matches
+from runtime.tenant_scope import TenantPool
+from runtime.timestamps import to_timestamp
 from services.rbac import session_repository
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.session_jwt import InvalidJwt, SessionClaims, SessionJwts

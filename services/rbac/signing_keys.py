@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from services.common.sealing import SecretBox
+from runtime.sealing import SecretBox
 
 ALGORITHM = "ES256"
 RELOAD_SECONDS = 30.0

@@ -1,4 +1,4 @@
-from services.common.grpc_server import serve_main
+from runtime.grpc_server import serve_main
 from services.webhooks.server import setup
 
 serve_main("webhooks", setup)

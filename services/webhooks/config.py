@@ -1,6 +1,6 @@
 """The webhooks service's own settings, read once from the environment.
 
-They belong in services.common.settings.Settings; until they are there, this
+They belong in runtime.settings.Settings; until they are there, this
 is the one place the webhooks service reads them.
 
     SCIMD_WEBHOOK_ALLOWED_HOSTS      comma-separated host names and IP networks
@@ -21,8 +21,8 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from services.common.settings import SettingsError, number_setting
-from services.common.ssrf import AllowList
+from runtime.settings import SettingsError, number_setting
+from runtime.ssrf import AllowList
 
 # Seconds to wait before each retry after the first, immediate attempt.
 RETRY_SCHEDULE: tuple[float, ...] = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)

@@ -12,9 +12,9 @@ from typing import Callable
 import asyncpg
 from scimd.events.v1 import event_pb2
 
-from services.common.consumer import ExclusiveConsumer
-from services.common.events import EventStream
-from services.common.leadership import Leadership
+from runtime.consumer import ExclusiveConsumer
+from runtime.events import EventStream
+from runtime.leadership import Leadership
 from services.webhooks import repository
 from services.webhooks.payload import received_event
 

@@ -36,12 +36,12 @@ from aiohttp.abc import AbstractResolver
 from scimd.events.v1 import event_pb2
 from standardwebhooks import Webhook
 
-from services.common.context import request_id_var
-from services.common.ids import new_id
-from services.common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
-from services.common.outbox import QueuedEvent
-from services.common.sealing import SecretBox
-from services.common.ssrf import (
+from runtime.context import request_id_var
+from runtime.ids import new_id
+from runtime.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
+from runtime.outbox import QueuedEvent
+from runtime.sealing import SecretBox
+from runtime.ssrf import (
     ForbiddenAddress,
     GuardedResolver,
     UnusableURL,

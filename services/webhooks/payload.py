@@ -9,7 +9,7 @@ import orjson
 from scimd.events.v1 import event_pb2
 from scimd.webhooks.v1 import endpoint_pb2
 
-from services.common.shapes import (
+from runtime.shapes import (
     connection_json,
     group_json,
     member_json,
@@ -17,7 +17,7 @@ from services.common.shapes import (
     request_record_json,
     roles_json,
 )
-from services.common.timestamps import to_rfc3339
+from runtime.timestamps import to_rfc3339
 from services.webhooks.repository import ReceivedEvent
 
 

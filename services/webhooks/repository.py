@@ -14,7 +14,7 @@ from typing import Any, Callable
 import asyncpg
 import orjson
 
-from services.common.outbox import QueuedEvent, enqueue_all
+from runtime.outbox import QueuedEvent, enqueue_all
 from services.webhooks import snapshot_repository
 from services.webhooks.snapshot_projection import ProjectionChange, is_projected
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from scimd.webhooks.v1 import delivery_attempt_pb2, endpoint_pb2
 
-from services.common.timestamps import to_timestamp
+from runtime.timestamps import to_timestamp
 
 OUTCOMES = {
     "succeeded": delivery_attempt_pb2.DELIVERY_OUTCOME_SUCCEEDED,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
-from services.common.db import open_database
-from services.common.events import EventStream
-from services.common.grpc_server import Registration, Setup
-from services.common.outbox import QueuedEvent, start_relay
-from services.common.periodic import run_periodically
-from services.common.sealing import SecretBox
-from services.common.settings import Settings
+from runtime.db import open_database
+from runtime.events import EventStream
+from runtime.grpc_server import Registration, Setup
+from runtime.outbox import QueuedEvent, start_relay
+from runtime.periodic import run_periodically
+from runtime.sealing import SecretBox
+from runtime.settings import Settings
 from services.webhooks import repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.consumer import event_consumer

@@ -16,17 +16,17 @@ from aiohttp.abc import AbstractResolver
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 
-from services.common.errors import ServiceError
-from services.common.ids import new_id
-from services.common.paging import (
+from runtime.errors import ServiceError
+from runtime.ids import new_id
+from runtime.paging import (
     decode_page_token,
     decode_time_keyset,
     encode_page_token,
     page_size,
     time_keyset_token,
 )
-from services.common.sealing import SecretBox
-from services.common.ssrf import ForbiddenAddress, UnusableURL, check_url
+from runtime.sealing import SecretBox
+from runtime.ssrf import ForbiddenAddress, UnusableURL, check_url
 from services.webhooks import repository, snapshot_repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.rows import attempt_from_row, endpoint_from_row

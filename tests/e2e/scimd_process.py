@@ -58,7 +58,7 @@ class ScimdProcess:
     async def start(self, timeout: float = 180) -> "ScimdProcess":
         log = open(self.log_path, "ab")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.supervisor", "up",
+            sys.executable, "-m", "cli", "up",
             cwd=REPO_ROOT, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=log, stdin=asyncio.subprocess.DEVNULL,
         )
         log.close()

@@ -20,7 +20,7 @@ async def scimd(gateway, *args: str, credentials: bool = True, **env: str) -> tu
                            SCIMD_PROJECT_SECRET=gateway.settings.project_secret)
     environment.update(env)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.supervisor", *args, env=environment,
+        sys.executable, "-m", "cli", *args, env=environment,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)

@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 from standardwebhooks import Webhook
 
-from services.supervisor.processes import free_port
+from cli.processes import free_port
 from tests.conftest import REPO_ROOT, delete_stream, unique_prefix
 from tests.e2e.scimd_process import ScimdProcess, alive, scimd_environment
 from tests.support import basic_auth, bearer, post_json, scim_user
@@ -172,7 +172,7 @@ async def test_bad_settings_are_one_clear_line_not_a_restart_loop(tmp_path, fres
     env = scimd_environment(free_port(), tmp_path / "data", DATABASE_URL=await fresh_database(), NATS_URL=nats_url,
                             SCIMD_NATS_PREFIX=unique_prefix(), SCIMD_ENCRYPTION_KEY="not-a-key")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.supervisor", "up", cwd=REPO_ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable, "-m", "cli", "up", cwd=REPO_ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 120)

@@ -18,8 +18,8 @@ from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.events.v1 import event_pb2
 
-from services.common.context import Tenant
-from services.supervisor.processes import free_port
+from cli.processes import free_port
+from runtime.context import Tenant
 from tests.support import LocalHookServer, registration
 
 

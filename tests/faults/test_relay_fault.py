@@ -9,8 +9,8 @@ from contextlib import AsyncExitStack
 
 import nats
 
-from services.common import outbox
-from services.common.events import EventStream
+from runtime import outbox
+from runtime.events import EventStream
 from services.directory import server as directory_server
 from services.webhooks.config import WebhookConfig
 from tests.conftest import delete_stream, make_settings, unique_prefix

@@ -26,7 +26,7 @@ import orjson
 import pytest
 from standardwebhooks import Webhook
 
-from services.supervisor.processes import free_port
+from cli.processes import free_port
 from tests.e2e.scimd_process import ScimdProcess, scimd_environment
 from tests.support import basic_auth, bearer, create_connection, create_organization, post_json, scim_user
 

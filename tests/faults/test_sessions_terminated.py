@@ -17,8 +17,8 @@ import grpc
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
-from services.common.context import Tenant
-from services.common.grpc_server import running_service
+from runtime.context import Tenant
+from runtime.grpc_server import running_service
 from services.directory.server import setup as directory_setup
 from tests.conftest import make_settings, unique_prefix
 from tests.support import registration

@@ -22,11 +22,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
-from services.common.grpc_server import running_service
-from services.common.ssrf import AllowList
+from cli.embedded import EmbeddedNats
+from cli.processes import free_port
+from runtime.grpc_server import running_service
+from runtime.ssrf import AllowList
 from services.directory.server import setup as directory_setup
-from services.supervisor.embedded import EmbeddedNats
-from services.supervisor.processes import free_port
 from services.webhooks.config import WebhookConfig
 from services.webhooks.server import setup_with as webhooks_setup_with
 from tests.conftest import REPO_ROOT, delete_stream, make_settings, unique_prefix

@@ -9,7 +9,7 @@ import pytest
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
-from services.common.context import Tenant
+from runtime.context import Tenant
 from tests.support import basic_auth, bearer, create_connection, create_organization, post_json, scim_user
 
 SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -13,7 +13,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.supervisor.processes import free_port
+from cli.processes import free_port
 from tests.conftest import REPO_ROOT
 from tests.gateway.management_client import ManagementClient
 from tests.gateway.scim_client import ScimClient

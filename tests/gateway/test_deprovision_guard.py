@@ -180,8 +180,8 @@ async def test_below_the_allowance_nothing_is_held_and_deletions_count(http, gat
 async def test_held_deprovisions_apply_by_themselves_after_the_auto_apply_time(http, gateway, running_services):
     from datetime import datetime, timedelta, timezone
 
-    from services.common.db import create_pool
-    from services.common.events import EventStream
+    from runtime.db import create_pool
+    from runtime.events import EventStream
     from services.directory.service import DirectoryServicer
 
     vendor = ManagementClient(http, gateway)

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
+from cli.processes import free_port
 from gateway.serving import start_gateway
-from services.supervisor.processes import free_port
 from tests.conftest import Gateway
 from tests.gateway.scim_client import new_client
 from tests.support import scim_user

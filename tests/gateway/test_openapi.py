@@ -23,7 +23,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.openapi import PATH, document
-from services.common.settings import Settings
+from runtime.settings import Settings
 from tests.support import bearer, create_connection, create_organization, post_json, scim_user
 
 METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")

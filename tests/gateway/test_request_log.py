@@ -98,7 +98,7 @@ async def test_entries_past_the_retention_are_forgotten(http, gateway, running_s
 
     import asyncpg
 
-    from services.common.db import create_pool
+    from runtime.db import create_pool
     from services.directory.request_log_repository import forget_old
 
     vendor = ManagementClient(http, gateway)
@@ -129,8 +129,8 @@ async def test_a_gateway_may_keep_no_bodies_or_nothing(http, gateway, running_se
     """SCIMD_REQUEST_LOG=metadata keeps entries without bodies; off keeps none (but still each token's last use)."""
     from dataclasses import replace
 
+    from cli.processes import free_port
     from gateway.serving import start_gateway
-    from services.supervisor.processes import free_port
     from tests.conftest import Gateway
 
     vendor = ManagementClient(http, gateway)

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.supervisor.processes import free_port
+from cli.processes import free_port
 from tests.gateway.management_client import ManagementClient
 from tests.support import create_connection, create_organization, scim_user
 

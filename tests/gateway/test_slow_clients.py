@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
+from cli.processes import free_port
 from gateway.serving import start_gateway
-from services.supervisor.processes import free_port
 
 DEADLINE_S = 20
 

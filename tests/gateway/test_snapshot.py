@@ -21,7 +21,7 @@ import asyncpg
 import orjson
 import pytest
 
-from services.common.paging import decode_page_token
+from runtime.paging import decode_page_token
 from tests.gateway.management_client import ManagementClient
 from tests.gateway.scim_client import ScimClient
 from tests.support import create_connection, create_organization, scim_user

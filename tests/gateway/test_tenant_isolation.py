@@ -25,7 +25,7 @@ from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.rbac.v1 import rbac_service_pb2 as rbac_pb
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 
-from services.common.context import Tenant
+from runtime.context import Tenant
 from tests.gateway.management_client import ManagementClient
 from tests.gateway.scim_client import ScimClient
 from tests.support import create_connection, create_organization, scim_user

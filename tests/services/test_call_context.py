@@ -9,7 +9,7 @@ import time
 import grpc
 import pytest
 
-from services.common.context import (
+from runtime.context import (
     CONNECTION_METADATA,
     ORGANIZATION_METADATA,
     REQUEST_ID_HEADER,
@@ -20,7 +20,7 @@ from services.common.context import (
     request_id_var,
     tenant_var,
 )
-from services.common.grpc_client import DEFAULT_CALL_SECONDS, open_channel
+from runtime.grpc_client import DEFAULT_CALL_SECONDS, open_channel
 
 
 async def _echo_server():

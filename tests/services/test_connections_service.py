@@ -7,7 +7,7 @@ import pytest
 from scimd.connections.v1 import connections_service_pb2 as pb
 from scimd.connections.v1.connections_service_pb2_grpc import ConnectionsServiceStub
 
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ async def test_spent_portal_links_are_deleted_and_live_ones_kept(connections, ru
     import asyncpg
 
     from gateway.portal.session import LIFETIME
-    from services.common.db import create_pool
+    from runtime.db import create_pool
     from services.connections.repository import forget_spent_portal_links
     from services.connections.server import PORTAL_LINK_RETENTION
     from services.connections.service import PORTAL_LINK_MAX_SECONDS

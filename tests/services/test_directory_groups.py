@@ -9,8 +9,8 @@ from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import group_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
-from services.common.context import Tenant
-from services.common.errors import ServiceError
+from runtime.context import Tenant
+from runtime.errors import ServiceError
 from tests.support import registration
 
 

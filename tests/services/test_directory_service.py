@@ -11,9 +11,9 @@ from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.events.v1 import event_pb2
 
-from services.common.context import Tenant
-from services.common.errors import ServiceError
-from services.common.events import EventStream
+from runtime.context import Tenant
+from runtime.errors import ServiceError
+from runtime.events import EventStream
 from tests.support import registration
 
 
@@ -145,7 +145,7 @@ async def test_a_deleted_members_personal_data_is_forgotten_after_the_retention(
 
     import asyncpg
 
-    from services.common.db import create_pool
+    from runtime.db import create_pool
     from services.directory.repository import forget_deleted_members
 
     owner = tenant()

@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 from scimd.events.v1 import event_pb2
 
-from services.common.consumer import DurableConsumer, ExclusiveConsumer
-from services.common.events import EventStream
-from services.common.leadership import Leadership
+from runtime.consumer import DurableConsumer, ExclusiveConsumer
+from runtime.events import EventStream
+from runtime.leadership import Leadership
 from tests.conftest import delete_stream, unique_prefix
 
 COUNT = 900

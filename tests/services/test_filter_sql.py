@@ -10,9 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from runtime.db import migrate
 from scim.filter import FilterError, matches, parse_filter
 from scim.schema import CORE_USER, ENTERPRISE_USER, USER
-from services.common.db import migrate
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "directory" / "migrations"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.common.db import open_database, pending_migrations
+from runtime.db import open_database, pending_migrations
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 NAMES = ("connections", "directory", "rbac", "webhooks")
@@ -26,7 +26,7 @@ async def test_services_refuse_an_older_schema_until_scimd_migrate_ran(fresh_dat
 
     env = {**os.environ, "DATABASE_URL": database_url}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.supervisor", "migrate", env=env,
+        sys.executable, "-m", "cli", "migrate", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), 120)
@@ -42,7 +42,7 @@ async def test_services_refuse_an_older_schema_until_scimd_migrate_ran(fresh_dat
 async def test_migrate_without_a_database_url_says_so():
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.supervisor", "migrate", env=env,
+        sys.executable, "-m", "cli", "migrate", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), 60)
@@ -58,7 +58,7 @@ async def test_an_owner_without_createrole_uses_roles_an_administrator_made(post
 
     import asyncpg
 
-    from services.common.db import create_pool, migrate, service_role
+    from runtime.db import create_pool, migrate, service_role
 
     suffix = uuid.uuid4().hex[:8]
     owner, database, schema = f"owner_{suffix}", f"scimd_owner_{suffix}", f"probe_{suffix}"

@@ -10,11 +10,11 @@ from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.events.v1 import event_pb2
 
-from services.common.context import Tenant
-from services.common.events import EventStream
-from services.common.grpc_server import running_service
+from cli.embedded import EmbeddedNats
+from runtime.context import Tenant
+from runtime.events import EventStream
+from runtime.grpc_server import running_service
 from services.directory.server import setup as directory_setup
-from services.supervisor.embedded import EmbeddedNats
 from tests.conftest import make_settings, unique_prefix
 from tests.support import registration
 
@@ -79,7 +79,7 @@ async def test_writes_succeed_while_nats_is_down_and_events_arrive_after(fresh_d
 
 async def test_service_starts_and_accepts_writes_before_nats_exists(fresh_database, tmp_path):
     nats_server = EmbeddedNats(tmp_path)
-    from services.supervisor.processes import free_port
+    from cli.processes import free_port
 
     port = free_port()
     settings = make_settings(await fresh_database(), f"nats://127.0.0.1:{port}", unique_prefix())

@@ -16,10 +16,10 @@ from scimd.rbac.v1 import member_roles_pb2, role_pb2
 from scimd.rbac.v1 import rbac_service_pb2 as pb
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 
-from services.common.context import Tenant
-from services.common.db import create_pool
-from services.common.events import EventStream
-from services.common.grpc_client import open_channel
+from runtime.context import Tenant
+from runtime.db import create_pool
+from runtime.events import EventStream
+from runtime.grpc_client import open_channel
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator

@@ -12,10 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from runtime.db import create_pool, migrate, service_role
+from runtime.tenant_scope import bind_for_transaction
 from scim.filter import parse_filter
 from scim.schema import GROUP, USER
-from services.common.db import create_pool, migrate, service_role
-from services.common.tenant_scope import bind_for_transaction
 from services.directory.filter_sql import SqlParams, compile_filter
 from services.directory.group_filter_sql import compile_group_filter
 

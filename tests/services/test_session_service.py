@@ -16,9 +16,9 @@ from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 from scimd.rbac.v1 import session_service_pb2 as pb
 from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 
-from services.common.context import Tenant
-from services.common.db import create_pool
-from services.common.sealing import SecretBox
+from runtime.context import Tenant
+from runtime.db import create_pool
+from runtime.sealing import SecretBox
 from services.rbac.session_jwt import SessionJwts
 from services.rbac.signing_keys import KeyRing
 from tests.support import registration
@@ -112,7 +112,7 @@ async def test_a_retired_key_stays_published_until_its_jwts_have_expired(fresh_d
     JWT it signed has expired (JWT lifetime plus a clock margin), then goes."""
     import asyncpg
 
-    from services.common.db import migrate
+    from runtime.db import migrate
     from services.rbac.server import MIGRATIONS
 
     database_url = await fresh_database()

@@ -9,9 +9,9 @@ import pytest
 from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import directory_service_pb2_grpc as pb_grpc
 
-from services.common.db import create_pool
-from services.common.errors import ServiceError
-from services.common.grpc_server import Registration, start_server, stop_server
+from runtime.db import create_pool
+from runtime.errors import ServiceError
+from runtime.grpc_server import Registration, start_server, stop_server
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from aiohttp import web
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from standardwebhooks import Webhook
 
-from services.common.db import create_pool, migrate
-from services.common.sealing import SecretBox
-from services.common.ssrf import AllowList
-from services.supervisor.processes import free_port
+from cli.processes import free_port
+from runtime.db import create_pool, migrate
+from runtime.sealing import SecretBox
+from runtime.ssrf import AllowList
 from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
 from services.webhooks.delivery import ENDPOINT_REST_SECONDS, DeliveryWorker, retry_after_seconds

@@ -14,8 +14,8 @@ from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 from standardwebhooks import Webhook
 
-from services.common.context import Tenant
-from services.common.errors import ServiceError
+from runtime.context import Tenant
+from runtime.errors import ServiceError
 from services.webhooks.delivery import RETRY_SCHEDULE, retry_delay
 from tests.support import registration
 

@@ -17,9 +17,9 @@ from aiohttp.abc import AbstractResolver
 from scimd.webhooks.v1 import webhooks_service_pb2 as pb
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
-from services.common.errors import ServiceError
-from services.common.sealing import SecretBox
-from services.common.ssrf import (
+from runtime.errors import ServiceError
+from runtime.sealing import SecretBox
+from runtime.ssrf import (
     AllowList,
     ForbiddenAddress,
     GuardedResolver,

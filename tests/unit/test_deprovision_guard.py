@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 from services.directory.deprovision_guard import GuardPolicy, StatusChange, held_back, status_change
 
 

@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from gateway.errors import management_error, scim_error
-from services.common.errors import KINDS_BY_REASON, ServiceError
+from runtime.errors import KINDS_BY_REASON, ServiceError
 
 # RFC 7644 §3.12, Table 9.
 SCIM_TYPES = {

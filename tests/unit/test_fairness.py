@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from services.common.fairness import TenantSlots
+from runtime.fairness import TenantSlots
 
 
 def test_try_take_bounds_each_tenant_separately():

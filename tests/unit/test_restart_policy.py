@@ -1,6 +1,6 @@
-"""The supervisor's restart rules (services/supervisor/restarts.py), with a clock passed in."""
+"""The supervisor's restart rules (cli/restarts.py), with a clock passed in."""
 
-from services.supervisor.restarts import RestartPolicy
+from cli.restarts import RestartPolicy
 
 
 def test_delays_double_from_half_a_second_to_the_ceiling():

@@ -4,7 +4,7 @@ import pytest
 
 from gateway.scim.cursors import CURSOR_TIMEOUT_SECONDS, CursorCodec
 from gateway.scim.requests import list_query
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 KEY = "a-test-encryption-key"
 QUERY = ("User", 'userName sw "a"', "userName", False)

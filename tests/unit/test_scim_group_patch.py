@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scim.errors import ScimError
 from scim.group_patch import (
     MAX_MEMBER_IDS,
     MAX_OPERATIONS,
@@ -21,7 +22,6 @@ from scim.group_patch import (
     plan_group_patch,
 )
 from scim.schema import CORE_GROUP, PATCH_OP
-from services.common.errors import ServiceError
 
 START = {"u1", "u2", "u3"}
 
@@ -31,12 +31,12 @@ def plan(*operations, schemas=(PATCH_OP,)):
 
 
 def fails(*operations, reason, body=None):
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         if body is not None:
             plan_group_patch(body)
         else:
             plan(*operations)
-    assert caught.value.reason == reason, caught.value.message
+    assert caught.value.scim_type == reason, caught.value.message
     return caught.value
 
 
@@ -262,7 +262,7 @@ def test_remove_by_contradicting_filter_removes_nothing():
 ])
 def test_filters_that_name_no_ids_are_invalid_filter(path):
     """RFC 7644 §3.5.2.2, §3.12: the planner cannot see the members, so a filter that does not name ids is invalidFilter."""
-    error = fails({"op": "remove", "path": path}, reason="INVALID_FILTER")
+    error = fails({"op": "remove", "path": path}, reason="invalidFilter")
     assert "value eq" in error.message
 
 
@@ -335,63 +335,63 @@ def test_member_ids_are_deduplicated_in_first_seen_order():
 
 @pytest.mark.parametrize("operation, reason", [
     # read-only attributes (RFC 7643 §3.1, RFC 7644 §3.5.2)
-    ({"op": "replace", "path": "id", "value": "x"}, "MUTABILITY"),
-    ({"op": "remove", "path": "id"}, "MUTABILITY"),
-    ({"op": "replace", "path": "meta", "value": {}}, "MUTABILITY"),
-    ({"op": "replace", "path": "meta.lastModified", "value": "2024-01-01T00:00:00Z"}, "MUTABILITY"),
+    ({"op": "replace", "path": "id", "value": "x"}, "mutability"),
+    ({"op": "remove", "path": "id"}, "mutability"),
+    ({"op": "replace", "path": "meta", "value": {}}, "mutability"),
+    ({"op": "replace", "path": "meta.lastModified", "value": "2024-01-01T00:00:00Z"}, "mutability"),
     # members are added and removed whole: their sub-attributes are immutable or read-only (RFC 7643 §4.2)
-    ({"op": "add", "path": 'members[value eq "u1"]', "value": {"value": "u1"}}, "MUTABILITY"),
-    ({"op": "replace", "path": 'members[value eq "u1"]', "value": {"value": "u9"}}, "MUTABILITY"),
-    ({"op": "replace", "path": 'members[value eq "u1"].value', "value": "u9"}, "MUTABILITY"),
-    ({"op": "replace", "path": 'members[value eq "u1"].display', "value": "x"}, "MUTABILITY"),
-    ({"op": "remove", "path": 'members[value eq "u1"].type'}, "MUTABILITY"),
-    ({"op": "add", "path": "members.display", "value": "x"}, "MUTABILITY"),
-    ({"op": "replace", "path": "members.value", "value": "x"}, "MUTABILITY"),
-    ({"op": "remove", "path": "members.value"}, "MUTABILITY"),
-    ({"op": "add", "value": {'members[value eq "u1"]': {"value": "u1"}}}, "MUTABILITY"),
-    ({"op": "add", "value": {"members.value": "x"}}, "MUTABILITY"),
+    ({"op": "add", "path": 'members[value eq "u1"]', "value": {"value": "u1"}}, "mutability"),
+    ({"op": "replace", "path": 'members[value eq "u1"]', "value": {"value": "u9"}}, "mutability"),
+    ({"op": "replace", "path": 'members[value eq "u1"].value', "value": "u9"}, "mutability"),
+    ({"op": "replace", "path": 'members[value eq "u1"].display', "value": "x"}, "mutability"),
+    ({"op": "remove", "path": 'members[value eq "u1"].type'}, "mutability"),
+    ({"op": "add", "path": "members.display", "value": "x"}, "mutability"),
+    ({"op": "replace", "path": "members.value", "value": "x"}, "mutability"),
+    ({"op": "remove", "path": "members.value"}, "mutability"),
+    ({"op": "add", "value": {'members[value eq "u1"]': {"value": "u1"}}}, "mutability"),
+    ({"op": "add", "value": {"members.value": "x"}}, "mutability"),
     # displayName is required (RFC 7643 §4.2; RFC 7644 §3.5.2)
-    ({"op": "remove", "path": "displayName"}, "MUTABILITY"),
-    ({"op": "replace", "path": "displayName", "value": None}, "MUTABILITY"),
-    ({"op": "replace", "path": "displayName", "value": ""}, "MUTABILITY"),
-    ({"op": "replace", "path": "displayName", "value": "   "}, "MUTABILITY"),
-    ({"op": "replace", "value": {"displayName": ""}}, "MUTABILITY"),
-    ({"op": "replace", "path": "displayName", "value": 7}, "INVALID_VALUE"),
-    ({"op": "replace", "path": "displayName", "value": ["x"]}, "INVALID_VALUE"),
-    ({"op": "replace", "path": "externalId", "value": 7}, "INVALID_VALUE"),
+    ({"op": "remove", "path": "displayName"}, "mutability"),
+    ({"op": "replace", "path": "displayName", "value": None}, "mutability"),
+    ({"op": "replace", "path": "displayName", "value": ""}, "mutability"),
+    ({"op": "replace", "path": "displayName", "value": "   "}, "mutability"),
+    ({"op": "replace", "value": {"displayName": ""}}, "mutability"),
+    ({"op": "replace", "path": "displayName", "value": 7}, "invalidValue"),
+    ({"op": "replace", "path": "displayName", "value": ["x"]}, "invalidValue"),
+    ({"op": "replace", "path": "externalId", "value": 7}, "invalidValue"),
     # paths (RFC 7644 §3.5.2: invalidPath)
-    ({"op": "replace", "path": "description", "value": "x"}, "INVALID_PATH"),
-    ({"op": "replace", "path": "schemas", "value": [CORE_GROUP]}, "INVALID_PATH"),
-    ({"op": "replace", "path": "displayName.x", "value": "x"}, "INVALID_PATH"),
-    ({"op": "replace", "path": 'displayName[value eq "x"]', "value": "x"}, "INVALID_PATH"),
-    ({"op": "remove", "path": "members[value eq"}, "INVALID_PATH"),
-    ({"op": "remove", "path": 'members[value eq 5]'}, "INVALID_PATH"),
-    ({"op": "remove", "path": 'members[nickname eq "x"]'}, "INVALID_PATH"),
-    ({"op": "add", "value": {'members[value eq': []}}, "INVALID_PATH"),
-    ({"op": "add", "path": 7, "value": []}, "INVALID_PATH"),
+    ({"op": "replace", "path": "description", "value": "x"}, "invalidPath"),
+    ({"op": "replace", "path": "schemas", "value": [CORE_GROUP]}, "invalidPath"),
+    ({"op": "replace", "path": "displayName.x", "value": "x"}, "invalidPath"),
+    ({"op": "replace", "path": 'displayName[value eq "x"]', "value": "x"}, "invalidPath"),
+    ({"op": "remove", "path": "members[value eq"}, "invalidPath"),
+    ({"op": "remove", "path": 'members[value eq 5]'}, "invalidPath"),
+    ({"op": "remove", "path": 'members[nickname eq "x"]'}, "invalidPath"),
+    ({"op": "add", "value": {'members[value eq': []}}, "invalidPath"),
+    ({"op": "add", "path": 7, "value": []}, "invalidPath"),
     # member values (RFC 7643 §4.2: value is the member's id)
-    ({"op": "add", "path": "members", "value": ["u1"]}, "INVALID_VALUE"),
-    ({"op": "add", "path": "members", "value": [{"display": "x"}]}, "INVALID_VALUE"),
-    ({"op": "add", "path": "members", "value": [{"value": ""}]}, "INVALID_VALUE"),
-    ({"op": "add", "path": "members", "value": [{"value": "  "}]}, "INVALID_VALUE"),
-    ({"op": "add", "path": "members", "value": [{"value": 5}]}, "INVALID_VALUE"),
-    ({"op": "add", "path": "members", "value": [{"value": None}]}, "INVALID_VALUE"),
-    ({"op": "replace", "path": "members", "value": "u1"}, "INVALID_VALUE"),
-    ({"op": "replace", "path": "members", "value": {}}, "INVALID_VALUE"),
-    ({"op": "remove", "path": "members", "value": "u1"}, "INVALID_VALUE"),
-    ({"op": "replace", "value": {"members": [{"value": "a"}, "b"]}}, "INVALID_VALUE"),
+    ({"op": "add", "path": "members", "value": ["u1"]}, "invalidValue"),
+    ({"op": "add", "path": "members", "value": [{"display": "x"}]}, "invalidValue"),
+    ({"op": "add", "path": "members", "value": [{"value": ""}]}, "invalidValue"),
+    ({"op": "add", "path": "members", "value": [{"value": "  "}]}, "invalidValue"),
+    ({"op": "add", "path": "members", "value": [{"value": 5}]}, "invalidValue"),
+    ({"op": "add", "path": "members", "value": [{"value": None}]}, "invalidValue"),
+    ({"op": "replace", "path": "members", "value": "u1"}, "invalidValue"),
+    ({"op": "replace", "path": "members", "value": {}}, "invalidValue"),
+    ({"op": "remove", "path": "members", "value": "u1"}, "invalidValue"),
+    ({"op": "replace", "value": {"members": [{"value": "a"}, "b"]}}, "invalidValue"),
     # add/replace need a value (RFC 7644 §3.5.2.1, §3.5.2.3)
-    ({"op": "add", "path": "members"}, "INVALID_VALUE"),
-    ({"op": "replace", "path": "displayName"}, "INVALID_VALUE"),
-    ({"op": "replace", "value": "x"}, "INVALID_VALUE"),
-    ({"op": "add"}, "INVALID_VALUE"),
+    ({"op": "add", "path": "members"}, "invalidValue"),
+    ({"op": "replace", "path": "displayName"}, "invalidValue"),
+    ({"op": "replace", "value": "x"}, "invalidValue"),
+    ({"op": "add"}, "invalidValue"),
     # remove needs a path (RFC 7644 §3.5.2.2)
-    ({"op": "remove"}, "NO_TARGET"),
-    ({"op": "remove", "path": ""}, "NO_TARGET"),
+    ({"op": "remove"}, "noTarget"),
+    ({"op": "remove", "path": ""}, "noTarget"),
     # op (RFC 7644 §3.5.2)
-    ({"op": "move", "path": "members", "value": []}, "INVALID_SYNTAX"),
-    ({"op": None, "path": "members", "value": []}, "INVALID_SYNTAX"),
-    ({"path": "members", "value": []}, "INVALID_SYNTAX"),
+    ({"op": "move", "path": "members", "value": []}, "invalidSyntax"),
+    ({"op": None, "path": "members", "value": []}, "invalidSyntax"),
+    ({"path": "members", "value": []}, "invalidSyntax"),
 ])
 def test_operation_errors(operation, reason):
     """RFC 7644 §3.12: each failure carries the scimType its reason maps to."""
@@ -404,7 +404,7 @@ def test_error_names_the_failing_operation_and_nothing_is_planned():
     error = fails(
         {"op": "add", "path": "members", "value": members("a")},
         {"op": "remove", "path": "displayName"},
-        reason="MUTABILITY",
+        reason="mutability",
     )
     assert error.message.startswith("Operations[1]: ")
 
@@ -422,7 +422,7 @@ def test_error_names_the_failing_operation_and_nothing_is_planned():
 ])
 def test_envelope_errors(body):
     """RFC 7644 §3.5.2: the PatchOp envelope — schemas, a non-empty Operations array — else invalidSyntax."""
-    fails(reason="INVALID_SYNTAX", body=body)
+    fails(reason="invalidSyntax", body=body)
 
 
 def test_envelope_names_match_without_case():
@@ -459,7 +459,7 @@ def test_too_many_member_ids_are_invalid_value():
     error = fails(
         {"op": "add", "path": "members", "value": members(*(f"a{i}" for i in range(half)))},
         {"op": "remove", "path": "members", "value": members(*(f"r{i}" for i in range(half + 1)))},
-        reason="INVALID_VALUE",
+        reason="invalidValue",
     )
     assert f"at most {MAX_MEMBER_IDS}" in error.message and error.message.startswith("Operations[1]: ")
 

@@ -5,10 +5,10 @@ import copy
 
 import pytest
 
+from scim.errors import ScimError
 from scim.patch import MAX_USER_OPERATIONS, apply_patch
 from scim.schema import ENTERPRISE_USER, GROUP, PATCH_OP, USER
 from scim.users import normalize_user
-from services.common.errors import ServiceError
 
 STORED = normalize_user({
     "userName": "ada@acme.com",
@@ -28,9 +28,9 @@ def patch(*operations, attributes=None, schemas=(PATCH_OP,)):
 
 
 def fails(*operations, reason, attributes=None):
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         patch(*operations, attributes=attributes)
-    assert caught.value.reason == reason, caught.value.message
+    assert caught.value.scim_type == reason, caught.value.message
     return caught.value
 
 
@@ -102,7 +102,7 @@ def test_entra_add_manager_as_a_one_element_array():
     result = apply_patch(STORED, body, USER)
     assert result.attributes[ENTERPRISE_USER]["manager"] == {"value": "2819c223-7f76-453a-919d-413861904646"}
     two = {"op": "Add", "path": f"{ENTERPRISE_USER}:manager", "value": [{"value": "a"}, {"value": "b"}]}
-    fails(two, reason="INVALID_VALUE")
+    fails(two, reason="invalidValue")
 
 
 def test_entra_remove_manager():
@@ -187,9 +187,9 @@ def test_schemas_may_be_missing_but_must_name_patch_op_when_present():
     assert patch({"op": "replace", "path": "title", "value": "Eng"}, schemas=()).changed == {"title"}
     body = {"Operations": [{"op": "replace", "path": "title", "value": "Eng"}]}
     assert apply_patch(STORED, body, USER).attributes["title"] == "Eng"
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         patch({"op": "replace", "path": "title", "value": "Eng"}, schemas=["urn:ietf:params:scim:schemas:core:2.0:User"])
-    assert caught.value.reason == "INVALID_SYNTAX"
+    assert caught.value.scim_type == "invalidSyntax"
 
 
 def test_member_names_match_without_case():
@@ -210,9 +210,9 @@ def test_member_names_match_without_case():
 ])
 def test_malformed_envelopes_are_invalid_syntax(body):
     """RFC 7644 §3.5.2: Operations is a non-empty array of add/remove/replace; §3.12 invalidSyntax."""
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         apply_patch(STORED, body, USER)
-    assert caught.value.reason == "INVALID_SYNTAX"
+    assert caught.value.scim_type == "invalidSyntax"
 
 
 def test_the_operation_count_is_bounded_but_the_limit_accepted():
@@ -229,9 +229,9 @@ def test_a_list_may_not_grow_past_its_bound():
     without = {k: v for k, v in STORED.items() if k != "emails"}
     grown = apply_patch(without, full, USER).attributes
     more = {"Operations": [{"op": "add", "path": "emails", "value": [{"value": "one-more@example.com"}]}]}
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         apply_patch(grown, more, USER)
-    assert caught.value.reason == "INVALID_VALUE" and "at most" in caught.value.message
+    assert caught.value.scim_type == "invalidValue" and "at most" in caught.value.message
 
 
 # ------------------------------------------------------------------ paths
@@ -243,11 +243,11 @@ def test_a_list_may_not_grow_past_its_bound():
 ])
 def test_bad_paths_are_invalid_path(path):
     """RFC 7644 §3.5.2: invalidPath for a path that is invalid or not supported (value filters included)."""
-    fails({"op": "replace", "path": path, "value": "x"}, reason="INVALID_PATH")
+    fails({"op": "replace", "path": path, "value": "x"}, reason="invalidPath")
 
 
 def test_path_must_be_a_string():
-    fails({"op": "replace", "path": 5, "value": "x"}, reason="INVALID_PATH")
+    fails({"op": "replace", "path": 5, "value": "x"}, reason="invalidPath")
 
 
 def test_path_to_a_whole_extension():
@@ -321,14 +321,14 @@ def test_path_less_add_appends_to_multi_valued_attributes():
 
 def test_add_through_a_filter_that_cannot_describe_an_element_is_no_target():
     fails({"op": "add", "path": 'emails[type eq "home" or type eq "other"].value', "value": "x@y.z"},
-          reason="NO_TARGET")
-    fails({"op": "add", "path": 'emails[value co "@home"].type', "value": "home"}, reason="NO_TARGET")
+          reason="noTarget")
+    fails({"op": "add", "path": 'emails[value co "@home"].type', "value": "home"}, reason="noTarget")
 
 
 def test_add_or_replace_without_a_value_is_invalid():
-    fails({"op": "add", "path": "title"}, reason="INVALID_VALUE")
-    fails({"op": "replace"}, reason="INVALID_VALUE")
-    fails({"op": "replace", "value": "Eng"}, reason="INVALID_VALUE")
+    fails({"op": "add", "path": "title"}, reason="invalidValue")
+    fails({"op": "replace"}, reason="invalidValue")
+    fails({"op": "replace", "value": "Eng"}, reason="invalidValue")
 
 
 # ------------------------------------------------------------------ replace
@@ -355,8 +355,8 @@ def test_replace_matched_elements_through_a_filter():
 
 def test_replace_through_a_filter_matching_nothing_is_no_target():
     """RFC 7644 §3.5.2.3: a valuePath filter with no match fails with noTarget (emails excepted, see above)."""
-    fails({"op": "replace", "path": 'phoneNumbers[type eq "work"].value', "value": "+1"}, reason="NO_TARGET")
-    fails({"op": "replace", "path": 'addresses[type eq "home"].locality', "value": "Paris"}, reason="NO_TARGET")
+    fails({"op": "replace", "path": 'phoneNumbers[type eq "work"].value', "value": "+1"}, reason="noTarget")
+    fails({"op": "replace", "path": 'addresses[type eq "home"].locality', "value": "Paris"}, reason="noTarget")
 
 
 def test_replace_with_null_through_a_filter_removes_the_value_and_its_element():
@@ -370,7 +370,7 @@ def test_replace_with_null_through_a_filter_removes_the_value_and_its_element():
 
 def test_remove_without_a_path_is_no_target():
     """RFC 7644 §3.5.2.2: "If path is unspecified, the operation fails with ... noTarget"."""
-    fails({"op": "remove", "value": {"title": "x"}}, reason="NO_TARGET")
+    fails({"op": "remove", "value": {"title": "x"}}, reason="noTarget")
 
 
 def test_remove_single_valued_and_sub_attributes():
@@ -411,7 +411,7 @@ def test_removing_what_is_not_there_succeeds_without_change():
 @pytest.mark.parametrize("path", ["id", "meta", "meta.version", "groups", f"{ENTERPRISE_USER}:manager.displayName"])
 def test_an_explicit_path_to_a_read_only_attribute_is_mutability(path):
     """RFC 7644 §3.5.2: "a client MUST NOT modify an attribute that has mutability readOnly"."""
-    fails({"op": "replace", "path": path, "value": "x"}, reason="MUTABILITY")
+    fails({"op": "replace", "path": path, "value": "x"}, reason="mutability")
 
 
 def test_read_only_keys_in_a_path_less_value_are_ignored():
@@ -431,9 +431,9 @@ def test_password_is_accepted_and_never_stored():
 
 def test_user_name_cannot_be_removed():
     """RFC 7644 §3.5.2: a required attribute that is removed or becomes unassigned is mutability."""
-    fails({"op": "remove", "path": "userName"}, reason="MUTABILITY")
-    fails({"op": "replace", "path": "userName", "value": ""}, reason="MUTABILITY")
-    fails({"op": "replace", "value": {"userName": None}}, reason="MUTABILITY")
+    fails({"op": "remove", "path": "userName"}, reason="mutability")
+    fails({"op": "replace", "path": "userName", "value": ""}, reason="mutability")
+    fails({"op": "replace", "value": {"userName": None}}, reason="mutability")
     assert patch({"op": "replace", "path": "userName", "value": "new@acme.com"}).changed == {"userName"}
 
 
@@ -447,9 +447,9 @@ def test_immutable_attributes_may_be_added_once_but_not_changed():
 
     assert group_patch({"op": "add", "path": "members", "value": [{"value": "u2"}]}).attributes["members"] == [
         {"value": "u1"}, {"value": "u2"}]
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         group_patch({"op": "replace", "path": 'members[value eq "u1"].value', "value": "u9"})
-    assert caught.value.reason == "MUTABILITY"
+    assert caught.value.scim_type == "mutability"
 
 
 # ------------------------------------------------------------------ values
@@ -465,7 +465,7 @@ def test_immutable_attributes_may_be_added_once_but_not_changed():
 ])
 def test_bad_values_are_invalid_value(operation):
     """RFC 7644 §3.12 invalidValue: the value is not compatible with the operation or attribute type."""
-    fails(operation, reason="INVALID_VALUE")
+    fails(operation, reason="invalidValue")
 
 
 def test_values_are_canonicalized_like_a_post():
@@ -499,9 +499,9 @@ def test_a_failing_operation_applies_nothing():
         {"op": "replace", "path": "displayName", "value": "Changed"},
         {"op": "replace", "path": "id", "value": "mine"},
     ]}
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         apply_patch(stored, body, USER)
-    assert caught.value.reason == "MUTABILITY"
+    assert caught.value.scim_type == "mutability"
     assert "Operations[1]" in caught.value.message
     assert stored == STORED
 
@@ -532,7 +532,7 @@ def test_a_patch_whose_filters_would_do_too_much_work_is_too_many():
     emails = {"emails": [{"value": f"e{i}@example.com", "type": "work"} for i in range(100)], "userName": "a"}
     clause = " or ".join(f'value co "x{j}"' for j in range(20))
     ops = [{"op": "remove", "path": f"emails[{clause}]"} for _ in range(MAX_FILTER_WORK // (100 * 20) + 1)]
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         apply_patch(emails, {"Operations": ops}, USER)
-    assert caught.value.reason == "TOO_MANY"
+    assert caught.value.scim_type == "tooMany"
     assert apply_patch(emails, {"Operations": ops[:-1]}, USER).attributes["emails"] == emails["emails"]

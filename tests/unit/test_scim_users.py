@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
+from scim.errors import ScimError
 from scim.schema import CORE_USER, ENTERPRISE_USER
 from scim.users import MAX_USER_NAME_LENGTH, UserWrite, normalize_user
-from services.common.errors import ServiceError
 
 # The body Okta sends to create a user (Okta "SCIM 2.0 reference", Create the user).
 OKTA_CREATE = {
@@ -35,10 +35,10 @@ ENTRA_CREATE = {
 }
 
 
-def invalid(body: dict, reason: str = "INVALID_VALUE") -> ServiceError:
-    with pytest.raises(ServiceError) as caught:
+def invalid(body: dict, reason: str = "invalidValue") -> ScimError:
+    with pytest.raises(ScimError) as caught:
         normalize_user(body)
-    assert caught.value.reason == reason, caught.value.message
+    assert caught.value.scim_type == reason, caught.value.message
     return caught.value
 
 
@@ -69,7 +69,7 @@ def test_external_id_must_be_a_string():
 
 
 def test_a_body_must_be_an_object():
-    invalid(["userName"], "INVALID_SYNTAX")  # type: ignore[arg-type]
+    invalid(["userName"], "invalidSyntax")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ names
@@ -232,9 +232,9 @@ def test_an_empty_array_or_object_for_a_simple_attribute_is_invalid(attribute, e
 
 @pytest.mark.parametrize("schemas", [True, 1, "urn:ietf:params:scim:schemas:core:2.0:User", {}, [1], [None], [[]]])
 def test_schemas_when_given_is_an_array_of_urns(schemas):
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ScimError) as caught:
         normalize_user({"userName": "a", "schemas": schemas})
-    assert caught.value.reason == "INVALID_SYNTAX"
+    assert caught.value.scim_type == "invalidSyntax"
 
 
 def test_manager_as_a_bare_id_becomes_an_object():
@@ -251,7 +251,7 @@ def test_a_one_element_array_for_a_single_valued_complex_attribute_is_its_elemen
 
 
 def test_multi_valued_attributes_must_be_arrays():
-    with pytest.raises(ServiceError):
+    with pytest.raises(ScimError):
         normalize_user({"userName": "a", "emails": "a@x.com"})
 
 

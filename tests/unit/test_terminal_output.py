@@ -4,8 +4,8 @@ import io
 
 import orjson
 
-from services.common.logs import render_text
-from services.supervisor.terminal import Output
+from cli.terminal import Output
+from runtime.logs import render_text
 
 WARNING = orjson.dumps({"time": "2026-12-02T09:00:26.123Z", "level": "warning", "process": "directory",
                         "logger": "x", "message": "NATS disconnected", "connection": "relay"}).decode()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.common.secret_tokens import BEARER_TOKENS, SESSION_TOKENS, secret_matches
+from runtime.secret_tokens import BEARER_TOKENS, SESSION_TOKENS, secret_matches
 
 KINDS = pytest.mark.parametrize("kind", [BEARER_TOKENS, SESSION_TOKENS], ids=["bearer", "session"])
 

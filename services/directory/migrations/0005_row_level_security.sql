@@ -1,6 +1,6 @@
 -- Row-level security backs up the organization scope of every query: the
 -- service role sees and writes only the rows of the organization its
--- connection is bound to (services/common/tenant_scope.py), and nothing at
+-- connection is bound to (runtime/tenant_scope.py), and nothing at
 -- all when bound to none. The owner running migrations is not subject to it.
 
 -- Memberships carry their organization too, so their policy needs no join.

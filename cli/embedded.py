@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from services.supervisor.processes import Child, StartFailed, free_port
+from cli.processes import Child, StartFailed, free_port
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 # PostgreSQL refuses to run as root; as root we run it as this system user.

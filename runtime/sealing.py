@@ -9,7 +9,7 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.common.settings import SettingsError
+from runtime.settings import SettingsError
 
 _NONCE_BYTES = 12
 

@@ -10,17 +10,17 @@ import signal
 import sys
 from pathlib import Path
 
-from services.common.db import migrate
-from services.common.logs import configure_logging
-from services.common.runtime import run_event_loop
-from services.common.settings import Settings, settings_or_exit
-from services.supervisor import operator
-from services.supervisor.status_server import serve_status
-from services.supervisor.supervision import Supervisor
-from services.supervisor.system import SERVICES, System, start_system
-from services.supervisor.terminal import Output
+from cli import operator
+from cli.status_server import serve_status
+from cli.supervision import Supervisor
+from cli.system import SERVICES, System, start_system
+from cli.terminal import Output
+from runtime.db import migrate
+from runtime.event_loop import run_event_loop
+from runtime.logs import configure_logging
+from runtime.settings import Settings, settings_or_exit
 
-SERVICES_ROOT = Path(__file__).resolve().parents[1]
+SERVICES_ROOT = Path(__file__).resolve().parents[1] / "services"
 
 log = logging.getLogger("supervisor")
 

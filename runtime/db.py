@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from services.common.tenant_scope import TenantBoundConnection, TenantPool
+from runtime.tenant_scope import TenantBoundConnection, TenantPool
 
 log = logging.getLogger(__name__)
 

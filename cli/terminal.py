@@ -20,7 +20,7 @@ from typing import IO
 
 import orjson
 
-from services.common.logs import JsonFormatter, render_text
+from runtime.logs import JsonFormatter, render_text
 
 LOG_FILE_NAME = "scimd.log"
 _SHOWN_IN_TEXT = {"warning", "error", "critical"}

@@ -18,11 +18,11 @@ import grpc
 import orjson
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.settings import Settings
-from services.supervisor.credentials import Credentials, load_or_create
-from services.supervisor.embedded import EmbeddedNats, EmbeddedPostgres
-from services.supervisor.processes import Child, LineSink, StartFailed, describe_exit, free_port, port_is_free
-from services.supervisor.supervision import Supervisor
+from cli.credentials import Credentials, load_or_create
+from cli.embedded import EmbeddedNats, EmbeddedPostgres
+from cli.processes import Child, LineSink, StartFailed, describe_exit, free_port, port_is_free
+from cli.supervision import Supervisor
+from runtime.settings import Settings
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
 APPLICATIONS = (*SERVICES, "gateway")
@@ -30,7 +30,7 @@ READY_TIMEOUT_SECONDS = 90.0
 ADDRESSES_FILE = "addresses.json"
 APP_STOP_SECONDS = 6.0
 INFRA_STOP_SECONDS = 3.0
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 

@@ -10,7 +10,7 @@ import time
 
 import orjson
 
-from services.common.context import current_request_id
+from runtime.context import current_request_id
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 

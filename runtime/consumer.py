@@ -24,9 +24,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from scimd.events.v1 import event_pb2
 
-from services.common.events import EventStream, connect_until_ready, stop_background
-from services.common.leadership import Leadership, LeadershipLost
-from services.common.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
+from runtime.events import EventStream, connect_until_ready, stop_background
+from runtime.leadership import Leadership, LeadershipLost
+from runtime.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common.context import (
+from runtime.context import (
     CONNECTION_METADATA,
     ORGANIZATION_METADATA,
     REQUEST_ID_HEADER,
@@ -34,14 +34,15 @@ from services.common.context import (
     new_request_id,
     request_id_var,
 )
-from services.common.db import DATABASE_UNAVAILABLE
-from services.common.errors import ServiceError
-from services.common.fairness import TenantSlots
-from services.common.grpc_client import SERVER_OPTIONS
-from services.common.logs import configure_logging
-from services.common.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
-from services.common.runtime import run_event_loop
-from services.common.settings import Settings, exit_on_bad_settings, settings_or_exit
+from runtime.db import DATABASE_UNAVAILABLE
+from runtime.errors import ServiceError
+from runtime.event_loop import run_event_loop
+from runtime.fairness import TenantSlots
+from runtime.grpc_client import SERVER_OPTIONS
+from runtime.logs import configure_logging
+from runtime.metrics import GRPC_HANDLED, GRPC_LATENCY, serve_metrics
+from runtime.settings import Settings, exit_on_bad_settings, settings_or_exit
+from scim.errors import ScimError
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class _Outcome:
         return False  # not reached: the abort raises
 
     def _failure(self, error: Exception) -> tuple[str, ServiceError]:
+        if isinstance(error, ScimError):
+            error = ServiceError.from_scim(error)
         if isinstance(error, ServiceError):
             return error.kind.grpc_code.name, error
         if isinstance(error, asyncpg.QueryCanceledError):

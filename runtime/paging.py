@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.common.metrics import exposition
-from services.supervisor.processes import free_port
-from services.supervisor.supervision import Supervisor
+from cli.processes import free_port
+from cli.supervision import Supervisor
+from runtime.metrics import exposition
 
 
 async def serve_status(supervisor: Supervisor) -> tuple[web.AppRunner, str]:

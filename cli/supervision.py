@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from services.common.logs import brief
-from services.common.metrics import PROCESS_RESTARTS, PROCESS_UP
-from services.common.settings import EXIT_BAD_SETTINGS
-from services.supervisor.processes import Child, StartFailed, describe_exit
-from services.supervisor.restarts import RestartPolicy
+from cli.processes import Child, StartFailed, describe_exit
+from cli.restarts import RestartPolicy
+from runtime.logs import brief
+from runtime.metrics import PROCESS_RESTARTS, PROCESS_UP
+from runtime.settings import EXIT_BAD_SETTINGS
 
 log = logging.getLogger("supervisor")
 

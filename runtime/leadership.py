@@ -16,8 +16,8 @@ import logging
 
 import asyncpg
 
-from services.common.db import DATABASE_UNAVAILABLE, connection_closed
-from services.common.metrics import LEADERSHIP_HELD
+from runtime.db import DATABASE_UNAVAILABLE, connection_closed
+from runtime.metrics import LEADERSHIP_HELD
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from google.protobuf.message import DecodeError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from scimd.events.v1 import event_pb2
 
-from services.common.events import EventStream, connect_until_ready, stop_background
+from runtime.events import EventStream, connect_until_ready, stop_background
 
 log = logging.getLogger(__name__)
 

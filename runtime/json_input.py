@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from services.common.errors import ServiceError
+from runtime.errors import ServiceError
 
 # SCIM resources nest a few levels (a Bulk operation's data, a complex
 # multi-valued attribute, an extension's object): 32 leaves room for any real one.

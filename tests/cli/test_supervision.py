@@ -14,10 +14,10 @@ import uuid
 import pytest
 from prometheus_client import REGISTRY
 
-from services.common.settings import EXIT_BAD_SETTINGS
-from services.supervisor.processes import Child, StartFailed
-from services.supervisor.restarts import RestartPolicy
-from services.supervisor.supervision import Supervisor
+from cli.processes import Child, StartFailed
+from cli.restarts import RestartPolicy
+from cli.supervision import Supervisor
+from runtime.settings import EXIT_BAD_SETTINGS
 from tests.e2e.scimd_process import alive
 
 DEADLINE_S = 60
@@ -141,7 +141,7 @@ async def test_stopping_in_the_middle_of_a_recovery_leaves_no_process(phase):
 # A parent with gRPC-like threads spawns a child, says its pid and waits to be killed.
 PARENT_OF_A_SLEEPER = """
 import asyncio, subprocess, threading, time
-from services.supervisor.processes import Child
+from cli.processes import Child
 for _ in range(4):
     threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
 async def main():

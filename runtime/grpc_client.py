@@ -13,7 +13,7 @@ from typing import Sequence
 
 import grpc
 
-from services.common.context import (
+from runtime.context import (
     ORGANIZATION_METADATA,
     REQUEST_ID_HEADER,
     current_request_id,

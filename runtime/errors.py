@@ -15,6 +15,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from scim.errors import ScimError
+
 ERROR_DOMAIN = "scimd.dev"
 
 
@@ -65,6 +67,11 @@ _KINDS = [
 ]
 
 KINDS_BY_REASON: dict[str, ErrorKind] = {kind.reason: kind for kind in _KINDS}
+# A SCIM rule's error (scim.errors.ScimError) by its scimType: the first kind of that type.
+_REASON_BY_SCIM_TYPE: dict[str, str] = {}
+for _kind in reversed(_KINDS):
+    if _kind.scim_type:
+        _REASON_BY_SCIM_TYPE[_kind.scim_type] = _kind.reason
 
 # The reason assumed for a gRPC status that carries no ErrorInfo.
 _REASON_BY_CODE: dict[grpc.StatusCode, str] = {
@@ -119,6 +126,11 @@ class ServiceError(Exception):
             code=self.kind.grpc_code.value[0], message=self.message, details=[detail]
         )
         return rpc_status.to_status(status)
+
+    @classmethod
+    def from_scim(cls, error: ScimError) -> "ServiceError":
+        """A broken SCIM rule, as the error table names it."""
+        return cls(_REASON_BY_SCIM_TYPE.get(error.scim_type, "INVALID_VALUE"), error.message)
 
     @classmethod
     def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "ServiceError":

@@ -10,7 +10,13 @@ from scimd.connections.v1 import connection_pb2, organization_pb2
 from scimd.directory.v1 import group_pb2, member_pb2, request_record_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
-from services.common.timestamps import to_rfc3339
+from runtime.timestamps import to_rfc3339
+
+# The identity providers a connection may name (its setup guide and hints depend on it).
+IDENTITY_PROVIDERS = (
+    "okta", "microsoft-entra", "google-workspace", "onelogin", "jumpcloud",
+    "pingfederate", "rippling", "cyberark", "generic",
+)
 
 _MEMBER_STATUS = {
     member_pb2.MEMBER_STATUS_ACTIVE: "active",

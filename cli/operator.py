@@ -19,14 +19,11 @@ from typing import Any, Mapping
 import aiohttp
 import orjson
 
-from services.common.settings import Settings
-from services.supervisor.credentials import FILE_NAME as CREDENTIALS_FILE
+from cli.credentials import FILE_NAME as CREDENTIALS_FILE
+from runtime.settings import Settings
+from runtime.shapes import IDENTITY_PROVIDERS
 
 FOLLOW_INTERVAL_SECONDS = 2.0
-IDENTITY_PROVIDERS = (
-    "okta", "microsoft-entra", "google-workspace", "onelogin", "jumpcloud", "pingfederate", "rippling",
-    "cyberark", "generic",
-)
 
 
 class CommandFailed(Exception):

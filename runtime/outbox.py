@@ -24,11 +24,11 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from scimd.events.v1 import event_pb2
 
-from services.common.context import current_request_id
-from services.common.db import connection_closed
-from services.common.events import EventStream, connect_until_ready
-from services.common.ids import new_id
-from services.common.metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+from runtime.context import current_request_id
+from runtime.db import connection_closed
+from runtime.events import EventStream, connect_until_ready
+from runtime.ids import new_id
+from runtime.metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
 
 log = logging.getLogger(__name__)
 

@@ -1,3 +1,0 @@
-from services.supervisor.cli import main
-
-main()
