@@ -34,6 +34,7 @@ from gateway.management.common import INT32_MAX, MAX_LIMIT
 from gateway.scim.bulk import MAX_OPERATIONS as MAX_BULK_OPERATIONS
 from gateway.scim.requests import MAX_RESULTS
 from runtime.errors import KINDS_BY_REASON
+from runtime.event_catalog import EVENT_TYPES
 from runtime.shapes import IDENTITY_PROVIDERS
 from scim.schema import (
     BULK_REQUEST,
@@ -116,6 +117,7 @@ INTEGER: JsonObject = {"type": "integer"}
 TIMESTAMP: JsonObject = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds."}
 NULLABLE_TIMESTAMP: JsonObject = {"type": ["string", "null"], "format": "date-time"}
 STRINGS: JsonObject = _array(STRING)
+EVENT_TYPE: JsonObject = {"type": "string", "enum": list(EVENT_TYPES), "description": "See docs/events.md."}
 
 
 def _string(description: str, **extra: Any) -> JsonObject:
@@ -694,7 +696,8 @@ def _management_paths() -> JsonObject:
                 parameters=(
                     _query("after", "The `next_cursor` of an earlier call; none starts at the oldest event kept.",
                            STRING),
-                    _query("types", "Comma-separated event types to include, e.g. `scim.member.create`.", STRING),
+                    _query("types", "Comma-separated event types to include, e.g. `scim.member.create`; one of: "
+                           + ", ".join(EVENT_TYPES) + ".", STRING),
                     _query("organization_id", "Only this organization's events.", STRING),
                     LIST_PARAMS[0],
                 ),
@@ -917,14 +920,14 @@ def _management_schemas() -> JsonObject:
         "WebhookEndpointWithSecret": _obj({**endpoint, "secret": _string("whsec_…: verifies the signatures.")}),
         "WebhookEndpointCreate": _obj({
             "url": _string("Where to POST events.", minLength=1, format="uri"),
-            "event_types": {"type": ["array", "null"], "items": STRING,
+            "event_types": {"type": ["array", "null"], "items": EVENT_TYPE,
                             "description": "The event types to send; empty or absent: every type."},
             "organization_ids": {"type": ["array", "null"], "items": STRING,
                                  "description": "The organizations whose events to send; empty or absent: all."},
         }, required=("url",), closed=False),
         "WebhookEndpointUpdate": _obj({
             "url": _string("Where to POST events.", minLength=1, format="uri"),
-            "event_types": {"type": ["array", "null"], "items": STRING},
+            "event_types": {"type": ["array", "null"], "items": EVENT_TYPE},
             "organization_ids": {"type": ["array", "null"], "items": STRING},
             "enabled": BOOLEAN,
         }, required=(), closed=False),

@@ -9,6 +9,7 @@ import orjson
 from scimd.connections.v1 import connection_pb2, organization_pb2
 from scimd.directory.v1 import group_pb2, member_pb2, request_record_pb2
 from scimd.rbac.v1 import member_roles_pb2
+from scimd.webhooks.v1 import endpoint_pb2
 
 from runtime.timestamps import to_rfc3339
 
@@ -145,3 +146,25 @@ def request_record_json(record: request_record_pb2.RequestRecord) -> dict[str, A
         "body": orjson.loads(record.body_json) if record.body_json else None,
         "time": to_rfc3339(record.time),
     }
+
+
+def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
+    """A webhook endpoint, as the management API and the webhook of its disabling show it."""
+    shown = {
+        "endpoint_id": endpoint.endpoint_id,
+        "url": endpoint.url,
+        "event_types": list(endpoint.event_types),
+        "organization_ids": list(endpoint.organization_ids),
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason or None,
+        "disabled_at": to_rfc3339(endpoint.disable_time) if endpoint.HasField("disable_time") else None,
+        "failing_since": to_rfc3339(endpoint.failing_since_time) if endpoint.HasField("failing_since_time") else None,
+        "previous_secret_expires_at": (
+            to_rfc3339(endpoint.previous_secret_expire_time)
+            if endpoint.HasField("previous_secret_expire_time") else None
+        ),
+        "created_at": to_rfc3339(endpoint.create_time),
+        "updated_at": to_rfc3339(endpoint.update_time),
+        "etag": endpoint.etag,
+    }
+    return shown

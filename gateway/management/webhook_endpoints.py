@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from google.protobuf.field_mask_pb2 import FieldMask
 from scimd.webhooks.v1 import endpoint_pb2
@@ -21,30 +19,9 @@ from gateway.management.common import (
     string_list_field,
 )
 from runtime.errors import ServiceError
-from runtime.timestamps import to_rfc3339
+from runtime.shapes import endpoint_json
 
 routes = web.RouteTableDef()
-
-
-def endpoint_json(endpoint: endpoint_pb2.Endpoint) -> dict[str, Any]:
-    shown = {
-        "endpoint_id": endpoint.endpoint_id,
-        "url": endpoint.url,
-        "event_types": list(endpoint.event_types),
-        "organization_ids": list(endpoint.organization_ids),
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason or None,
-        "disabled_at": to_rfc3339(endpoint.disable_time) if endpoint.HasField("disable_time") else None,
-        "failing_since": to_rfc3339(endpoint.failing_since_time) if endpoint.HasField("failing_since_time") else None,
-        "previous_secret_expires_at": (
-            to_rfc3339(endpoint.previous_secret_expire_time)
-            if endpoint.HasField("previous_secret_expire_time") else None
-        ),
-        "created_at": to_rfc3339(endpoint.create_time),
-        "updated_at": to_rfc3339(endpoint.update_time),
-        "etag": endpoint.etag,
-    }
-    return shown
 
 
 @routes.post("/v1/webhooks/endpoints")

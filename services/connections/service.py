@@ -15,6 +15,14 @@ from scimd.connections.v1 import connections_service_pb2_grpc as pb_grpc
 from scimd.events.v1 import event_pb2
 
 from runtime.errors import ServiceError
+from runtime.event_catalog import (
+    CONNECTION_CREATE,
+    CONNECTION_DELETE,
+    CONNECTION_UPDATE,
+    ORGANIZATION_CREATE,
+    ORGANIZATION_DELETE,
+    ORGANIZATION_UPDATE,
+)
 from runtime.events import EventStream
 from runtime.ids import new_id
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
@@ -94,7 +102,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
         tokens that stopped working) and returns it; in the change's transaction."""
         await repository.touch_connection(conn, request.connection_id)
         row = await repository.get_connection(conn, request.organization_id, request.connection_id)
-        await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, list(revoked))])
+        await enqueue_all(conn, [self._connection_event(CONNECTION_UPDATE, "UPDATE", row, list(revoked))])
         return connection_from_row(row)
 
     @staticmethod
@@ -129,7 +137,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
                     row = await repository.insert_organization(conn, new_id("organization"), name, slug)
-                    await enqueue_all(conn, [self._organization_event("organization.create", "CREATE", row)])
+                    await enqueue_all(conn, [self._organization_event(ORGANIZATION_CREATE, "CREATE", row)])
             except repository.UniqueViolation:
                 continue
             return pb.CreateOrganizationResponse(organization=organization_from_row(row))
@@ -171,7 +179,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
                     if before[field] != row[field]
                 }
                 if previous:
-                    await enqueue_all(conn, [self._organization_event("organization.update", "UPDATE", row, previous)])
+                    await enqueue_all(conn, [self._organization_event(ORGANIZATION_UPDATE, "UPDATE", row, previous)])
         except repository.UniqueViolation:
             raise ServiceError("UNIQUENESS", f"organization_slug {slug!r} is already used") from None
         return pb.UpdateOrganizationResponse(organization=organization_from_row(row))
@@ -185,8 +193,8 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             connection = await repository.get_connection(conn, request.organization_id, "", lock=True)
             if connection is not None:
                 revoked = await self._every_token_id(conn, connection["connection_id"])
-                events.append(self._connection_event("scim.connection.delete", "DELETE", connection, revoked))
-            events.append(self._organization_event("organization.delete", "DELETE", organization))
+                events.append(self._connection_event(CONNECTION_DELETE, "DELETE", connection, revoked))
+            events.append(self._organization_event(ORGANIZATION_DELETE, "DELETE", organization))
             await repository.delete_organization(conn, request.organization_id)
             await enqueue_all(conn, events)
         return pb.DeleteOrganizationResponse()
@@ -210,7 +218,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
                     last_four=token.last_four,
                     expires_at=datetime.now(timezone.utc) + self._token_ttl,
                 )
-                await enqueue_all(conn, [self._connection_event("scim.connection.create", "CREATE", row)])
+                await enqueue_all(conn, [self._connection_event(CONNECTION_CREATE, "CREATE", row)])
         except repository.UniqueViolation:
             raise ServiceError("UNIQUENESS", "the organization already has a SCIM connection") from None
         except asyncpg.ForeignKeyViolationError:
@@ -236,7 +244,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             # A disabled bearer token is refused at once on every gateway, as a revoked one is.
             revoked = list((await repository.token_ids(conn, request.connection_id)).values()) \
                 if bearer_enabled is False else []
-            await enqueue_all(conn, [self._connection_event("scim.connection.update", "UPDATE", row, revoked)])
+            await enqueue_all(conn, [self._connection_event(CONNECTION_UPDATE, "UPDATE", row, revoked)])
         return pb.UpdateConnectionResponse(connection=connection_from_row(row))
 
     async def DeleteConnection(self, request: pb.DeleteConnectionRequest, context: grpc.aio.ServicerContext):
@@ -244,7 +252,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
             row = await self._connection_for_update(conn, request.organization_id, request.connection_id)
             revoked = await self._every_token_id(conn, request.connection_id)
             await repository.delete_connection(conn, request.connection_id)
-            await enqueue_all(conn, [self._connection_event("scim.connection.delete", "DELETE", row, revoked)])
+            await enqueue_all(conn, [self._connection_event(CONNECTION_DELETE, "DELETE", row, revoked)])
         return pb.DeleteConnectionResponse()
 
     async def StartTokenRotation(self, request: pb.StartTokenRotationRequest, context: grpc.aio.ServicerContext):

@@ -12,6 +12,7 @@ from scimd.directory.v1 import directory_service_pb2 as pb
 
 from runtime.context import Tenant
 from runtime.errors import ServiceError
+from runtime.event_catalog import DEPROVISION_HELD, MEMBER_DELETE, MEMBER_UPDATE
 from runtime.grpc_server import tenant_of
 from runtime.outbox import QueuedEvent, new_event
 from runtime.timestamps import to_timestamp
@@ -21,7 +22,6 @@ from services.directory.audit import AuditEntry
 from services.directory.deprovision_guard import GuardPolicy, StatusChange, held_back
 from services.directory.mapping import member_from_row
 
-HELD_EVENT = "scim.connection.deprovision_held"
 _TARGET_STATUS = {"deactivate": "deactivated", "delete": "deleted"}
 
 
@@ -78,7 +78,7 @@ class DeprovisionRpcs:
 
     def _held_event(self, tenant: Tenant, connection_id: str, applied: int, allowance: int, member_id: str,
                     change: str) -> QueuedEvent:
-        event = new_event(HELD_EVENT, "UPDATE", project_id=self._project_id, organization_id=tenant.organization_id)
+        event = new_event(DEPROVISION_HELD, "UPDATE", project_id=self._project_id, organization_id=tenant.organization_id)
         held = event.deprovision_held
         held.connection_id, held.applied_in_window, held.allowance = connection_id, applied, allowance
         held.member_id, held.change = member_id, change
@@ -146,10 +146,10 @@ class DeprovisionRpcs:
                   "scim_status": None if row["scim_status"] == target else row["scim_status"]}
         member = member_from_row(values)
         if target == "deleted":
-            queued = self._queued(tenant, "scim.member.delete", "DELETE", member)
+            queued = self._queued(tenant, MEMBER_DELETE, "DELETE", member)
         else:
             previous = orjson.dumps({"status": row["status"]}).decode()
-            queued = self._queued(tenant, "scim.member.update", "UPDATE", member, previous)
+            queued = self._queued(tenant, MEMBER_UPDATE, "UPDATE", member, previous)
         queued.event.source = "API"
         entry.changed_attributes = ["active"]
         await repository.update_member(conn, values, row["version"], [queued], entry.cte)

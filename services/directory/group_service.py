@@ -15,6 +15,7 @@ from scimd.directory.v1 import group_pb2
 
 from runtime.context import Tenant
 from runtime.errors import ServiceError
+from runtime.event_catalog import GROUP_CREATE, GROUP_DELETE, GROUP_MEMBER_ADD, GROUP_MEMBER_DELETE, GROUP_UPDATE
 from runtime.grpc_server import tenant_of
 from runtime.ids import new_id
 from runtime.json_input import parse_json_object
@@ -94,9 +95,9 @@ class GroupRpcs:
                            removed: list[str]) -> list[QueuedEvent]:
         events = []
         if added:
-            events.append(self._group_event(tenant, "scim.idp_group.member_add", "UPDATE", group, added))
+            events.append(self._group_event(tenant, GROUP_MEMBER_ADD, "UPDATE", group, added))
         if removed:
-            events.append(self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group, removed))
+            events.append(self._group_event(tenant, GROUP_MEMBER_DELETE, "UPDATE", group, removed))
         return events
 
     async def CreateGroup(self, request: pb.CreateGroupRequest, context: grpc.aio.ServicerContext):
@@ -125,7 +126,7 @@ class GroupRpcs:
                     row = await repository.set_initial_member_count(conn, row["group_id"], len(added))
                 group = group_from_row(row)
                 await enqueue_all(conn, [
-                    self._group_event(tenant, "scim.idp_group.create", "CREATE", group),
+                    self._group_event(tenant, GROUP_CREATE, "CREATE", group),
                     *self._membership_events(tenant, group, added, []),
                 ])
                 await entry.record(conn)
@@ -228,7 +229,7 @@ class GroupRpcs:
             group = group_from_row(values)
             events = self._membership_events(tenant, group, added, removed)
             if previous:
-                events.insert(0, self._group_event(tenant, "scim.idp_group.update", "UPDATE", group, previous=previous))
+                events.insert(0, self._group_event(tenant, GROUP_UPDATE, "UPDATE", group, previous=previous))
             try:
                 await repository.update_group_queueing(conn, values, delta, events)
             except repository.DisplayNameTaken:
@@ -282,7 +283,7 @@ class GroupRpcs:
                     conn, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
                     member_delta=-len(removed), status="deleted",
                 )
-                await enqueue_all(conn, [self._group_event(tenant, "scim.idp_group.delete", "DELETE", group_from_row(updated))])
+                await enqueue_all(conn, [self._group_event(tenant, GROUP_DELETE, "DELETE", group_from_row(updated))])
                 await entry.record(conn)
 
         await audited(self._db(tenant), AuditEntry(tenant, "delete", "Group", request.group_id), delete)

@@ -13,6 +13,7 @@ from scimd.events.v1 import event_pb2
 
 from runtime.consumer import DurableConsumer
 from runtime.context import request_id_var
+from runtime.event_catalog import GROUP_DELETE, MEMBER_DELETE, ORGANIZATION_DELETE
 from runtime.events import EventStream
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from runtime.tenant_scope import TenantPool
@@ -32,11 +33,11 @@ class OrganizationPurge:
         self._project_id = project_id
 
     def consumer(self, nats_url: str) -> DurableConsumer:
-        return DurableConsumer(self._stream, nats_url, "directory", self.handle, event_type="organization.delete")
+        return DurableConsumer(self._stream, nats_url, "directory", self.handle, event_type=ORGANIZATION_DELETE)
 
     async def handle(self, events: list[event_pb2.Event]) -> None:
         for event in events:
-            if event.type == "organization.delete":
+            if event.type == ORGANIZATION_DELETE:
                 request_id_var.set(event.request_id)
                 await self.purge(event.organization_id)
 
@@ -67,7 +68,7 @@ class OrganizationPurge:
             await conn.execute("DELETE FROM group_members WHERE group_id = ANY($1::text[])", [r["group_id"] for r in rows])
             events = []
             for row in rows:
-                event = self._queued("scim.idp_group.delete", organization_id)
+                event = self._queued(GROUP_DELETE, organization_id)
                 event.group_changed.group.CopyFrom(group_from_row(row))
                 events.append(QueuedEvent(self._stream, self._schema, event))
             await enqueue_all(conn, events)
@@ -87,7 +88,7 @@ class OrganizationPurge:
             await conn.execute("DELETE FROM group_members WHERE member_id = ANY($1::text[])", [r["member_id"] for r in rows])
             events = []
             for row in rows:
-                event = self._queued("scim.member.delete", organization_id)
+                event = self._queued(MEMBER_DELETE, organization_id)
                 event.member_changed.member.CopyFrom(member_from_row(row))
                 events.append(QueuedEvent(self._stream, self._schema, event))
             await enqueue_all(conn, events)

@@ -17,6 +17,7 @@ import grpc
 from scimd.directory.v1 import directory_service_pb2 as pb
 
 from runtime.errors import ServiceError
+from runtime.event_catalog import MEMBER_DELETE, MEMBER_UPDATE
 from runtime.grpc_server import tenant_of
 from runtime.outbox import enqueue_all
 from services.directory.mapping import member_from_row
@@ -67,14 +68,14 @@ class ReconcileRpcs:
                 else:
                     continue
                 if request.re_emit:
-                    events.append(self._reconciled(tenant, "scim.member.update", "UPDATE", row))
+                    events.append(self._reconciled(tenant, MEMBER_UPDATE, "UPDATE", row))
             live_ids = {row["member_id"] for row in live}
             response.extra.extend(sorted(m for m in held if m not in live_ids))
             if request.re_emit and response.extra:
                 for row in await conn.fetch(
                     f"SELECT {READ_COLUMNS} FROM members WHERE organization_id = $1 AND member_id = ANY($2::text[])"
                     " AND status = 'deleted'", tenant.organization_id, list(response.extra)):
-                    events.append(self._reconciled(tenant, "scim.member.delete", "DELETE", row))
+                    events.append(self._reconciled(tenant, MEMBER_DELETE, "DELETE", row))
             await enqueue_all(conn, events)
             response.re_emitted = len(events)
         return response

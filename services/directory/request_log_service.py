@@ -12,13 +12,13 @@ from scimd.directory.v1 import directory_service_pb2 as pb
 from scimd.directory.v1 import request_record_pb2
 
 from runtime.errors import ServiceError
+from runtime.event_catalog import REQUEST_FAILED
 from runtime.grpc_server import tenant_of
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from runtime.paging import decode_page_token, encode_page_token, page_size
 from runtime.timestamps import to_timestamp
 from services.directory import request_log_repository as log_repository
 
-FAILED_EVENT = "scim.request.failed"
 MAX_RECORDS = 1000
 # What one entry may keep of its body and its texts (the log is for reading, not an archive).
 MAX_BODY_CHARS = 16 * 1024
@@ -72,7 +72,7 @@ class RequestLogRpcs:
 
     def _failed_event(self, organization_id: str, connection_id: str,
                       record: request_record_pb2.RequestRecord) -> QueuedEvent:
-        event = new_event(FAILED_EVENT, "CREATE", project_id=self._project_id, organization_id=organization_id)
+        event = new_event(REQUEST_FAILED, "CREATE", project_id=self._project_id, organization_id=organization_id)
         event.request_id = record.request_id
         event.request_failed.connection_id = connection_id
         event.request_failed.request.CopyFrom(record)

@@ -15,6 +15,7 @@ from scimd.directory.v1 import member_pb2
 
 from runtime.context import Tenant
 from runtime.errors import ServiceError
+from runtime.event_catalog import GROUP_MEMBER_DELETE, MEMBER_CREATE, MEMBER_DELETE, MEMBER_UPDATE
 from runtime.events import EventStream
 from runtime.fairness import TenantSlots
 from runtime.grpc_server import tenant_of
@@ -161,7 +162,7 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         async def create(entry: AuditEntry) -> None:
             try:
                 await repository.insert_member(
-                    self._db(tenant), values, self._queued(tenant, "scim.member.create", "CREATE", member), entry.cte
+                    self._db(tenant), values, self._queued(tenant, MEMBER_CREATE, "CREATE", member), entry.cte
                 )
             except repository.UserNameTaken:
                 raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
@@ -244,9 +245,9 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         if decision.deprovision and decision.scim_status:
             entry.detail = f"held by the deprovision guard ({decision.deprovision})"  # and no member event
         elif decision.status == "deleted":
-            events.append(self._queued(tenant, "scim.member.delete", "DELETE", member_from_row(values)))
+            events.append(self._queued(tenant, MEMBER_DELETE, "DELETE", member_from_row(values)))
         else:
-            events.append(self._queued(tenant, "scim.member.update", "UPDATE", member_from_row(values),
+            events.append(self._queued(tenant, MEMBER_UPDATE, "UPDATE", member_from_row(values),
                                        _previous_attributes(row, fields)))
         before, after = row["scim_attributes"], fields["scim_attributes"]
         entry.changed_attributes = [k for k in before.keys() | after.keys() if before.get(k) != after.get(k)]
@@ -300,7 +301,7 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         """A deleted member leaves its groups, each with its event (inside the deletion's transaction)."""
         groups = await group_repository.remove_member_everywhere(conn, member_id)
         await enqueue_all(conn, [
-            self._group_event(tenant, "scim.idp_group.member_delete", "UPDATE", group_from_row(g), [member_id])
+            self._group_event(tenant, GROUP_MEMBER_DELETE, "UPDATE", group_from_row(g), [member_id])
             for g in groups
         ])
 

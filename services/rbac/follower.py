@@ -16,6 +16,16 @@ from scimd.events.v1 import event_pb2
 
 from runtime.consumer import DurableConsumer
 from runtime.context import request_id_var
+from runtime.event_catalog import (
+    CONNECTION_DELETE,
+    GROUP_DELETE,
+    GROUP_MEMBER_ADD,
+    GROUP_MEMBER_DELETE,
+    GROUP_UPDATE,
+    MEMBER_DELETE,
+    MEMBER_UPDATE,
+    ORGANIZATION_DELETE,
+)
 from runtime.events import EventStream
 from runtime.tenant_scope import TenantPool
 from services.rbac import repository
@@ -55,22 +65,22 @@ def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
             changed = event.member_changed
             if changed.HasField("roles"):
                 continue  # our own report of a role change
-            if event.type == "scim.member.delete" or (
-                event.type == "scim.member.update" and "status" in _previous(changed.previous_attributes_json)
+            if event.type == MEMBER_DELETE or (
+                event.type == MEMBER_UPDATE and "status" in _previous(changed.previous_attributes_json)
             ):
                 item.members.add(changed.member.member_id)
         elif kind == "group_changed":
             changed = event.group_changed
             group_id = changed.group.group_id
-            if event.type in ("scim.idp_group.member_add", "scim.idp_group.member_delete"):
+            if event.type in (GROUP_MEMBER_ADD, GROUP_MEMBER_DELETE):
                 item.joined_or_left.setdefault(group_id, set()).update(changed.member_ids)
-            elif event.type == "scim.idp_group.delete":
+            elif event.type == GROUP_DELETE:
                 item.deleted_groups.add(group_id)
-            elif event.type == "scim.idp_group.update" and "display_name" in _previous(changed.previous_attributes_json):
+            elif event.type == GROUP_UPDATE and "display_name" in _previous(changed.previous_attributes_json):
                 item.renamed_groups.add(group_id)
-        elif kind == "connection_changed" and event.type == "scim.connection.delete":
+        elif kind == "connection_changed" and event.type == CONNECTION_DELETE:
             item.deleted_connections.add(event.connection_changed.connection.connection_id)
-        elif event.type == "organization.delete":
+        elif event.type == ORGANIZATION_DELETE:
             item.organization_deleted = True
     return {organization_id: item for organization_id, item in work.items() if not item.is_empty()}
 

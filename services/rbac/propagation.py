@@ -17,6 +17,7 @@ import orjson
 from scimd.directory.v1 import member_pb2
 from scimd.rbac.v1 import member_roles_pb2
 
+from runtime.event_catalog import MEMBER_UPDATE
 from runtime.events import EventStream
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from services.rbac import repository
@@ -121,7 +122,7 @@ class RolePropagator:
     def _event(self, organization_id: str, member: member_pb2.Member, before: Roles, after: Roles,
                source: str) -> QueuedEvent:
         event = new_event(
-            "scim.member.update", "UPDATE", project_id=self._project_id, organization_id=organization_id
+            MEMBER_UPDATE, "UPDATE", project_id=self._project_id, organization_id=organization_id
         )
         event.source = source
         event.member_changed.member.CopyFrom(member)

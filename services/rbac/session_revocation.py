@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 from scimd.events.v1 import event_pb2
 
+from runtime.event_catalog import SESSION_REVOKED
 from runtime.events import EventStream
 from runtime.live_events import LiveEvents
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
@@ -52,7 +53,7 @@ class RevokedSessions:
             if event.WhichOneof("payload") == "sessions_revoked":
                 self.add(event.sessions_revoked.session_ids)
 
-        return LiveEvents(stream, nats_url, "session.revoked", remember, name="revoked-sessions",
+        return LiveEvents(stream, nats_url, SESSION_REVOKED, remember, name="revoked-sessions",
                           since=timedelta(seconds=self._remember_seconds))
 
 
@@ -80,7 +81,7 @@ class SessionRevoker:
         expire_by = datetime.now(timezone.utc) + self._jwt_lifetime
         events = []
         for member_id, session_ids in sorted(by_member.items()):
-            event = new_event("session.revoked", "DELETE", project_id=self._project_id, organization_id=organization_id)
+            event = new_event(SESSION_REVOKED, "DELETE", project_id=self._project_id, organization_id=organization_id)
             event.source = "API" if reason == REVOKED else "SCIM"
             event.sessions_revoked.member_id = member_id
             event.sessions_revoked.session_ids.extend(session_ids)

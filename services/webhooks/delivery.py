@@ -37,6 +37,7 @@ from scimd.events.v1 import event_pb2
 from standardwebhooks import Webhook
 
 from runtime.context import request_id_var
+from runtime.event_catalog import ENDPOINT_DISABLED
 from runtime.ids import new_id
 from runtime.metrics import WEBHOOK_DELIVERIES, WEBHOOK_ENDPOINTS_DISABLED, WEBHOOK_LATENCY
 from runtime.outbox import QueuedEvent
@@ -337,7 +338,7 @@ class DeliveryWorker:
 
     def _disabled_event(self, endpoint: asyncpg.Record, reason: str, now: datetime) -> repository.OwnEvent:
         event = event_pb2.Event(
-            event_id=new_id("event"), type=repository.DISABLED_EVENT_TYPE, project_id=self._project_id,
+            event_id=new_id("event"), type=ENDPOINT_DISABLED, project_id=self._project_id,
             action="UPDATE", source="API",
             endpoint_disabled=event_pb2.EndpointDisabled(endpoint=endpoint_from_row(endpoint), reason=reason),
         )

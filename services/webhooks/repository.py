@@ -31,7 +31,6 @@ SUBSCRIBES = (
     "(cardinality(p.event_types) = 0 OR i.type = ANY(p.event_types))"
     " AND (cardinality(p.organization_ids) = 0 OR i.organization_id = ANY(p.organization_ids))"
 )
-DISABLED_EVENT_TYPE = "webhook_endpoint.disabled"
 
 
 @dataclass(frozen=True)

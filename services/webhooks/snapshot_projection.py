@@ -17,15 +17,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.event_catalog import (
+    CATALOG,
+    GROUP_DELETE,
+    GROUP_MEMBER_ADD,
+    GROUP_MEMBER_DELETE,
+    MEMBER_DELETE,
+    ORGANIZATION_CREATE,
+    ORGANIZATION_DELETE,
+)
+
 Key = tuple[str, str]  # (organization_id, resource id)
 MembershipKey = tuple[str, str, str]  # (organization_id, group_id, member_id)
 
 
-_PROJECTED_PREFIXES = ("scim.member.", "scim.idp_group.", "organization.")
+_PROJECTED = frozenset(t.name for t in CATALOG if t.payload in ("member_changed", "group_changed", "organization_changed"))
 
 
 def is_projected(event_type: str) -> bool:
-    return event_type.startswith(_PROJECTED_PREFIXES)
+    return event_type in _PROJECTED
 
 
 @dataclass
@@ -47,9 +57,9 @@ class ProjectionChange:
         event_type = body.get("type", "")
         data = body.get("data") or {}
         organization_id = data.get("organization_id", "")
-        if event_type == "organization.create":
+        if event_type == ORGANIZATION_CREATE:
             self.organizations_started.setdefault(organization_id, seq)
-        elif event_type == "organization.delete":
+        elif event_type == ORGANIZATION_DELETE:
             self._forget_organization(organization_id)
         elif data.get("object_type") == "member":
             self._member_event(event_type, organization_id, data)
@@ -61,7 +71,7 @@ class ProjectionChange:
         key = (organization_id, member["member_id"])
         if "roles" in member:
             self.roles[key] = member["roles"]
-        elif event_type == "scim.member.delete":
+        elif event_type == MEMBER_DELETE:
             self.members[key] = None
             self.roles[key] = None
         else:
@@ -70,15 +80,15 @@ class ProjectionChange:
     def _group_event(self, event_type: str, organization_id: str, data: dict[str, Any]) -> None:
         group = data["idp_group"]
         key = (organization_id, group["group_id"])
-        if event_type == "scim.idp_group.delete":
+        if event_type == GROUP_DELETE:
             self.groups[key] = None
             self.groups_emptied.add(key)
             for membership in [m for m in self.memberships if m[:2] == key]:
                 del self.memberships[membership]
             return
         self.groups[key] = group
-        joined = event_type == "scim.idp_group.member_add"
-        if joined or event_type == "scim.idp_group.member_delete":
+        joined = event_type == GROUP_MEMBER_ADD
+        if joined or event_type == GROUP_MEMBER_DELETE:
             for member_id in data.get("member_ids", ()):
                 self.memberships[(*key, member_id)] = joined
 

@@ -62,3 +62,12 @@ async def test_events_nobody_subscribes_to_can_be_pulled(http, gateway, vendor):
 async def test_a_cursor_that_is_not_ours_is_400(vendor, after):
     status, body = await vendor.request("GET", "/v1/events", params={"after": after})
     assert status == 400, body
+
+
+@pytest.mark.parametrize("misspelt", ["scim.member.created", "scim.user.create", "SCIM.MEMBER.CREATE", "scim.member"])
+async def test_a_misspelt_event_type_is_a_400_where_it_would_silently_match_nothing(vendor, misspelt):
+    status, body = await vendor.request("POST", "/v1/webhooks/endpoints",
+                                        {"url": "https://hooks.scimd.test/typo", "event_types": [misspelt]})
+    assert status == 400 and misspelt in body["error_message"], body
+    status, body = await vendor.request("GET", "/v1/events", params={"types": f"scim.member.create,{misspelt}"})
+    assert status == 400 and misspelt in body["error_message"], body

@@ -155,11 +155,11 @@ class Harness:
     def service(self) -> WebhooksServicer:
         return WebhooksServicer(self.pool, self.box, self.config, clock=self.clock, resolver=self.resolver)
 
-    async def endpoint(self, url: str, event_types: tuple[str, ...] = ("test.thing.changed",)) -> tuple[str, str]:
+    async def endpoint(self, url: str, event_types: tuple[str, ...] = ("scim.member.update",)) -> tuple[str, str]:
         created = await self.service.CreateEndpoint(pb.CreateEndpointRequest(url=url, event_types=event_types), None)
         return created.endpoint.endpoint_id, created.secret
 
-    async def event(self, object_id: str, event_type: str = "test.thing.changed", **data) -> str:
+    async def event(self, object_id: str, event_type: str = "scim.member.update", **data) -> str:
         event_id = f"event-{uuid.uuid4()}"
         body = {"type": event_type, "timestamp": self.clock().isoformat(),
                 "data": {"event_id": event_id, "id": object_id, **data}}
