@@ -9,7 +9,16 @@ from aiohttp import web
 from gateway import health, openapi
 from gateway.auth import authentication
 from gateway.backends import Backends
-from gateway.keys import BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, REQUEST_RECORDER, REVOCATIONS, SETTINGS, TOKEN_CACHE
+from gateway.keys import (
+    BACKENDS,
+    CONNECTION_SLOTS,
+    RATE_LIMITER,
+    REQUEST_RECORDER,
+    REVOCATIONS,
+    SCHEMA_REGISTRY,
+    SETTINGS,
+    TOKEN_CACHE,
+)
 from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
@@ -20,6 +29,7 @@ from gateway.request_log import RequestRecorder
 from gateway.revocations import token_revocations
 from gateway.scim import bulk, discovery, oauth_token
 from gateway.scim import routes as scim_routes
+from gateway.scim.schema_registry import SchemaRegistry
 from gateway.token_cache import TokenCache
 from runtime.events import EventStream
 from runtime.fairness import TenantSlots
@@ -35,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def backends_ctx(app: web.Application) -> AsyncIterator[None]:
         app[BACKENDS] = Backends.open(settings.services)
+        app[SCHEMA_REGISTRY] = SchemaRegistry(app[BACKENDS])
         yield
         await app[BACKENDS].close()
 

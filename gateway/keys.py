@@ -17,6 +17,9 @@ RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 # Requests of each connection in flight, bounded (settings.connection_concurrency).
 CONNECTION_SLOTS = web.AppKey("connection_slots", TenantSlots)
 
+# The SCIM resource types with the vendor's schema extensions (gateway.scim.schema_registry).
+SCHEMA_REGISTRY = web.AppKey("schema_registry")
+
 # Collects the SCIM requests for the request log (gateway.request_log.RequestRecorder).
 REQUEST_RECORDER = web.AppKey("request_recorder")
 

@@ -68,6 +68,7 @@ MANAGEMENT_TAGS = (
                          "and the IdP groups that grant roles."),
     ("Members", "An organization's members, provisioned through SCIM, and their roles."),
     ("Roles", "The project's roles and what each allows."),
+    ("SCIM schema extensions", "The project's own SCIM attributes, under schema extensions of User."),
     ("Sessions", "Sessions of the vendor's app's members, and the JWKS that verifies their JWTs."),
     ("Webhook endpoints", "Where scimd sends signed events (Standard Webhooks)."),
     ("Webhook deliveries", "Every attempt of every event to every endpoint, and replays."),
@@ -397,6 +398,14 @@ def _management_paths() -> JsonObject:
                             "attributes redacted), and for failures the scimType, detail and a hint.",
             ),
         },
+        connection[0] + "/{connection_id}/attributes": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "listSeenAttributes", "SCIM connections", "The attribute paths the connection's IdP has sent",
+                _envelope(200, "Every path seen, never a value.", {"attributes": _array(_ref("SeenAttribute"))}),
+                errors=(400, 404),
+            ),
+        },
         connection[0] + "/{connection_id}/health": {
             "parameters": [ORG_ID, CONNECTION_ID],
             "get": _management_op(
@@ -564,6 +573,40 @@ def _management_paths() -> JsonObject:
                 "deleteRole", "Roles", "Delete a role",
                 _envelope(200, "Deleted."), errors=(404, 412), parameters=(_header("If-Match", "The role's etag."),),
                 description="Members holding the role lose it (each told through scim.member.update).",
+            ),
+        },
+        "/v1/scim/schema_extensions": {
+            "get": _management_op(
+                "listSchemaExtensions", "SCIM schema extensions", "List the project's SCIM schema extensions",
+                _envelope(200, "Every extension, oldest first.",
+                          {"schema_extensions": _array(_ref("SchemaExtension"))}),
+                errors=(),
+            ),
+        },
+        "/v1/scim/schema_extensions/{schema_id}": {
+            "parameters": [_path("schema_id", "The extension's URN, e.g. "
+                                              "urn:ietf:params:scim:schemas:extension:acme:2.0:User.")],
+            "get": _management_op(
+                "getSchemaExtension", "SCIM schema extensions", "Get a SCIM schema extension",
+                _envelope(200, "The extension.", {"schema_extension": _ref("SchemaExtension")}), errors=(404,),
+            ),
+            "put": _management_op(
+                "putSchemaExtension", "SCIM schema extensions", "Create or replace a SCIM schema extension",
+                _envelope(200, "The extension (201 when it was created).",
+                          {"schema_extension": _ref("SchemaExtension")}),
+                errors=(409,), body=_body(_ref("SchemaExtensionPut"), example={
+                    "resource_type": "User", "name": "AcmeUser", "description": "Acme's fields",
+                    "attributes": [{"name": "costCenter", "type": "string"},
+                                   {"name": "level", "type": "integer"}]}),
+                description="Every connection's /Schemas and /ResourceTypes advertise it; SCIM writes are "
+                            "validated against it (400 invalidValue naming the attribute); its attributes are "
+                            "stored, returned, filterable, sortable and patchable like the enterprise extension's. "
+                            "A change that values already stored would break is refused (409) and changes nothing.",
+            ),
+            "delete": _management_op(
+                "deleteSchemaExtension", "SCIM schema extensions", "Delete a SCIM schema extension",
+                _envelope(200, "Deleted."), errors=(404,),
+                description="Values stored under it stay on the members, no longer advertised.",
             ),
         },
         "/v1/b2b/sessions": {
@@ -740,6 +783,8 @@ def _management_schemas() -> JsonObject:
         "next_bearer_token_last_used_at": {**NULLABLE_TIMESTAMP, "description": "The same for the next token "
                                            "during a rotation: whether the IdP uses it yet."},
         "bearer_token_enabled": {**BOOLEAN, "description": "Whether the static bearer token is accepted."},
+        "strict_attributes": {**BOOLEAN, "description": "Whether SCIM writes naming attributes no schema declares "
+                                                        "are refused (400) instead of kept as undeclared attributes."},
         "oauth_token_endpoint": {"type": "string", "format": "uri",
                                  "description": "Where an OAuth client of this connection gets access tokens."},
         "oauth_client": {"type": ["object", "null"], "description": "Set when OAuth client credentials are on.",
@@ -760,6 +805,8 @@ def _management_schemas() -> JsonObject:
         "scim_registration": _obj({
             "connection_id": STRING, "registration_id": STRING, "external_id": STRING,
             "scim_attributes": {"type": "object", "description": "The SCIM attributes as stored."},
+            "undeclared_attributes": {"type": "object", "description": "What the identity provider sent that no "
+                                      "schema declares, as sent (unknown attributes, extensions under their URN)."},
         }),
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
@@ -868,6 +915,8 @@ def _management_schemas() -> JsonObject:
                                                      "default."},
             "bearer_token_enabled": {"type": ["boolean", "null"], "description": "false refuses the static bearer "
                                      "token at once (409 unless OAuth is set up)."},
+            "strict_attributes": {"type": ["boolean", "null"], "description": "true refuses SCIM writes naming "
+                                  "attributes no schema declares (400 naming them)."},
             "scim_group_implicit_role_assignments": {
                 "type": ["array", "null"],
                 "items": _obj({"group_id": STRING, "role_id": STRING}, closed=False),
@@ -886,6 +935,21 @@ def _management_schemas() -> JsonObject:
             "operation": STRING, "resource_type": STRING, "resource_id": STRING, "changed_attributes": STRINGS,
             "result": STRING, "detail": STRING, "created_at": TIMESTAMP,
         }),
+        "SchemaExtension": _obj({
+            "schema_id": STRING, "resource_type": {"type": "string", "enum": ["User", "Group"]},
+            "name": STRING, "description": STRING, "attributes": _array({"type": "object"}),
+            "version": INTEGER, "created_at": TIMESTAMP, "updated_at": TIMESTAMP}),
+        "SchemaExtensionPut": _obj({
+            "resource_type": {"type": "string", "enum": ["User"], "description": "What it extends."},
+            "name": _optional_string("Defaults to the URN's last part."),
+            "description": _optional_string("At most 1,000 characters."),
+            "attributes": {"type": "array", "minItems": 1, "maxItems": 100, "description": "RFC 7643 §7 "
+                           "attribute definitions: name, type, multiValued, required, caseExact, mutability, "
+                           "returned, uniqueness, canonicalValues, referenceTypes, subAttributes, description.",
+                           "items": {"type": "object", "required": ["name"]}},
+        }, required=("attributes",), closed=False),
+        "SeenAttribute": _obj({"path": STRING, "json_type": STRING, "declared": BOOLEAN, "member_count": INTEGER,
+                               "last_seen_at": TIMESTAMP}),
         "Role": _obj({"role_id": STRING, "description": STRING, "permissions": _array(permission),
                       "created_at": TIMESTAMP, "updated_at": TIMESTAMP, "etag": STRING}),
         "RoleCreate": _obj({

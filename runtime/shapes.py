@@ -62,6 +62,7 @@ def member_json(member: member_pb2.Member) -> dict[str, Any]:
             "registration_id": registration.registration_id,
             "external_id": registration.external_id,
             "scim_attributes": orjson.loads(registration.scim_attributes_json or "{}"),
+            "undeclared_attributes": orjson.loads(registration.undeclared_attributes_json or "{}"),
         },
         "created_at": to_rfc3339(member.create_time),
         "updated_at": to_rfc3339(member.update_time),
@@ -123,6 +124,7 @@ def connection_json(connection: connection_pb2.Connection, public_url: str) -> d
         "bearer_token_last_used_at": expiry("bearer_token_last_used_at"),
         "next_bearer_token_last_used_at": expiry("next_bearer_token_last_used_at"),
         "bearer_token_enabled": connection.bearer_token_enabled,
+        "strict_attributes": connection.strict_attributes,
         "oauth_token_endpoint": f"{scim_base_url(public_url, connection).split('?')[0]}/oauth2/token",
         "oauth_client": {
             "client_id": connection.oauth_client.client_id,

@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterable
 
 from scim.schema import Attribute, PathError, ResourceType, Schema, resolve
 
-__all__ = ["parse_attribute_list", "project"]
+__all__ = ["hides_by_default", "parse_attribute_list", "project"]
 
 _CORE = ""  # the scope of the core schema's and the common attributes
 _WHOLE = None  # "the whole attribute" in a selection
@@ -120,6 +120,13 @@ def _select(resource_type: ResourceType, names: list[str]) -> _Selection:
         sub = resolved.sub_attribute.name.lower() if resolved.sub_attribute is not None else None
         selection.add((scope, resolved.attribute.name.lower()), sub)
     return selection
+
+
+def hides_by_default(resource_type: ResourceType) -> bool:
+    """Whether an extension has attributes a resource shows only when asked
+    (returned "request") or never: then even a plain read needs `project`."""
+    return any(a.returned in ("never", "request") or any(s.returned in ("never", "request") for s in a.sub_attributes)
+               for extension in resource_type.extensions for a in extension.schema.attributes)
 
 
 def _scope(resource_type: ResourceType, schema: Schema) -> str:

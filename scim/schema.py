@@ -57,6 +57,9 @@ class Attribute:
     # no bound, for group members, which change by set operations). Bounds
     # the work any request can cause (a PATCH filters these lists).
     max_values: int = MAX_MULTI_VALUES
+    # Whether a value must be one of canonical_values (a vendor's declared list);
+    # the core schemas' lists are suggestions, as RFC 7643 §7 has them.
+    enforce_canonical: bool = False
 
     def sub_attribute(self, name: str) -> "Attribute | None":
         lowered = name.lower()

@@ -51,7 +51,8 @@ The rules, with the dialect decisions they take:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable
 
 from scim.errors import ScimError
@@ -86,9 +87,12 @@ class UserWrite:
     user_name: str
     external_id: str
     attributes: dict[str, Any]
+    # What the body held that no schema declares, as sent (see normalize_resource).
+    undeclared: dict[str, Any] = field(default_factory=dict)
 
 
-def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWrite:
+def normalize_user(body: dict[str, Any], *, for_replace: bool = False, resource_type: ResourceType = USER,
+                   reject_undeclared: bool = False) -> UserWrite:
     """The User a POST (RFC 7644 §3.3) or PUT (§3.5.1) body describes.
 
     `for_replace` says the body replaces a stored user (PUT, or the result of
@@ -101,7 +105,12 @@ def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWr
     del for_replace  # the same rules; see the docstring
     if not isinstance(body, dict):
         raise ScimError("invalidSyntax", "a User must be a JSON object")
-    attributes = normalize_resource(USER, body)
+    undeclared: dict[str, Any] = {}
+    attributes = normalize_resource(resource_type, body, undeclared)
+    if undeclared and reject_undeclared:
+        raise ScimError("invalidValue", "no schema declares " + ", ".join(sorted(undeclared))[:500]
+                        + " (this connection refuses undeclared attributes)")
+    check_required_extension_attributes(resource_type, attributes)
 
     user_name = attributes.get("userName")
     if not isinstance(user_name, str) or not user_name.strip():
@@ -110,12 +119,18 @@ def normalize_user(body: dict[str, Any], *, for_replace: bool = False) -> UserWr
     if len(user_name) > MAX_USER_NAME_LENGTH:
         raise ScimError("invalidValue", f"userName must be at most {MAX_USER_NAME_LENGTH} characters")
     attributes["userName"] = user_name
-    return UserWrite(user_name=user_name, external_id=attributes.get("externalId", ""), attributes=attributes)
+    return UserWrite(user_name=user_name, external_id=attributes.get("externalId", ""), attributes=attributes,
+                     undeclared=undeclared)
 
 
-def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dict[str, Any]:
+def normalize_resource(resource_type: ResourceType, body: dict[str, Any],
+                       undeclared: dict[str, Any] | None = None) -> dict[str, Any]:
     """The canonical, writable attributes of a resource body (no required
-    checks): the part of `normalize_user` that holds for any resource type."""
+    checks): the part of `normalize_user` that holds for any resource type.
+    What no schema declares goes to `undeclared` as sent, when given: unknown
+    attributes, unknown schema extensions (under their URN) and unknown
+    attributes of a known extension (under `<urn>:<name>`)."""
+    undeclared = {} if undeclared is None else undeclared
     check_schemas(body)
     attributes: dict[str, Any] = {}
     for key, value in body.items():
@@ -123,10 +138,12 @@ def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dic
             continue
         extension = extension_schema(resource_type, key)
         if extension is not None:
-            _store(attributes, extension.id, normalize_extension(extension, value))
+            _store(attributes, extension.id, normalize_extension(extension, value, undeclared))
             continue
         found = _top_level_attribute(resource_type, key)
         if found is None:
+            if key.lower() != "schemas" and not _is_unassigned(value):
+                undeclared[key] = value
             continue
         scope, attribute = found
         if attribute.mutability == "readOnly":
@@ -143,15 +160,27 @@ def normalize_resource(resource_type: ResourceType, body: dict[str, Any]) -> dic
     return attributes
 
 
+def check_required_extension_attributes(resource_type: ResourceType, attributes: dict[str, Any]) -> None:
+    """An extension's required attributes must be there whenever the extension is."""
+    for extension in resource_type.extensions:
+        values = attributes.get(extension.schema.id)
+        if not isinstance(values, dict):
+            continue
+        missing = [a.name for a in extension.schema.attributes if a.required and a.name not in values]
+        if missing:
+            raise ScimError("invalidValue", f"{extension.schema.id}:{missing[0]} is required")
+
+
 def extension_schema(resource_type: ResourceType, key: str) -> Schema | None:
     """The extension schema whose URN `key` is (without case), else None."""
     lowered = key.strip().lower()
     return next((e.schema for e in resource_type.extensions if e.schema.id.lower() == lowered), None)
 
 
-def normalize_extension(schema: Schema, value: Any) -> Any:
+def normalize_extension(schema: Schema, value: Any, undeclared: dict[str, Any] | None = None) -> Any:
     """An extension object (RFC 7643 §3.3) with its attributes normalized;
-    UNASSIGNED when it holds nothing writable."""
+    UNASSIGNED when it holds nothing writable. Attributes the schema does not
+    declare go to `undeclared` (as `<urn>:<name>`) when given."""
     if _is_unassigned(value):
         return UNASSIGNED
     if not isinstance(value, dict):
@@ -159,6 +188,8 @@ def normalize_extension(schema: Schema, value: Any) -> Any:
     result: dict[str, Any] = {}
     for key, item in value.items():
         attribute = schema.attribute(key) if isinstance(key, str) else None
+        if attribute is None and undeclared is not None and isinstance(key, str) and not _is_unassigned(item):
+            undeclared[f"{schema.id}:{key}"] = item
         if attribute is None or attribute.mutability in ("readOnly", "writeOnly"):
             continue
         _store(result, attribute.name, normalize_value(attribute, item, where=f"{schema.id}:{attribute.name}"))
@@ -249,7 +280,25 @@ def _normalize_single(attribute: Attribute, value: Any, where: str) -> Any:
     # string, reference, binary, dateTime: JSON strings (RFC 7643 §2.3).
     if not isinstance(value, str):
         raise ScimError("invalidValue", f"{where} must be a string")
+    if attribute.type == "dateTime" and not _is_datetime(value):
+        raise ScimError("invalidValue", f"{where} must be an xsd:dateTime, e.g. 2026-12-02T17:00:00Z")
+    if attribute.enforce_canonical and not _is_canonical(attribute, value):
+        raise ScimError("invalidValue", f"{where} must be one of {', '.join(attribute.canonical_values)}")
     return value
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return "T" in value or "t" in value
+
+
+def _is_canonical(attribute: Attribute, value: str) -> bool:
+    if attribute.case_exact:
+        return value in attribute.canonical_values
+    return value.lower() in (c.lower() for c in attribute.canonical_values)
 
 
 def _normalize_complex(attribute: Attribute, value: Any, where: str) -> Any:

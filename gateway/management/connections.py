@@ -137,6 +137,7 @@ async def update_connection(request: web.Request) -> web.Response:
     # 0: the project default.
     rate_limit = bounded_int_field(body, "rate_limit_per_second", 0, INT32_MAX)
     bearer_enabled = bool_field(body, "bearer_token_enabled")
+    strict = bool_field(body, "strict_attributes")
     connection = await _get_connection(request, organization_id, connection_id)
 
     if flag_param(request, "dry_run"):
@@ -148,7 +149,8 @@ async def update_connection(request: web.Request) -> web.Response:
         shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
         return envelope(200, connection=shown, dry_run=True, role_changes=_changes_json(outcome.changes))
 
-    changes_fields = bool(display_name or identity_provider) or rate_limit is not None or bearer_enabled is not None
+    changes_fields = bool(display_name or identity_provider) or any(
+        field is not None for field in (rate_limit, bearer_enabled, strict))
     if assignments is not None and changes_fields:
         # Both parts are checked before either is applied.
         await _replace_assignments(request, connection, assignments, validate_only=True)
@@ -160,6 +162,7 @@ async def update_connection(request: web.Request) -> web.Response:
                         organization_id=organization_id, connection_id=connection_id,
                         display_name=display_name, identity_provider=identity_provider,
                         rate_limit_per_second=rate_limit, bearer_token_enabled=bearer_enabled,
+                        strict_attributes=strict,
                     ),
                 )
             )

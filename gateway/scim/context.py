@@ -9,6 +9,7 @@ from typing import Any
 from scimd.connections.v1 import connection_pb2
 
 from gateway.backends import Backends
+from gateway.scim.schema_registry import SchemaRegistry
 from runtime.settings import Settings
 
 
@@ -17,6 +18,7 @@ class ScimContext:
     backends: Backends
     settings: Settings
     connection: connection_pb2.Connection
+    schemas: SchemaRegistry
 
     @property
     def base_url(self) -> str:

@@ -15,14 +15,14 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from aiohttp import web
 from scimd.connections.v1 import connection_pb2
 
 from gateway.auth import authenticate_connection, public
-from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
+from gateway.keys import BACKENDS, SCHEMA_REGISTRY, SETTINGS, TOKEN_CACHE
 from gateway.limits import MAX_BODY_BYTES
 from gateway.scim import bulk as bulk_limits
 from gateway.scim.cursors import CURSOR_TIMEOUT_SECONDS
@@ -104,10 +104,10 @@ def _schemes_of(connection: connection_pb2.Connection) -> tuple[str, ...]:
     return tuple(name for name, on in accepted if on)
 
 
-@cache
-def resource_types() -> dict[str, dict[str, Any]]:
+@lru_cache(maxsize=8)
+def resource_types(types: tuple[ResourceType, ...] = RESOURCE_TYPES) -> dict[str, dict[str, Any]]:
     """RFC 7643 §6, without meta, by id."""
-    return {resource_type.name: _resource_type(resource_type) for resource_type in RESOURCE_TYPES}
+    return {resource_type.name: _resource_type(resource_type) for resource_type in types}
 
 
 def _resource_type(resource_type: ResourceType) -> dict[str, Any]:
@@ -124,10 +124,19 @@ def _resource_type(resource_type: ResourceType) -> dict[str, Any]:
     }
 
 
-@cache
-def schemas() -> dict[str, dict[str, Any]]:
-    """RFC 7643 §7, without meta, by id (the URN)."""
-    return {schema.id: _schema(schema) for schema in SCHEMAS}
+@lru_cache(maxsize=8)
+def schemas(extensions: tuple[Schema, ...] = ()) -> dict[str, dict[str, Any]]:
+    """RFC 7643 §7, without meta, by id (the URN): the core schemas, then the vendor's extensions."""
+    return {schema.id: _schema(schema) for schema in (*SCHEMAS, *extensions)}
+
+
+async def _project_types(request: web.Request) -> tuple[ResourceType, ...]:
+    registry = request.app[SCHEMA_REGISTRY]
+    return tuple([await registry.resource_type(t.name) for t in RESOURCE_TYPES])
+
+
+async def _project_schemas(request: web.Request) -> dict[str, dict[str, Any]]:
+    return schemas(tuple(await request.app[SCHEMA_REGISTRY].extension_schemas()))
 
 
 def _schema(schema: Schema) -> dict[str, Any]:
@@ -214,14 +223,15 @@ async def get_service_provider_config(request: web.Request) -> web.Response:
 @public
 async def list_resource_types(request: web.Request) -> web.Response:
     base = _base(request)
-    return scim_response(_list_response([_resource_type_resource(base, r) for r in resource_types().values()]))
+    types = resource_types(await _project_types(request))
+    return scim_response(_list_response([_resource_type_resource(base, r) for r in types.values()]))
 
 
 @routes.get(PREFIX + "/ResourceTypes/{name}")
 @public
 async def get_resource_type(request: web.Request) -> web.Response:
     base = _base(request)
-    resource = _find(resource_types(), request.match_info["name"], "resource type")
+    resource = _find(resource_types(await _project_types(request)), request.match_info["name"], "resource type")
     return scim_response(_resource_type_resource(base, resource))
 
 
@@ -229,14 +239,14 @@ async def get_resource_type(request: web.Request) -> web.Response:
 @public
 async def list_schemas(request: web.Request) -> web.Response:
     base = _base(request)
-    return scim_response(_list_response([_schema_resource(base, s) for s in schemas().values()]))
+    return scim_response(_list_response([_schema_resource(base, s) for s in (await _project_schemas(request)).values()]))
 
 
 @routes.get(PREFIX + "/Schemas/{urn}")
 @public
 async def get_schema(request: web.Request) -> web.Response:
     base = _base(request)
-    resource = _find(schemas(), request.match_info["urn"], "schema")
+    resource = _find(await _project_schemas(request), request.match_info["urn"], "schema")
     return scim_response(_schema_resource(base, resource))
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
-from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SETTINGS, SLOT_HELD
+from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SCHEMA_REGISTRY, SETTINGS, SLOT_HELD
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.cursors import open_search_cursor, seal_search_cursor
@@ -19,8 +19,8 @@ from gateway.scim.requests import ListQuery, list_query, search_request, version
 from gateway.scim.resources import RESOURCES, Resource
 from gateway.token_cache import Authenticated
 from runtime.errors import ServiceError
-from scim.projection import parse_attribute_list, project
-from scim.schema import LIST_RESPONSE
+from scim.projection import hides_by_default, parse_attribute_list, project
+from scim.schema import LIST_RESPONSE, ResourceType
 
 routes = web.RouteTableDef()
 PREFIX = "/scim/v2/{connection_id}"
@@ -59,7 +59,7 @@ def charged_context(request: web.Request, authenticated: Authenticated, cost: in
         raise ServiceError("RATE_LIMITED", "too many requests in flight for this connection; retry",
                            retry_after_seconds=1)
     request[SLOT_HELD] = connection.connection_id
-    return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection)
+    return ScimContext(request.app[BACKENDS], request.app[SETTINGS], connection, request.app[SCHEMA_REGISTRY])
 
 
 def scim_context(request: web.Request) -> ScimContext:
@@ -67,19 +67,21 @@ def scim_context(request: web.Request) -> ScimContext:
     return charged_context(request, authenticated(request))
 
 
-def _projected(resource: dict[str, Any], res: Resource, attributes: str | None, excluded: str | None) -> dict[str, Any]:
+def _projected(resource: dict[str, Any], resource_type: ResourceType, attributes: str | None,
+               excluded: str | None) -> dict[str, Any]:
     """RFC 7644 §3.9: attributes / excludedAttributes on every response that carries a resource."""
-    if not attributes and not excluded:
+    if not attributes and not excluded and not hides_by_default(resource_type):
         return resource  # rendered resources hold only default-returned attributes already
     return project(
-        resource, res.resource_type, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded)
+        resource, resource_type, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded)
     )
 
 
-def _respond(request: web.Request, res: Resource, result: ScimResult) -> web.Response:
+async def _respond(request: web.Request, ctx: ScimContext, res: Resource, result: ScimResult) -> web.Response:
     query = request.query
+    resource_type = await ctx.schemas.resource_type(res.resource_type.name)
     resource = (
-        _projected(result.resource, res, query.get("attributes"), query.get("excludedAttributes"))
+        _projected(result.resource, resource_type, query.get("attributes"), query.get("excludedAttributes"))
         if result.resource is not None
         else None
     )
@@ -95,7 +97,9 @@ async def _list(ctx: ScimContext, res: Resource, query: ListQuery) -> dict[str, 
     envelope, resources = await res.api.search(
         ctx, query, **res.options(query.attributes, query.excluded_attributes)
     )
-    envelope["Resources"] = [_projected(r, res, query.attributes, query.excluded_attributes) for r in resources]
+    resource_type = await ctx.schemas.resource_type(res.resource_type.name)
+    envelope["Resources"] = [_projected(r, resource_type, query.attributes, query.excluded_attributes)
+                             for r in resources]
     return envelope
 
 
@@ -105,7 +109,8 @@ def _register(res: Resource) -> None:
     @routes.post(collection)
     async def create(request: web.Request) -> web.Response:
         ctx = scim_context(request)
-        return _respond(request, res, await res.api.create(ctx, await read_json_object(request), **_options(request, res)))
+        created = await res.api.create(ctx, await read_json_object(request), **_options(request, res))
+        return await _respond(request, ctx, res, created)
 
     @routes.get(item)
     async def get(request: web.Request) -> web.Response:
@@ -114,14 +119,14 @@ def _register(res: Resource) -> None:
         wanted = version_of(request.headers.get("If-None-Match"))
         if wanted and wanted == version_of(result.etag):
             return web.Response(status=304, headers={"ETag": result.etag})
-        return _respond(request, res, result)
+        return await _respond(request, ctx, res, result)
 
     @routes.put(item)
     async def replace(request: web.Request) -> web.Response:
         ctx = scim_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
-        return _respond(request, res, await res.api.replace(
+        return await _respond(request, ctx, res, await res.api.replace(
             ctx, request.match_info["resource_id"], body, version, **_options(request, res)))
 
     @routes.patch(item)
@@ -129,14 +134,15 @@ def _register(res: Resource) -> None:
         ctx = scim_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
-        return _respond(request, res, await res.api.patch(
+        return await _respond(request, ctx, res, await res.api.patch(
             ctx, request.match_info["resource_id"], body, version, **_options(request, res)))
 
     @routes.delete(item)
     async def delete(request: web.Request) -> web.Response:
         ctx = scim_context(request)
         version = version_of(request.headers.get("If-Match"))
-        return _respond(request, res, await res.api.delete(ctx, request.match_info["resource_id"], version))
+        deleted = await res.api.delete(ctx, request.match_info["resource_id"], version)
+        return await _respond(request, ctx, res, deleted)
 
     @routes.get(collection)
     async def list_resources(request: web.Request) -> web.Response:

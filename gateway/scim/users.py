@@ -9,15 +9,18 @@ import orjson
 from scimd.directory.v1 import member_pb2
 
 from runtime.timestamps import to_rfc3339
-from scim.schema import CORE_USER, ENTERPRISE_USER, USER_SCHEMA
+from scim.schema import CORE_USER, ENTERPRISE_USER, USER, USER_SCHEMA, ResourceType
 
 _ATTRIBUTE_ORDER = ("externalId", *(attribute.name for attribute in USER_SCHEMA.attributes))
 
 
-def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
-    """The member as a SCIM User, with full meta."""
+def user_resource(member: member_pb2.Member, base_url: str, user_type: ResourceType = USER) -> dict[str, Any]:
+    """The member as a SCIM User, with full meta and every extension `user_type`
+    declares that the member holds (what is returned only on request or never
+    is left to scim.projection)."""
     attributes = orjson.loads(member.scim_registration.scim_attributes_json)
-    enterprise = attributes.pop(ENTERPRISE_USER, None)
+    extensions = {urn: attributes.pop(urn) for urn in user_type.schema_urns[1:] if urn in attributes}
+    enterprise = extensions.get(ENTERPRISE_USER)
     attributes["userName"] = member.scim_registration.user_name
     attributes["active"] = member.status == member_pb2.MEMBER_STATUS_ACTIVE
     if member.groups:
@@ -25,10 +28,7 @@ def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
             {"value": g.group_id, "display": g.display_name, "type": "direct", "$ref": f"{base_url}/Groups/{g.group_id}"}
             for g in member.groups
         ]
-    resource: dict[str, Any] = {
-        "schemas": [CORE_USER] + ([ENTERPRISE_USER] if enterprise else []),
-        "id": member.member_id,
-    }
+    resource: dict[str, Any] = {"schemas": [CORE_USER, *extensions], "id": member.member_id}
     # Attributes in the order RFC 7643 §4.1 lists them (externalId first).
     resource.update((name, attributes[name]) for name in _ATTRIBUTE_ORDER if name in attributes)
     if enterprise:
@@ -36,7 +36,7 @@ def user_resource(member: member_pb2.Member, base_url: str) -> dict[str, Any]:
         if isinstance(manager, dict) and manager.get("value") and "$ref" not in manager:
             # RFC 7643 §4.3: the manager is a reference; Entra may have sent only the id.
             enterprise["manager"] = {**manager, "$ref": f"{base_url}/Users/{manager['value']}"}
-        resource[ENTERPRISE_USER] = enterprise
+    resource.update(extensions)
     resource["meta"] = {
         "resourceType": "User",
         "created": to_rfc3339(member.create_time),

@@ -26,43 +26,46 @@ def _registration(body: dict[str, Any]) -> member_pb2.ScimRegistration:
     return member_pb2.ScimRegistration(scim_attributes_json=orjson.dumps(attributes).decode())
 
 
-def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> ScimResult:
-    resource = user_resource(member, ctx.base_url)
+async def _result(ctx: ScimContext, member: member_pb2.Member, status: int = 200) -> ScimResult:
+    resource = user_resource(member, ctx.base_url, await ctx.schemas.resource_type("User"))
     return ScimResult(status, resource, etag_of(member), resource["meta"]["location"])
 
 
 async def create(ctx: ScimContext, body: dict[str, Any]) -> ScimResult:
     response = await call(
         ctx.backends.directory.CreateMember(
-            pb.CreateMemberRequest(scim_registration=_registration(body))
+            pb.CreateMemberRequest(scim_registration=_registration(body),
+                                   reject_undeclared=ctx.connection.strict_attributes)
         )
     )
-    return _result(ctx, response.member, 201)
+    return await _result(ctx, response.member, 201)
 
 
 async def get(ctx: ScimContext, user_id: str) -> ScimResult:
     response = await call(
         ctx.backends.directory.GetMember(pb.GetMemberRequest(member_id=user_id, view=pb.MEMBER_VIEW_IDENTITY_PROVIDER))
     )
-    return _result(ctx, response.member)
+    return await _result(ctx, response.member)
 
 
 async def replace(ctx: ScimContext, user_id: str, body: dict[str, Any], version: str = "") -> ScimResult:
     response = await call(
         ctx.backends.directory.UpdateMember(
-            pb.UpdateMemberRequest(member_id=user_id, scim_registration=_registration(body), etag=version),
+            pb.UpdateMemberRequest(member_id=user_id, scim_registration=_registration(body), etag=version,
+                                   reject_undeclared=ctx.connection.strict_attributes),
         )
     )
-    return _result(ctx, response.member)
+    return await _result(ctx, response.member)
 
 
 async def patch(ctx: ScimContext, user_id: str, body: dict[str, Any], version: str = "") -> ScimResult:
     response = await call(
         ctx.backends.directory.PatchMember(
-            pb.PatchMemberRequest(member_id=user_id, patch_json=orjson.dumps(body).decode(), etag=version),
+            pb.PatchMemberRequest(member_id=user_id, patch_json=orjson.dumps(body).decode(), etag=version,
+                                  reject_undeclared=ctx.connection.strict_attributes),
         )
     )
-    return _result(ctx, response.member)
+    return await _result(ctx, response.member)
 
 
 async def delete(ctx: ScimContext, user_id: str, version: str = "") -> ScimResult:
@@ -87,6 +90,7 @@ async def search(ctx: ScimContext, query: ListQuery) -> tuple[dict[str, Any], li
         view=pb.MEMBER_VIEW_IDENTITY_PROVIDER,  # what the IdP wrote, held deprovisions included
     )
     response = await call(ctx.backends.directory.ListMembers(request))
-    resources = [user_resource(member, ctx.base_url) for member in response.members]
+    user_type = await ctx.schemas.resource_type("User")
+    resources = [user_resource(member, ctx.base_url, user_type) for member in response.members]
     envelope = list_envelope(ctx, "User", query, response.total_size, len(resources), response.next_page_token)
     return envelope, resources

@@ -47,6 +47,7 @@ def connection_from_row(row: asyncpg.Record) -> connection_pb2.Connection:
     if row.get("next_token_last_used_at") is not None:
         connection.next_bearer_token_last_used_at.CopyFrom(to_timestamp(row["next_token_last_used_at"]))
     connection.bearer_token_enabled = row.get("bearer_token_enabled", True)
+    connection.strict_attributes = row.get("strict_attributes", False)
     if row.get("client_secret_last_four"):
         connection.oauth_client.CopyFrom(connection_pb2.OAuthClient(
             client_id=row["connection_id"], client_secret_last_four=row["client_secret_last_four"],

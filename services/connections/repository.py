@@ -11,7 +11,7 @@ Executor = asyncpg.Pool | asyncpg.Connection
 _ORGANIZATION_COLUMNS = "organization_id, organization_name, organization_slug, version, created_at, updated_at"
 CONNECTION_COLUMNS = """
     c.connection_id, c.organization_id, c.status, c.display_name, c.identity_provider,
-    c.rate_limit_per_second, c.version, c.created_at, c.updated_at, c.bearer_token_enabled,
+    c.rate_limit_per_second, c.version, c.created_at, c.updated_at, c.bearer_token_enabled, c.strict_attributes,
     cur.last_four AS token_last_four, cur.expires_at AS token_expires_at, cur.last_used_at AS token_last_used_at,
     nxt.last_four AS next_token_last_four, nxt.expires_at AS next_token_expires_at,
     nxt.last_used_at AS next_token_last_used_at,
@@ -150,7 +150,7 @@ async def delete_connection(conn: asyncpg.Connection, connection_id: str) -> Non
 
 async def update_connection(
     conn: asyncpg.Connection, organization_id: str, connection_id: str, display_name: str, identity_provider: str,
-    rate_limit_per_second: int | None, bearer_token_enabled: bool | None = None,
+    rate_limit_per_second: int | None, bearer_token_enabled: bool | None = None, strict_attributes: bool | None = None,
 ) -> asyncpg.Record | None:
     """Sets the non-empty fields; None when there is no such connection."""
     updated = await conn.fetchval(
@@ -158,9 +158,11 @@ async def update_connection(
         " identity_provider = COALESCE(NULLIF($4, ''), identity_provider),"
         " rate_limit_per_second = COALESCE($5, rate_limit_per_second),"
         " bearer_token_enabled = COALESCE($6, bearer_token_enabled),"
+        " strict_attributes = COALESCE($7, strict_attributes),"
         " version = version + 1, updated_at = now()"
         " WHERE organization_id = $1 AND connection_id = $2 RETURNING connection_id",
         organization_id, connection_id, display_name, identity_provider, rate_limit_per_second, bearer_token_enabled,
+        strict_attributes,
     )
     return None if updated is None else await get_connection(conn, organization_id, connection_id)
 

@@ -231,6 +231,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
         if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
             raise ServiceError("INVALID_VALUE", f"rate_limit_per_second must be between 0 and {MAX_RATE_LIMIT}")
         bearer_enabled = request.bearer_token_enabled if request.HasField("bearer_token_enabled") else None
+        strict = request.strict_attributes if request.HasField("strict_attributes") else None
         async with self._pool.acquire() as conn, conn.transaction():
             current = await self._connection_for_update(conn, request.organization_id, request.connection_id)
             if bearer_enabled is False and current["client_secret_last_four"] is None \
@@ -239,7 +240,7 @@ class ConnectionsServicer(OAuthRpcs, pb_grpc.ConnectionsServiceServicer):
                                                " credentials or an assertion trust before disabling the bearer token")
             row = await repository.update_connection(
                 conn, request.organization_id, request.connection_id, display_name, identity_provider, rate_limit,
-                bearer_enabled,
+                bearer_enabled, strict,
             )
             # A disabled bearer token is refused at once on every gateway, as a revoked one is.
             revoked = list((await repository.token_ids(conn, request.connection_id)).values()) \

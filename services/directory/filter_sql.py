@@ -35,12 +35,12 @@ from scim.filter import (
 )
 from scim.schema import (
     CORE_USER,
-    ENTERPRISE_USER,
     USER,
     Attribute,
     AttributePath,
     PathError,
     ResolvedPath,
+    ResourceType,
     parse_attribute_path,
 )
 
@@ -86,19 +86,20 @@ _STRING_TYPES = ("string", "reference", "binary")
 _JSON_SCALARS = {"boolean": ("boolean", "boolean"), "integer": ("number", "numeric"), "decimal": ("number", "numeric")}
 
 
-def compile_filter(node: Filter, params: SqlParams) -> str:
-    """A SQL boolean expression over `members` true exactly for the users that match."""
-    return SqlCompiler(params).filter(validate_filter(node, USER))
+def compile_filter(node: Filter, params: SqlParams, user_type: ResourceType = USER) -> str:
+    """A SQL boolean expression over `members` true exactly for the users that
+    match; `user_type` is User with the vendor's extensions."""
+    return SqlCompiler(params, user_type=user_type).filter(validate_filter(node, user_type))
 
 
-def sort_expression(path: str, params: SqlParams) -> str:
+def sort_expression(path: str, params: SqlParams, user_type: ResourceType = USER) -> str:
     """The SQL to order by for sortBy=`path`; for a multi-valued attribute, its
     primary element's value, else its first (RFC 7644 §3.4.2.3)."""
     try:
         parsed = parse_attribute_path(path)
     except PathError:
         raise FilterError(f"{path!r} is not an attribute path") from None
-    compiler = SqlCompiler(params)
+    compiler = SqlCompiler(params, user_type=user_type)
     resolved, column, json = compiler.source(parsed)
     target = compared_attribute(resolved)
     if target is None:
@@ -128,9 +129,10 @@ def _lower(sql: str, attribute: Attribute) -> str:
 
 
 class SqlCompiler:
-    def __init__(self, params: SqlParams, element_of: Attribute | None = None):
+    def __init__(self, params: SqlParams, element_of: Attribute | None = None, user_type: ResourceType = USER):
         self.params = params
         self.element_of = element_of  # inside `attr[...]`: paths name its sub-attributes, of element `e`
+        self.user_type = user_type
 
     def key(self, name: str) -> str:
         return f"{self.params.add(name)}::text"
@@ -152,7 +154,7 @@ class SqlCompiler:
                 return self.compare(path, op, value)
             case ValuePath(path, inner):
                 resolved, _, json = self.source(path)
-                condition = SqlCompiler(self.params, element_attribute(resolved, path)).filter(inner)
+                condition = SqlCompiler(self.params, element_attribute(resolved, path), self.user_type).filter(inner)
                 # Only objects are values of a complex attribute, whatever the filter says.
                 return (
                     f"EXISTS (SELECT 1 FROM {_elements(resolved, json)} AS e"
@@ -165,7 +167,7 @@ class SqlCompiler:
         if self.element_of is not None:
             resolved = resolve_sub_attribute(self.element_of, path)
             return resolved, None, f"(e -> {self.key(resolved.attribute.name)})"
-        resolved = resolve_path(USER, path)
+        resolved = resolve_path(self.user_type, path)
         if resolved.attribute is SCHEMAS_ATTRIBUTE:
             return resolved, None, self.schemas()
         if not resolved.is_extension:
@@ -178,12 +180,12 @@ class SqlCompiler:
         return resolved, None, f"({base} -> {self.key(resolved.attribute.name)})"
 
     def schemas(self) -> str:
-        # As the gateway renders them: core, plus the extension when its object is present.
-        extension = f"(scim_attributes -> {self.key(ENTERPRISE_USER)})"
-        return (
-            f"(jsonb_build_array({self.key(CORE_USER)}) || CASE WHEN {_json_present(extension)}"
-            f" THEN jsonb_build_array({self.key(ENTERPRISE_USER)}) ELSE '[]' END)"
-        )
+        # As the gateway renders them: core, plus each extension whose object is present.
+        parts = [f"jsonb_build_array({self.key(CORE_USER)})"]
+        for urn in self.user_type.schema_urns[1:]:
+            extension = f"(scim_attributes -> {self.key(urn)})"
+            parts.append(f"CASE WHEN {_json_present(extension)} THEN jsonb_build_array({self.key(urn)}) ELSE '[]' END")
+        return f"({' || '.join(parts)})"
 
     def member(self, json: str, sub: Attribute | None) -> str:
         return f"({json} -> {self.key(sub.name)})" if sub is not None else json

@@ -64,12 +64,21 @@ def member_from_row(row: asyncpg.Record, *, as_the_idp_sees_it: bool = False) ->
             # Sorted keys: the same member gives the same text, whether it was read back from
             # jsonb (which reorders keys) or built before writing it.
             scim_attributes_json=orjson.dumps(row["scim_attributes"], option=orjson.OPT_SORT_KEYS).decode(),
+            undeclared_attributes_json=_undeclared_json(row),
         ),
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),
         etag=str(row["version"]),
         groups=[member_pb2.MemberGroup(**group) for group in _groups_of(row)],
     )
+
+
+def _undeclared_json(row) -> str:
+    try:
+        undeclared = row["undeclared_attributes"]
+    except KeyError:  # rows read by older queries
+        return ""
+    return orjson.dumps(undeclared, option=orjson.OPT_SORT_KEYS).decode() if undeclared else ""
 
 
 def _groups_of(row) -> list[dict]:

@@ -31,7 +31,7 @@ from runtime.tenant_scope import OrganizationScope, TenantPool
 from runtime.timestamps import to_timestamp
 from scim.filter import FilterError, parse_filter
 from scim.patch import apply_patch
-from scim.schema import USER
+from scim.schema import ResourceType
 from scim.users import normalize_user
 from services.directory import group_repository, repository
 from services.directory.audit import AuditEntry, audited
@@ -44,17 +44,20 @@ from services.directory.keyset import Position, position_of
 from services.directory.mapping import email_address_of, member_from_row, name_of, status_of
 from services.directory.reconcile_service import ReconcileRpcs
 from services.directory.request_log_service import RequestLogRpcs
+from services.directory.schema_extension_service import SchemaExtensionRpcs
+from services.directory.schema_extensions import ExtensionRegistry
+from services.directory.seen_attributes import SeenAttributeRecorder, seen_paths
 
 SCHEMA = "directory"
 
-# A write computes the member's new SCIM attributes from the stored ones.
-# A member's new SCIM attributes from its current ones.
-Change = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+# A write: the member's new columns (_member_fields) from its stored row.
+Change = Callable[[asyncpg.Record], Awaitable[dict[str, Any]]]
 
 
-def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
-    """The member columns derived from validated SCIM attributes."""
-    user = normalize_user(attributes)
+def _member_fields(attributes: dict[str, Any], user_type: ResourceType, reject_undeclared: bool) -> dict[str, Any]:
+    """The member columns derived from validated SCIM attributes, what no
+    schema declares included (or refused)."""
+    user = normalize_user(attributes, resource_type=user_type, reject_undeclared=reject_undeclared)
     return {
         "user_name": user.user_name,
         "external_id": user.external_id or None,
@@ -62,6 +65,7 @@ def _member_fields(attributes: dict[str, Any]) -> dict[str, Any]:
         "name": name_of(user.attributes),
         "status": status_of(user.attributes),
         "scim_attributes": user.attributes,
+        "undeclared_attributes": user.undeclared or None,
     }
 
 
@@ -74,6 +78,11 @@ def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> str:
     }
     if changed_scim:
         previous["scim_attributes"] = changed_scim
+    old_undeclared, new_undeclared = before["undeclared_attributes"] or {}, after["undeclared_attributes"] or {}
+    changed_undeclared = {key: old_undeclared.get(key) for key in old_undeclared.keys() | new_undeclared.keys()
+                          if old_undeclared.get(key) != new_undeclared.get(key)}
+    if changed_undeclared:
+        previous["undeclared_attributes"] = changed_undeclared
     return orjson.dumps(previous).decode()
 
 
@@ -116,7 +125,7 @@ def _may_be_costly(body: dict[str, Any]) -> bool:
     return "[" in orjson.dumps(operations).decode()
 
 
-class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpcs,
+class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpcs, SchemaExtensionRpcs,
                         pb_grpc.DirectoryServiceServicer):
     _schema = SCHEMA
 
@@ -129,6 +138,8 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         # One PATCH computation per organization at a time: a tenant's heavy PATCHes
         # queue behind each other instead of taking every thread from the others.
         self._patch_slots = TenantSlots(1)
+        self._extensions = ExtensionRegistry(pool.shared)
+        self._seen = SeenAttributeRecorder()
 
     def _db(self, tenant: Tenant) -> OrganizationScope:
         """The database as the calling organization sees it (row-level security)."""
@@ -146,12 +157,13 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         if not tenant.connection_id:
             raise ServiceError("PERMISSION_DENIED", "members are created on behalf of a SCIM connection")
         now = datetime.now(timezone.utc)
+        user_type = await self._extensions.user_type()
         values = {
             "member_id": new_id("member"),
             "organization_id": tenant.organization_id,
             "connection_id": tenant.connection_id,
             "registration_id": new_id("scim-registration"),
-            **_member_fields(_attributes_of(request.scim_registration)),
+            **_member_fields(_attributes_of(request.scim_registration), user_type, request.reject_undeclared),
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -169,7 +181,14 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             entry.written = True
 
         await audited(self._db(tenant), entry, create)
+        await self._record_seen(tenant, user_type, member)
         return pb.CreateMemberResponse(member=member)
+
+    async def _record_seen(self, tenant: Tenant, user_type: ResourceType, member: member_pb2.Member) -> None:
+        registration = member.scim_registration
+        undeclared = orjson.loads(registration.undeclared_attributes_json or "{}")
+        paths = seen_paths(user_type, orjson.loads(registration.scim_attributes_json), undeclared)
+        await self._seen.record(self._db(tenant), tenant.organization_id, tenant.connection_id, paths)
 
     async def GetMember(self, request: pb.GetMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
@@ -228,7 +247,7 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             fields = {key: row[key] for key in ("user_name", "external_id", "email_address", "name", "scim_attributes")}
             fields["status"] = "deleted"
         else:
-            fields = _member_fields(await change(dict(row["scim_attributes"])))
+            fields = await change(row)
         decision = status_change(row["status"], row["scim_status"], fields["status"])
         if (decision.deprovision or decision.releases_hold) and not _in_transaction(executor):
             return _NEEDS_TRANSACTION
@@ -260,24 +279,32 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
 
     async def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.aio.ServicerContext):
         replacement = _attributes_of(request.scim_registration)
+        user_type = await self._extensions.user_type()
 
-        async def replace(_current: dict[str, Any]) -> dict[str, Any]:
-            return replacement
+        async def replace(_row: asyncpg.Record) -> dict[str, Any]:
+            return _member_fields(replacement, user_type, request.reject_undeclared)
 
         member = await self._change(context, "replace", request.member_id, request.etag, replace)
+        await self._record_seen(tenant_of(context), user_type, member)
         return pb.UpdateMemberResponse(member=member)
 
     async def PatchMember(self, request: pb.PatchMemberRequest, context: grpc.aio.ServicerContext):
         body = parse_json_object(request.patch_json or "{}", "patch_json")
 
         organization = tenant_of(context).organization_id
+        user_type = await self._extensions.user_type()
 
-        async def patched(current: dict[str, Any]) -> dict[str, Any]:
+        async def patched(row: asyncpg.Record) -> dict[str, Any]:
+            current = dict(row["scim_attributes"])
             if not _may_be_costly(body):
-                return apply_patch(current, body, USER).attributes  # microseconds: a thread would cost more
-            # Bounded, but up to a tenth of a second of CPU: off the event loop, which serves every tenant.
-            async with self._patch_slots.slot(organization):
-                return (await asyncio.to_thread(apply_patch, current, body, USER)).attributes
+                attributes = apply_patch(current, body, user_type).attributes  # microseconds: a thread would cost more
+            else:
+                # Bounded, but up to a tenth of a second of CPU: off the event loop, which serves every tenant.
+                async with self._patch_slots.slot(organization):
+                    attributes = (await asyncio.to_thread(apply_patch, current, body, user_type)).attributes
+            fields = _member_fields(attributes, user_type, request.reject_undeclared)
+            fields["undeclared_attributes"] = row["undeclared_attributes"]  # a PATCH of declared attributes keeps them
+            return fields
 
         member = await self._change(context, "patch", request.member_id, request.etag, patched)
         return pb.PatchMemberResponse(member=member)
@@ -312,9 +339,11 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             raise ServiceError("INVALID_VALUE", "skip must not be negative")
         params = SqlParams(start=repository.SCOPE_PARAMETERS)
         try:
-            filter_sql = compile_filter(parse_filter(request.filter, USER), params) if request.filter.strip() else ""
+            user_type = await self._extensions.user_type()
+            filter_sql = (compile_filter(parse_filter(request.filter, user_type), params, user_type)
+                          if request.filter.strip() else "")
             filter_params = tuple(params.values)
-            order_sql = sort_expression(request.order_by, params) if request.order_by else ""
+            order_sql = sort_expression(request.order_by, params, user_type) if request.order_by else ""
         except FilterError as error:
             raise ServiceError("INVALID_FILTER", str(error)) from None
         idp = request.view == pb.MEMBER_VIEW_IDENTITY_PROVIDER

@@ -65,7 +65,7 @@ COMPLETIONS: dict[str, list[dict]] = {
     "PUT /v1/b2b/organizations/{organization_id}": [{"organization_slug": "acme"}],
     "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}": [
         {"display_name": "Okta", "identity_provider": "okta", "rate_limit_per_second": 100_000,
-         "bearer_token_enabled": True}],
+         "bearer_token_enabled": True, "strict_attributes": False}],
     "POST /v1/b2b/sessions/authenticate": [{}, {"session_jwt": DROP, "session_token": "<session token>"}],
     "POST /v1/b2b/sessions/revoke": [{}, {"member_id": DROP, "member_session_id": "<session id>"}],
     # Allow-listed in the tests (tests/conftest.py) and never resolved: the example's Entra URL is unreachable here.
@@ -246,8 +246,11 @@ async def world(http, gateway):
         "role_id": role_id, "endpoint_id": endpoint["endpoint"]["endpoint_id"], "event_id": events[0]["data"]["event_id"],
         "group_id": group["id"], "sink": sink, "session_jwt": "", "session_token": "", "session_id": "",
         "bearer": bearer(connection), "user_id": user["id"],
+        "schema_id": f"urn:ietf:params:scim:schemas:extension:confusion{uuid.uuid4().hex[:8]}:2.0:User",
     }
     yield world
+    async with http.delete(f"{gateway.url}/v1/scim/schema_extensions/{world['schema_id']}", headers=gateway.auth):
+        pass
     async with http.get(f"{gateway.url}/v1/webhooks/endpoints", params={"limit": "1000"},
                         headers=gateway.auth) as response:
         made = [e["endpoint_id"] for e in (await response.json())["endpoints"] if e["url"] == sink]
@@ -290,7 +293,7 @@ def _base_body(operation: str, example: Any, world: dict) -> Any:
 
 def _url(gateway, path: str, world: dict) -> str:
     resource_id = world["user_id"] if "/Users/" in path else world["group_id"]
-    for name in ("organization_id", "connection_id", "member_id", "role_id", "endpoint_id", "event_id"):
+    for name in ("organization_id", "connection_id", "member_id", "role_id", "endpoint_id", "event_id", "schema_id"):
         path = path.replace("{" + name + "}", world[name])
     return gateway.url + path.replace("{resource_id}", resource_id)
 

@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%scimd/connections/v1/connection.proto\x12\x14scimd.connections.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x06\n\nConnection\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x36\n\x06status\x18\x03 \x01(\x0e\x32&.scimd.connections.v1.ConnectionStatus\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x19\n\x11identity_provider\x18\x05 \x01(\t\x12\x1e\n\x16\x62\x65\x61rer_token_last_four\x18\x06 \x01(\t\x12;\n\x17\x62\x65\x61rer_token_expires_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1bnext_bearer_token_last_four\x18\x08 \x01(\t\x12@\n\x1cnext_bearer_token_expires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x0c \x01(\t\x12\x1d\n\x15rate_limit_per_second\x18\r \x01(\x05\x12=\n\x19\x62\x65\x61rer_token_last_used_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x42\n\x1enext_bearer_token_last_used_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x62\x65\x61rer_token_enabled\x18\x10 \x01(\x08\x12\x37\n\x0coauth_client\x18\x11 \x01(\x0b\x32!.scimd.connections.v1.OAuthClient\x12=\n\x0f\x61ssertion_trust\x18\x12 \x01(\x0b\x32$.scimd.connections.v1.AssertionTrust\"g\n\x0bOAuthClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x1f\n\x17\x63lient_secret_last_four\x18\x02 \x01(\t\x12$\n\x1cnext_client_secret_last_four\x18\x03 \x01(\t\"U\n\x0e\x41ssertionTrust\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x10\n\x08\x61udience\x18\x03 \x01(\t\x12\x10\n\x08jwks_url\x18\x04 \x01(\t*s\n\x10\x43onnectionStatus\x12!\n\x1d\x43ONNECTION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONNECTION_STATUS_ACTIVE\x10\x01\x12\x1e\n\x1a\x43ONNECTION_STATUS_DISABLED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%scimd/connections/v1/connection.proto\x12\x14scimd.connections.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x06\n\nConnection\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x36\n\x06status\x18\x03 \x01(\x0e\x32&.scimd.connections.v1.ConnectionStatus\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x19\n\x11identity_provider\x18\x05 \x01(\t\x12\x1e\n\x16\x62\x65\x61rer_token_last_four\x18\x06 \x01(\t\x12;\n\x17\x62\x65\x61rer_token_expires_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1bnext_bearer_token_last_four\x18\x08 \x01(\t\x12@\n\x1cnext_bearer_token_expires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x0c \x01(\t\x12\x1d\n\x15rate_limit_per_second\x18\r \x01(\x05\x12=\n\x19\x62\x65\x61rer_token_last_used_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x42\n\x1enext_bearer_token_last_used_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x62\x65\x61rer_token_enabled\x18\x10 \x01(\x08\x12\x37\n\x0coauth_client\x18\x11 \x01(\x0b\x32!.scimd.connections.v1.OAuthClient\x12=\n\x0f\x61ssertion_trust\x18\x12 \x01(\x0b\x32$.scimd.connections.v1.AssertionTrust\x12\x19\n\x11strict_attributes\x18\x13 \x01(\x08\"g\n\x0bOAuthClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x1f\n\x17\x63lient_secret_last_four\x18\x02 \x01(\t\x12$\n\x1cnext_client_secret_last_four\x18\x03 \x01(\t\"U\n\x0e\x41ssertionTrust\x12\x0e\n\x06issuer\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x10\n\x08\x61udience\x18\x03 \x01(\t\x12\x10\n\x08jwks_url\x18\x04 \x01(\t*s\n\x10\x43onnectionStatus\x12!\n\x1d\x43ONNECTION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43ONNECTION_STATUS_ACTIVE\x10\x01\x12\x1e\n\x1a\x43ONNECTION_STATUS_DISABLED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.connections.v1.connection_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONNECTIONSTATUS']._serialized_start=1076
-  _globals['_CONNECTIONSTATUS']._serialized_end=1191
+  _globals['_CONNECTIONSTATUS']._serialized_start=1103
+  _globals['_CONNECTIONSTATUS']._serialized_end=1218
   _globals['_CONNECTION']._serialized_start=97
-  _globals['_CONNECTION']._serialized_end=882
-  _globals['_OAUTHCLIENT']._serialized_start=884
-  _globals['_OAUTHCLIENT']._serialized_end=987
-  _globals['_ASSERTIONTRUST']._serialized_start=989
-  _globals['_ASSERTIONTRUST']._serialized_end=1074
+  _globals['_CONNECTION']._serialized_end=909
+  _globals['_OAUTHCLIENT']._serialized_start=911
+  _globals['_OAUTHCLIENT']._serialized_end=1014
+  _globals['_ASSERTIONTRUST']._serialized_start=1016
+  _globals['_ASSERTIONTRUST']._serialized_end=1101
 # @@protoc_insertion_point(module_scope)

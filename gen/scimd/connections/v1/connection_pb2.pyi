@@ -19,7 +19,7 @@ CONNECTION_STATUS_ACTIVE: ConnectionStatus
 CONNECTION_STATUS_DISABLED: ConnectionStatus
 
 class Connection(_message.Message):
-    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second", "bearer_token_last_used_at", "next_bearer_token_last_used_at", "bearer_token_enabled", "oauth_client", "assertion_trust")
+    __slots__ = ("connection_id", "organization_id", "status", "display_name", "identity_provider", "bearer_token_last_four", "bearer_token_expires_at", "next_bearer_token_last_four", "next_bearer_token_expires_at", "create_time", "update_time", "etag", "rate_limit_per_second", "bearer_token_last_used_at", "next_bearer_token_last_used_at", "bearer_token_enabled", "oauth_client", "assertion_trust", "strict_attributes")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class Connection(_message.Message):
     BEARER_TOKEN_ENABLED_FIELD_NUMBER: _ClassVar[int]
     OAUTH_CLIENT_FIELD_NUMBER: _ClassVar[int]
     ASSERTION_TRUST_FIELD_NUMBER: _ClassVar[int]
+    STRICT_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     organization_id: str
     status: ConnectionStatus
@@ -56,7 +57,8 @@ class Connection(_message.Message):
     bearer_token_enabled: bool
     oauth_client: OAuthClient
     assertion_trust: AssertionTrust
-    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bearer_token_enabled: _Optional[bool] = ..., oauth_client: _Optional[_Union[OAuthClient, _Mapping]] = ..., assertion_trust: _Optional[_Union[AssertionTrust, _Mapping]] = ...) -> None: ...
+    strict_attributes: bool
+    def __init__(self, connection_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., bearer_token_last_four: _Optional[str] = ..., bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_four: _Optional[str] = ..., next_bearer_token_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_bearer_token_last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bearer_token_enabled: _Optional[bool] = ..., oauth_client: _Optional[_Union[OAuthClient, _Mapping]] = ..., assertion_trust: _Optional[_Union[AssertionTrust, _Mapping]] = ..., strict_attributes: _Optional[bool] = ...) -> None: ...
 
 class OAuthClient(_message.Message):
     __slots__ = ("client_id", "client_secret_last_four", "next_client_secret_last_four")

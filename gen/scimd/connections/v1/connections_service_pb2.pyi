@@ -130,20 +130,22 @@ class ListConnectionsResponse(_message.Message):
     def __init__(self, connections: _Optional[_Iterable[_Union[_connection_pb2.Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateConnectionRequest(_message.Message):
-    __slots__ = ("organization_id", "connection_id", "display_name", "identity_provider", "rate_limit_per_second", "bearer_token_enabled")
+    __slots__ = ("organization_id", "connection_id", "display_name", "identity_provider", "rate_limit_per_second", "bearer_token_enabled", "strict_attributes")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     BEARER_TOKEN_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    STRICT_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     organization_id: str
     connection_id: str
     display_name: str
     identity_provider: str
     rate_limit_per_second: int
     bearer_token_enabled: bool
-    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_enabled: _Optional[bool] = ...) -> None: ...
+    strict_attributes: bool
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., display_name: _Optional[str] = ..., identity_provider: _Optional[str] = ..., rate_limit_per_second: _Optional[int] = ..., bearer_token_enabled: _Optional[bool] = ..., strict_attributes: _Optional[bool] = ...) -> None: ...
 
 class UpdateConnectionResponse(_message.Message):
     __slots__ = ("connection",)

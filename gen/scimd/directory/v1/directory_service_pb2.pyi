@@ -20,6 +20,82 @@ class MemberView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 MEMBER_VIEW_EFFECTIVE: MemberView
 MEMBER_VIEW_IDENTITY_PROVIDER: MemberView
 
+class SchemaExtension(_message.Message):
+    __slots__ = ("schema_id", "resource_type", "definition_json", "version", "create_time", "update_time")
+    SCHEMA_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_JSON_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    schema_id: str
+    resource_type: str
+    definition_json: str
+    version: int
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, schema_id: _Optional[str] = ..., resource_type: _Optional[str] = ..., definition_json: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListSchemaExtensionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSchemaExtensionsResponse(_message.Message):
+    __slots__ = ("extensions",)
+    EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
+    extensions: _containers.RepeatedCompositeFieldContainer[SchemaExtension]
+    def __init__(self, extensions: _Optional[_Iterable[_Union[SchemaExtension, _Mapping]]] = ...) -> None: ...
+
+class PutSchemaExtensionRequest(_message.Message):
+    __slots__ = ("resource_type", "definition_json")
+    RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFINITION_JSON_FIELD_NUMBER: _ClassVar[int]
+    resource_type: str
+    definition_json: str
+    def __init__(self, resource_type: _Optional[str] = ..., definition_json: _Optional[str] = ...) -> None: ...
+
+class PutSchemaExtensionResponse(_message.Message):
+    __slots__ = ("extension", "created")
+    EXTENSION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    extension: SchemaExtension
+    created: bool
+    def __init__(self, extension: _Optional[_Union[SchemaExtension, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class DeleteSchemaExtensionRequest(_message.Message):
+    __slots__ = ("schema_id",)
+    SCHEMA_ID_FIELD_NUMBER: _ClassVar[int]
+    schema_id: str
+    def __init__(self, schema_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSchemaExtensionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SeenAttribute(_message.Message):
+    __slots__ = ("path", "json_type", "declared", "member_count", "last_seen_time")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    JSON_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DECLARED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    json_type: str
+    declared: bool
+    member_count: int
+    last_seen_time: _timestamp_pb2.Timestamp
+    def __init__(self, path: _Optional[str] = ..., json_type: _Optional[str] = ..., declared: _Optional[bool] = ..., member_count: _Optional[int] = ..., last_seen_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListSeenAttributesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSeenAttributesResponse(_message.Message):
+    __slots__ = ("attributes",)
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    attributes: _containers.RepeatedCompositeFieldContainer[SeenAttribute]
+    def __init__(self, attributes: _Optional[_Iterable[_Union[SeenAttribute, _Mapping]]] = ...) -> None: ...
+
 class MemberVersion(_message.Message):
     __slots__ = ("member_id", "etag")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -181,10 +257,12 @@ class ResolveHeldDeprovisionsResponse(_message.Message):
     def __init__(self, resolved: _Optional[_Iterable[_Union[HeldDeprovision, _Mapping]]] = ...) -> None: ...
 
 class CreateMemberRequest(_message.Message):
-    __slots__ = ("scim_registration",)
+    __slots__ = ("scim_registration", "reject_undeclared")
     SCIM_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    REJECT_UNDECLARED_FIELD_NUMBER: _ClassVar[int]
     scim_registration: _member_pb2.ScimRegistration
-    def __init__(self, scim_registration: _Optional[_Union[_member_pb2.ScimRegistration, _Mapping]] = ...) -> None: ...
+    reject_undeclared: bool
+    def __init__(self, scim_registration: _Optional[_Union[_member_pb2.ScimRegistration, _Mapping]] = ..., reject_undeclared: _Optional[bool] = ...) -> None: ...
 
 class CreateMemberResponse(_message.Message):
     __slots__ = ("member",)
@@ -241,14 +319,16 @@ class BatchGetMembersResponse(_message.Message):
     def __init__(self, members: _Optional[_Iterable[_Union[_member_pb2.Member, _Mapping]]] = ...) -> None: ...
 
 class UpdateMemberRequest(_message.Message):
-    __slots__ = ("member_id", "scim_registration", "etag")
+    __slots__ = ("member_id", "scim_registration", "etag", "reject_undeclared")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     SCIM_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    REJECT_UNDECLARED_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     scim_registration: _member_pb2.ScimRegistration
     etag: str
-    def __init__(self, member_id: _Optional[str] = ..., scim_registration: _Optional[_Union[_member_pb2.ScimRegistration, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    reject_undeclared: bool
+    def __init__(self, member_id: _Optional[str] = ..., scim_registration: _Optional[_Union[_member_pb2.ScimRegistration, _Mapping]] = ..., etag: _Optional[str] = ..., reject_undeclared: _Optional[bool] = ...) -> None: ...
 
 class UpdateMemberResponse(_message.Message):
     __slots__ = ("member",)
@@ -257,14 +337,16 @@ class UpdateMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class PatchMemberRequest(_message.Message):
-    __slots__ = ("member_id", "patch_json", "etag")
+    __slots__ = ("member_id", "patch_json", "etag", "reject_undeclared")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     PATCH_JSON_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    REJECT_UNDECLARED_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     patch_json: str
     etag: str
-    def __init__(self, member_id: _Optional[str] = ..., patch_json: _Optional[str] = ..., etag: _Optional[str] = ...) -> None: ...
+    reject_undeclared: bool
+    def __init__(self, member_id: _Optional[str] = ..., patch_json: _Optional[str] = ..., etag: _Optional[str] = ..., reject_undeclared: _Optional[bool] = ...) -> None: ...
 
 class PatchMemberResponse(_message.Message):
     __slots__ = ("member",)

@@ -163,6 +163,26 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.FromString,
                 _registered_method=True)
+        self.ListSchemaExtensions = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListSchemaExtensions',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsResponse.FromString,
+                _registered_method=True)
+        self.PutSchemaExtension = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/PutSchemaExtension',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionResponse.FromString,
+                _registered_method=True)
+        self.DeleteSchemaExtension = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/DeleteSchemaExtension',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionResponse.FromString,
+                _registered_method=True)
+        self.ListSeenAttributes = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListSeenAttributes',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -356,6 +376,40 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSchemaExtensions(self, request, context):
+        """The vendor's SCIM schema extensions (project-wide, the same for every
+        organization; RFC 7643 section 3.3): advertised at /Schemas, validated on
+        every write, filterable, sortable and patchable like the enterprise extension.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutSchemaExtension(self, request, context):
+        """Creates or replaces one, by its URN. An invalid definition fails with
+        INVALID_ARGUMENT (reason INVALID_VALUE); a change the values already
+        stored would break fails with FAILED_PRECONDITION (reason CONFLICT),
+        naming a member and what breaks; nothing is changed then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchemaExtension(self, request, context):
+        """Removes one. Values stored under it are kept, as undeclared attributes are.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSeenAttributes(self, request, context):
+        """The attribute paths the connection's identity provider has sent (never
+        their values): what an admin maps, and what to declare.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -483,6 +537,26 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.DiffMembers,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.SerializeToString,
+            ),
+            'ListSchemaExtensions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchemaExtensions,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsResponse.SerializeToString,
+            ),
+            'PutSchemaExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutSchemaExtension,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionResponse.SerializeToString,
+            ),
+            'DeleteSchemaExtension': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchemaExtension,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionResponse.SerializeToString,
+            ),
+            'ListSeenAttributes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSeenAttributes,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1164,6 +1238,114 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/DiffMembers',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.DiffMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchemaExtensions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListSchemaExtensions',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSchemaExtensionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutSchemaExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/PutSchemaExtension',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutSchemaExtensionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchemaExtension(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/DeleteSchemaExtension',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteSchemaExtensionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSeenAttributes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListSeenAttributes',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.FromString,
             options,
             channel_credentials,
             insecure,

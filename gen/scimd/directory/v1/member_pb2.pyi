@@ -22,18 +22,20 @@ MEMBER_STATUS_DEACTIVATED: MemberStatus
 MEMBER_STATUS_DELETED: MemberStatus
 
 class ScimRegistration(_message.Message):
-    __slots__ = ("connection_id", "registration_id", "external_id", "user_name", "scim_attributes_json")
+    __slots__ = ("connection_id", "registration_id", "external_id", "user_name", "scim_attributes_json", "undeclared_attributes_json")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_ID_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     USER_NAME_FIELD_NUMBER: _ClassVar[int]
     SCIM_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
+    UNDECLARED_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     registration_id: str
     external_id: str
     user_name: str
     scim_attributes_json: str
-    def __init__(self, connection_id: _Optional[str] = ..., registration_id: _Optional[str] = ..., external_id: _Optional[str] = ..., user_name: _Optional[str] = ..., scim_attributes_json: _Optional[str] = ...) -> None: ...
+    undeclared_attributes_json: str
+    def __init__(self, connection_id: _Optional[str] = ..., registration_id: _Optional[str] = ..., external_id: _Optional[str] = ..., user_name: _Optional[str] = ..., scim_attributes_json: _Optional[str] = ..., undeclared_attributes_json: _Optional[str] = ...) -> None: ...
 
 class MemberGroup(_message.Message):
     __slots__ = ("group_id", "display_name")

@@ -1,0 +1,67 @@
+"""The RPCs of the vendor's schema extensions (project-wide) and of the
+attribute paths each connection's identity provider has sent."""
+
+from __future__ import annotations
+
+import grpc
+import orjson
+from scimd.directory.v1 import directory_service_pb2 as pb
+
+from runtime.errors import ServiceError
+from runtime.grpc_server import tenant_of
+from runtime.json_input import parse_json_object
+from runtime.tenant_scope import TenantPool
+from runtime.timestamps import to_timestamp
+from scim.schema import PathError, ResourceType, resolve
+from services.directory.schema_extensions import ExtensionRegistry, delete_extension, put_extension
+from services.directory.seen_attributes import list_seen
+
+
+def _extension_from_row(row) -> pb.SchemaExtension:
+    return pb.SchemaExtension(
+        schema_id=row["schema_id"], resource_type=row["resource_type"],
+        definition_json=orjson.dumps(row["definition"]).decode(), version=row["version"],
+        create_time=to_timestamp(row["created_at"]), update_time=to_timestamp(row["updated_at"]),
+    )
+
+
+def _declares(resource_type: ResourceType, path: str) -> bool:
+    """Whether a schema declares the path now (it may have been declared since it was seen)."""
+    try:
+        resolve(resource_type, path)
+    except PathError:
+        return False
+    return True
+
+
+class SchemaExtensionRpcs:
+    _pool: TenantPool
+    _extensions: ExtensionRegistry
+
+    async def ListSchemaExtensions(self, request: pb.ListSchemaExtensionsRequest, context: grpc.aio.ServicerContext):
+        return pb.ListSchemaExtensionsResponse(
+            extensions=[_extension_from_row(stored.row) for stored in await self._extensions.stored()])
+
+    async def PutSchemaExtension(self, request: pb.PutSchemaExtensionRequest, context: grpc.aio.ServicerContext):
+        definition = parse_json_object(request.definition_json or "{}", "definition_json")
+        row, created = await put_extension(self._pool.shared, self._extensions, request.resource_type, definition)
+        return pb.PutSchemaExtensionResponse(extension=_extension_from_row(row), created=created)
+
+    async def DeleteSchemaExtension(self, request: pb.DeleteSchemaExtensionRequest,
+                                    context: grpc.aio.ServicerContext):
+        if not request.schema_id:
+            raise ServiceError("INVALID_VALUE", "schema_id is required")
+        await delete_extension(self._pool.shared, self._extensions, request.schema_id)
+        return pb.DeleteSchemaExtensionResponse()
+
+    async def ListSeenAttributes(self, request: pb.ListSeenAttributesRequest, context: grpc.aio.ServicerContext):
+        tenant = tenant_of(context)
+        if not tenant.connection_id:
+            raise ServiceError("INVALID_VALUE", "the attributes seen are a connection's: name it in the metadata")
+        rows = await list_seen(self._pool.of(tenant.organization_id), tenant.organization_id, tenant.connection_id)
+        user_type = await self._extensions.user_type()
+        return pb.ListSeenAttributesResponse(attributes=[
+            pb.SeenAttribute(path=r["path"], json_type=r["json_type"], declared=_declares(user_type, r["path"]),
+                             member_count=r["member_count"], last_seen_time=to_timestamp(r["last_seen_at"]))
+            for r in rows
+        ])

@@ -1,0 +1,141 @@
+"""The vendor's schema extensions as the directory uses them: stored in
+`schema_extensions`, parsed into scim.schema data, and cached, so that every
+write, filter and PATCH sees the User type with them. A change is checked
+against every value already stored under the extension before it is saved.
+
+Another replica's change reaches this one within REFRESH_SECONDS; the
+replica that made it sees it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from runtime.errors import ServiceError
+from scim.errors import ScimError
+from scim.extensions import MAX_EXTENSIONS_PER_TYPE, Extension, extension_json, parse_extension, with_extensions
+from scim.schema import GROUP, USER, ResourceType
+from scim.users import check_required_extension_attributes, normalize_extension
+
+REFRESH_SECONDS = 5.0
+CHECK_BATCH = 1000
+_COLUMNS = "schema_id, resource_type, definition, version, created_at, updated_at"
+
+
+@dataclass(frozen=True)
+class Stored:
+    extension: Extension
+    row: asyncpg.Record
+
+
+class ExtensionRegistry:
+    """The project's extensions, read at most every REFRESH_SECONDS."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+        self._stored: list[Stored] = []
+        self._user, self._group = USER, GROUP
+        self._read_at = float("-inf")
+        self._reading: asyncio.Lock = asyncio.Lock()
+
+    async def user_type(self) -> ResourceType:
+        await self._fresh()
+        return self._user
+
+    async def group_type(self) -> ResourceType:
+        await self._fresh()
+        return self._group
+
+    async def stored(self) -> list[Stored]:
+        await self._fresh()
+        return self._stored
+
+    def forget(self) -> None:
+        """Read again on the next use (after this replica changed an extension)."""
+        self._read_at = float("-inf")
+
+    async def _fresh(self) -> None:
+        if time.monotonic() - self._read_at < REFRESH_SECONDS:
+            return
+        async with self._reading:  # one read for every caller waiting
+            if time.monotonic() - self._read_at < REFRESH_SECONDS:
+                return
+            rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM schema_extensions ORDER BY created_at, schema_id")
+            stored = [Stored(parse_extension(r["resource_type"], r["definition"]), r) for r in rows]
+            extensions = [s.extension for s in stored]
+            self._stored, self._user, self._group = stored, with_extensions(USER, extensions), with_extensions(
+                GROUP, extensions)
+            self._read_at = time.monotonic()
+
+
+async def put_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, resource_type: str,
+                        definition: Any) -> tuple[asyncpg.Record, bool]:
+    """Creates or replaces the extension `definition` declares; (its row, created)."""
+    try:
+        extension = parse_extension(resource_type, definition)
+    except ScimError as error:
+        raise ServiceError("INVALID_VALUE", error.message) from None
+    if resource_type == "Group":
+        raise ServiceError("INVALID_VALUE", "extensions of Group are not supported yet; extend User")
+    canonical = extension_json(extension)
+    async with pool.acquire() as conn, conn.transaction():
+        # One change at a time: a check against stored values must not race another change.
+        await conn.execute("LOCK TABLE schema_extensions IN SHARE ROW EXCLUSIVE MODE")
+        existing = await conn.fetchrow(f"SELECT {_COLUMNS} FROM schema_extensions WHERE lower(schema_id) = lower($1)",
+                                       extension.schema.id)
+        if existing is not None and existing["resource_type"] != resource_type:
+            raise ServiceError("CONFLICT", f"{existing['schema_id']} extends {existing['resource_type']}; "
+                                           "delete it first to extend another resource type")
+        if existing is None:
+            count = await conn.fetchval("SELECT count(*) FROM schema_extensions WHERE resource_type = $1", resource_type)
+            if count >= MAX_EXTENSIONS_PER_TYPE:
+                raise ServiceError("CONFLICT", f"at most {MAX_EXTENSIONS_PER_TYPE} extensions of {resource_type}")
+        elif existing["definition"] == canonical:
+            return existing, False
+        else:
+            await _check_stored_values(conn, extension, existing["schema_id"])
+        row = await conn.fetchrow(
+            "INSERT INTO schema_extensions (schema_id, resource_type, definition) VALUES ($1, $2, $3)"
+            " ON CONFLICT (schema_id) DO UPDATE SET definition = excluded.definition,"
+            " version = schema_extensions.version + 1, updated_at = now()"
+            f" RETURNING {_COLUMNS}",
+            existing["schema_id"] if existing else extension.schema.id, resource_type, canonical,
+        )
+    registry.forget()
+    return row, existing is None
+
+
+async def delete_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, schema_id: str) -> None:
+    deleted = await pool.execute("DELETE FROM schema_extensions WHERE lower(schema_id) = lower($1)", schema_id)
+    if deleted == "DELETE 0":
+        raise ServiceError("NOT_FOUND", f"no schema extension {schema_id[:200]!r}")
+    registry.forget()
+
+
+async def _check_stored_values(conn: asyncpg.Connection, extension: Extension, stored_urn: str) -> None:
+    """Every value stored under the extension must still be valid under its new
+    definition; the first that is not names the change as refused."""
+    resource_type = with_extensions(USER, [extension])
+    after = ""
+    while True:
+        rows = await conn.fetch("SELECT * FROM extension_values($1, $2, $3)", stored_urn, after, CHECK_BATCH)
+        for row in rows:
+            try:
+                dropped = [key for key in (row["value"] if isinstance(row["value"], dict) else {})
+                           if extension.schema.attribute(key) is None]
+                if dropped:
+                    raise ScimError("invalidValue", f"{dropped[0]} is no longer declared, so its value would be lost")
+                normalized = normalize_extension(extension.schema, row["value"])
+                check_required_extension_attributes(resource_type, {extension.schema.id: normalized})
+            except ScimError as error:
+                raise ServiceError(
+                    "CONFLICT", f"member {row['member_id']} of organization {row['organization_id']} holds a value "
+                                f"the new definition refuses ({error.message}); change or clear such values first, "
+                                f"or add the attribute under a new name") from None
+        if len(rows) < CHECK_BATCH:
+            return
+        after = rows[-1]["member_id"]
