@@ -39,7 +39,7 @@ from tests.faults.reconcile import (
     reconcile,
 )
 
-OUTAGE_SECONDS = float(os.environ.get("SCIMD_FAULT_NATS_OUTAGE_SECONDS", "30"))
+OUTAGE_SECONDS = float(os.environ.get("SCIMD_FAULT_NATS_OUTAGE_SECONDS", "10"))
 LOCAL = AllowList.parse("127.0.0.1/32")
 READY_DEADLINE_S = 30
 
