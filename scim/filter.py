@@ -71,7 +71,8 @@ class Not:
 
 @dataclass(frozen=True)
 class ValuePath:
-    """`emails[type eq "work"]`: the inner filter's paths name sub-attributes."""
+    """`emails[type eq "work"]`: the inner filter's paths name sub-attributes.
+    `emails[type eq "work"].value eq "x"` is read as `emails[type eq "work" and value eq "x"]`."""
 
     path: AttributePath
     filter: "Filter"
@@ -188,9 +189,6 @@ class _Parser:
         token = self.peek()
         if token is None:
             return
-        previous = self.tokens[self.position - 1] if self.position else None
-        if previous is not None and previous.kind == "]" and previous.end == token.start and token.text[0] == ".":
-            raise FilterError("a sub-attribute after [...] is allowed only in PATCH paths")
         raise _error(token, f"unexpected {token.text!r}")
 
     def filter(self, relative: bool) -> Filter:
@@ -220,16 +218,33 @@ class _Parser:
         if token.text.lower() == "not" and following and following.text.lower() not in _OPERATOR_WORDS:
             raise _error(token, "'not' needs parentheses: not (...)")
         path = self.path(token, relative)
+        self.count_term()
+        if not self.peek("["):
+            return self.condition(path, token, path)
+        if relative:
+            raise _error(token, "value paths cannot nest")
+        if path.sub_attribute:
+            raise _error(token, f"{path}[...] must name an attribute without a sub-attribute")
+        self.position += 1
+        value_filter = self.group(True, "]")
+        sub_token = self.adjacent_sub_attribute()
+        if sub_token is None:
+            return ValuePath(path, value_filter)
+        # `emails[type eq "work"].value eq "x"`: outside RFC 7644's filter grammar, but Entra sends it
+        # (email as the matching attribute), and Microsoft's reference SCIM code is reported to accept
+        # it. Both tests hold for the same element, which is what a value path says.
+        sub = AttributePath("", _sub_attribute_name(sub_token))
+        self.count_term()
+        condition = self.condition(sub, sub_token, AttributePath("", path.attribute, sub.attribute))
+        return ValuePath(path, And(value_filter, condition))
+
+    def count_term(self) -> None:
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise FilterError(f"the filter has more than {MAX_TERMS} comparisons")
-        if self.peek("["):
-            if relative:
-                raise _error(token, "value paths cannot nest")
-            if path.sub_attribute:
-                raise _error(token, f"{path}[...] must name an attribute without a sub-attribute")
-            self.position += 1
-            return ValuePath(path, self.group(True, "]"))
+
+    def condition(self, path: AttributePath, token: _Token, shown: AttributePath) -> Comparison | Present:
+        """The `pr` or comparison after `path` (`shown` in messages)."""
         op_token = self.take(f"an operator after {token.text!r}")
         op = op_token.text.lower()
         if op_token.kind == "word" and op == "pr":
@@ -237,8 +252,16 @@ class _Parser:
         if op_token.kind != "word" or op not in COMPARE_OPERATORS:
             raise _error(op_token, f"unknown operator {op_token.text!r}")
         value = self.value()
-        _check_operands(path, op, value)
+        _check_operands(shown, op, value)
         return Comparison(path, op, value)
+
+    def adjacent_sub_attribute(self) -> _Token | None:
+        """The `.sub` written right after a `]` just taken (no space between), if any."""
+        closer, sub = self.tokens[self.position - 1], self.peek("word")
+        if sub is None or sub.start != closer.end or not sub.text.startswith("."):
+            return None
+        self.position += 1
+        return sub
 
     def group(self, relative: bool, closer: str) -> Filter:
         self.depth += 1
@@ -304,7 +327,8 @@ def _check_operands(path: AttributePath, op: str, value: Any) -> None:
 
 
 def parse_filter(text: str, resource_type: ResourceType | None = None) -> Filter:
-    """The filter in `text`; checked against the resource type's schemas when given."""
+    """The filter in `text`; checked against the resource type's schemas when given.
+    Accepts RFC 7644's grammar and Entra's `attr[filter].sub op value` (see ValuePath)."""
     parser = _Parser(text)
     node = parser.filter(relative=False)
     parser.finish()
@@ -324,9 +348,8 @@ def parse_patch_path(text: str, resource_type: ResourceType | None = None) -> Pa
             raise _error(token, f"{path}[...] must name an attribute without a sub-attribute")
         parser.position += 1
         value_filter = parser.group(True, "]")
-        closer, sub = parser.tokens[parser.position - 1], parser.peek("word")
-        if sub is not None and sub.start == closer.end and sub.text.startswith("."):
-            parser.position += 1
+        sub = parser.adjacent_sub_attribute()
+        if sub is not None:
             sub_attribute = _sub_attribute_name(sub)
     parser.finish()
     patch = PatchPath(path, value_filter, sub_attribute)
@@ -450,6 +473,8 @@ def _check_value(path: AttributePath, attribute: Attribute | None, op: str, valu
 
 def _validate_patch_path(patch: PatchPath, resource_type: ResourceType) -> PatchPath:
     attribute, resolved = _canonical(resource_type, patch.attribute)
+    if resolved.attribute is SCHEMAS_ATTRIBUTE:
+        raise FilterError("schemas cannot be changed: it lists the schemas whose attributes the resource holds")
     value_filter, sub_attribute = patch.value_filter, patch.sub_attribute
     if value_filter is not None:
         element = element_attribute(resolved, patch.attribute)

@@ -72,7 +72,11 @@ Google, OneLogin, JumpCloud and Rippling send what is accepted here):
   dropped, and an attribute left with no element is unassigned.
 - Required attributes (§3.5.2): removing one, or clearing it with `null`/`""`
   (`userName` for Users), is MUTABILITY — "If an attribute is removed or
-  becomes unassigned and is defined as a required attribute …".
+  becomes unassigned and is defined as a required attribute …". So is
+  `active`, though optional in RFC 7643: scimd holds every user active or
+  deactivated, and has no unassigned state to give it (to deactivate, replace
+  it with false). Read-only attributes (`id`, `meta`, `groups`) are
+  MUTABILITY (above); `schemas` is not a PATCH path (INVALID_PATH).
 """
 
 from __future__ import annotations
@@ -97,6 +101,11 @@ MAX_USER_OPERATIONS = 100
 MAX_FILTER_WORK = 10_000
 _filter_work: ContextVar[list[int]] = ContextVar("patch_filter_work")
 
+
+# Attributes no operation may leave unassigned, though RFC 7643 makes them
+# optional: a stored user without `active` is an active one, so unassigning it
+# reactivated a deactivated user, or changed nothing while answering 200.
+_STAY_ASSIGNED = {"active": "replace it with false to deactivate the user, or with true to reactivate"}
 
 # Multi-valued attributes where `replace` through a value filter that matches
 # nothing creates the element (Entra's dialect) instead of failing noTarget.
@@ -235,6 +244,9 @@ def _apply_target(state: dict[str, Any], op: str, target: _Target, value: Any, h
         new = _apply_sub_attribute(current, op, target, value)
     else:
         new = _apply_whole(current, op, target, value, has_value)
+    if new is UNASSIGNED and target.scope is None and attribute.name in _STAY_ASSIGNED:
+        raise ScimError("mutability", f"{attribute.name} cannot be removed or cleared:"
+                                      f" {_STAY_ASSIGNED[attribute.name]}")
     _check_immutable(attribute, current, new, target.text)
     _store(container, attribute.name, new)
     if target.scope is not None:

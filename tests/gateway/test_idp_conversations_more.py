@@ -417,3 +417,84 @@ async def test_rippling_user_and_group_lifecycle(http, gateway):
     assert await _group_ids_of(scim, user["id"]) == set()
     assert (await scim.request("DELETE", f"/Users/{user['id']}")).status == 204
     await _assert_gone(scim, f"/Users/{user['id']}")
+
+
+async def test_entra_matches_users_by_work_email(http, gateway):
+    """Microsoft Entra ID with email as the matching attribute.
+
+    Entra looks a user up by its work email before creating it, with a sub-attribute after the value
+    filter: `GET /Users?filter=emails[type eq "work"].value eq "…"`. RFC 7644 §3.4.2.2's grammar has no
+    such form (it is a PATCH path, §3.5.2), but Entra sends it (source: the interoperability issue
+    that reported it; Microsoft's reference SCIM code is reported to accept it). scimd answered 400
+    invalidFilter, so Entra could never find the user it had created. It means: one element of
+    `emails` is a work email and its value is the address.
+    """
+    scim = await new_client(http, gateway, "microsoft-entra")
+    email = f"ada.{uuid.uuid4().hex[:8]}@acme.com"
+    lookup = f'emails[type eq "work"].value eq "{email}"'
+    assert await _lookup(scim, "Users", lookup) == []  # not there yet: Entra creates it
+
+    user = _resource(await scim.request("POST", "/Users", {
+        "schemas": [CORE, ENTERPRISE], "externalId": str(uuid.uuid4()), "userName": f"ada.{uuid.uuid4().hex[:8]}",
+        "active": True, "emails": [{"primary": True, "type": "work", "value": email}],
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+    }), 201)
+    [found] = await _lookup(scim, "Users", lookup)
+    assert found == user
+    [found] = await _lookup(scim, "Users", f'emails[type eq "work"].value eq "{email.upper()}"')  # caseExact false
+    assert found["id"] == user["id"]
+
+    # Work email and address on the same element: a home email with that address is not a match.
+    other = _resource(await scim.request("POST", "/Users", {
+        "schemas": [CORE], "userName": f"grace.{uuid.uuid4().hex[:8]}", "active": True,
+        "emails": [{"type": "work", "value": f"grace.{uuid.uuid4().hex[:8]}@acme.com"},
+                   {"type": "home", "value": email}],
+    }), 201)
+
+    async def found_ids(scim_filter: str) -> set[str]:
+        return {u["id"] for u in await _lookup(scim, "Users", scim_filter)}
+
+    assert await found_ids(f'emails.value eq "{email}"') == {user["id"], other["id"]}
+    assert await found_ids(lookup) == {user["id"]}
+    assert await found_ids(f'emails[type eq "home"].value eq "{email}"') == {other["id"]}
+    # The other operators, and/or/not around it.
+    assert await found_ids('emails[type eq "work"].value ew "@acme.com" and not (emails[type eq "home"].value pr)') == {
+        user["id"]}
+    assert await found_ids('emails[type eq "work"].value sw "ada." or emails[type eq "home"].value co "ada."') == {
+        user["id"], other["id"]}
+
+    malformed = await scim.request("GET", "/Users", params={"filter": 'emails[type eq "work"].nope eq "x"'})
+    assert malformed.status == 400 and malformed.body["scimType"] == "invalidFilter"
+
+
+async def test_remove_of_active_is_refused_not_ignored(http, gateway):
+    """PATCH `{"op": "remove", "path": "active"}` on a User.
+
+    RFC 7644 §3.5.2.2: remove makes the attribute unassigned. scimd holds every user either active or
+    deactivated, so `active` cannot be unassigned. The request answered 200 and changed nothing on an
+    active user, and reactivated a deactivated one (a stored user without `active` is active). It is
+    now a 400 `mutability` that says how to deactivate (replace with false), and nothing changes.
+    """
+    scim = await new_client(http, gateway, "microsoft-entra")
+    user = _resource(await scim.request("POST", "/Users", {
+        "schemas": [CORE], "userName": f"ada.{uuid.uuid4().hex[:8]}@acme.com", "active": True}), 201)
+    for active in (True, False):
+        if not active:
+            user = _resource(await scim.patch(f"/Users/{user['id']}", {"op": "replace", "path": "active", "value": False}))
+        refused = await scim.patch(f"/Users/{user['id']}", {"op": "remove", "path": "active"})
+        assert refused.status == 400 and refused.content_type == SCIM, refused.body
+        assert refused.body["schemas"] == [ERROR] and refused.body["status"] == "400"
+        assert refused.body["scimType"] == "mutability" and "replace" in refused.body["detail"]
+        assert _resource(await scim.request("GET", f"/Users/{user['id']}")) == user  # nothing applied
+
+    # The rest of the class: read-only and required attributes are refused too, never a silent 200.
+    for path, scim_type in [("id", "mutability"), ("meta", "mutability"), ("userName", "mutability"),
+                            ("schemas", "invalidPath")]:
+        reply = await scim.patch(f"/Users/{user['id']}", {"op": "remove", "path": path})
+        assert reply.status == 400 and reply.body["scimType"] == scim_type, (path, reply.body)
+    group = _resource(await scim.request("POST", "/Groups", {
+        "schemas": [CORE_GROUP], "displayName": f"Team {uuid.uuid4().hex[:6]}"}), 201)
+    for path, scim_type in [("displayName", "mutability"), ("id", "mutability"), ("schemas", "invalidPath")]:
+        reply = await scim.patch(f"/Groups/{group['id']}", {"op": "remove", "path": path})
+        assert reply.status == 400 and reply.body["scimType"] == scim_type, (path, reply.body)
+    assert _resource(await scim.request("GET", f"/Users/{user['id']}")) == user

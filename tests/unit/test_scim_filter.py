@@ -132,7 +132,7 @@ def test_attribute_names_may_start_with_a_keyword():
         "(title pr", "title pr)", "((title pr)", "not title pr", "not (title pr", "title xx \"a\"", 'title eq "a',
         'title eq "\\x"', 'title eq "\\ud800"', 'title eq "nul\\u0000"', 'title eq "tab\there"', "title eq 01",
         "title eq 1.", "title eq .5", "title eq +1", "title eq NaN", "title eq Infinity", "title eq 1e999",
-        'emails[type eq "work"', 'emails[type eq "work"]]', 'emails[]', 'emails[type eq "work"].value eq "x"',
+        'emails[type eq "work"', 'emails[type eq "work"]]', 'emails[]',
         'emails[types[value pr]]', 'emails[name.givenName pr]', f'emails[{ENT}:department pr]',
         'name.givenName[value pr]', 'title gt null', "emails.primary gt false", "name. pr", 'title co null', "title co 5", "active gt true",
         "1title pr", "na$me pr", "name..givenName pr", "name.givenName.x pr", "urn:x: pr", 'title eq "a" "b"',
@@ -141,6 +141,22 @@ def test_attribute_names_may_start_with_a_keyword():
 )
 def test_malformed_filters_are_filter_errors(text):
     """RFC 7644 §3.4.2.2: a malformed filter is invalidFilter."""
+    with pytest.raises(FilterError):
+        parse_filter(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'emails[type eq "work"].value', 'emails[type eq "work"] .value eq "x"', 'emails[type eq "work"].value.display eq "x"',
+        'emails[type eq "work"].value[type pr]', 'emails[type eq "work"].value co null', 'emails[type eq "work"].$x eq "y"',
+        'emails[type eq "work"]. eq "x"', 'emails[type eq "work"].. eq "x"', f'emails[type eq "work"].{ENT}:department eq "x"',
+        'emails[type eq "work"].value eq "x" "y"', 'emails[type eq "work"].value xx "x"', 'emails[type eq "work"].value.',
+        'emails[type eq "work"].value eq', 'name.givenName[value pr].value eq "x"', 'emails[ims[value pr].value eq "x"]',
+    ],
+)
+def test_malformed_sub_attributes_after_a_value_filter_are_filter_errors(text):
+    """Entra's `attr[filter].sub op value`: the sub-attribute touches the `]` and is followed by a test."""
     with pytest.raises(FilterError):
         parse_filter(text)
 
@@ -169,6 +185,30 @@ def test_the_longest_chain_allowed_evaluates():
     assert matches(parse_filter(text, USER), {"userName": "ADA"}, USER)
 
 
+def test_a_sub_attribute_after_a_value_filter_tests_the_same_element():
+    """Entra (email as the matching attribute) sends `emails[type eq "work"].value eq "…"`: outside RFC 7644
+    §3.4.2.2's grammar, where `[...].sub` is a PATCH path (§3.5.2). It reads as one value path."""
+    assert parse_filter('emails[type eq "work"].value eq "ada@acme.com"', USER) == ValuePath(
+        p("emails"), And(eq("type", "work"), eq("value", "ada@acme.com")))
+    assert parse_filter('EMAILS[TYPE eq "work" or primary eq true].VALUE PR', USER) == ValuePath(
+        p("emails"), And(Or(eq("type", "work"), eq("primary", True)), pr("value")))
+    assert parse_filter('not (emails[type eq "work"].value sw "a") and title pr') == And(
+        Not(ValuePath(p("emails"), And(eq("type", "work"), Comparison(p("value"), "sw", "a")))), pr("title"))
+    assert parse_filter('members[type eq "User"].value eq "u-1"', GROUP) == ValuePath(
+        p("members"), And(eq("type", "User"), eq("value", "u-1")))
+
+
+def test_a_sub_attribute_after_a_value_filter_counts_as_one_more_comparison():
+    """Issue 16's bound: `emails[type eq "work"].value eq "x"` is three terms (the path, two tests)."""
+    from scim.filter import MAX_TERMS, filter_terms
+
+    clause = 'emails[type eq "work"].value eq "x"'
+    assert filter_terms(parse_filter(clause)) == 2
+    parse_filter(" or ".join([clause] * (MAX_TERMS // 3)))
+    with pytest.raises(FilterError, match="comparisons"):
+        parse_filter(" or ".join([clause] * (MAX_TERMS // 3 + 1)))
+
+
 def test_not_a_string_is_a_filter_error():
     with pytest.raises(FilterError):
         parse_filter(None)  # type: ignore[arg-type]
@@ -185,6 +225,8 @@ def test_not_a_string_is_a_filter_error():
         'meta.created eq "2011-05-13"', 'meta.created eq "2011-05-13T04:42:34"', 'meta.created eq "yesterday"',
         'meta.created eq "2011-02-30T00:00:00Z"', 'meta.created gt 5', "userName eq 5", "userName eq true",
         'name eq "x"', 'meta eq "x"', 'addresses eq "x"', f'{ENT}:manager eq "x"', 'emails[primary eq "yes"]',
+        'emails[type eq "work"].nope eq "x"', 'emails[type eq "work"].primary eq "yes"', 'emails[type eq "work"].value gt 5',
+        'emails[nope eq "x"].value pr', 'name[givenName pr].familyName pr', 'emails[type eq "work"].primary co "t"',
     ],
 )
 def test_filters_must_suit_the_schema(text):
@@ -280,6 +322,44 @@ def test_matches(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('emails[type eq "work"].value eq "ADA@example.com"', True),  # emails.value: caseExact false
+        ('emails[type eq "home"].value eq "ada@example.com"', False),  # both tests on the same element
+        ('emails[type eq "work"].value ne "ada@example.com"', False),
+        ('emails[type eq "home"].value ne "ada@example.com"', True),
+        ('emails[type eq "work"].value co "@EXAMPLE"', True),
+        ('emails[type eq "home"].value co "@example"', False),
+        ('emails[type eq "work"].value sw "ada@"', True),
+        ('emails[type eq "work"].value ew ".org"', False),
+        ('emails[type eq "home"].value ew ".org"', True),
+        ('emails[type eq "work"].value gt "ada@e"', True),
+        ('emails[type eq "work"].value ge "ada@example.com"', True),
+        ('emails[type eq "work"].value lt "ada@example.com"', False),
+        ('emails[type eq "home"].value le "ada@home.org"', True),
+        ('emails[type eq "work"].value pr', True),
+        ('emails[type eq "other"].value pr', False),
+        ('emails[type eq "home"].primary pr', False),
+        ('emails[type eq "work"].primary eq true', True),
+        ('emails[type eq "home"].primary eq true', False),
+        ('emails[type eq "home"].primary eq null', True),  # the home email has no primary
+        ('emails[type eq "work"].display eq null', True),
+        ('emails[type eq "other"].display eq null', False),  # no element to test
+        ('emails[type eq "work" or type eq "home"].value ew ".org"', True),
+        ('emails[not (type eq "work")].value co "example"', False),
+        ('not (emails[type eq "work"].value eq "ada@example.com")', False),
+        ('emails[type eq "work"].value eq "ada@example.com" and userName sw "ada"', True),
+        ('emails[type eq "home"].value eq "ada@example.com" or title eq "Countess"', True),
+        ('ims[type eq "xmpp"].value pr', False),
+    ],
+)
+def test_matches_a_sub_attribute_after_a_value_filter(text, expected):
+    """`attr[filter].sub op value`: some element of attr passes the filter and the test, every operator."""
+    node = parse_filter(text, USER)
+    assert matches(node, ADA, USER) is expected
+
+
+@pytest.mark.parametrize(
     "value, present",
     [("x", True), ("", False), (None, False), ([], False), ({}, False), (False, True), ([{}], True), (0, True)],
 )
@@ -307,6 +387,8 @@ def test_group_members():
     group = {"displayName": "Admins", "members": [{"value": "u-1", "display": "Ada"}, {"value": "u-2"}]}
     assert matches(parse_filter('members[value eq "u-2"]', GROUP), group, GROUP)
     assert not matches(parse_filter('members[value eq "u-3"] or displayName eq "x"', GROUP), group, GROUP)
+    assert matches(parse_filter('members[display pr].value eq "u-1"', GROUP), group, GROUP)
+    assert not matches(parse_filter('members[display pr].value eq "u-2"', GROUP), group, GROUP)
 
 
 def test_matches_element_honours_the_sub_attributes_case_exactness():
@@ -375,7 +457,7 @@ def test_malformed_patch_paths_are_filter_errors(text):
 @pytest.mark.parametrize(
     "text",
     ["nope", "name.nope", 'emails[nope eq "x"]', 'emails[type eq "work"].nope', 'name[givenName eq "x"]',
-     'title[value pr]', f"{ENT}:nope", 'emails[primary eq "x"]'],
+     'title[value pr]', f"{ENT}:nope", 'emails[primary eq "x"]', "schemas", "SCHEMAS"],
 )
 def test_patch_paths_must_name_attributes_of_the_resource_type(text):
     """RFC 7644 §3.5.2: paths name attributes of the resource's schemas."""

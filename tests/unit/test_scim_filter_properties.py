@@ -156,6 +156,24 @@ def test_rendered_filters_parse_back(node, shout):
     assert parse_filter(render(node, shout), USER) == node
 
 
+# A value path, and a test of a sub-attribute of the same attribute.
+value_paths_and_tests = st.one_of(
+    st.tuples(_value_paths("emails", ["value", "type", "display"], ["primary"]),
+              _leaves(["value", "type", "display"], ["primary"], [], ["value", "type", "display", "primary"])),
+    st.tuples(_value_paths("addresses", ["locality", "type"], ["primary"]),
+              _leaves(["locality", "type"], ["primary"], [], ["locality", "type", "primary"])),
+)
+
+
+@SETTINGS
+@given(value_paths_and_tests, st.booleans())
+def test_a_sub_attribute_after_a_value_filter_is_one_value_path(value_path_and_test, shout):
+    """Entra's `attr[filter].sub op value` (outside RFC 7644 §3.4.2.2's grammar) is `attr[(filter) and sub op value]`."""
+    value_path, condition = value_path_and_test
+    text = f"{render(value_path, shout)}.{render(condition, shout)}"
+    assert parse_filter(text, USER) == ValuePath(value_path.path, And(value_path.filter, condition))
+
+
 SQL_TOKEN = re.compile(r"""\s+|(?P<param>\$\d+)|(?P<literal>'[^']*')|(?P<quoted>"[^"]*")|(?P<word>[A-Za-z_]\w*)|"""
                        r"""(?P<number>[01]\b)|(?P<punct>::|->|#>>|\|\||<>|>=|<=|[(),=<>])""")
 SQL_WORDS = {

@@ -437,6 +437,63 @@ def test_user_name_cannot_be_removed():
     assert patch({"op": "replace", "path": "userName", "value": "new@acme.com"}).changed == {"userName"}
 
 
+@pytest.mark.parametrize("operation", [
+    {"op": "remove", "path": "active"},
+    {"op": "Remove", "path": "ACTIVE"},
+    {"op": "remove", "path": "urn:ietf:params:scim:schemas:core:2.0:User:active"},
+    {"op": "replace", "path": "active", "value": None},
+    {"op": "replace", "path": "active", "value": ""},
+    {"op": "add", "path": "active", "value": None},
+    {"op": "replace", "value": {"active": None}},
+])
+@pytest.mark.parametrize("active", [True, False, None])
+def test_active_cannot_be_removed_or_cleared(operation, active):
+    """RFC 7644 §3.5.2.2: remove makes an attribute unassigned. A user is active or deactivated and a stored user
+    without `active` is active, so unassigning it would reactivate a deactivated user or silently change
+    nothing: mutability, saying how to deactivate, whatever `active` was."""
+    stored = {k: v for k, v in STORED.items() if k != "active"} | ({} if active is None else {"active": active})
+    error = fails(operation, reason="mutability", attributes=stored)
+    assert "active cannot be removed" in error.message and "replace it with false" in error.message
+
+
+def test_active_is_replaced_not_removed():
+    """RFC 7644 §3.5.2.3: deactivation is a replace with false; a remove after it still fails, applying nothing."""
+    assert patch({"op": "replace", "path": "active", "value": False}).attributes["active"] is False
+    fails({"op": "replace", "path": "active", "value": False}, {"op": "remove", "path": "active"}, reason="mutability")
+
+
+@pytest.mark.parametrize("path, reason", [
+    ("id", "mutability"), ("meta", "mutability"), ("meta.lastModified", "mutability"), ("groups", "mutability"),
+    ('groups[value eq "g"]', "mutability"), (f"{ENTERPRISE_USER}:manager.displayName", "mutability"),
+    ("userName", "mutability"), ("active", "mutability"), ("schemas", "invalidPath"),
+    ("urn:ietf:params:scim:schemas:core:2.0:User:schemas", "invalidPath"),
+])
+def test_no_remove_is_a_silent_no_op(path, reason):
+    """RFC 7644 §3.5.2.2: what remove cannot unassign (read-only, required, or `active`) is a 400, never a 200
+    that changes nothing; RFC 7643 §4.1.1: userName is required (§3.5.2: mutability)."""
+    fails({"op": "remove", "path": path}, reason=reason)
+
+
+@pytest.mark.parametrize("path", ["displayName", "externalId", "name", "emails", f"{ENTERPRISE_USER}:department",
+                                  ENTERPRISE_USER, 'emails[type eq "work"].primary'])
+def test_remove_of_an_optional_attribute_unassigns_it(path):
+    """RFC 7644 §3.5.2.2: the rest of the class works: the attribute is gone afterwards."""
+    result = patch({"op": "remove", "path": path})
+    assert result.changed
+    assert revalidated(result) == result.attributes
+
+
+@pytest.mark.parametrize("path, reason", [("displayName", "mutability"), ("id", "mutability"),
+                                          ("meta", "mutability"), ("schemas", "invalidPath")])
+def test_no_group_remove_is_a_silent_no_op(path, reason):
+    """RFC 7643 §4.2: a Group's displayName is required; id and meta are read-only; schemas is no PATCH path."""
+    from scim.group_patch import plan_group_patch
+
+    with pytest.raises(ScimError) as caught:
+        plan_group_patch({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": path}]})
+    assert caught.value.scim_type == reason
+
+
 def test_immutable_attributes_may_be_added_once_but_not_changed():
     """RFC 7644 §3.5.2: "a client MAY add a value to an immutable attribute if the attribute had no previous
     value". Group members' value is immutable (RFC 7643 §8.7.1)."""
