@@ -260,7 +260,13 @@ async def world(http, gateway):
 
 
 async def _new_session(http, gateway, world: dict) -> None:
-    """A fresh session of the world's member (role changes and revocations end the earlier ones)."""
+    """A fresh session of the world's member (role changes and revocations end the earlier ones),
+    active again first: the sweep's PATCH example deactivates it."""
+    async with http.patch(f"{gateway.url}/scim/v2/{world['connection_id']}/Users/{world['member_id']}",
+                          json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                "Operations": [{"op": "replace", "path": "active", "value": True}]},
+                          headers=world["bearer"]) as response:
+        assert response.status == 200, await response.text()
     status, session = await post_json(http, f"{gateway.url}/v1/b2b/sessions",
                                       {"organization_id": world["organization_id"], "member_id": world["member_id"]},
                                       headers=gateway.auth)
