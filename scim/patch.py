@@ -25,7 +25,10 @@ Google, OneLogin, JumpCloud and Rippling send what is accepted here):
   extension object. A path that does not parse, whose filter does not parse
   (scim.filter's FilterError), or that names no attribute is INVALID_PATH —
   invalidFilter is left to the `filter` query parameter, as §3.5.2 lists
-  invalidPath for a PATCH path "that is invalid or not supported".
+  invalidPath for a PATCH path "that is invalid or not supported". Except:
+  given the member's undeclared attributes, a well-formed plain path that no
+  schema declares applies to them (kept as sent, as a POST keeps them), and
+  a path-less value's unknown keys too; a strict connection refuses both.
 - Mutability (RFC 7643 §2.2, RFC 7644 §3.5.2): an explicit path to a
   read-only attribute or sub-attribute (`id`, `meta`, `groups`,
   `manager.displayName`) is MUTABILITY. A write-only one (`password`) is
@@ -89,7 +92,7 @@ from typing import Any
 from scim.errors import ScimError
 from scim.filter import And, Comparison, FilterError, filter_terms, matches_element, parse_patch_path
 from scim.patch_request import MAX_OPERATIONS, PatchOperation, patch_operations
-from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schema, resolve
+from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schema, parse_attribute_path, resolve
 from scim.users import UNASSIGNED, element_key, extension_schema, is_hollow, normalize_value, settle_primary, unique
 
 __all__ = ["MAX_OPERATIONS", "MAX_USER_OPERATIONS", "PatchResult", "apply_patch"]
@@ -116,6 +119,17 @@ _REPLACE_CREATES = frozenset({"emails"})
 class PatchResult:
     attributes: dict[str, Any]
     changed: frozenset[str]
+    # The undeclared attributes after the PATCH, when they were given (see apply_patch).
+    undeclared: dict[str, Any] | None = None
+
+
+@dataclass
+class _Undeclared:
+    """Where operations on attributes no schema declares land: kept as sent,
+    or refused (a strict connection)."""
+
+    values: dict[str, Any]
+    refuse: bool
 
 
 @dataclass(frozen=True)
@@ -136,16 +150,27 @@ class _Target:
 _RESOURCE = object()  # a path naming the core schema itself: the resource
 
 
-def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type: ResourceType) -> PatchResult:
+def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type: ResourceType,
+                undeclared: dict[str, Any] | None = None, *, refuse_undeclared: bool = False) -> PatchResult:
     """`attributes` with the PATCH `body` applied (RFC 7644 §3.5.2); see the
-    module docstring for the rules. Raises ScimError; applies nothing then."""
+    module docstring for the rules. Raises ScimError; applies nothing then.
+
+    With `undeclared` (a member's attributes no schema declares, as sent),
+    operations on attributes no schema declares apply to a copy of it, which
+    the result holds: a plain path names its key (`favoriteColor`,
+    `urn:acme:1.0:User:costCenter`, inside the `urn:acme:1.0:User` object when
+    one is kept), and a path-less value's unknown keys are kept as a POST keeps
+    them. `refuse_undeclared` makes them an error instead (a strict connection)."""
     operations = patch_operations(body, MAX_USER_OPERATIONS)
     _filter_work.set([MAX_FILTER_WORK])
     before = _canonical(resource_type, attributes)
     state = copy.deepcopy(before)
+    raw = None
+    if undeclared is not None or refuse_undeclared:
+        raw = _Undeclared(copy.deepcopy(undeclared or {}), refuse_undeclared)
     for index, operation in enumerate(operations):
         try:
-            _apply_operation(state, operation, resource_type)
+            _apply_operation(state, operation, resource_type, raw)
             _check_bounds(state, resource_type)  # after each one: no operation works on an unbounded list
         except ScimError as error:
             raise ScimError(error.scim_type, f"Operations[{index}]: {error.message}") from None
@@ -154,21 +179,27 @@ def apply_patch(attributes: dict[str, Any], body: dict[str, Any], resource_type:
         if attribute.required and attribute.name in before and attribute.name not in state:
             raise ScimError("mutability", f"{attribute.name} is required and cannot be removed")
     changed = frozenset(key for key in attributes.keys() | state.keys() if attributes.get(key) != state.get(key))
-    return PatchResult(attributes=state, changed=changed)
+    return PatchResult(attributes=state, changed=changed, undeclared=raw.values if raw is not None else None)
 
 
 # ---------------------------------------------------------------- envelope
 
 # ---------------------------------------------------------------- operations
 
-def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_type: ResourceType) -> None:
+def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_type: ResourceType,
+                     raw: _Undeclared | None) -> None:
+    if raw is not None and operation.path is not None and _is_undeclared(resource_type, operation.path):
+        if operation.op != "remove" and not operation.has_value:
+            raise ScimError("invalidValue", f"{operation.op} needs a value")
+        _apply_undeclared(raw, operation.op, operation.path.strip(), operation.value)
+        return
     target = _RESOURCE if operation.path is None else _target(resource_type, operation.path)
     if target is _RESOURCE:
         if operation.op == "remove":
             raise ScimError("noTarget", "remove needs a path (RFC 7644 §3.5.2.2)")
         if not isinstance(operation.value, dict):
             raise ScimError("invalidValue", "without a path, value must be an object of attributes")
-        _apply_resource_value(state, operation.op, operation.value, resource_type)
+        _apply_resource_value(state, operation.op, operation.value, resource_type, raw)
         return
     definitions = target.definitions()
     if any(d.mutability == "readOnly" for d in definitions):
@@ -180,7 +211,8 @@ def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_
     _apply_target(state, operation.op, target, operation.value, operation.has_value)
 
 
-def _apply_resource_value(state: dict[str, Any], op: str, value: dict[str, Any], resource_type: ResourceType) -> None:
+def _apply_resource_value(state: dict[str, Any], op: str, value: dict[str, Any], resource_type: ResourceType,
+                          raw: _Undeclared | None) -> None:
     """A path-less add/replace: each key of `value` as an operation's path."""
     for key, item in value.items():
         if not isinstance(key, str):
@@ -190,14 +222,52 @@ def _apply_resource_value(state: dict[str, Any], op: str, value: dict[str, Any],
         except ScimError:
             if "[" in key:
                 raise
-            continue  # unknown attributes are ignored, as in a POST
+            if raw is not None and key.lower() != "schemas" and _is_undeclared(resource_type, key):
+                _apply_undeclared(raw, op, key.strip(), item)
+            continue  # otherwise ignored, as in a POST
         if target is _RESOURCE:
             if isinstance(item, dict):
-                _apply_resource_value(state, op, item, resource_type)
+                _apply_resource_value(state, op, item, resource_type, raw)
             continue
         if any(d.mutability in ("readOnly", "writeOnly") for d in target.definitions()):
             continue
         _apply_target(state, op, target, item, True)
+
+
+def _is_undeclared(resource_type: ResourceType, text: str) -> bool:
+    """Whether `text` is a well-formed plain path (no value filter) that no schema declares."""
+    if "[" in text or text.strip().lower() == "schemas":
+        return False
+    try:
+        path = parse_attribute_path(text)
+    except PathError:
+        return False
+    if extension_schema(resource_type, text) is not None or text.strip().lower() == resource_type.schema.id.lower():
+        return False
+    try:
+        resolve(resource_type, path)
+    except PathError:
+        return True
+    return False
+
+
+def _apply_undeclared(raw: _Undeclared, op: str, key: str, value: Any) -> None:
+    """One operation on a kept undeclared attribute: set, merged (add of an
+    object onto an object) or removed (remove, or a value meaning unassigned)."""
+    if raw.refuse:
+        raise ScimError("invalidPath", f"no schema declares {key!r} (this connection refuses undeclared attributes)")
+    container, name = raw.values, key
+    urn, _, attribute = key.rpartition(":")
+    for kept in raw.values:
+        if urn and kept.lower() == urn.lower() and isinstance(raw.values[kept], dict):
+            container, name = raw.values[kept], attribute  # inside an undeclared extension kept as an object
+    existing = next((k for k in container if k.lower() == name.lower()), name)
+    if op == "remove" or _is_unassigned(value):
+        container.pop(existing, None)
+    elif op == "add" and isinstance(value, dict) and isinstance(container.get(existing), dict):
+        container[existing] = {**container[existing], **value}
+    else:
+        container[existing] = value
 
 
 def _target(resource_type: ResourceType, text: str) -> Any:

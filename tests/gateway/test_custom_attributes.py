@@ -207,3 +207,26 @@ async def test_scim_own_schemas_cannot_be_redefined(vendor, urn):
     status, body = await vendor.request("PUT", f"/v1/scim/schema_extensions/{urn}",
                                         {"attributes": [{"name": "a"}]})
     assert status == 400, body
+
+
+async def test_an_entra_patch_of_an_undeclared_attribute_is_kept_not_refused(http, vendor, scim):
+    """Entra sends mapped attributes the vendor has not declared as flattened PATCH paths: kept
+    (not a 400 that would fail the user's sync), and a strict connection refuses them."""
+    organization, connection = scim
+    status, created = await _send(http, "POST", connection["base_url"] + "/Users",
+                                  scim_user(f"entra-{uuid.uuid4().hex[:6]}@acme.test"), bearer(connection))
+    assert status == 201, created
+    user_url = f"{connection['base_url']}/Users/{created['id']}"
+    status, body = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+        {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:contoso:1.0:User:costCenter", "value": "CC-7"},
+        {"op": "Replace", "path": "title", "value": "Engineer"}]}, bearer(connection))
+    assert status == 200 and body["title"] == "Engineer", body
+    member = await vendor.member(organization["organization_id"], created["id"])
+    assert member["scim_registration"]["undeclared_attributes"] == {
+        "urn:ietf:params:scim:schemas:extension:contoso:1.0:User:costCenter": "CC-7"}
+    path = f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}"
+    status, _ = await vendor.request("PUT", path, {"strict_attributes": True})
+    assert status == 200
+    status, body = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+        {"op": "Replace", "path": "favoriteColor", "value": "blue"}]}, bearer(connection))
+    assert status == 400 and "favoriteColor" in body["detail"], body

@@ -593,3 +593,46 @@ def test_a_patch_whose_filters_would_do_too_much_work_is_too_many():
         apply_patch(emails, {"Operations": ops}, USER)
     assert caught.value.scim_type == "tooMany"
     assert apply_patch(emails, {"Operations": ops[:-1]}, USER).attributes["emails"] == emails["emails"]
+
+
+# ------------------------------------------------ attributes no schema declares
+
+def patch_keeping(undeclared, *operations, refuse=False):
+    body = {"schemas": [PATCH_OP], "Operations": list(operations)}
+    return apply_patch(copy.deepcopy(STORED), body, USER, copy.deepcopy(undeclared), refuse_undeclared=refuse)
+
+
+def test_an_undeclared_path_is_kept_as_sent_replaced_and_removed():
+    kept = {"favoriteColor": "blue", "urn:acme:1.0:User": {"shoeSize": 44}}
+    result = patch_keeping(kept,
+                           {"op": "replace", "path": "FavoriteColor", "value": "green"},
+                           {"op": "add", "path": "urn:acme:1.0:User:shoeSize", "value": 45},
+                           {"op": "add", "path": "urn:other:1.0:User:costCenter", "value": "CC-1"})
+    assert result.undeclared == {"favoriteColor": "green", "urn:acme:1.0:User": {"shoeSize": 45},
+                                 "urn:other:1.0:User:costCenter": "CC-1"}
+    assert result.attributes == STORED  # declared attributes untouched
+    result = patch_keeping(result.undeclared, {"op": "remove", "path": "favoriteColor"},
+                           {"op": "replace", "path": "urn:other:1.0:User:costCenter", "value": None})
+    assert result.undeclared == {"urn:acme:1.0:User": {"shoeSize": 45}}
+
+
+def test_a_pathless_value_keeps_its_unknown_keys_beside_the_declared_ones():
+    result = patch_keeping({}, {"op": "add", "value": {"title": "Engineer", "badge": "B7",
+                                                       "urn:acme:1.0:User": {"shoeSize": 44}}})
+    assert result.attributes["title"] == "Engineer"
+    assert result.undeclared == {"badge": "B7", "urn:acme:1.0:User": {"shoeSize": 44}}
+
+
+def test_a_strict_connection_refuses_undeclared_paths_and_keys():
+    for operation in ({"op": "replace", "path": "favoriteColor", "value": "x"},
+                      {"op": "add", "value": {"title": "Engineer", "badge": "B7"}}):
+        with pytest.raises(ScimError) as caught:
+            patch_keeping({}, operation, refuse=True)
+        assert "no schema declares" in caught.value.message
+
+
+def test_value_filters_and_malformed_paths_stay_errors_even_when_keeping_undeclared():
+    for path in ('badges[value eq "x"]', "a..b", "name.givenName.more"):
+        with pytest.raises(ScimError) as caught:
+            patch_keeping({}, {"op": "replace", "path": path, "value": "x"})
+        assert caught.value.scim_type == "invalidPath", path
