@@ -152,8 +152,10 @@ async def start_system(settings: Settings, supervisor: Supervisor, output: LineS
         metrics_ports = {name: free_port() for name in APPLICATIONS}
         # Where each gRPC service listens and each process serves its metrics,
         # for operators' tools and the bench.
+        # The embedded PostgreSQL's URL holds no secret (trust on 127.0.0.1); a given DATABASE_URL may.
+        embedded = {"database_url": system.database_url} if system.postgres is not None else {}
         (data_dir / ADDRESSES_FILE).write_bytes(orjson.dumps(
-            {**addresses, "supervisor": supervisor_url,
+            {**addresses, "supervisor": supervisor_url, **embedded,
              "metrics": {**{n: f"http://127.0.0.1:{p}/metrics" for n, p in metrics_ports.items()},
                          "supervisor": f"{supervisor_url}/metrics"}},
             option=orjson.OPT_INDENT_2,

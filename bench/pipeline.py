@@ -1,0 +1,180 @@
+"""The event pipeline under SCIM writes (issue 20): at each offered rate, user
+creations run for a while with one or several webhook endpoints subscribed on
+a local receiver, and the script prints, per rate and endpoint, the writes per
+second, the deliveries per second in the same window, how long the backlog
+took to drain after the writes, commit → receipt p50/p99, missing and
+duplicates; and the CPU per create summed over every process of the system
+and split per process (from /proc), beside a calibration of the machine.
+
+    make run                                                     # in one terminal
+    .venv/bin/python -m bench.pipeline --rates 250,600 --endpoints 3   # in another
+
+CPU and calibration need `make run`'s data directory (--data-dir): its
+addresses.json names the supervisor (whose /status gives every pid) and the
+embedded PostgreSQL. Every loop is bounded; only 127.0.0.1 / localhost is targeted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+import uvloop
+from aiohttp import web
+
+from bench.calibration import CALIBRATION_CONCURRENCY, calibrate
+from bench.process_cpu import SystemCpu, spent
+from bench.target import add_target_arguments, management_caller, management_headers, require_local
+from bench.webhook_load import percentile, write_users
+
+
+@dataclass
+class Endpoint:
+    """What one subscribed endpoint received: per event id, the first arrival and the event's timestamp."""
+
+    first_seen: dict[str, float] = field(default_factory=dict)
+    event_time: dict[str, float] = field(default_factory=dict)
+    duplicates: int = 0
+
+
+class Receiver:
+    def __init__(self, endpoints: int) -> None:
+        self.endpoints = [Endpoint() for _ in range(endpoints)]
+        self.arrived = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        now = time.time()
+        endpoint = self.endpoints[int(request.match_info["n"])]
+        event_id = request.headers.get("webhook-id", "")
+        if event_id in endpoint.first_seen:
+            endpoint.duplicates += 1
+        else:
+            endpoint.first_seen[event_id] = now
+            stamp = orjson.loads(body)["timestamp"]
+            endpoint.event_time[event_id] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        self.arrived.set()
+        return web.Response(text="ok")
+
+    async def wait_for(self, count: int, deadline_s: float) -> None:
+        deadline = time.monotonic() + deadline_s
+        while min(len(e.first_seen) for e in self.endpoints) < count and time.monotonic() < deadline:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+
+
+async def _serve(receiver: Receiver) -> tuple[web.AppRunner, int]:
+    app = web.Application()
+    app.router.add_post("/hook/{n}", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+
+def _endpoint_line(n: int, endpoint: Endpoint, created: int, window: tuple[float, float]) -> str:
+    start, end = window
+    in_window = sum(1 for t in endpoint.first_seen.values() if start <= t <= end)
+    arrivals = sorted(endpoint.first_seen.values())
+    drained = max(0.0, arrivals[-1] - end) if arrivals else float("nan")
+    latencies = sorted((endpoint.first_seen[e] - endpoint.event_time[e]) * 1000 for e in endpoint.first_seen)
+    return (f"  endpoint {n + 1}: delivered {in_window / max(end - start, 1e-9):>6.0f}/s in the write window, "
+            f"backlog drained {drained:5.2f} s after the writes, commit→receipt p50 "
+            f"{statistics.median(latencies) if latencies else 0:6.1f} ms p99 {percentile(latencies, 0.99):7.1f} ms, "
+            f"missing {created - len(endpoint.first_seen)}, duplicates {endpoint.duplicates}")
+
+
+def _cpu_lines(seconds: dict[str, float], creates: int, deliveries_each: int) -> list[str]:
+    if not creates:
+        return []
+    total = sum(seconds.values())
+    split = ", ".join(f"{name} {s / creates * 1000:.2f}" for name, s in sorted(seconds.items(), key=lambda i: -i[1]))
+    return [f"  CPU per create with {deliveries_each} deliveries: {total / creates * 1000:.2f} ms ({split})"]
+
+
+async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: float, port: int,
+                   receiver: Receiver, cpu: SystemCpu | None) -> list[str]:
+    call = management_caller(http, args.url, management_headers(args))
+    run = uuid.uuid4().hex[:8]
+    organization = (await call("POST", "/v1/b2b/organizations", {
+        "organization_name": f"Pipeline bench {run}", "organization_slug": f"pipeline-bench-{run}"}))["organization"]
+    organization_id = organization["organization_id"]
+    connection = (await call("POST", f"/v1/b2b/scim/{organization_id}/connection", {
+        "display_name": "bench", "identity_provider": "okta"}))["connection"]
+    # The bench measures capacity, so it lifts its own connection's rate limit.
+    await call("PUT", f"/v1/b2b/scim/{organization_id}/connection/{connection['connection_id']}",
+               {"rate_limit_per_second": 1_000_000})
+    endpoints = [(await call("POST", "/v1/webhooks/endpoints", {
+        "url": f"http://127.0.0.1:{port}/hook/{n}", "event_types": ["scim.member.create"],
+        "organization_ids": [organization_id]}))["endpoint"]["endpoint_id"] for n in range(args.endpoints)]
+    try:
+        before = cpu.snapshot() if cpu else {}
+        started = time.time()
+        created, errors, elapsed = await write_users(args.url, connection["bearer_token"],
+                                                     urlsplit(connection["base_url"]).path, rate, args.seconds,
+                                                     args.concurrency)
+        window = (started, started + elapsed)
+        await receiver.wait_for(created, args.drain_seconds)
+        used = spent(before, cpu.snapshot()) if cpu else {}
+    finally:
+        for endpoint_id in endpoints:
+            await call("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
+        await call("DELETE", f"/v1/b2b/organizations/{organization_id}")
+    lines = [f"offered {rate:.0f} creates/s, {args.endpoints} endpoint(s): writes {created / elapsed:.0f}/s "
+             f"(n={created}, errors={errors})"]
+    lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)]
+    return lines + _cpu_lines(used, created, args.endpoints)
+
+
+def _addresses(data_dir: str) -> dict:
+    path = Path(data_dir) / "addresses.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_target_arguments(parser)
+    parser.add_argument("--rates", default="250,600", help="offered creates per second, comma-separated")
+    parser.add_argument("--endpoints", type=int, default=3, help="webhook endpoints subscribed")
+    parser.add_argument("--seconds", type=float, default=10, help="how long the writes run at each rate")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (at most 16 per connection)")
+    parser.add_argument("--drain-seconds", type=float, default=60, help="how long to wait for the last deliveries")
+    parser.add_argument("--calibration-seconds", type=float, default=3, help="0: no calibration")
+    args = parser.parse_args()
+    require_local(args.url)
+    addresses = _addresses(args.data_dir)
+    if args.calibration_seconds > 0:
+        figures = await calibrate(addresses.get("database_url"), args.calibration_seconds)
+        inserts = figures.get("insert_transactions_per_second")
+        print(f"calibration (c={CALIBRATION_CONCURRENCY}): gRPC echo {figures['grpc_echo_per_second']:.0f}/s, "
+              + (f"single-row insert transactions {inserts:.0f}/s" if inserts else "inserts not measured "
+                 "(no database_url in the data directory's addresses.json)"))
+    cpu = await SystemCpu.of_supervisor(addresses["supervisor"]) if "supervisor" in addresses else None
+    if cpu is None:
+        print("CPU not measured (no supervisor in the data directory's addresses.json)")
+    async with aiohttp.ClientSession() as http:
+        for rate in (float(r) for r in args.rates.split(",") if r.strip()):
+            receiver = Receiver(args.endpoints)
+            runner, port = await _serve(receiver)
+            try:
+                for line in await run_rate(http, args, rate, port, receiver, cpu):
+                    print(line, flush=True)
+            finally:
+                await runner.cleanup()
+
+
+if __name__ == "__main__":
+    uvloop.run(main())

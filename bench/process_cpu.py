@@ -1,0 +1,71 @@
+"""CPU time of each process of a running `scimd up`, read from /proc: the
+supervisor's children by name (its /status gives their pids), each with all
+its descendants, live or already reaped (a PostgreSQL backend that exited is
+counted in the postmaster's cutime/cstime)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import aiohttp
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    return [str(pid), "comm", *text[text.rindex(")") + 2:].split()]
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None:
+                tree.setdefault(int(fields[3]), []).append(int(entry))
+    return tree
+
+
+def _own_seconds(pid: int, *, with_reaped: bool) -> float:
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    ticks = int(fields[13]) + int(fields[14])  # utime, stime
+    if with_reaped:
+        ticks += int(fields[15]) + int(fields[16])  # cutime, cstime: children it waited for
+    return ticks / _TICKS
+
+
+class SystemCpu:
+    """CPU seconds so far of each named process tree."""
+
+    def __init__(self, roots: dict[str, int]):
+        self.roots = roots
+
+    @classmethod
+    async def of_supervisor(cls, supervisor_url: str) -> "SystemCpu":
+        async with aiohttp.ClientSession() as http, http.get(f"{supervisor_url}/status") as response:
+            processes = (await response.json())["processes"]
+        return cls({name: p["pid"] for name, p in processes.items() if "pid" in p})
+
+    def snapshot(self) -> dict[str, float]:
+        tree = _children()
+        seconds = {}
+        for name, root in self.roots.items():
+            total, stack = _own_seconds(root, with_reaped=True), list(tree.get(root, []))
+            while stack:
+                pid = stack.pop()
+                total += _own_seconds(pid, with_reaped=True)
+                stack.extend(tree.get(pid, []))
+            seconds[name] = total
+        return seconds
+
+
+def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after.get(name, 0.0) - before.get(name, 0.0) for name in before}
