@@ -29,15 +29,21 @@ _MEMBER_STATUS = {
 _SOURCE_TYPE = {
     member_roles_pb2.RoleSource.DIRECT_ASSIGNMENT: "direct_assignment",
     member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP: "scim_connection_group",
+    member_roles_pb2.RoleSource.SCIM_ATTRIBUTE: "scim_attribute",
+    member_roles_pb2.RoleSource.SCIM_ATTRIBUTE_RULE: "scim_attribute_rule",
+}
+# The RoleSource fields each type shows as its details.
+_SOURCE_DETAILS = {
+    member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP: ("connection_id", "group_id", "group_name"),
+    member_roles_pb2.RoleSource.SCIM_ATTRIBUTE: ("connection_id", "attribute", "value"),
+    member_roles_pb2.RoleSource.SCIM_ATTRIBUTE_RULE: ("connection_id", "filter"),
 }
 
 
 def roles_json(member_roles: member_roles_pb2.MemberRoles) -> list[dict[str, Any]]:
     """[{role_id, sources: [{type, details}]}], as Stytch shows a member's roles."""
     def details(source: member_roles_pb2.RoleSource) -> dict[str, str]:
-        if source.type != member_roles_pb2.RoleSource.SCIM_CONNECTION_GROUP:
-            return {}
-        return {"connection_id": source.connection_id, "group_id": source.group_id, "group_name": source.group_name}
+        return {name: getattr(source, name) for name in _SOURCE_DETAILS.get(source.type, ())}
 
     return [
         {

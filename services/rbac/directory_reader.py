@@ -6,12 +6,15 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 import grpc
+import orjson
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1 import member_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
 from runtime.context import Tenant, acting_for
 from runtime.errors import ServiceError
+from scim.extensions import parse_extension, with_extensions
+from scim.schema import USER, ResourceType
 
 BATCH = 1000
 CALL_TIMEOUT_SECONDS = 30.0
@@ -44,6 +47,34 @@ class DirectoryReader:
                     raise ServiceError.from_rpc_error(error) from None
                 found.update((m.member_id, m) for m in response.members)
         return found
+
+    async def member_ids_matching(self, organization_id: str, connection_id: str, scim_filter: str) -> list[str]:
+        """The ids of the connection's members whose SCIM attributes match the filter."""
+        ids: list[str] = []
+        page_token = ""
+        with _acting_for(organization_id, connection_id):
+            while True:
+                try:
+                    response = await self._stub.ListMembers(
+                        directory_pb.ListMembersRequest(filter=scim_filter, page_size=BATCH, page_token=page_token),
+                        timeout=CALL_TIMEOUT_SECONDS,
+                    )
+                except grpc.aio.AioRpcError as error:
+                    raise ServiceError.from_rpc_error(error) from None
+                ids.extend(m.member_id for m in response.members)
+                if not response.next_page_token:
+                    return ids
+                page_token = response.next_page_token
+
+    async def user_type(self) -> ResourceType:
+        """The SCIM User type with the project's schema extensions, as the directory has them now."""
+        try:
+            response = await self._stub.ListSchemaExtensions(
+                directory_pb.ListSchemaExtensionsRequest(), timeout=CALL_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            raise ServiceError.from_rpc_error(error) from None
+        extensions = [parse_extension(e.resource_type, orjson.loads(e.definition_json)) for e in response.extensions]
+        return with_extensions(USER, extensions)
 
     async def group_member_ids(self, organization_id: str, connection_id: str, group_id: str) -> list[str]:
         """The group's members; none if there is no such group."""

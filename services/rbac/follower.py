@@ -2,9 +2,10 @@
 
 A member's roles can change when it is deactivated, reactivated or deleted,
 when it joins or leaves a mapped group, when a group that grants it a role is
-renamed or deleted, and when the connection mapping that group is deleted.
-Deactivation and deletion, of a member or of its organization, also end its
-sessions. Everything else is skipped without a query.
+renamed or deleted, when the connection mapping that group is deleted, and,
+when its connection grants roles on SCIM attributes, when it is created or its
+SCIM attributes change. Deactivation and deletion, of a member or of its
+organization, also end its sessions. Everything else is skipped without a query.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from runtime.event_catalog import (
     GROUP_MEMBER_ADD,
     GROUP_MEMBER_DELETE,
     GROUP_UPDATE,
+    MEMBER_CREATE,
     MEMBER_DELETE,
     MEMBER_UPDATE,
     ORGANIZATION_DELETE,
 )
 from runtime.events import EventStream
 from runtime.tenant_scope import TenantPool
-from services.rbac import repository
+from services.rbac import attribute_grant_repository, repository
 from services.rbac.propagation import RolePropagator
+from services.rbac.resolution import SCIM_ATTRIBUTE, SCIM_ATTRIBUTE_RULE
 from services.rbac.session_revocation import MEMBER_INACTIVE, SessionRevoker
 
 
@@ -39,6 +42,8 @@ class _Work:
 
     request_id: str = ""
     members: set[str] = field(default_factory=set)
+    # member_id → connection_id: members created, or whose SCIM attributes changed.
+    attributes_changed: dict[str, str] = field(default_factory=dict)
     joined_or_left: dict[str, set[str]] = field(default_factory=dict)
     renamed_groups: set[str] = field(default_factory=set)
     deleted_groups: set[str] = field(default_factory=set)
@@ -46,8 +51,8 @@ class _Work:
     organization_deleted: bool = False
 
     def is_empty(self) -> bool:
-        return not (self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
-                    or self.deleted_connections or self.organization_deleted)
+        return not (self.members or self.attributes_changed or self.joined_or_left or self.renamed_groups
+                    or self.deleted_groups or self.deleted_connections or self.organization_deleted)
 
 
 def _previous(json_text: str) -> dict:
@@ -65,10 +70,11 @@ def plan(events: list[event_pb2.Event]) -> dict[str, _Work]:
             changed = event.member_changed
             if changed.HasField("roles"):
                 continue  # our own report of a role change
-            if event.type == MEMBER_DELETE or (
-                event.type == MEMBER_UPDATE and "status" in _previous(changed.previous_attributes_json)
-            ):
+            previous = _previous(changed.previous_attributes_json) if event.type == MEMBER_UPDATE else {}
+            if event.type == MEMBER_DELETE or "status" in previous:
                 item.members.add(changed.member.member_id)
+            if event.type == MEMBER_CREATE or "scim_attributes" in previous:
+                item.attributes_changed[changed.member.member_id] = changed.member.scim_registration.connection_id
         elif kind == "group_changed":
             changed = event.group_changed
             group_id = changed.group.group_id
@@ -105,13 +111,22 @@ class DirectoryFollower:
             # seen here or recomputes these members itself.
             await repository.lock_organization(conn, organization_id)
             affected = set(work.members)
+            if work.attributes_changed:
+                # Asked each time, not cached: a rule saved a moment ago must apply to the next change.
+                granting = await attribute_grant_repository.connections_granting(
+                    conn, organization_id, sorted(set(work.attributes_changed.values())))
+                affected.update(m for m, c in work.attributes_changed.items() if c in granting)
             mapped = await repository.group_role_ids(conn, organization_id, list(work.joined_or_left))
             for group_id in mapped:
                 affected |= work.joined_or_left[group_id]
             ended_groups = set(work.deleted_groups)
             for connection_id in work.deleted_connections:
                 ended_groups.update(await repository.connection_group_ids(conn, organization_id, connection_id))
+                for source_type in (SCIM_ATTRIBUTE, SCIM_ATTRIBUTE_RULE):
+                    affected.update(await repository.holders_through_connection(
+                        conn, organization_id, connection_id, source_type))
                 await repository.forget_connection(conn, organization_id, connection_id)
+                await attribute_grant_repository.forget_connection(conn, organization_id, connection_id)
             for group_id in work.renamed_groups | ended_groups:
                 affected.update(await repository.holders_through_group(conn, organization_id, group_id))
             if work.deleted_groups:

@@ -173,6 +173,16 @@ async def holders_through_group(executor: Executor, organization_id: str, group_
     return [r["member_id"] for r in rows]
 
 
+async def holders_through_connection(executor: Executor, organization_id: str, connection_id: str,
+                                     source_type: str) -> list[str]:
+    """Members holding a role through a source of `source_type` of the connection."""
+    rows = await executor.fetch(
+        "SELECT member_id FROM member_roles WHERE organization_id = $1 AND roles @> $2::jsonb",
+        organization_id, [{"sources": [{"type": source_type, "details": {"connection_id": connection_id}}]}],
+    )
+    return [r["member_id"] for r in rows]
+
+
 async def direct_role_ids(executor: Executor, organization_id: str, member_ids: list[str]) -> dict[str, list[str]]:
     rows = await executor.fetch(
         "SELECT member_id, role_id FROM direct_role_assignments"

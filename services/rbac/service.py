@@ -15,12 +15,13 @@ from runtime.paging import decode_page_token, encode_page_token, page_size
 from runtime.tenant_scope import TenantPool, bind_for_transaction
 from runtime.timestamps import to_timestamp
 from services.rbac import repository
+from services.rbac.connection_assignments import GROUPS, ConnectionAssignments, proposed
 from services.rbac.directory_reader import DirectoryReader
-from services.rbac.propagation import MappingOverride, RolePropagator
+from services.rbac.propagation import RolePropagator
 from services.rbac.resolution import allows, roles_to_proto
+from services.rbac.role_checks import require_existing_roles
 
 _ROLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-MAX_ASSIGNMENTS = 1000
 BATCH_GET_MAX = 1000
 
 
@@ -63,6 +64,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         self._pool = pool
         self._directory = directory
         self._propagator = propagator
+        self._assignments = ConnectionAssignments(pool, directory, propagator)
 
     async def CreateRole(self, request: pb.CreateRoleRequest, context: grpc.aio.ServicerContext):
         role = request.role
@@ -123,63 +125,28 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
 
     async def ListGroupRoleAssignments(self, request: pb.ListGroupRoleAssignmentsRequest, context):
         _require(organization_id=request.organization_id, connection_id=request.connection_id)
-        pairs = await repository.connection_assignments(self._pool.of(request.organization_id), request.organization_id, request.connection_id)
-        return pb.ListGroupRoleAssignmentsResponse(assignments=await self._named(request, pairs))
-
-    async def _named(self, request, pairs: list[tuple[str, str]]) -> list[member_roles_pb2.GroupRoleAssignment]:
-        names = await self._directory.group_names(
-            request.organization_id, request.connection_id, sorted({g for g, _ in pairs})
-        )
-        return [
-            member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r, group_name=names.get(g, "")) for g, r in pairs
-        ]
+        assignments = await self._assignments.get(request.organization_id, request.connection_id)
+        return pb.ListGroupRoleAssignmentsResponse(assignments=assignments.group_assignments)
 
     async def ReplaceGroupRoleAssignments(self, request: pb.ReplaceGroupRoleAssignmentsRequest, context):
-        organization_id, connection_id = request.organization_id, request.connection_id
-        _require(organization_id=organization_id, connection_id=connection_id)
-        if len(request.assignments) > MAX_ASSIGNMENTS:
-            raise ServiceError("INVALID_VALUE", f"at most {MAX_ASSIGNMENTS} assignments per connection")
-        pairs = sorted({(a.group_id, a.role_id) for a in request.assignments})
-        if any(not g or not r for g, r in pairs):
-            raise ServiceError("INVALID_VALUE", "each assignment needs a group_id and a role_id")
-        names = await self._directory.group_names(organization_id, connection_id, sorted({g for g, _ in pairs}))
-        unknown_groups = sorted({g for g, _ in pairs} - set(names))
-        if unknown_groups:
-            raise ServiceError("INVALID_VALUE", f"no such group in this connection: {', '.join(unknown_groups[:5])}")
-        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
-            if not request.validate_only:
-                await repository.lock_organization(conn, organization_id)
-            await self._check_roles_exist(conn, [r for _, r in pairs])
-            current = await repository.connection_assignments(conn, organization_id, connection_id)
-            touched = sorted({g for g, _ in set(current) ^ set(pairs)})
-            affected: set[str] = set()
-            for group_id in touched:
-                affected.update(await self._directory.group_member_ids(organization_id, connection_id, group_id))
-                affected.update(await repository.holders_through_group(conn, organization_id, group_id))
-            if request.validate_only:
-                proposed: dict[str, set[str]] = {}
-                for group_id, role_id in pairs:
-                    proposed.setdefault(group_id, set()).add(role_id)
-                override = MappingOverride(connection_id, {g: frozenset(r) for g, r in proposed.items()})
-                changes = await self._propagator.recompute(
-                    conn, organization_id, sorted(affected), source="API", override=override, apply=False
-                )
-            else:
-                await repository.replace_connection_assignments(conn, organization_id, connection_id, pairs)
-                changes = await self._propagator.recompute(conn, organization_id, sorted(affected), source="API")
-        return pb.ReplaceGroupRoleAssignmentsResponse(
-            assignments=[
-                member_roles_pb2.GroupRoleAssignment(group_id=g, role_id=r, group_name=names[g]) for g, r in pairs
-            ],
-            changes=changes,
-        )
+        _require(organization_id=request.organization_id, connection_id=request.connection_id)
+        wanted = proposed(member_roles_pb2.ConnectionRoleAssignments(group_assignments=request.assignments), [GROUPS])
+        assignments, changes = await self._assignments.update(
+            request.organization_id, request.connection_id, wanted, validate_only=request.validate_only)
+        return pb.ReplaceGroupRoleAssignmentsResponse(assignments=assignments.group_assignments, changes=changes)
 
-    @staticmethod
-    async def _check_roles_exist(conn: asyncpg.Connection, role_ids: list[str]) -> None:
-        """Call holding the organization lock, so that no role can go before the transaction ends."""
-        missing = sorted(set(role_ids) - await repository.existing_role_ids(conn, sorted(set(role_ids))))
-        if missing:
-            raise ServiceError("INVALID_VALUE", f"no such role: {', '.join(missing[:5])}")
+    async def GetConnectionRoleAssignments(self, request: pb.GetConnectionRoleAssignmentsRequest, context):
+        _require(organization_id=request.organization_id, connection_id=request.connection_id)
+        assignments = await self._assignments.get(request.organization_id, request.connection_id)
+        return pb.GetConnectionRoleAssignmentsResponse(assignments=assignments)
+
+    async def UpdateConnectionRoleAssignments(self, request: pb.UpdateConnectionRoleAssignmentsRequest, context):
+        given = request.assignments
+        _require(organization_id=given.organization_id, connection_id=given.connection_id)
+        wanted = proposed(given, request.update_mask.paths)
+        assignments, changes = await self._assignments.update(
+            given.organization_id, given.connection_id, wanted, validate_only=request.validate_only)
+        return pb.UpdateConnectionRoleAssignmentsResponse(assignments=assignments, changes=changes)
 
     async def GetMemberRoles(self, request: pb.GetMemberRolesRequest, context):
         _require(organization_id=request.organization_id, member_id=request.member_id)
@@ -212,7 +179,7 @@ class RbacServicer(pb_grpc.RbacServiceServicer):
         role_ids = sorted(set(request.role_ids))
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             await repository.lock_organization(conn, organization_id)
-            await self._check_roles_exist(conn, role_ids)
+            await require_existing_roles(conn, role_ids)
             if not await self._directory.members(organization_id, [member_id]):
                 raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
             await repository.replace_direct_role_ids(conn, organization_id, member_id, role_ids)

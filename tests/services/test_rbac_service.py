@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import asyncpg
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1 import group_pb2
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
@@ -17,12 +19,13 @@ from scimd.rbac.v1 import rbac_service_pb2 as pb
 from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 
 from runtime.context import Tenant
-from runtime.db import create_pool
+from runtime.db import create_pool, migrate
 from runtime.events import EventStream
 from runtime.grpc_client import open_channel
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator
+from services.rbac.server import MIGRATIONS
 from services.rbac.session_revocation import SessionRevoker
 from tests.support import registration
 
@@ -151,3 +154,70 @@ async def test_ids_that_cannot_be_ids_are_not_found(stubs):
                 organization_id=organization_id, member_id="member-x", role_ids=[],
             ))
         assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_connection_role_assignments_by_kind(stubs):
+    """UpdateConnectionRoleAssignments replaces the kinds its update_mask
+    names and keeps the others; the sources carry their attribute, value and filter."""
+    rbac, directory = stubs
+    organization_id, member_id, group_role, group_id = await _member_in_mapped_group(rbac, directory, [])
+    tenant_metadata = (("x-scimd-organization-id", organization_id),)
+    connection_id = (await directory.GetMember(directory_pb.GetMemberRequest(member_id=member_id),
+                                               metadata=tenant_metadata)).member.scim_registration.connection_id
+    tenant = Tenant(organization_id, connection_id)
+    entitled = (await directory.CreateMember(directory_pb.CreateMemberRequest(scim_registration=registration(
+        f"{uuid.uuid4().hex}@example.com", title="Controller", entitlements=[{"value": "Reports"}],
+    )), metadata=tenant.metadata())).member.member_id
+    role_id = f"role-{uuid.uuid4().hex[:8]}"
+    await rbac.CreateRole(pb.CreateRoleRequest(role=role_pb2.Role(role_id=role_id)))
+    wanted = member_roles_pb2.ConnectionRoleAssignments(
+        organization_id=organization_id, connection_id=connection_id,
+        attribute_assignments=[member_roles_pb2.AttributeRoleAssignment(
+            attribute="Entitlements", value="reports", role_id=role_id)],
+        rule_assignments=[member_roles_pb2.RuleRoleAssignment(filter='title sw "Contr"', role_id=role_id)],
+    )
+    answer = await rbac.UpdateConnectionRoleAssignments(pb.UpdateConnectionRoleAssignmentsRequest(
+        assignments=wanted, update_mask=field_mask_pb2.FieldMask(paths=["attribute_assignments", "rule_assignments"]),
+    ))
+    assert [c.member_id for c in answer.changes] == [entitled]
+    assert [a.group_id for a in answer.assignments.group_assignments] == [group_id]  # not in the mask: kept
+    assert answer.assignments.attribute_assignments[0].attribute == "entitlements"
+    got = await rbac.GetConnectionRoleAssignments(pb.GetConnectionRoleAssignmentsRequest(
+        organization_id=organization_id, connection_id=connection_id))
+    assert got.assignments == answer.assignments
+
+    sources = (await rbac.GetMemberRoles(pb.GetMemberRolesRequest(
+        organization_id=organization_id, member_id=entitled))).member_roles.roles[0].sources
+    assert [(s.type, s.connection_id, s.attribute, s.value, s.filter) for s in sources] == [
+        (member_roles_pb2.RoleSource.SCIM_ATTRIBUTE, connection_id, "entitlements", "reports", ""),
+        (member_roles_pb2.RoleSource.SCIM_ATTRIBUTE_RULE, connection_id, "", "", 'title sw "Contr"'),
+    ]
+    # The group kind alone, through the older RPC, leaves the attribute kinds be.
+    await rbac.ReplaceGroupRoleAssignments(pb.ReplaceGroupRoleAssignmentsRequest(
+        organization_id=organization_id, connection_id=connection_id, assignments=[]))
+    got = await rbac.GetConnectionRoleAssignments(pb.GetConnectionRoleAssignmentsRequest(
+        organization_id=organization_id, connection_id=connection_id))
+    assert not got.assignments.group_assignments and len(got.assignments.rule_assignments) == 1
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await rbac.UpdateConnectionRoleAssignments(pb.UpdateConnectionRoleAssignmentsRequest(
+            assignments=wanted, update_mask=field_mask_pb2.FieldMask(paths=["organization_id"])))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_tenant_tables_have_row_level_security(fresh_database):
+    """Every rbac table naming an organization is scoped by a policy (the
+    attribute and rule assignments of issue 21 §4 included)."""
+    url = await fresh_database()
+    await migrate(url, "rbac", MIGRATIONS)
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT c.relname, c.relrowsecurity, EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid) AS scoped"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'organization_id'"
+            " WHERE n.nspname = 'rbac' AND c.relkind = 'r'"
+        )
+    finally:
+        await conn.close()
+    assert {"attribute_role_assignments", "rule_role_assignments"} <= {r["relname"] for r in rows}
+    assert [r["relname"] for r in rows if not (r["relrowsecurity"] and r["scoped"])] == []

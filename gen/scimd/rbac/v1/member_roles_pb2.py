@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scimd/rbac/v1/member_roles.proto\x12\rscimd.rbac.v1\"\xc7\x01\n\nRoleSource\x12,\n\x04type\x18\x01 \x01(\x0e\x32\x1e.scimd.rbac.v1.RoleSource.Type\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\x12\n\ngroup_name\x18\x04 \x01(\t\"N\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECT_ASSIGNMENT\x10\x01\x12\x19\n\x15SCIM_CONNECTION_GROUP\x10\x02\"I\n\nMemberRole\x12\x0f\n\x07role_id\x18\x01 \x01(\t\x12*\n\x07sources\x18\x02 \x03(\x0b\x32\x19.scimd.rbac.v1.RoleSource\"c\n\x0bMemberRoles\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12(\n\x05roles\x18\x03 \x03(\x0b\x32\x19.scimd.rbac.v1.MemberRole\"L\n\x13GroupRoleAssignment\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x0f\n\x07role_id\x18\x02 \x01(\t\x12\x12\n\ngroup_name\x18\x03 \x01(\t\"U\n\x10MemberRoleChange\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x17\n\x0fgained_role_ids\x18\x02 \x03(\t\x12\x15\n\rlost_role_ids\x18\x03 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scimd/rbac/v1/member_roles.proto\x12\rscimd.rbac.v1\"\xa6\x02\n\nRoleSource\x12,\n\x04type\x18\x01 \x01(\x0e\x32\x1e.scimd.rbac.v1.RoleSource.Type\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x10\n\x08group_id\x18\x03 \x01(\t\x12\x12\n\ngroup_name\x18\x04 \x01(\t\x12\x11\n\tattribute\x18\x05 \x01(\t\x12\r\n\x05value\x18\x06 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x07 \x01(\t\"{\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECT_ASSIGNMENT\x10\x01\x12\x19\n\x15SCIM_CONNECTION_GROUP\x10\x02\x12\x12\n\x0eSCIM_ATTRIBUTE\x10\x03\x12\x17\n\x13SCIM_ATTRIBUTE_RULE\x10\x04\"I\n\nMemberRole\x12\x0f\n\x07role_id\x18\x01 \x01(\t\x12*\n\x07sources\x18\x02 \x03(\x0b\x32\x19.scimd.rbac.v1.RoleSource\"c\n\x0bMemberRoles\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12(\n\x05roles\x18\x03 \x03(\x0b\x32\x19.scimd.rbac.v1.MemberRole\"L\n\x13GroupRoleAssignment\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x0f\n\x07role_id\x18\x02 \x01(\t\x12\x12\n\ngroup_name\x18\x03 \x01(\t\"U\n\x10MemberRoleChange\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x17\n\x0fgained_role_ids\x18\x02 \x03(\t\x12\x15\n\rlost_role_ids\x18\x03 \x03(\t\"L\n\x17\x41ttributeRoleAssignment\x12\x11\n\tattribute\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0f\n\x07role_id\x18\x03 \x01(\t\"5\n\x12RuleRoleAssignment\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x0f\n\x07role_id\x18\x02 \x01(\t\"\x8e\x02\n\x19\x43onnectionRoleAssignments\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12=\n\x11group_assignments\x18\x03 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\x12\x45\n\x15\x61ttribute_assignments\x18\x04 \x03(\x0b\x32&.scimd.rbac.v1.AttributeRoleAssignment\x12;\n\x10rule_assignments\x18\x05 \x03(\x0b\x32!.scimd.rbac.v1.RuleRoleAssignmentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,15 +32,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.rbac.v1.member_roles_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ROLESOURCE']._serialized_start=52
-  _globals['_ROLESOURCE']._serialized_end=251
-  _globals['_ROLESOURCE_TYPE']._serialized_start=173
-  _globals['_ROLESOURCE_TYPE']._serialized_end=251
-  _globals['_MEMBERROLE']._serialized_start=253
-  _globals['_MEMBERROLE']._serialized_end=326
-  _globals['_MEMBERROLES']._serialized_start=328
-  _globals['_MEMBERROLES']._serialized_end=427
-  _globals['_GROUPROLEASSIGNMENT']._serialized_start=429
-  _globals['_GROUPROLEASSIGNMENT']._serialized_end=505
-  _globals['_MEMBERROLECHANGE']._serialized_start=507
-  _globals['_MEMBERROLECHANGE']._serialized_end=592
+  _globals['_ROLESOURCE']._serialized_end=346
+  _globals['_ROLESOURCE_TYPE']._serialized_start=223
+  _globals['_ROLESOURCE_TYPE']._serialized_end=346
+  _globals['_MEMBERROLE']._serialized_start=348
+  _globals['_MEMBERROLE']._serialized_end=421
+  _globals['_MEMBERROLES']._serialized_start=423
+  _globals['_MEMBERROLES']._serialized_end=522
+  _globals['_GROUPROLEASSIGNMENT']._serialized_start=524
+  _globals['_GROUPROLEASSIGNMENT']._serialized_end=600
+  _globals['_MEMBERROLECHANGE']._serialized_start=602
+  _globals['_MEMBERROLECHANGE']._serialized_end=687
+  _globals['_ATTRIBUTEROLEASSIGNMENT']._serialized_start=689
+  _globals['_ATTRIBUTEROLEASSIGNMENT']._serialized_end=765
+  _globals['_RULEROLEASSIGNMENT']._serialized_start=767
+  _globals['_RULEROLEASSIGNMENT']._serialized_end=820
+  _globals['_CONNECTIONROLEASSIGNMENTS']._serialized_start=823
+  _globals['_CONNECTIONROLEASSIGNMENTS']._serialized_end=1093
 # @@protoc_insertion_point(module_scope)

@@ -8,24 +8,34 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RoleSource(_message.Message):
-    __slots__ = ("type", "connection_id", "group_id", "group_name")
+    __slots__ = ("type", "connection_id", "group_id", "group_name", "attribute", "value", "filter")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         TYPE_UNSPECIFIED: _ClassVar[RoleSource.Type]
         DIRECT_ASSIGNMENT: _ClassVar[RoleSource.Type]
         SCIM_CONNECTION_GROUP: _ClassVar[RoleSource.Type]
+        SCIM_ATTRIBUTE: _ClassVar[RoleSource.Type]
+        SCIM_ATTRIBUTE_RULE: _ClassVar[RoleSource.Type]
     TYPE_UNSPECIFIED: RoleSource.Type
     DIRECT_ASSIGNMENT: RoleSource.Type
     SCIM_CONNECTION_GROUP: RoleSource.Type
+    SCIM_ATTRIBUTE: RoleSource.Type
+    SCIM_ATTRIBUTE_RULE: RoleSource.Type
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     GROUP_NAME_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
     type: RoleSource.Type
     connection_id: str
     group_id: str
     group_name: str
-    def __init__(self, type: _Optional[_Union[RoleSource.Type, str]] = ..., connection_id: _Optional[str] = ..., group_id: _Optional[str] = ..., group_name: _Optional[str] = ...) -> None: ...
+    attribute: str
+    value: str
+    filter: str
+    def __init__(self, type: _Optional[_Union[RoleSource.Type, str]] = ..., connection_id: _Optional[str] = ..., group_id: _Optional[str] = ..., group_name: _Optional[str] = ..., attribute: _Optional[str] = ..., value: _Optional[str] = ..., filter: _Optional[str] = ...) -> None: ...
 
 class MemberRole(_message.Message):
     __slots__ = ("role_id", "sources")
@@ -64,3 +74,35 @@ class MemberRoleChange(_message.Message):
     gained_role_ids: _containers.RepeatedScalarFieldContainer[str]
     lost_role_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, member_id: _Optional[str] = ..., gained_role_ids: _Optional[_Iterable[str]] = ..., lost_role_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AttributeRoleAssignment(_message.Message):
+    __slots__ = ("attribute", "value", "role_id")
+    ATTRIBUTE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_ID_FIELD_NUMBER: _ClassVar[int]
+    attribute: str
+    value: str
+    role_id: str
+    def __init__(self, attribute: _Optional[str] = ..., value: _Optional[str] = ..., role_id: _Optional[str] = ...) -> None: ...
+
+class RuleRoleAssignment(_message.Message):
+    __slots__ = ("filter", "role_id")
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_ID_FIELD_NUMBER: _ClassVar[int]
+    filter: str
+    role_id: str
+    def __init__(self, filter: _Optional[str] = ..., role_id: _Optional[str] = ...) -> None: ...
+
+class ConnectionRoleAssignments(_message.Message):
+    __slots__ = ("organization_id", "connection_id", "group_assignments", "attribute_assignments", "rule_assignments")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTE_ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    RULE_ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    group_assignments: _containers.RepeatedCompositeFieldContainer[GroupRoleAssignment]
+    attribute_assignments: _containers.RepeatedCompositeFieldContainer[AttributeRoleAssignment]
+    rule_assignments: _containers.RepeatedCompositeFieldContainer[RuleRoleAssignment]
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ..., group_assignments: _Optional[_Iterable[_Union[GroupRoleAssignment, _Mapping]]] = ..., attribute_assignments: _Optional[_Iterable[_Union[AttributeRoleAssignment, _Mapping]]] = ..., rule_assignments: _Optional[_Iterable[_Union[RuleRoleAssignment, _Mapping]]] = ...) -> None: ...

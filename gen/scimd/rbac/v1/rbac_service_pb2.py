@@ -22,65 +22,74 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from scimd.rbac.v1 import member_roles_pb2 as scimd_dot_rbac_dot_v1_dot_member__roles__pb2
 from scimd.rbac.v1 import role_pb2 as scimd_dot_rbac_dot_v1_dot_role__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scimd/rbac/v1/rbac_service.proto\x12\rscimd.rbac.v1\x1a scimd/rbac/v1/member_roles.proto\x1a\x18scimd/rbac/v1/role.proto\"6\n\x11\x43reateRoleRequest\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"7\n\x12\x43reateRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"!\n\x0eGetRoleRequest\x12\x0f\n\x07role_id\x18\x01 \x01(\t\"4\n\x0fGetRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"9\n\x10ListRolesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"P\n\x11ListRolesResponse\x12\"\n\x05roles\x18\x01 \x03(\x0b\x32\x13.scimd.rbac.v1.Role\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"D\n\x11UpdateRoleRequest\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"7\n\x12UpdateRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"2\n\x11\x44\x65leteRoleRequest\x12\x0f\n\x07role_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteRoleResponse\"Q\n\x1fListGroupRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"[\n ListGroupRoleAssignmentsResponse\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\"\xa4\x01\n\"ReplaceGroupRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x37\n\x0b\x61ssignments\x18\x03 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\x12\x15\n\rvalidate_only\x18\x04 \x01(\x08\"\x90\x01\n#ReplaceGroupRoleAssignmentsResponse\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.scimd.rbac.v1.MemberRoleChange\"C\n\x15GetMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\"J\n\x16GetMemberRolesResponse\x12\x30\n\x0cmember_roles\x18\x01 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"I\n\x1a\x42\x61tchGetMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"O\n\x1b\x42\x61tchGetMemberRolesResponse\x12\x30\n\x0cmember_roles\x18\x01 \x03(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"G\n\x18ReemitMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"/\n\x19ReemitMemberRolesResponse\x12\x12\n\nre_emitted\x18\x01 \x01(\x05\"c\n#ReplaceDirectRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08role_ids\x18\x03 \x03(\t\"X\n$ReplaceDirectRoleAssignmentsResponse\x12\x30\n\x0cmember_roles\x18\x01 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"i\n\x16\x43heckPermissionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x13\n\x0bresource_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\"E\n\x17\x43heckPermissionResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x19\n\x11granting_role_ids\x18\x02 \x03(\t2\xc5\t\n\x0bRbacService\x12Q\n\nCreateRole\x12 .scimd.rbac.v1.CreateRoleRequest\x1a!.scimd.rbac.v1.CreateRoleResponse\x12H\n\x07GetRole\x12\x1d.scimd.rbac.v1.GetRoleRequest\x1a\x1e.scimd.rbac.v1.GetRoleResponse\x12N\n\tListRoles\x12\x1f.scimd.rbac.v1.ListRolesRequest\x1a .scimd.rbac.v1.ListRolesResponse\x12Q\n\nUpdateRole\x12 .scimd.rbac.v1.UpdateRoleRequest\x1a!.scimd.rbac.v1.UpdateRoleResponse\x12Q\n\nDeleteRole\x12 .scimd.rbac.v1.DeleteRoleRequest\x1a!.scimd.rbac.v1.DeleteRoleResponse\x12{\n\x18ListGroupRoleAssignments\x12..scimd.rbac.v1.ListGroupRoleAssignmentsRequest\x1a/.scimd.rbac.v1.ListGroupRoleAssignmentsResponse\x12\x84\x01\n\x1bReplaceGroupRoleAssignments\x12\x31.scimd.rbac.v1.ReplaceGroupRoleAssignmentsRequest\x1a\x32.scimd.rbac.v1.ReplaceGroupRoleAssignmentsResponse\x12]\n\x0eGetMemberRoles\x12$.scimd.rbac.v1.GetMemberRolesRequest\x1a%.scimd.rbac.v1.GetMemberRolesResponse\x12l\n\x13\x42\x61tchGetMemberRoles\x12).scimd.rbac.v1.BatchGetMemberRolesRequest\x1a*.scimd.rbac.v1.BatchGetMemberRolesResponse\x12\x66\n\x11ReemitMemberRoles\x12\'.scimd.rbac.v1.ReemitMemberRolesRequest\x1a(.scimd.rbac.v1.ReemitMemberRolesResponse\x12\x87\x01\n\x1cReplaceDirectRoleAssignments\x12\x32.scimd.rbac.v1.ReplaceDirectRoleAssignmentsRequest\x1a\x33.scimd.rbac.v1.ReplaceDirectRoleAssignmentsResponse\x12`\n\x0f\x43heckPermission\x12%.scimd.rbac.v1.CheckPermissionRequest\x1a&.scimd.rbac.v1.CheckPermissionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scimd/rbac/v1/rbac_service.proto\x12\rscimd.rbac.v1\x1a google/protobuf/field_mask.proto\x1a scimd/rbac/v1/member_roles.proto\x1a\x18scimd/rbac/v1/role.proto\"6\n\x11\x43reateRoleRequest\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"7\n\x12\x43reateRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"!\n\x0eGetRoleRequest\x12\x0f\n\x07role_id\x18\x01 \x01(\t\"4\n\x0fGetRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"9\n\x10ListRolesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"P\n\x11ListRolesResponse\x12\"\n\x05roles\x18\x01 \x03(\x0b\x32\x13.scimd.rbac.v1.Role\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"D\n\x11UpdateRoleRequest\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"7\n\x12UpdateRoleResponse\x12!\n\x04role\x18\x01 \x01(\x0b\x32\x13.scimd.rbac.v1.Role\"2\n\x11\x44\x65leteRoleRequest\x12\x0f\n\x07role_id\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteRoleResponse\"Q\n\x1fListGroupRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"[\n ListGroupRoleAssignmentsResponse\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\"\xa4\x01\n\"ReplaceGroupRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\x12\x37\n\x0b\x61ssignments\x18\x03 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\x12\x15\n\rvalidate_only\x18\x04 \x01(\x08\"\x90\x01\n#ReplaceGroupRoleAssignmentsResponse\x12\x37\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\".scimd.rbac.v1.GroupRoleAssignment\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.scimd.rbac.v1.MemberRoleChange\"U\n#GetConnectionRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x15\n\rconnection_id\x18\x02 \x01(\t\"e\n$GetConnectionRoleAssignmentsResponse\x12=\n\x0b\x61ssignments\x18\x01 \x01(\x0b\x32(.scimd.rbac.v1.ConnectionRoleAssignments\"\xaf\x01\n&UpdateConnectionRoleAssignmentsRequest\x12=\n\x0b\x61ssignments\x18\x01 \x01(\x0b\x32(.scimd.rbac.v1.ConnectionRoleAssignments\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"\x9a\x01\n\'UpdateConnectionRoleAssignmentsResponse\x12=\n\x0b\x61ssignments\x18\x01 \x01(\x0b\x32(.scimd.rbac.v1.ConnectionRoleAssignments\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.scimd.rbac.v1.MemberRoleChange\"C\n\x15GetMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\"J\n\x16GetMemberRolesResponse\x12\x30\n\x0cmember_roles\x18\x01 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"I\n\x1a\x42\x61tchGetMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"O\n\x1b\x42\x61tchGetMemberRolesResponse\x12\x30\n\x0cmember_roles\x18\x01 \x03(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"G\n\x18ReemitMemberRolesRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x12\n\nmember_ids\x18\x02 \x03(\t\"/\n\x19ReemitMemberRolesResponse\x12\x12\n\nre_emitted\x18\x01 \x01(\x05\"c\n#ReplaceDirectRoleAssignmentsRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x10\n\x08role_ids\x18\x03 \x03(\t\"X\n$ReplaceDirectRoleAssignmentsResponse\x12\x30\n\x0cmember_roles\x18\x01 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"i\n\x16\x43heckPermissionRequest\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x13\n\x0bresource_id\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\"E\n\x17\x43heckPermissionResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x19\n\x11granting_role_ids\x18\x02 \x03(\t2\xe2\x0b\n\x0bRbacService\x12Q\n\nCreateRole\x12 .scimd.rbac.v1.CreateRoleRequest\x1a!.scimd.rbac.v1.CreateRoleResponse\x12H\n\x07GetRole\x12\x1d.scimd.rbac.v1.GetRoleRequest\x1a\x1e.scimd.rbac.v1.GetRoleResponse\x12N\n\tListRoles\x12\x1f.scimd.rbac.v1.ListRolesRequest\x1a .scimd.rbac.v1.ListRolesResponse\x12Q\n\nUpdateRole\x12 .scimd.rbac.v1.UpdateRoleRequest\x1a!.scimd.rbac.v1.UpdateRoleResponse\x12Q\n\nDeleteRole\x12 .scimd.rbac.v1.DeleteRoleRequest\x1a!.scimd.rbac.v1.DeleteRoleResponse\x12{\n\x18ListGroupRoleAssignments\x12..scimd.rbac.v1.ListGroupRoleAssignmentsRequest\x1a/.scimd.rbac.v1.ListGroupRoleAssignmentsResponse\x12\x84\x01\n\x1bReplaceGroupRoleAssignments\x12\x31.scimd.rbac.v1.ReplaceGroupRoleAssignmentsRequest\x1a\x32.scimd.rbac.v1.ReplaceGroupRoleAssignmentsResponse\x12\x87\x01\n\x1cGetConnectionRoleAssignments\x12\x32.scimd.rbac.v1.GetConnectionRoleAssignmentsRequest\x1a\x33.scimd.rbac.v1.GetConnectionRoleAssignmentsResponse\x12\x90\x01\n\x1fUpdateConnectionRoleAssignments\x12\x35.scimd.rbac.v1.UpdateConnectionRoleAssignmentsRequest\x1a\x36.scimd.rbac.v1.UpdateConnectionRoleAssignmentsResponse\x12]\n\x0eGetMemberRoles\x12$.scimd.rbac.v1.GetMemberRolesRequest\x1a%.scimd.rbac.v1.GetMemberRolesResponse\x12l\n\x13\x42\x61tchGetMemberRoles\x12).scimd.rbac.v1.BatchGetMemberRolesRequest\x1a*.scimd.rbac.v1.BatchGetMemberRolesResponse\x12\x66\n\x11ReemitMemberRoles\x12\'.scimd.rbac.v1.ReemitMemberRolesRequest\x1a(.scimd.rbac.v1.ReemitMemberRolesResponse\x12\x87\x01\n\x1cReplaceDirectRoleAssignments\x12\x32.scimd.rbac.v1.ReplaceDirectRoleAssignmentsRequest\x1a\x33.scimd.rbac.v1.ReplaceDirectRoleAssignmentsResponse\x12`\n\x0f\x43heckPermission\x12%.scimd.rbac.v1.CheckPermissionRequest\x1a&.scimd.rbac.v1.CheckPermissionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.rbac.v1.rbac_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEROLEREQUEST']._serialized_start=111
-  _globals['_CREATEROLEREQUEST']._serialized_end=165
-  _globals['_CREATEROLERESPONSE']._serialized_start=167
-  _globals['_CREATEROLERESPONSE']._serialized_end=222
-  _globals['_GETROLEREQUEST']._serialized_start=224
-  _globals['_GETROLEREQUEST']._serialized_end=257
-  _globals['_GETROLERESPONSE']._serialized_start=259
-  _globals['_GETROLERESPONSE']._serialized_end=311
-  _globals['_LISTROLESREQUEST']._serialized_start=313
-  _globals['_LISTROLESREQUEST']._serialized_end=370
-  _globals['_LISTROLESRESPONSE']._serialized_start=372
-  _globals['_LISTROLESRESPONSE']._serialized_end=452
-  _globals['_UPDATEROLEREQUEST']._serialized_start=454
-  _globals['_UPDATEROLEREQUEST']._serialized_end=522
-  _globals['_UPDATEROLERESPONSE']._serialized_start=524
-  _globals['_UPDATEROLERESPONSE']._serialized_end=579
-  _globals['_DELETEROLEREQUEST']._serialized_start=581
-  _globals['_DELETEROLEREQUEST']._serialized_end=631
-  _globals['_DELETEROLERESPONSE']._serialized_start=633
-  _globals['_DELETEROLERESPONSE']._serialized_end=653
-  _globals['_LISTGROUPROLEASSIGNMENTSREQUEST']._serialized_start=655
-  _globals['_LISTGROUPROLEASSIGNMENTSREQUEST']._serialized_end=736
-  _globals['_LISTGROUPROLEASSIGNMENTSRESPONSE']._serialized_start=738
-  _globals['_LISTGROUPROLEASSIGNMENTSRESPONSE']._serialized_end=829
-  _globals['_REPLACEGROUPROLEASSIGNMENTSREQUEST']._serialized_start=832
-  _globals['_REPLACEGROUPROLEASSIGNMENTSREQUEST']._serialized_end=996
-  _globals['_REPLACEGROUPROLEASSIGNMENTSRESPONSE']._serialized_start=999
-  _globals['_REPLACEGROUPROLEASSIGNMENTSRESPONSE']._serialized_end=1143
-  _globals['_GETMEMBERROLESREQUEST']._serialized_start=1145
-  _globals['_GETMEMBERROLESREQUEST']._serialized_end=1212
-  _globals['_GETMEMBERROLESRESPONSE']._serialized_start=1214
-  _globals['_GETMEMBERROLESRESPONSE']._serialized_end=1288
-  _globals['_BATCHGETMEMBERROLESREQUEST']._serialized_start=1290
-  _globals['_BATCHGETMEMBERROLESREQUEST']._serialized_end=1363
-  _globals['_BATCHGETMEMBERROLESRESPONSE']._serialized_start=1365
-  _globals['_BATCHGETMEMBERROLESRESPONSE']._serialized_end=1444
-  _globals['_REEMITMEMBERROLESREQUEST']._serialized_start=1446
-  _globals['_REEMITMEMBERROLESREQUEST']._serialized_end=1517
-  _globals['_REEMITMEMBERROLESRESPONSE']._serialized_start=1519
-  _globals['_REEMITMEMBERROLESRESPONSE']._serialized_end=1566
-  _globals['_REPLACEDIRECTROLEASSIGNMENTSREQUEST']._serialized_start=1568
-  _globals['_REPLACEDIRECTROLEASSIGNMENTSREQUEST']._serialized_end=1667
-  _globals['_REPLACEDIRECTROLEASSIGNMENTSRESPONSE']._serialized_start=1669
-  _globals['_REPLACEDIRECTROLEASSIGNMENTSRESPONSE']._serialized_end=1757
-  _globals['_CHECKPERMISSIONREQUEST']._serialized_start=1759
-  _globals['_CHECKPERMISSIONREQUEST']._serialized_end=1864
-  _globals['_CHECKPERMISSIONRESPONSE']._serialized_start=1866
-  _globals['_CHECKPERMISSIONRESPONSE']._serialized_end=1935
-  _globals['_RBACSERVICE']._serialized_start=1938
-  _globals['_RBACSERVICE']._serialized_end=3159
+  _globals['_CREATEROLEREQUEST']._serialized_start=145
+  _globals['_CREATEROLEREQUEST']._serialized_end=199
+  _globals['_CREATEROLERESPONSE']._serialized_start=201
+  _globals['_CREATEROLERESPONSE']._serialized_end=256
+  _globals['_GETROLEREQUEST']._serialized_start=258
+  _globals['_GETROLEREQUEST']._serialized_end=291
+  _globals['_GETROLERESPONSE']._serialized_start=293
+  _globals['_GETROLERESPONSE']._serialized_end=345
+  _globals['_LISTROLESREQUEST']._serialized_start=347
+  _globals['_LISTROLESREQUEST']._serialized_end=404
+  _globals['_LISTROLESRESPONSE']._serialized_start=406
+  _globals['_LISTROLESRESPONSE']._serialized_end=486
+  _globals['_UPDATEROLEREQUEST']._serialized_start=488
+  _globals['_UPDATEROLEREQUEST']._serialized_end=556
+  _globals['_UPDATEROLERESPONSE']._serialized_start=558
+  _globals['_UPDATEROLERESPONSE']._serialized_end=613
+  _globals['_DELETEROLEREQUEST']._serialized_start=615
+  _globals['_DELETEROLEREQUEST']._serialized_end=665
+  _globals['_DELETEROLERESPONSE']._serialized_start=667
+  _globals['_DELETEROLERESPONSE']._serialized_end=687
+  _globals['_LISTGROUPROLEASSIGNMENTSREQUEST']._serialized_start=689
+  _globals['_LISTGROUPROLEASSIGNMENTSREQUEST']._serialized_end=770
+  _globals['_LISTGROUPROLEASSIGNMENTSRESPONSE']._serialized_start=772
+  _globals['_LISTGROUPROLEASSIGNMENTSRESPONSE']._serialized_end=863
+  _globals['_REPLACEGROUPROLEASSIGNMENTSREQUEST']._serialized_start=866
+  _globals['_REPLACEGROUPROLEASSIGNMENTSREQUEST']._serialized_end=1030
+  _globals['_REPLACEGROUPROLEASSIGNMENTSRESPONSE']._serialized_start=1033
+  _globals['_REPLACEGROUPROLEASSIGNMENTSRESPONSE']._serialized_end=1177
+  _globals['_GETCONNECTIONROLEASSIGNMENTSREQUEST']._serialized_start=1179
+  _globals['_GETCONNECTIONROLEASSIGNMENTSREQUEST']._serialized_end=1264
+  _globals['_GETCONNECTIONROLEASSIGNMENTSRESPONSE']._serialized_start=1266
+  _globals['_GETCONNECTIONROLEASSIGNMENTSRESPONSE']._serialized_end=1367
+  _globals['_UPDATECONNECTIONROLEASSIGNMENTSREQUEST']._serialized_start=1370
+  _globals['_UPDATECONNECTIONROLEASSIGNMENTSREQUEST']._serialized_end=1545
+  _globals['_UPDATECONNECTIONROLEASSIGNMENTSRESPONSE']._serialized_start=1548
+  _globals['_UPDATECONNECTIONROLEASSIGNMENTSRESPONSE']._serialized_end=1702
+  _globals['_GETMEMBERROLESREQUEST']._serialized_start=1704
+  _globals['_GETMEMBERROLESREQUEST']._serialized_end=1771
+  _globals['_GETMEMBERROLESRESPONSE']._serialized_start=1773
+  _globals['_GETMEMBERROLESRESPONSE']._serialized_end=1847
+  _globals['_BATCHGETMEMBERROLESREQUEST']._serialized_start=1849
+  _globals['_BATCHGETMEMBERROLESREQUEST']._serialized_end=1922
+  _globals['_BATCHGETMEMBERROLESRESPONSE']._serialized_start=1924
+  _globals['_BATCHGETMEMBERROLESRESPONSE']._serialized_end=2003
+  _globals['_REEMITMEMBERROLESREQUEST']._serialized_start=2005
+  _globals['_REEMITMEMBERROLESREQUEST']._serialized_end=2076
+  _globals['_REEMITMEMBERROLESRESPONSE']._serialized_start=2078
+  _globals['_REEMITMEMBERROLESRESPONSE']._serialized_end=2125
+  _globals['_REPLACEDIRECTROLEASSIGNMENTSREQUEST']._serialized_start=2127
+  _globals['_REPLACEDIRECTROLEASSIGNMENTSREQUEST']._serialized_end=2226
+  _globals['_REPLACEDIRECTROLEASSIGNMENTSRESPONSE']._serialized_start=2228
+  _globals['_REPLACEDIRECTROLEASSIGNMENTSRESPONSE']._serialized_end=2316
+  _globals['_CHECKPERMISSIONREQUEST']._serialized_start=2318
+  _globals['_CHECKPERMISSIONREQUEST']._serialized_end=2423
+  _globals['_CHECKPERMISSIONRESPONSE']._serialized_start=2425
+  _globals['_CHECKPERMISSIONRESPONSE']._serialized_end=2494
+  _globals['_RBACSERVICE']._serialized_start=2497
+  _globals['_RBACSERVICE']._serialized_end=4003
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
 from scimd.rbac.v1 import role_pb2 as _role_pb2
 from google.protobuf.internal import containers as _containers
@@ -107,6 +108,38 @@ class ReplaceGroupRoleAssignmentsResponse(_message.Message):
     assignments: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.GroupRoleAssignment]
     changes: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.MemberRoleChange]
     def __init__(self, assignments: _Optional[_Iterable[_Union[_member_roles_pb2.GroupRoleAssignment, _Mapping]]] = ..., changes: _Optional[_Iterable[_Union[_member_roles_pb2.MemberRoleChange, _Mapping]]] = ...) -> None: ...
+
+class GetConnectionRoleAssignmentsRequest(_message.Message):
+    __slots__ = ("organization_id", "connection_id")
+    ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    organization_id: str
+    connection_id: str
+    def __init__(self, organization_id: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+
+class GetConnectionRoleAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments",)
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    assignments: _member_roles_pb2.ConnectionRoleAssignments
+    def __init__(self, assignments: _Optional[_Union[_member_roles_pb2.ConnectionRoleAssignments, _Mapping]] = ...) -> None: ...
+
+class UpdateConnectionRoleAssignmentsRequest(_message.Message):
+    __slots__ = ("assignments", "update_mask", "validate_only")
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    assignments: _member_roles_pb2.ConnectionRoleAssignments
+    update_mask: _field_mask_pb2.FieldMask
+    validate_only: bool
+    def __init__(self, assignments: _Optional[_Union[_member_roles_pb2.ConnectionRoleAssignments, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
+
+class UpdateConnectionRoleAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments", "changes")
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    assignments: _member_roles_pb2.ConnectionRoleAssignments
+    changes: _containers.RepeatedCompositeFieldContainer[_member_roles_pb2.MemberRoleChange]
+    def __init__(self, assignments: _Optional[_Union[_member_roles_pb2.ConnectionRoleAssignments, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[_member_roles_pb2.MemberRoleChange, _Mapping]]] = ...) -> None: ...
 
 class GetMemberRolesRequest(_message.Message):
     __slots__ = ("organization_id", "member_id")

@@ -29,7 +29,8 @@ class RbacServiceStub:
     """Roles, and which members hold them.
 
     A member's roles are its direct assignments plus the roles that its SCIM
-    connection maps its IdP groups to. The service keeps them current by
+    connection grants: through its IdP groups, values of its SCIM `roles` and
+    `entitlements`, and rules over its SCIM attributes. The service keeps them current by
     following the directory's events, and emits scim.member.update (with
     previous_attributes.roles) whenever a member's roles change.
     """
@@ -75,6 +76,16 @@ class RbacServiceStub:
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.SerializeToString,
                 response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.FromString,
                 _registered_method=True)
+        self.GetConnectionRoleAssignments = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/GetConnectionRoleAssignments',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsResponse.FromString,
+                _registered_method=True)
+        self.UpdateConnectionRoleAssignments = channel.unary_unary(
+                '/scimd.rbac.v1.RbacService/UpdateConnectionRoleAssignments',
+                request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsRequest.SerializeToString,
+                response_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsResponse.FromString,
+                _registered_method=True)
         self.GetMemberRoles = channel.unary_unary(
                 '/scimd.rbac.v1.RbacService/GetMemberRoles',
                 request_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesRequest.SerializeToString,
@@ -106,7 +117,8 @@ class RbacServiceServicer:
     """Roles, and which members hold them.
 
     A member's roles are its direct assignments plus the roles that its SCIM
-    connection maps its IdP groups to. The service keeps them current by
+    connection grants: through its IdP groups, values of its SCIM `roles` and
+    `entitlements`, and rules over its SCIM attributes. The service keeps them current by
     following the directory's events, and emits scim.member.update (with
     previous_attributes.roles) whenever a member's roles change.
     """
@@ -156,6 +168,26 @@ class RbacServiceServicer:
         """Replaces the connection's mappings and recomputes the roles of every
         affected member before answering. With validate_only, changes nothing and
         answers which members would gain or lose which roles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConnectionRoleAssignments(self, request, context):
+        """Every way one SCIM connection grants roles: groups, attribute values, rules.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateConnectionRoleAssignments(self, request, context):
+        """Replaces each kind of assignment update_mask names (group_assignments,
+        attribute_assignments, rule_assignments) as a whole, in one transaction,
+        and recomputes the roles of every affected member before answering. With
+        validate_only, changes nothing and answers which members would gain or
+        lose which roles. Fails with INVALID_ARGUMENT (reason INVALID_VALUE) for
+        an unknown group or role, an attribute other than roles and entitlements,
+        an invalid filter (the parser's message), or more than the bounds allow.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -234,6 +266,16 @@ def add_RbacServiceServicer_to_server(servicer, server):
                     request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.FromString,
                     response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.SerializeToString,
             ),
+            'GetConnectionRoleAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConnectionRoleAssignments,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsResponse.SerializeToString,
+            ),
+            'UpdateConnectionRoleAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateConnectionRoleAssignments,
+                    request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsRequest.FromString,
+                    response_serializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsResponse.SerializeToString,
+            ),
             'GetMemberRoles': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMemberRoles,
                     request_deserializer=scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetMemberRolesRequest.FromString,
@@ -271,7 +313,8 @@ class RbacService:
     """Roles, and which members hold them.
 
     A member's roles are its direct assignments plus the roles that its SCIM
-    connection maps its IdP groups to. The service keeps them current by
+    connection grants: through its IdP groups, values of its SCIM `roles` and
+    `entitlements`, and rules over its SCIM attributes. The service keeps them current by
     following the directory's events, and emits scim.member.update (with
     previous_attributes.roles) whenever a member's roles change.
     """
@@ -455,6 +498,60 @@ class RbacService:
             '/scimd.rbac.v1.RbacService/ReplaceGroupRoleAssignments',
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsRequest.SerializeToString,
             scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.ReplaceGroupRoleAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConnectionRoleAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/GetConnectionRoleAssignments',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.GetConnectionRoleAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateConnectionRoleAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.rbac.v1.RbacService/UpdateConnectionRoleAssignments',
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsRequest.SerializeToString,
+            scimd_dot_rbac_dot_v1_dot_rbac__service__pb2.UpdateConnectionRoleAssignmentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
