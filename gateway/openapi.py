@@ -310,7 +310,7 @@ def _management_paths() -> JsonObject:
         connection[0] + "/{connection_id}": {
             "parameters": [ORG_ID, CONNECTION_ID],
             "put": _management_op(
-                "updateConnection", "SCIM connections", "Update a connection and its group → role mappings",
+                "updateConnection", "SCIM connections", "Update a connection and what grants roles through it",
                 {**_envelope(200, "The connection and the role changes the mappings caused (or would cause, "
                                   "with dry_run).",
                              {"connection": _ref("Connection"), "role_changes": _array(_ref("RoleChange")),
@@ -319,8 +319,9 @@ def _management_paths() -> JsonObject:
                     "scim_group_implicit_role_assignments": [{"group_id": "group-…", "role_id": "editor"}]}),
                 parameters=(_query("dry_run", "Change nothing; answer who would gain or lose which role.",
                                    {"type": "boolean"}),),
-                description="Fields left out keep their value; `scim_group_implicit_role_assignments`, when "
-                            "given, replaces every mapping of the connection.",
+                description="Fields left out keep their value; each of `scim_group_implicit_role_assignments`, "
+                            "`scim_attribute_implicit_role_assignments` and `scim_rule_implicit_role_assignments`, "
+                            "when given, replaces every assignment of its kind, in one transaction with the others.",
             ),
             "delete": _management_op(
                 "deleteConnection", "SCIM connections", "Delete a connection",
@@ -765,6 +766,9 @@ def _management_paths() -> JsonObject:
 
 def _management_schemas() -> JsonObject:
     assignment = _obj({"group_id": STRING, "group_name": STRING, "role_id": STRING})
+    attribute_assignment = _obj({"attribute": {"type": "string", "enum": ["roles", "entitlements"]},
+                                 "value": STRING, "role_id": STRING})
+    rule_assignment = _obj({"filter": STRING, "role_id": STRING})
     connection = {
         "connection_id": STRING,
         "organization_id": STRING,
@@ -794,6 +798,8 @@ def _management_schemas() -> JsonObject:
                             "accepted (RFC 7523).", "properties": {"issuer": STRING, "subject": STRING,
                                                                   "audience": STRING, "jwks_url": STRING}},
         "scim_group_implicit_role_assignments": _array(assignment),
+        "scim_attribute_implicit_role_assignments": _array(attribute_assignment),
+        "scim_rule_implicit_role_assignments": _array(rule_assignment),
     }
     member = {
         "member_id": STRING,
@@ -813,9 +819,12 @@ def _management_schemas() -> JsonObject:
         "etag": {"type": "string", "description": "The member's version: what reconcile compares."},
     }
     role_source = _obj({
-        "type": {"type": "string", "enum": ["direct_assignment", "scim_connection_group"]},
-        "details": _obj({"connection_id": STRING, "group_id": STRING, "group_name": STRING}, required=(),
-                        description="For scim_connection_group: the group that grants the role."),
+        "type": {"type": "string",
+                 "enum": ["direct_assignment", "scim_connection_group", "scim_attribute", "scim_attribute_rule"]},
+        "details": _obj({"connection_id": STRING, "group_id": STRING, "group_name": STRING, "attribute": STRING,
+                         "value": STRING, "filter": STRING}, required=(),
+                        description="scim_connection_group: connection_id, group_id, group_name; scim_attribute: "
+                                    "connection_id, attribute, value; scim_attribute_rule: connection_id, filter."),
     })
     permission = _obj({"resource_id": STRING, "actions": STRINGS})
     permission_write = _obj({"resource_id": {"type": "string", "minLength": 1},
@@ -921,6 +930,22 @@ def _management_schemas() -> JsonObject:
                 "type": ["array", "null"],
                 "items": _obj({"group_id": STRING, "role_id": STRING}, closed=False),
                 "description": "Replaces every mapping: members of each group hold its role.",
+            },
+            "scim_attribute_implicit_role_assignments": {
+                "type": ["array", "null"], "maxItems": 1000,
+                "items": _obj({"attribute": {"type": "string", "description": "roles or entitlements."},
+                               "value": STRING, "role_id": STRING}, closed=False),
+                "description": "Replaces every attribute assignment: a member whose roles (or entitlements) "
+                               "hold an element whose value equals `value`, compared without case, holds the "
+                               "role. Entra sends the app roles assigned to a user as roles.",
+            },
+            "scim_rule_implicit_role_assignments": {
+                "type": ["array", "null"], "maxItems": 100,
+                "items": _obj({"filter": STRING, "role_id": STRING}, closed=False),
+                "description": "Replaces every rule: a member whose SCIM attributes match the filter (RFC 7644 "
+                               "filter syntax over the User type with your schema extensions, at most 20 "
+                               "comparisons; id, meta, groups and password cannot be named) holds the role. "
+                               "An invalid filter is a 400 with the parser's message.",
             },
         }, required=(), closed=False),
         "RoleChange": _obj({"member_id": STRING, "gained_role_ids": STRINGS, "lost_role_ids": STRINGS}),

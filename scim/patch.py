@@ -93,7 +93,16 @@ from scim.errors import ScimError
 from scim.filter import And, Comparison, FilterError, filter_terms, matches_element, parse_patch_path
 from scim.patch_request import MAX_OPERATIONS, PatchOperation, patch_operations
 from scim.schema import Attribute, AttributePath, PathError, ResourceType, Schema, parse_attribute_path, resolve
-from scim.users import UNASSIGNED, element_key, extension_schema, is_hollow, normalize_value, settle_primary, unique
+from scim.users import (
+    MAX_UNDECLARED_NAME,
+    UNASSIGNED,
+    element_key,
+    extension_schema,
+    is_hollow,
+    normalize_value,
+    settle_primary,
+    unique,
+)
 
 __all__ = ["MAX_OPERATIONS", "MAX_USER_OPERATIONS", "PatchResult", "apply_patch"]
 
@@ -255,7 +264,9 @@ def _apply_undeclared(raw: _Undeclared, op: str, key: str, value: Any) -> None:
     """One operation on a kept undeclared attribute: set, merged (add of an
     object onto an object) or removed (remove, or a value meaning unassigned)."""
     if raw.refuse:
-        raise ScimError("invalidPath", f"no schema declares {key!r} (this connection refuses undeclared attributes)")
+        raise ScimError("invalidPath", f"no schema declares {key[:200]!r} (this connection refuses undeclared attributes)")
+    if len(key) > MAX_UNDECLARED_NAME:
+        raise ScimError("invalidPath", f"a path no schema declares is at most {MAX_UNDECLARED_NAME} characters")
     container, name = raw.values, key
     urn, _, attribute = key.rpartition(":")
     for kept in raw.values:

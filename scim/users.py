@@ -63,6 +63,8 @@ __all__ = ["MAX_USER_NAME_LENGTH", "UNASSIGNED", "UserWrite", "normalize_user", 
 # is_hollow, unique, element_key.
 
 MAX_USER_NAME_LENGTH = 512
+# The longest name of an attribute kept though no schema declares it (the path an IdP sent).
+MAX_UNDECLARED_NAME = 256
 
 
 class _Unassigned:
@@ -143,7 +145,7 @@ def normalize_resource(resource_type: ResourceType, body: dict[str, Any],
         found = _top_level_attribute(resource_type, key)
         if found is None:
             if key.lower() != "schemas" and not _is_unassigned(value):
-                undeclared[key] = value
+                undeclared[_undeclared_name(key)] = value
             continue
         scope, attribute = found
         if attribute.mutability == "readOnly":
@@ -158,6 +160,13 @@ def normalize_resource(resource_type: ResourceType, body: dict[str, Any],
             _store(extension_attributes, attribute.name, normalized)
             _store(attributes, scope.id, extension_attributes or UNASSIGNED)
     return attributes
+
+
+def _undeclared_name(name: str) -> str:
+    if len(name) > MAX_UNDECLARED_NAME:
+        raise ScimError("invalidValue", f"an attribute name no schema declares is at most {MAX_UNDECLARED_NAME} "
+                                        f"characters: {name[:40]}…")
+    return name
 
 
 def check_required_extension_attributes(resource_type: ResourceType, attributes: dict[str, Any]) -> None:
@@ -189,7 +198,7 @@ def normalize_extension(schema: Schema, value: Any, undeclared: dict[str, Any] |
     for key, item in value.items():
         attribute = schema.attribute(key) if isinstance(key, str) else None
         if attribute is None and undeclared is not None and isinstance(key, str) and not _is_unassigned(item):
-            undeclared[f"{schema.id}:{key}"] = item
+            undeclared[_undeclared_name(f"{schema.id}:{key}")] = item
         if attribute is None or attribute.mutability in ("readOnly", "writeOnly"):
             continue
         _store(result, attribute.name, normalize_value(attribute, item, where=f"{schema.id}:{attribute.name}"))

@@ -1,12 +1,15 @@
-"""An organization's SCIM connection: create, read, update (with the IdP
-groups that grant roles), and the groups the IdP has pushed."""
+"""An organization's SCIM connection: create, read, update (with what grants
+roles: IdP groups, values of SCIM roles/entitlements, rules over SCIM
+attributes), and the groups the IdP has pushed."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from google.protobuf import field_mask_pb2
 from scimd.connections.v1 import connection_pb2
 from scimd.connections.v1 import connections_service_pb2 as connections_pb
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
@@ -32,28 +35,58 @@ from runtime.settings import Settings
 
 routes = web.RouteTableDef()
 
-ASSIGNMENTS_FIELD = "scim_group_implicit_role_assignments"
 GROUPS_PAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class _AssignmentKind:
+    """One kind of role assignment as the body shows it, and as the rbac service has it."""
+
+    kind: str  # its field in ConnectionRoleAssignments (and update_mask path)
+    message: type
+    written: tuple[str, ...]  # the keys of an item in a request
+    shown: tuple[str, ...]  # the keys of an item in an answer
+
+
+ASSIGNMENT_FIELDS = {
+    "scim_group_implicit_role_assignments": _AssignmentKind(
+        "group_assignments", member_roles_pb2.GroupRoleAssignment, ("group_id", "role_id"),
+        ("group_id", "group_name", "role_id")),
+    "scim_attribute_implicit_role_assignments": _AssignmentKind(
+        "attribute_assignments", member_roles_pb2.AttributeRoleAssignment, ("attribute", "value", "role_id"),
+        ("attribute", "value", "role_id")),
+    "scim_rule_implicit_role_assignments": _AssignmentKind(
+        "rule_assignments", member_roles_pb2.RuleRoleAssignment, ("filter", "role_id"), ("filter", "role_id")),
+}
 
 
 def connection_json(settings: Settings, connection: connection_pb2.Connection) -> dict[str, Any]:
     return shapes.connection_json(connection, settings.public_url)
 
 
-def assignments_json(assignments) -> list[dict[str, str]]:
-    return [{"group_id": a.group_id, "group_name": a.group_name, "role_id": a.role_id} for a in assignments]
+def role_assignments_json(assignments: member_roles_pb2.ConnectionRoleAssignments) -> dict[str, list[dict[str, str]]]:
+    """The connection's role assignments of every kind, by body field."""
+    return {
+        field: [{key: getattr(item, key) for key in kind.shown} for item in getattr(assignments, kind.kind)]
+        for field, kind in ASSIGNMENT_FIELDS.items()
+    }
 
 
-def _assignments(body: dict[str, Any]) -> list[member_roles_pb2.GroupRoleAssignment] | None:
-    if body.get(ASSIGNMENTS_FIELD) is None:
-        return None
-    value = body[ASSIGNMENTS_FIELD]
-    if not isinstance(value, list) or not all(
-        isinstance(item, dict) and isinstance(item.get("group_id"), str) and isinstance(item.get("role_id"), str)
-        for item in value
-    ):
-        raise ServiceError("INVALID_VALUE", f"{ASSIGNMENTS_FIELD} must be a list of {{group_id, role_id}} objects")
-    return [member_roles_pb2.GroupRoleAssignment(group_id=i["group_id"], role_id=i["role_id"]) for i in value]
+def _proposed_assignments(body: dict[str, Any]) -> tuple[member_roles_pb2.ConnectionRoleAssignments, list[str]]:
+    """The assignments the body gives, and which kinds it gives (a field left out or null keeps its kind)."""
+    proposed = member_roles_pb2.ConnectionRoleAssignments()
+    kinds = []
+    for field, kind in ASSIGNMENT_FIELDS.items():
+        value = body.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(
+            isinstance(item, dict) and all(isinstance(item.get(key), str) for key in kind.written) for item in value
+        ):
+            raise ServiceError("INVALID_VALUE", f"{field} must be a list of {{{', '.join(kind.written)}}} objects")
+        getattr(proposed, kind.kind).extend(kind.message(**{key: item[key] for key in kind.written}) for item in value)
+        kinds.append(kind.kind)
+    return proposed, kinds
 
 
 async def _get_connection(request: web.Request, organization_id: str, connection_id: str = "") -> connection_pb2.Connection:
@@ -65,24 +98,29 @@ async def _get_connection(request: web.Request, organization_id: str, connection
     return response.connection
 
 
-async def list_assignments(request: web.Request, connection: connection_pb2.Connection):
+async def shown_role_assignments(request: web.Request, connection: connection_pb2.Connection) -> dict[str, list]:
+    """The connection's role assignments, as every management answer about it shows them."""
     response = await call(
-        request.app[BACKENDS].rbac.ListGroupRoleAssignments(
-            rbac_pb.ListGroupRoleAssignmentsRequest(
+        request.app[BACKENDS].rbac.GetConnectionRoleAssignments(
+            rbac_pb.GetConnectionRoleAssignmentsRequest(
                 organization_id=connection.organization_id, connection_id=connection.connection_id
             ),
         )
     )
-    return response.assignments
+    return role_assignments_json(response.assignments)
 
 
-async def _replace_assignments(request: web.Request, connection: connection_pb2.Connection, assignments,
-                               *, validate_only: bool) -> rbac_pb.ReplaceGroupRoleAssignmentsResponse:
+async def _update_assignments(request: web.Request, connection: connection_pb2.Connection,
+                              proposed: member_roles_pb2.ConnectionRoleAssignments, kinds: list[str],
+                              *, validate_only: bool) -> rbac_pb.UpdateConnectionRoleAssignmentsResponse:
+    assignments = member_roles_pb2.ConnectionRoleAssignments(
+        organization_id=connection.organization_id, connection_id=connection.connection_id)
+    assignments.MergeFrom(proposed)
     return await call(
-        request.app[BACKENDS].rbac.ReplaceGroupRoleAssignments(
-            rbac_pb.ReplaceGroupRoleAssignmentsRequest(
-                organization_id=connection.organization_id, connection_id=connection.connection_id,
-                assignments=assignments, validate_only=validate_only,
+        request.app[BACKENDS].rbac.UpdateConnectionRoleAssignments(
+            rbac_pb.UpdateConnectionRoleAssignmentsRequest(
+                assignments=assignments, update_mask=field_mask_pb2.FieldMask(paths=kinds),
+                validate_only=validate_only,
             ),
         )
     )
@@ -109,7 +147,7 @@ async def create_connection(request: web.Request) -> web.Response:
     )
     connection = connection_json(request.app[SETTINGS], response.connection)
     connection["bearer_token"] = response.bearer_token
-    connection[ASSIGNMENTS_FIELD] = []
+    connection.update(role_assignments_json(member_roles_pb2.ConnectionRoleAssignments()))
     return envelope(201, connection=connection)
 
 
@@ -117,7 +155,7 @@ async def create_connection(request: web.Request) -> web.Response:
 async def get_connection(request: web.Request) -> web.Response:
     connection = await _get_connection(request, request.match_info["organization_id"])
     shown = connection_json(request.app[SETTINGS], connection)
-    shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
+    shown.update(await shown_role_assignments(request, connection))
     with acting_for(Tenant(connection.organization_id, connection.connection_id)):
         held = await call(request.app[BACKENDS].directory.ListHeldDeprovisions(
             directory_pb.ListHeldDeprovisionsRequest()))
@@ -127,13 +165,14 @@ async def get_connection(request: web.Request) -> web.Response:
 
 @routes.put("/v1/b2b/scim/{organization_id}/connection/{connection_id}")
 async def update_connection(request: web.Request) -> web.Response:
-    """Updates display_name / identity_provider and replaces the group → role
-    mappings. With ?dry_run=true nothing changes; the answer lists which
-    members would gain or lose which roles."""
+    """Updates display_name / identity_provider and replaces the role
+    assignments given (groups, attribute values, rules; each kind as a whole).
+    With ?dry_run=true nothing changes; the answer lists which members would
+    gain or lose which roles."""
     body = await read_json_object(request)
     organization_id, connection_id = request.match_info["organization_id"], request.match_info["connection_id"]
     display_name, identity_provider = string_field(body, "display_name"), string_field(body, "identity_provider")
-    assignments = _assignments(body)
+    proposed, kinds = _proposed_assignments(body)
     # 0: the project default.
     rate_limit = bounded_int_field(body, "rate_limit_per_second", 0, INT32_MAX)
     bearer_enabled = bool_field(body, "bearer_token_enabled")
@@ -142,18 +181,18 @@ async def update_connection(request: web.Request) -> web.Response:
 
     if flag_param(request, "dry_run"):
         shown = connection_json(request.app[SETTINGS], connection)
-        if assignments is None:
-            shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
+        if not kinds:
+            shown.update(await shown_role_assignments(request, connection))
             return envelope(200, connection=shown, dry_run=True, role_changes=[])
-        outcome = await _replace_assignments(request, connection, assignments, validate_only=True)
-        shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
+        outcome = await _update_assignments(request, connection, proposed, kinds, validate_only=True)
+        shown.update(role_assignments_json(outcome.assignments))
         return envelope(200, connection=shown, dry_run=True, role_changes=_changes_json(outcome.changes))
 
     changes_fields = bool(display_name or identity_provider) or any(
         field is not None for field in (rate_limit, bearer_enabled, strict))
-    if assignments is not None and changes_fields:
+    if kinds and changes_fields:
         # Both parts are checked before either is applied.
-        await _replace_assignments(request, connection, assignments, validate_only=True)
+        await _update_assignments(request, connection, proposed, kinds, validate_only=True)
     if changes_fields:
         with request.app[TOKEN_CACHE].changing(connection_id=connection_id):
             response = await call(
@@ -169,11 +208,11 @@ async def update_connection(request: web.Request) -> web.Response:
         connection = response.connection
     shown = connection_json(request.app[SETTINGS], connection)
     changes: list[dict[str, Any]] = []
-    if assignments is None:
-        shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
+    if not kinds:
+        shown.update(await shown_role_assignments(request, connection))
     else:
-        outcome = await _replace_assignments(request, connection, assignments, validate_only=False)
-        shown[ASSIGNMENTS_FIELD] = assignments_json(outcome.assignments)
+        outcome = await _update_assignments(request, connection, proposed, kinds, validate_only=False)
+        shown.update(role_assignments_json(outcome.assignments))
         changes = _changes_json(outcome.changes)
     return envelope(200, connection=shown, role_changes=changes)
 
@@ -256,5 +295,5 @@ async def rotate_token(request: web.Request) -> web.Response:
     shown = connection_json(request.app[SETTINGS], response.connection)
     if request.match_info["step"] == "start":
         shown["next_bearer_token"] = response.next_bearer_token
-    shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, response.connection))
+    shown.update(await shown_role_assignments(request, response.connection))
     return envelope(200, connection=shown)

@@ -15,7 +15,7 @@ from gateway.calls import call
 from gateway.json import read_json_object
 from gateway.keys import BACKENDS, SETTINGS, TOKEN_CACHE
 from gateway.management.common import envelope, string_field
-from gateway.management.connections import ASSIGNMENTS_FIELD, assignments_json, connection_json, list_assignments
+from gateway.management.connections import connection_json, shown_role_assignments
 from runtime.errors import ServiceError
 
 routes = web.RouteTableDef()
@@ -28,9 +28,9 @@ SECRET_STEPS = {
 
 
 async def _shown(request: web.Request, connection: connection_pb2.Connection) -> dict:
-    """The connection as every management answer shows it, its group → role mappings included."""
+    """The connection as every management answer shows it, its role assignments included."""
     shown = connection_json(request.app[SETTINGS], connection)
-    shown[ASSIGNMENTS_FIELD] = assignments_json(await list_assignments(request, connection))
+    shown.update(await shown_role_assignments(request, connection))
     return shown
 
 

@@ -65,7 +65,11 @@ COMPLETIONS: dict[str, list[dict]] = {
     "PUT /v1/b2b/organizations/{organization_id}": [{"organization_slug": "acme"}],
     "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}": [
         {"display_name": "Okta", "identity_provider": "okta", "rate_limit_per_second": 100_000,
-         "bearer_token_enabled": True, "strict_attributes": False}],
+         "bearer_token_enabled": True, "strict_attributes": False,
+         "scim_attribute_implicit_role_assignments": [{"attribute": "roles", "value": "Billing.Admin",
+                                                       "role_id": "editor"}],
+         "scim_rule_implicit_role_assignments": [{"filter": f'{ENTERPRISE}:department eq "Finance"',
+                                                  "role_id": "editor"}]}],
     "POST /v1/b2b/sessions/authenticate": [{}, {"session_jwt": DROP, "session_token": "<session token>"}],
     "POST /v1/b2b/sessions/revoke": [{}, {"member_id": DROP, "member_session_id": "<session id>"}],
     # Allow-listed in the tests (tests/conftest.py) and never resolved: the example's Entra URL is unreachable here.

@@ -636,3 +636,11 @@ def test_value_filters_and_malformed_paths_stay_errors_even_when_keeping_undecla
         with pytest.raises(ScimError) as caught:
             patch_keeping({}, {"op": "replace", "path": path, "value": "x"})
         assert caught.value.scim_type == "invalidPath", path
+
+
+def test_an_overlong_undeclared_name_is_refused_not_kept():
+    with pytest.raises(ScimError) as caught:
+        patch_keeping({}, {"op": "add", "path": "a" * 9000, "value": "x"})
+    assert caught.value.scim_type == "invalidPath"
+    with pytest.raises(ScimError):
+        normalize_user({"userName": "a", "b" * 300: 1})
