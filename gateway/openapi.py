@@ -69,6 +69,8 @@ MANAGEMENT_TAGS = (
     ("Members", "An organization's members, provisioned through SCIM, and their roles."),
     ("Roles", "The project's roles and what each allows."),
     ("SCIM schema extensions", "The project's own SCIM attributes, under schema extensions of User."),
+    ("Custom fields", "The app's own member fields, which each connection's attribute mapping fills from what "
+                      "its IdP sends."),
     ("Sessions", "Sessions of the vendor's app's members, and the JWKS that verifies their JWTs."),
     ("Webhook endpoints", "Where scimd sends signed events (Standard Webhooks)."),
     ("Webhook deliveries", "Every attempt of every event to every endpoint, and replays."),
@@ -118,6 +120,7 @@ INTEGER: JsonObject = {"type": "integer"}
 TIMESTAMP: JsonObject = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds."}
 NULLABLE_TIMESTAMP: JsonObject = {"type": ["string", "null"], "format": "date-time"}
 STRINGS: JsonObject = _array(STRING)
+CUSTOM_FIELD_TYPES = ["string", "number", "boolean", "string_list"]
 EVENT_TYPE: JsonObject = {"type": "string", "enum": list(EVENT_TYPES), "description": "See docs/events.md."}
 
 
@@ -399,6 +402,40 @@ def _management_paths() -> JsonObject:
                             "attributes redacted), and for failures the scimType, detail and a hint.",
             ),
         },
+        connection[0] + "/{connection_id}/attribute_mapping": {
+            "parameters": [ORG_ID, CONNECTION_ID],
+            "get": _management_op(
+                "getAttributeMapping", "SCIM connections", "The connection's attribute mapping",
+                _envelope(200, "The mapping (version 0: none yet) and how far its apply has come.",
+                          {"attribute_mapping": _ref("AttributeMapping")}),
+                errors=(400, 404),
+            ),
+            "put": _management_op(
+                "putAttributeMapping", "SCIM connections", "Replace the connection's attribute mapping",
+                _envelope(200, "The mapping; with dry_run, the one proposed, and whose custom attributes it "
+                               "would change, from what to what.",
+                          {"attribute_mapping": _ref("AttributeMapping"), "dry_run": {"const": True},
+                           "changes": _array(_ref("CustomAttributeChange")), "changed_count": INTEGER,
+                           "member_count": INTEGER},
+                          optional=("dry_run", "changes", "changed_count", "member_count")),
+                errors=(400, 404, 409),
+                body=_body(_ref("AttributeMappingPut"), example={"fields": [
+                    {"field": "department", "sources": [
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "title"],
+                     "transforms": [{"type": "trim"}], "default": "Unassigned"}]}),
+                parameters=(
+                    _query("dry_run", "Change nothing; answer whose custom attributes would change.",
+                           {"type": "boolean"}),
+                    _query("limit", f"With dry_run: how many changes to list (default 100, at most {MAX_LIMIT}).",
+                           {"type": "integer", "minimum": 1})),
+                description="For each custom field, the attribute paths tried in turn (as …/attributes lists "
+                            "them: core, enterprise, extension or undeclared), the transforms each goes through, "
+                            "and a default: the first path that gives a value of the field's type wins. The "
+                            "connection's members are then brought to the new mapping in the background, each "
+                            "whose values change with its scim.member.update event (source API, "
+                            "previous_attributes.custom_attributes); `apply` tells how far it has come.",
+            ),
+        },
         connection[0] + "/{connection_id}/attributes": {
             "parameters": [ORG_ID, CONNECTION_ID],
             "get": _management_op(
@@ -610,6 +647,36 @@ def _management_paths() -> JsonObject:
                 description="Values stored under it stay on the members, no longer advertised.",
             ),
         },
+        "/v1/scim/custom_fields": {
+            "get": _management_op(
+                "listCustomFields", "Custom fields", "List the app's custom member fields",
+                _envelope(200, "Every field, oldest first.", {"custom_fields": _array(_ref("CustomField"))}),
+                errors=(),
+            ),
+        },
+        "/v1/scim/custom_fields/{key}": {
+            "parameters": [_path("key", "The field's key: 1-64 lower-case letters, digits or '_', starting with a "
+                                        "letter.")],
+            "get": _management_op(
+                "getCustomField", "Custom fields", "Get a custom field",
+                _envelope(200, "The field.", {"custom_field": _ref("CustomField")}), errors=(404,),
+            ),
+            "put": _management_op(
+                "putCustomField", "Custom fields", "Create or replace a custom field",
+                {**_envelope(201, "Created.", {"custom_field": _ref("CustomField")}),
+                 **_envelope(200, "Replaced (or unchanged).", {"custom_field": _ref("CustomField")})},
+                errors=(409,), body=_body(_ref("CustomFieldPut"), example={
+                    "type": "string", "description": "The member's department"}),
+                description="Members carry `custom_attributes` (management API, gRPC, webhooks) as each "
+                            "connection's attribute mapping computes them. A field some connection maps keeps "
+                            "its type (409). At most 100 fields.",
+            ),
+            "delete": _management_op(
+                "deleteCustomField", "Custom fields", "Delete a custom field",
+                _envelope(200, "Deleted."), errors=(404, 409),
+                description="Refused (409) while a connection maps it.",
+            ),
+        },
         "/v1/b2b/sessions": {
             "post": _management_op(
                 "createSession", "Sessions", "Start a member session",
@@ -817,6 +884,8 @@ def _management_schemas() -> JsonObject:
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
         "etag": {"type": "string", "description": "The member's version: what reconcile compares."},
+        "custom_attributes": {"type": "object", "description": "The app's custom fields (key → value) as the "
+                              "connection's attribute mapping computes them."},
     }
     role_source = _obj({
         "type": {"type": "string",
@@ -835,6 +904,13 @@ def _management_schemas() -> JsonObject:
                 "previous_secret_expires_at": NULLABLE_TIMESTAMP, "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
                 "etag": STRING}
     optional_int = {"type": ["integer", "null"]}
+    transform = _obj({
+        "type": {"type": "string", "enum": ["trim", "lower", "upper", "split", "regex"]},
+        "separator": _string("split: what to split at."),
+        "index": {"type": "integer", "description": "split: which part (0 first; negative from the end)."},
+        "pattern": _string("regex: an RE2 regular expression, searched for."),
+        "group": {"type": "integer", "description": "regex: which group to take (0: the whole match; default 1)."},
+    }, required=("type",))
     return {
         "ManagementError": _obj({
             "status_code": INTEGER,
@@ -973,6 +1049,40 @@ def _management_schemas() -> JsonObject:
                            "returned, uniqueness, canonicalValues, referenceTypes, subAttributes, description.",
                            "items": {"type": "object", "required": ["name"]}},
         }, required=("attributes",), closed=False),
+        "CustomField": _obj({
+            "key": STRING, "type": {"type": "string", "enum": CUSTOM_FIELD_TYPES}, "description": STRING,
+            "created_at": TIMESTAMP, "updated_at": TIMESTAMP}),
+        "CustomFieldPut": _obj({
+            "type": {"type": "string", "enum": CUSTOM_FIELD_TYPES},
+            "description": _optional_string("At most 1,000 characters."),
+        }, required=("type",), closed=False),
+        "AttributeMapping": _obj({
+            "fields": _array(_obj({"field": STRING, "sources": STRINGS, "transforms": _array(transform),
+                                   "default": {"description": "A value of the field's type."}},
+                                  required=("field", "sources", "transforms"))),
+            "version": {"type": "integer", "description": "0: the connection has no mapping yet."},
+            "updated_at": NULLABLE_TIMESTAMP,
+            "apply": _obj({
+                "state": {"type": "string", "enum": ["applying", "done"]},
+                "done": INTEGER, "total": INTEGER,
+                "changed": {"type": "integer", "description": "Members whose values changed (each with its "
+                                                             "scim.member.update event)."}}),
+        }),
+        "AttributeMappingPut": _obj({
+            "fields": {"type": "array", "maxItems": 100, "items": _obj({
+                "field": _string("A custom field's key."),
+                "sources": {"type": "array", "minItems": 1, "maxItems": 5, "items": STRING,
+                            "description": "Attribute paths, tried in turn: title, name.givenName, emails.value "
+                                           "(the primary's), urn:…:enterprise:2.0:User:department, an undeclared "
+                                           "favoriteColor or urn:example:x:1.0:User:shoeSize."},
+                "transforms": {"type": ["array", "null"], "maxItems": 10, "items": transform},
+                "default": {"description": "A value of the field's type when no source gives one; null: none."},
+            }, required=("field", "sources"), closed=False)},
+        }, required=("fields",), closed=False),
+        "CustomAttributeChange": _obj({
+            "member_id": STRING, "user_name": STRING,
+            "from": {"type": "object", "description": "The fields that change, with their values now (null: none)."},
+            "to": {"type": "object", "description": "The same fields, with their values under the new mapping."}}),
         "SeenAttribute": _obj({"path": STRING, "json_type": STRING, "declared": BOOLEAN, "member_count": INTEGER,
                                "last_seen_at": TIMESTAMP}),
         "Role": _obj({"role_id": STRING, "description": STRING, "permissions": _array(permission),

@@ -70,6 +70,7 @@ def member_json(member: member_pb2.Member) -> dict[str, Any]:
             "scim_attributes": orjson.loads(registration.scim_attributes_json or "{}"),
             "undeclared_attributes": orjson.loads(registration.undeclared_attributes_json or "{}"),
         },
+        "custom_attributes": orjson.loads(member.custom_attributes_json or "{}"),
         "created_at": to_rfc3339(member.create_time),
         "updated_at": to_rfc3339(member.update_time),
         "etag": member.etag,

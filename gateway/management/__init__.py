@@ -2,8 +2,10 @@
 
 from gateway.management import (
     admin_portal,
+    attribute_mapping,
     audit_log,
     connections,
+    custom_fields,
     deprovision_guard,
     events,
     members,
@@ -30,6 +32,8 @@ ROUTE_TABLES = (
     snapshots.routes,
     roles.routes,
     schema_extensions.routes,
+    custom_fields.routes,
+    attribute_mapping.routes,
     webhook_endpoints.routes,
     webhook_deliveries.routes,
     audit_log.routes,

@@ -285,7 +285,8 @@ def _field_mapping(entry: Any, fields: dict[str, CustomField], where: str) -> Fi
     sources = entry.get("sources")
     if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
         raise MappingError(f"{where}.sources must be a list of 1 to {MAX_SOURCES} attribute paths")
-    transforms = entry.get("transforms") or []
+    transforms = entry.get("transforms")
+    transforms = [] if transforms is None else transforms
     if not isinstance(transforms, list) or len(transforms) > MAX_TRANSFORMS:
         raise MappingError(f"{where}.transforms must be a list of at most {MAX_TRANSFORMS} transforms")
     compiled = [_transform(t, f"{where}.transforms[{n}]") for n, t in enumerate(transforms)]
@@ -313,9 +314,20 @@ def parse_mapping(definition: Any, fields: dict[str, CustomField]) -> Mapping:
     return Mapping(mapped)
 
 
-def mapped_fields(definition: Any) -> list[str]:
-    """The field keys a stored definition maps (for display without the fields at hand)."""
-    return [entry["field"] for entry in definition or [] if isinstance(entry, dict) and "field" in entry]
+def stored_mapping(definition: Any, fields: dict[str, CustomField]) -> Mapping:
+    """A definition checked when it was saved, entry by entry: those of fields
+    that exist now (a mapped field is never deleted, but a reader's list of
+    fields may be a moment older than the mapping). An entry that no longer
+    parses is left out rather than failing the member write that reads it."""
+    entries = []
+    for n, entry in enumerate(definition or []):
+        if not isinstance(entry, dict) or entry.get("field") not in fields:
+            continue
+        try:
+            entries.append(_field_mapping(entry, fields, f"fields[{n}]"))
+        except MappingError:
+            continue
+    return Mapping(tuple(entries))
 
 
 # -------------------------------------------------------------- evaluation
@@ -456,6 +468,21 @@ class Evaluator:
             if value is not None:
                 computed[compiled.key] = value
         return computed
+
+
+def containment(wanted: dict[str, str], fields: dict[str, CustomField]) -> dict[str, Any]:
+    """A filter by custom attributes (field key → value as text) as the JSON
+    object members' custom attributes must contain: a string_list holds the value."""
+    contained: dict[str, Any] = {}
+    for key, text in wanted.items():
+        custom = fields.get(key)
+        if custom is None:
+            raise MappingError(f"no custom field {key[:64]!r}")
+        value = cast(text, "string" if custom.type == "string_list" else custom.type)
+        if value is None:
+            raise MappingError(f"{key} is a {custom.type.replace('_', ' ')} field; {text[:64]!r} is none")
+        contained[key] = [value] if custom.type == "string_list" else value
+    return contained
 
 
 def changed_values(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def member_from_row(row: asyncpg.Record, *, as_the_idp_sees_it: bool = False) ->
         update_time=to_timestamp(row["updated_at"]),
         etag=str(row["version"]),
         groups=[member_pb2.MemberGroup(**group) for group in _groups_of(row)],
+        custom_attributes_json=orjson.dumps(row.get("custom_attributes") or {}, option=orjson.OPT_SORT_KEYS).decode(),
     )
 
 

@@ -17,6 +17,7 @@ from runtime.event_catalog import GROUP_DELETE, MEMBER_DELETE, ORGANIZATION_DELE
 from runtime.events import EventStream
 from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from runtime.tenant_scope import TenantPool
+from services.directory.attribute_mapping_repository import forget_organization as forget_mappings
 from services.directory.group_repository import GROUP_COLUMNS
 from services.directory.group_service import group_from_row
 from services.directory.mapping import member_from_row
@@ -54,6 +55,7 @@ class OrganizationPurge:
             await conn.execute("DELETE FROM deprovisions WHERE organization_id = $1", organization_id)
             await conn.execute("DELETE FROM deprovision_guards WHERE organization_id = $1", organization_id)
             await conn.execute("DELETE FROM request_log WHERE organization_id = $1", organization_id)
+            await forget_mappings(conn, organization_id)
 
     async def _delete_groups(self, organization_id: str) -> int:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():

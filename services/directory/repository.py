@@ -18,7 +18,7 @@ Executor = asyncpg.Pool | asyncpg.Connection
 MEMBER_COLUMNS = (
     "member_id, organization_id, connection_id, registration_id, user_name, external_id,"
     " email_address, name, status, scim_status, scim_attributes, undeclared_attributes, version, created_at,"
-    " updated_at"
+    " updated_at, custom_attributes, custom_attributes_version"
 )
 # Which members a read sees: those not deleted for the app (its view), or
 # those not deleted for the identity provider (its view over SCIM, where a
@@ -43,7 +43,7 @@ class UserNameTaken(Exception):
 _WRITABLE_COLUMNS = (
     "member_id", "organization_id", "connection_id", "registration_id", "user_name", "external_id",
     "email_address", "name", "status", "scim_attributes", "undeclared_attributes", "version", "created_at",
-    "updated_at",
+    "updated_at", "custom_attributes", "custom_attributes_version",
 )
 
 
@@ -70,12 +70,13 @@ async def update_member(
         "UPDATE members SET user_name = $2, external_id = $3, email_address = $4, name = $5, status = $6,"
         " scim_attributes = $7, version = $8, updated_at = $9,"
         " deleted_at = CASE WHEN $6 = 'deleted' THEN $9 ELSE deleted_at END, scim_status = $11,"
-        " undeclared_attributes = $12"
+        " undeclared_attributes = $12, custom_attributes = $13, custom_attributes_version = $14"
         f" WHERE member_id = $1 AND version = $10 AND status <> 'deleted' RETURNING {MEMBER_COLUMNS}",
         [
             values["member_id"], values["user_name"], values["external_id"], values["email_address"], values["name"],
             values["status"], values["scim_attributes"], values["version"], values["updated_at"], expected_version,
-            values.get("scim_status"), values.get("undeclared_attributes"),
+            values.get("scim_status"), values.get("undeclared_attributes"), values["custom_attributes"],
+            values["custom_attributes_version"],
         ],
         events,
         also,

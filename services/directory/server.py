@@ -25,6 +25,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FORGET_INTERVAL_SECONDS = 600.0
 # How often held deprovisions past their guard's auto-apply time are applied.
 AUTO_APPLY_INTERVAL_SECONDS = 30.0
+# How often attribute mapping applies that no process runs (one died) are resumed.
+MAPPING_APPLY_INTERVAL_SECONDS = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +61,9 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             log.info("applied held deprovisions past their auto-apply time", extra={"deprovisions": applied})
 
     await run_periodically(stack, "deprovision-auto-apply", AUTO_APPLY_INTERVAL_SECONDS, apply_overdue_deprovisions)
+    stack.push_async_callback(servicer.stop_background_work)
+    await run_periodically(stack, "attribute-mapping-apply", MAPPING_APPLY_INTERVAL_SECONDS,
+                           servicer.resume_mapping_applies)
     return [
         Registration(
             servicer,

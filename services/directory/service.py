@@ -35,8 +35,13 @@ from scim.patch import apply_patch
 from scim.schema import ResourceType
 from scim.users import normalize_user
 from services.directory import group_repository, repository
+from services.directory.attribute_mapping import Evaluator, MappingError, changed_values, containment
+from services.directory.attribute_mapping_apply import MappingApplier
+from services.directory.attribute_mapping_service import AttributeMappingRpcs
 from services.directory.audit import AuditEntry, audited
 from services.directory.audit import list_entries as list_audit_entries
+from services.directory.custom_attributes import CustomAttributes
+from services.directory.custom_fields import CustomFieldRegistry
 from services.directory.deprovision_guard import GuardPolicy, StatusChange, status_change
 from services.directory.deprovision_service import DeprovisionRpcs
 from services.directory.filter_sql import SqlParams, compile_filter, sort_expression
@@ -84,6 +89,9 @@ def _previous_attributes(before: asyncpg.Record, after: dict[str, Any]) -> str:
                           if old_undeclared.get(key) != new_undeclared.get(key)}
     if changed_undeclared:
         previous["undeclared_attributes"] = changed_undeclared
+    changed_custom = changed_values(before["custom_attributes"], after["custom_attributes"])
+    if changed_custom:
+        previous["custom_attributes"] = changed_custom
     return orjson.dumps(previous).decode()
 
 
@@ -127,7 +135,7 @@ def _may_be_costly(body: dict[str, Any]) -> bool:
 
 
 class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpcs, SchemaExtensionRpcs,
-                        pb_grpc.DirectoryServiceServicer):
+                        AttributeMappingRpcs, pb_grpc.DirectoryServiceServicer):
     _schema = SCHEMA
 
     def __init__(self, pool: TenantPool, stream: EventStream, project_id: str,
@@ -141,6 +149,9 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         self._patch_slots = TenantSlots(1)
         self._extensions = ExtensionRegistry(pool.shared)
         self._seen = SeenAttributeRecorder()
+        self._custom_fields = CustomFieldRegistry(pool.shared)
+        self._custom = CustomAttributes(pool, self._custom_fields, self._extensions)
+        self._applier = MappingApplier(pool, self._custom, self._queued)
 
     def _db(self, tenant: Tenant) -> OrganizationScope:
         """The database as the calling organization sees it (row-level security)."""
@@ -159,12 +170,16 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             raise ServiceError("PERMISSION_DENIED", "members are created on behalf of a SCIM connection")
         now = datetime.now(timezone.utc)
         user_type = await self._extensions.user_type()
+        fields = _member_fields(_attributes_of(request.scim_registration), user_type, request.reject_undeclared)
+        evaluator = await self._custom.evaluator(tenant.organization_id, tenant.connection_id)
         values = {
             "member_id": new_id("member"),
             "organization_id": tenant.organization_id,
             "connection_id": tenant.connection_id,
             "registration_id": new_id("scim-registration"),
-            **_member_fields(_attributes_of(request.scim_registration), user_type, request.reject_undeclared),
+            **fields,
+            "custom_attributes": evaluator.compute(fields["scim_attributes"], fields["undeclared_attributes"]),
+            "custom_attributes_version": evaluator.version,
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -216,19 +231,23 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         tenant = tenant_of(context)
 
         idp = repository.IDENTITY_PROVIDER  # SCIM writes see what the IdP wrote
+        # Read before any transaction: inside one, a second pooled connection could wait for a pool
+        # its peers fill (see _apply).
+        evaluator = await self._custom.evaluator(tenant.organization_id, tenant.connection_id)
 
         async def attempts(entry: AuditEntry) -> member_pb2.Member:
             for _ in range(OPTIMISTIC_ATTEMPTS):
                 row = await repository.get_member(self._db(tenant), tenant.organization_id, tenant.connection_id,
                                                   member_id, idp)
-                applied = await self._apply(self._db(tenant), tenant, row, member_id, etag, change, entry)
+                applied = await self._apply(self._db(tenant), tenant, row, member_id, etag, change, entry,
+                                            evaluator)
                 if applied is _NEEDS_TRANSACTION:
                     break
                 if applied is not None:
                     return applied[0]
             async with self._db(tenant).acquire() as conn, conn.transaction():
                 row = await repository.lock_member(conn, tenant.organization_id, tenant.connection_id, member_id, idp)
-                applied = await self._apply(conn, tenant, row, member_id, etag, change, entry)
+                applied = await self._apply(conn, tenant, row, member_id, etag, change, entry, evaluator)
             if applied is None:  # unreachable while the lock is held
                 raise ServiceError("UNAVAILABLE", "the member is being changed concurrently; retry")
             return applied[0]
@@ -236,19 +255,29 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         return await audited(self._db(tenant), AuditEntry(tenant, operation, "User", member_id), attempts)
 
     async def _apply(self, executor, tenant: Tenant, row: asyncpg.Record | None, member_id: str, etag: str,
-                     change: Change | None, entry: AuditEntry) -> tuple[member_pb2.Member, StatusChange] | Any:
+                     change: Change | None, entry: AuditEntry,
+                     evaluator: Evaluator | None = None) -> tuple[member_pb2.Member, StatusChange] | Any:
         """One attempt at a change (None: delete): the member as its IdP now
         sees it, and what the write did to its status. None when another
         writer got there first; _NEEDS_TRANSACTION when the write deprovisions
-        the member (or releases a held deprovision) outside a transaction."""
+        the member (or releases a held deprovision) outside a transaction.
+        `evaluator` computes a change's custom attributes."""
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
         _check_etag(row, etag)
         if change is None:
             fields = {key: row[key] for key in ("user_name", "external_id", "email_address", "name", "scim_attributes")}
             fields["status"] = "deleted"
+            custom_version = row["custom_attributes_version"]
         else:
             fields = await change(row)
+            if evaluator.version < row["custom_attributes_version"] and not _in_transaction(executor):
+                # A newer mapping computed the stored values: this process's is stale. (In a
+                # transaction the background apply mends what a stale one writes.)
+                evaluator = await self._custom.evaluator(row["organization_id"], row["connection_id"],
+                                                         at_least=row["custom_attributes_version"])
+            fields["custom_attributes"] = evaluator.compute(fields["scim_attributes"], fields["undeclared_attributes"])
+            custom_version = evaluator.version
         decision = status_change(row["status"], row["scim_status"], fields["status"])
         if (decision.deprovision or decision.releases_hold) and not _in_transaction(executor):
             return _NEEDS_TRANSACTION
@@ -261,7 +290,8 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         fields["status"], fields["scim_status"] = decision.status, decision.scim_status
         if change is not None and all(row[key] == value for key, value in fields.items()):
             return member_from_row(row, as_the_idp_sees_it=True), decision  # nothing changed: same version, no event
-        values = {**dict(row), **fields, "version": row["version"] + 1, "updated_at": datetime.now(timezone.utc)}
+        values = {**dict(row), **fields, "custom_attributes_version": custom_version, "version": row["version"] + 1,
+                  "updated_at": datetime.now(timezone.utc)}
         if decision.deprovision and decision.scim_status:
             entry.detail = f"held by the deprovision guard ({decision.deprovision})"  # and no member event
         elif decision.status == "deleted":
@@ -344,6 +374,9 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             user_type = await self._extensions.user_type()
             filter_sql = (compile_filter(parse_filter(request.filter, user_type), params, user_type)
                           if request.filter.strip() else "")
+            if request.custom_attributes:
+                custom_sql = await self._custom_filter(dict(request.custom_attributes), params)
+                filter_sql = f"({filter_sql}) AND {custom_sql}" if filter_sql else custom_sql
             filter_params = tuple(params.values)
             order_sql = sort_expression(request.order_by, params, user_type) if request.order_by else ""
         except FilterError as error:
@@ -376,6 +409,14 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             members=[member_from_row(r, as_the_idp_sees_it=idp) for r in page], next_page_token=next_token,
             total_size=total,
         )
+
+    async def _custom_filter(self, wanted: dict[str, str], params: SqlParams) -> str:
+        """The SQL of ListMembers' filter by custom attributes."""
+        try:
+            contained = containment(wanted, await self._custom.fields())
+        except MappingError as error:
+            raise ServiceError("INVALID_VALUE", str(error)) from None
+        return f"custom_attributes @> {params.add(contained)}::jsonb"
 
     async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)

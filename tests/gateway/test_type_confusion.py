@@ -91,6 +91,10 @@ COMPLETIONS: dict[str, list[dict]] = {
     "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}/deprovision_guard": [
         {"max_count": 50, "source": "connection"}, {"inherit": True}],
     "POST /scim/v2/{connection_id}/Bulk": [{"failOnErrors": 1, "Operations": [{"version": "W/\"1\""}]}],
+    # Each transform type has its own fields: a base for each.
+    "PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}/attribute_mapping": [
+        {"fields": [{"transforms": [{"type": "split", "separator": "-", "index": 0}]}]},
+        {"fields": [{"transforms": [{"type": "regex", "pattern": "(\\w+)", "group": 1}]}]}],
 }
 
 
@@ -251,9 +255,19 @@ async def world(http, gateway):
         "group_id": group["id"], "sink": sink, "session_jwt": "", "session_token": "", "session_id": "",
         "bearer": bearer(connection), "user_id": user["id"],
         "schema_id": f"urn:ietf:params:scim:schemas:extension:confusion{uuid.uuid4().hex[:8]}:2.0:User",
+        "key": f"confusion_{uuid.uuid4().hex[:8]}",
     }
+    async with http.put(f"{gateway.url}/v1/scim/custom_fields/{world['key']}", json={"type": "string"},
+                        headers=gateway.auth) as response:
+        assert response.status == 201
     yield world
     async with http.delete(f"{gateway.url}/v1/scim/schema_extensions/{world['schema_id']}", headers=gateway.auth):
+        pass
+    # A mapped custom field stays: the mapping goes first.
+    async with http.put(f"{gateway.url}/v1/b2b/scim/{organization_id}/connection/{connection_id}/attribute_mapping",
+                        json={"fields": []}, headers=gateway.auth):
+        pass
+    async with http.delete(f"{gateway.url}/v1/scim/custom_fields/{world['key']}", headers=gateway.auth):
         pass
     async with http.get(f"{gateway.url}/v1/webhooks/endpoints", params={"limit": "1000"},
                         headers=gateway.auth) as response:
@@ -286,7 +300,8 @@ def _base_body(operation: str, example: Any, world: dict) -> Any:
                     "endpoint-…": world["endpoint_id"], "group-…": world["group_id"], "editor": world["role_id"],
                     "https://example.com/hook": world["sink"], "ada@acme.com": f"ada-{unique}@example.com",
                     "acme": f"acme-{unique}", "Editors": f"Editors {unique}", "eyJhbGciOiJFUzI1NiIs…": world["session_jwt"],
-                    "<session token>": world["session_token"], "<session id>": world["session_id"]}
+                    "<session token>": world["session_token"], "<session id>": world["session_id"],
+                    "department": world["key"]}
 
     def substitute(value: Any) -> Any:
         if isinstance(value, dict):
@@ -303,7 +318,8 @@ def _base_body(operation: str, example: Any, world: dict) -> Any:
 
 def _url(gateway, path: str, world: dict) -> str:
     resource_id = world["user_id"] if "/Users/" in path else world["group_id"]
-    for name in ("organization_id", "connection_id", "member_id", "role_id", "endpoint_id", "event_id", "schema_id"):
+    for name in ("organization_id", "connection_id", "member_id", "role_id", "endpoint_id", "event_id", "schema_id",
+                 "key"):
         path = path.replace("{" + name + "}", world[name])
     return gateway.url + path.replace("{resource_id}", resource_id)
 

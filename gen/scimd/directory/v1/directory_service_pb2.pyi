@@ -20,6 +20,122 @@ class MemberView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 MEMBER_VIEW_EFFECTIVE: MemberView
 MEMBER_VIEW_IDENTITY_PROVIDER: MemberView
 
+class CustomField(_message.Message):
+    __slots__ = ("key", "type", "description", "create_time", "update_time")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    type: str
+    description: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListCustomFieldsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCustomFieldsResponse(_message.Message):
+    __slots__ = ("fields",)
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    fields: _containers.RepeatedCompositeFieldContainer[CustomField]
+    def __init__(self, fields: _Optional[_Iterable[_Union[CustomField, _Mapping]]] = ...) -> None: ...
+
+class PutCustomFieldRequest(_message.Message):
+    __slots__ = ("field",)
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    field: CustomField
+    def __init__(self, field: _Optional[_Union[CustomField, _Mapping]] = ...) -> None: ...
+
+class PutCustomFieldResponse(_message.Message):
+    __slots__ = ("field", "created")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    field: CustomField
+    created: bool
+    def __init__(self, field: _Optional[_Union[CustomField, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class DeleteCustomFieldRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
+class DeleteCustomFieldResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AttributeMappingApply(_message.Message):
+    __slots__ = ("state", "done", "total", "changed")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    done: int
+    total: int
+    changed: int
+    def __init__(self, state: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ..., changed: _Optional[int] = ...) -> None: ...
+
+class AttributeMapping(_message.Message):
+    __slots__ = ("fields_json", "version", "update_time", "apply")
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    APPLY_FIELD_NUMBER: _ClassVar[int]
+    fields_json: str
+    version: int
+    update_time: _timestamp_pb2.Timestamp
+    apply: AttributeMappingApply
+    def __init__(self, fields_json: _Optional[str] = ..., version: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., apply: _Optional[_Union[AttributeMappingApply, _Mapping]] = ...) -> None: ...
+
+class GetAttributeMappingRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAttributeMappingResponse(_message.Message):
+    __slots__ = ("mapping",)
+    MAPPING_FIELD_NUMBER: _ClassVar[int]
+    mapping: AttributeMapping
+    def __init__(self, mapping: _Optional[_Union[AttributeMapping, _Mapping]] = ...) -> None: ...
+
+class PutAttributeMappingRequest(_message.Message):
+    __slots__ = ("fields_json", "validate_only", "page_size")
+    FIELDS_JSON_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    fields_json: str
+    validate_only: bool
+    page_size: int
+    def __init__(self, fields_json: _Optional[str] = ..., validate_only: _Optional[bool] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class CustomAttributeChange(_message.Message):
+    __slots__ = ("member_id", "user_name", "previous_json", "current_json")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_NAME_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    user_name: str
+    previous_json: str
+    current_json: str
+    def __init__(self, member_id: _Optional[str] = ..., user_name: _Optional[str] = ..., previous_json: _Optional[str] = ..., current_json: _Optional[str] = ...) -> None: ...
+
+class PutAttributeMappingResponse(_message.Message):
+    __slots__ = ("mapping", "changes", "changed_count", "member_count")
+    MAPPING_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    mapping: AttributeMapping
+    changes: _containers.RepeatedCompositeFieldContainer[CustomAttributeChange]
+    changed_count: int
+    member_count: int
+    def __init__(self, mapping: _Optional[_Union[AttributeMapping, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[CustomAttributeChange, _Mapping]]] = ..., changed_count: _Optional[int] = ..., member_count: _Optional[int] = ...) -> None: ...
+
 class SchemaExtension(_message.Message):
     __slots__ = ("schema_id", "resource_type", "definition_json", "version", "create_time", "update_time")
     SCHEMA_ID_FIELD_NUMBER: _ClassVar[int]
@@ -285,7 +401,14 @@ class GetMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[_member_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class ListMembersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "show_deleted", "filter", "order_by", "descending", "skip", "total_size_only", "view")
+    __slots__ = ("page_size", "page_token", "show_deleted", "filter", "order_by", "descending", "skip", "total_size_only", "view", "custom_attributes")
+    class CustomAttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SHOW_DELETED_FIELD_NUMBER: _ClassVar[int]
@@ -295,6 +418,7 @@ class ListMembersRequest(_message.Message):
     SKIP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_ONLY_FIELD_NUMBER: _ClassVar[int]
     VIEW_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     show_deleted: bool
@@ -304,7 +428,8 @@ class ListMembersRequest(_message.Message):
     skip: int
     total_size_only: bool
     view: MemberView
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ..., view: _Optional[_Union[MemberView, str]] = ...) -> None: ...
+    custom_attributes: _containers.ScalarMap[str, str]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., show_deleted: _Optional[bool] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., descending: _Optional[bool] = ..., skip: _Optional[int] = ..., total_size_only: _Optional[bool] = ..., view: _Optional[_Union[MemberView, str]] = ..., custom_attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class BatchGetMembersRequest(_message.Message):
     __slots__ = ("member_ids",)

@@ -183,6 +183,31 @@ class DirectoryServiceStub:
                 request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.SerializeToString,
                 response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.FromString,
                 _registered_method=True)
+        self.ListCustomFields = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/ListCustomFields',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsResponse.FromString,
+                _registered_method=True)
+        self.PutCustomField = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/PutCustomField',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldResponse.FromString,
+                _registered_method=True)
+        self.DeleteCustomField = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/DeleteCustomField',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldResponse.FromString,
+                _registered_method=True)
+        self.GetAttributeMapping = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/GetAttributeMapping',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingResponse.FromString,
+                _registered_method=True)
+        self.PutAttributeMapping = channel.unary_unary(
+                '/scimd.directory.v1.DirectoryService/PutAttributeMapping',
+                request_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingRequest.SerializeToString,
+                response_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -410,6 +435,49 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCustomFields(self, request, context):
+        """The vendor's custom member fields (project-wide): what attribute
+        mappings fill, and members carry as custom_attributes_json.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutCustomField(self, request, context):
+        """Creates or replaces one, by its key. A field some connection maps keeps
+        its type: changing it fails with FAILED_PRECONDITION (reason CONFLICT).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCustomField(self, request, context):
+        """Deletes one; FAILED_PRECONDITION (reason CONFLICT) while a connection maps it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttributeMapping(self, request, context):
+        """The attribute mapping of the connection in the metadata, and how far its
+        apply to the connection's members has come.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutAttributeMapping(self, request, context):
+        """Replaces it. With validate_only nothing changes, and the answer says
+        which members' custom attributes would change, from what to what.
+        Otherwise the members are brought to the new mapping in the background,
+        each whose values change with its scim.member.update event (source API);
+        GetAttributeMapping tells how far it has come. An invalid definition
+        fails with INVALID_ARGUMENT (reason INVALID_VALUE) saying where.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -557,6 +625,31 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.ListSeenAttributes,
                     request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.FromString,
                     response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.SerializeToString,
+            ),
+            'ListCustomFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomFields,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsResponse.SerializeToString,
+            ),
+            'PutCustomField': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutCustomField,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldResponse.SerializeToString,
+            ),
+            'DeleteCustomField': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCustomField,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldResponse.SerializeToString,
+            ),
+            'GetAttributeMapping': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttributeMapping,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingResponse.SerializeToString,
+            ),
+            'PutAttributeMapping': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutAttributeMapping,
+                    request_deserializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingRequest.FromString,
+                    response_serializer=scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1346,6 +1439,141 @@ class DirectoryService:
             '/scimd.directory.v1.DirectoryService/ListSeenAttributes',
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesRequest.SerializeToString,
             scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListSeenAttributesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/ListCustomFields',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.ListCustomFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutCustomField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/PutCustomField',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutCustomFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCustomField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/DeleteCustomField',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.DeleteCustomFieldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttributeMapping(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/GetAttributeMapping',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.GetAttributeMappingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutAttributeMapping(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.directory.v1.DirectoryService/PutAttributeMapping',
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingRequest.SerializeToString,
+            scimd_dot_directory_dot_v1_dot_directory__service__pb2.PutAttributeMappingResponse.FromString,
             options,
             channel_credentials,
             insecure,

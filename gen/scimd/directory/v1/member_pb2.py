@@ -25,19 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fscimd/directory/v1/member.proto\x12\x12scimd.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x10ScimRegistration\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x17\n\x0fregistration_id\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x11\n\tuser_name\x18\x04 \x01(\t\x12\x1c\n\x14scim_attributes_json\x18\x05 \x01(\t\x12\"\n\x1aundeclared_attributes_json\x18\x06 \x01(\t\"5\n\x0bMemberGroup\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"\x82\x03\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x15\n\remail_address\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x30\n\x06status\x18\x05 \x01(\x0e\x32 .scimd.directory.v1.MemberStatus\x12\x13\n\x0b\x65xternal_id\x18\x06 \x01(\t\x12?\n\x11scim_registration\x18\x07 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\x12/\n\x06groups\x18\x0b \x03(\x0b\x32\x1f.scimd.directory.v1.MemberGroup*\x81\x01\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14MEMBER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19MEMBER_STATUS_DEACTIVATED\x10\x02\x12\x19\n\x15MEMBER_STATUS_DELETED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fscimd/directory/v1/member.proto\x12\x12scimd.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x10ScimRegistration\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x17\n\x0fregistration_id\x18\x02 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x03 \x01(\t\x12\x11\n\tuser_name\x18\x04 \x01(\t\x12\x1c\n\x14scim_attributes_json\x18\x05 \x01(\t\x12\"\n\x1aundeclared_attributes_json\x18\x06 \x01(\t\"5\n\x0bMemberGroup\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"\xa2\x03\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x15\n\remail_address\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x30\n\x06status\x18\x05 \x01(\x0e\x32 .scimd.directory.v1.MemberStatus\x12\x13\n\x0b\x65xternal_id\x18\x06 \x01(\t\x12?\n\x11scim_registration\x18\x07 \x01(\x0b\x32$.scimd.directory.v1.ScimRegistration\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\x12/\n\x06groups\x18\x0b \x03(\x0b\x32\x1f.scimd.directory.v1.MemberGroup\x12\x1e\n\x16\x63ustom_attributes_json\x18\x0c \x01(\t*\x81\x01\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14MEMBER_STATUS_ACTIVE\x10\x01\x12\x1d\n\x19MEMBER_STATUS_DEACTIVATED\x10\x02\x12\x19\n\x15MEMBER_STATUS_DELETED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.directory.v1.member_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMBERSTATUS']._serialized_start=708
-  _globals['_MEMBERSTATUS']._serialized_end=837
+  _globals['_MEMBERSTATUS']._serialized_start=740
+  _globals['_MEMBERSTATUS']._serialized_end=869
   _globals['_SCIMREGISTRATION']._serialized_start=89
   _globals['_SCIMREGISTRATION']._serialized_end=261
   _globals['_MEMBERGROUP']._serialized_start=263
   _globals['_MEMBERGROUP']._serialized_end=316
   _globals['_MEMBER']._serialized_start=319
-  _globals['_MEMBER']._serialized_end=705
+  _globals['_MEMBER']._serialized_end=737
 # @@protoc_insertion_point(module_scope)

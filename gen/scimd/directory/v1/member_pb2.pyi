@@ -46,7 +46,7 @@ class MemberGroup(_message.Message):
     def __init__(self, group_id: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ("member_id", "organization_id", "email_address", "name", "status", "external_id", "scim_registration", "create_time", "update_time", "etag", "groups")
+    __slots__ = ("member_id", "organization_id", "email_address", "name", "status", "external_id", "scim_registration", "create_time", "update_time", "etag", "groups", "custom_attributes_json")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class Member(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     organization_id: str
     email_address: str
@@ -69,4 +70,5 @@ class Member(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     etag: str
     groups: _containers.RepeatedCompositeFieldContainer[MemberGroup]
-    def __init__(self, member_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., email_address: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[MemberStatus, str]] = ..., external_id: _Optional[str] = ..., scim_registration: _Optional[_Union[ScimRegistration, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[MemberGroup, _Mapping]]] = ...) -> None: ...
+    custom_attributes_json: str
+    def __init__(self, member_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., email_address: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[MemberStatus, str]] = ..., external_id: _Optional[str] = ..., scim_registration: _Optional[_Union[ScimRegistration, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[MemberGroup, _Mapping]]] = ..., custom_attributes_json: _Optional[str] = ...) -> None: ...
