@@ -22,6 +22,7 @@ from gateway.keys import (
 from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
 from gateway.middleware import request_context
+from gateway.portal import attribute_pages as portal_attribute_pages
 from gateway.portal import routes as portal_routes
 from gateway.rate_limit import RateLimiter
 from gateway.redaction import Redactor
@@ -75,4 +76,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(bulk.routes)
     app.add_routes(oauth_token.routes)
     app.add_routes(portal_routes.routes)
+    app.add_routes(portal_attribute_pages.routes)
     return app

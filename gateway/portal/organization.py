@@ -28,6 +28,8 @@ from runtime.settings import Settings
 from runtime.timestamps import to_rfc3339
 
 PAGE = 25
+# How many of a mapping change's member changes the preview lists (it counts them all).
+PREVIEW_CHANGES = 100
 
 
 class NoConnection(Exception):
@@ -144,6 +146,32 @@ class OrganizationView:
             ),
         ))
         return response.changes
+
+    async def custom_fields(self) -> list[dict[str, str]]:
+        """The vendor's custom fields, which the organization's connection fills."""
+        response = await call(self.backends.directory.ListCustomFields(directory_pb.ListCustomFieldsRequest()))
+        return [{"key": f.key, "type": f.type, "description": f.description} for f in response.fields]
+
+    async def attribute_mapping(self, connection_id: str) -> directory_pb.AttributeMapping:
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.GetAttributeMapping(
+                directory_pb.GetAttributeMappingRequest()))
+        return response.mapping
+
+    async def seen_attributes(self, connection_id: str) -> list[dict[str, Any]]:
+        """The attribute paths the identity provider has sent, and how many members carry each."""
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            response = await call(self.backends.directory.ListSeenAttributes(
+                directory_pb.ListSeenAttributesRequest()))
+        return [{"path": a.path, "member_count": a.member_count} for a in response.attributes]
+
+    async def map_attributes(self, connection_id: str, fields: list[dict[str, Any]], *,
+                             apply: bool) -> directory_pb.PutAttributeMappingResponse:
+        """Replaces the connection's attribute mapping (applied in the background),
+        or, unless `apply`, answers whose custom attributes it would change."""
+        with acting_for(Tenant(self.organization_id, connection_id)):
+            return await call(self.backends.directory.PutAttributeMapping(directory_pb.PutAttributeMappingRequest(
+                fields_json=orjson.dumps(fields).decode(), validate_only=not apply, page_size=PREVIEW_CHANGES)))
 
     async def activity(self, limit: int = 50) -> list[dict[str, Any]]:
         with acting_for(Tenant(self.organization_id)):

@@ -159,3 +159,43 @@ async def test_an_it_admin_sets_up_scim_in_the_portal(http, gateway, browser_pag
     await page.get_by_role("heading", name="Your portal session has ended").wait_for()
     await screenshot("left")
     await vendor.request("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
+
+
+async def test_an_it_admin_maps_what_the_idp_sends_to_the_apps_fields(http, gateway, browser_page):
+    """The Attributes page: a path the IdP has sent, chosen for the vendor's field, previewed, saved."""
+    from tests.gateway.attribute_mapping_vendor import mapping_vendor
+    from tests.support import create_connection
+
+    page, console_errors = browser_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    async for vendor in mapping_vendor(http, gateway):
+        department = await vendor.field("department")
+        organization = await create_organization(http, gateway, "browser-attributes")
+        connection = await create_connection(http, gateway, organization["organization_id"])
+        scim = ScimClient(http, connection["base_url"], connection["bearer_token"])
+        ada = await scim.create_user(scim_user("ada@attributes.test", **{enterprise: {"department": "Sales"}}))
+        status, link = await vendor.request("POST", "/v1/b2b/admin_portal/links",
+                                            {"organization_id": organization["organization_id"]})
+        assert status == 201
+        await page.goto(link["url"])
+        await page.get_by_role("button", name="Open the Admin Portal").click()
+        await page.get_by_role("link", name="Attributes").click()
+        await page.get_by_role("heading", name="Attributes").wait_for()
+        await page.get_by_label(f"Source of {department}").select_option(f"{enterprise}:department")
+        await page.get_by_label(f"Clean-up of {department}").select_option("lower")
+        await page.screenshot(path=str(ARTIFACTS / "attributes-mapped.png"), full_page=True)
+        await page.get_by_role("button", name="Preview changes").click()
+        await page.get_by_role("heading", name="Preview attribute changes").wait_for()
+        assert await page.get_by_role("row", name=f"ada@attributes.test {department} (none) sales").count() == 1
+        await page.screenshot(path=str(ARTIFACTS / "attributes-preview.png"), full_page=True)
+        await page.get_by_role("button", name="Save and update members").click()
+        await page.get_by_role("heading", name="Attributes").wait_for()
+        vendor.mapped.append(vendor.mapping_path(organization, connection))
+        await vendor.applied(organization, connection)
+        assert (await vendor.member(organization["organization_id"], ada["id"]))["custom_attributes"] == {
+            department: "sales"}
+        await page.reload()
+        await page.get_by_text("Every member is up to date with this mapping.").wait_for()
+        await page.screenshot(path=str(ARTIFACTS / "attributes-saved.png"), full_page=True)
+    assert console_errors == []
