@@ -291,3 +291,23 @@ async def test_a_rule_on_the_vendors_extension(http, gateway, vendor):
         assert status == 400 and "clearance" in body["error_message"], body
     finally:
         await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
+
+
+async def test_deleting_the_connection_ends_its_attribute_roles(http, gateway, vendor):
+    tenant = await new_tenant(http, gateway, "microsoft-entra")
+    viewer, admin, direct = (await vendor.create_role("viewer"), await vendor.create_role("admin"),
+                             await vendor.create_role("direct"))
+    ada = await finance_user(tenant, "ada")
+    await tenant.scim.patch(f"/Users/{ada}", {"op": "Add", "path": "roles", "value": [BILLING_ADMIN_APP_ROLE]})
+    status, body = await assign(vendor, tenant, {
+        RULES: [{"filter": FINANCE_RULE, "role_id": viewer}],
+        ATTRIBUTES: [{"attribute": "roles", "value": "Billing.Admin", "role_id": admin}],
+    })
+    assert status == 200, body
+    await vendor.request("PUT", f"/v1/b2b/organizations/{tenant.organization_id}/members/{ada}", {"roles": [direct]})
+    assert sorted(await vendor.role_ids(tenant.organization_id, ada)) == sorted([viewer, admin, direct])
+    path = f"/v1/b2b/scim/{tenant.organization_id}/connection/{tenant.connection_id}"
+    assert (await vendor.request("DELETE", path))[0] == 200
+    # The member stays with the organization and keeps its direct role only.
+    member = await vendor.wait_for_roles(tenant.organization_id, ada, [direct])
+    assert member["status"] == "active"
