@@ -8,14 +8,13 @@ replica that made it sees it at once."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from runtime.errors import ServiceError
+from runtime.ttl_cache import TtlCache
 from scim.errors import ScimError
 from scim.extensions import MAX_EXTENSIONS_PER_TYPE, Extension, extension_json, parse_extension, with_extensions
 from scim.schema import GROUP, USER, ResourceType
@@ -32,44 +31,41 @@ class Stored:
     row: asyncpg.Record
 
 
+@dataclass(frozen=True)
+class _Read:
+    stored: list[Stored]
+    user: ResourceType
+    group: ResourceType
+
+
 class ExtensionRegistry:
     """The project's extensions, read at most every REFRESH_SECONDS."""
 
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
-        self._stored: list[Stored] = []
-        self._user, self._group = USER, GROUP
-        self._read_at = float("-inf")
-        self._reading: asyncio.Lock = asyncio.Lock()
+        self._cache: TtlCache[None, _Read] = TtlCache(REFRESH_SECONDS)
 
     async def user_type(self) -> ResourceType:
-        await self._fresh()
-        return self._user
+        return (await self._read()).user
 
     async def group_type(self) -> ResourceType:
-        await self._fresh()
-        return self._group
+        return (await self._read()).group
 
     async def stored(self) -> list[Stored]:
-        await self._fresh()
-        return self._stored
+        return (await self._read()).stored
 
     def forget(self) -> None:
         """Read again on the next use (after this replica changed an extension)."""
-        self._read_at = float("-inf")
+        self._cache.forget(None)
 
-    async def _fresh(self) -> None:
-        if time.monotonic() - self._read_at < REFRESH_SECONDS:
-            return
-        async with self._reading:  # one read for every caller waiting
-            if time.monotonic() - self._read_at < REFRESH_SECONDS:
-                return
-            rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM schema_extensions ORDER BY created_at, schema_id")
-            stored = [Stored(parse_extension(r["resource_type"], r["definition"]), r) for r in rows]
-            extensions = [s.extension for s in stored]
-            self._stored, self._user, self._group = stored, with_extensions(USER, extensions), with_extensions(
-                GROUP, extensions)
-            self._read_at = time.monotonic()
+    async def _read(self) -> _Read:
+        return await self._cache.get(None, self._load)
+
+    async def _load(self) -> _Read:
+        rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM schema_extensions ORDER BY created_at, schema_id")
+        stored = [Stored(parse_extension(r["resource_type"], r["definition"]), r) for r in rows]
+        extensions = [s.extension for s in stored]
+        return _Read(stored, with_extensions(USER, extensions), with_extensions(GROUP, extensions))
 
 
 async def put_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, resource_type: str,
