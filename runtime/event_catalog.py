@@ -123,7 +123,8 @@ class EventType:
 CATALOG: tuple[EventType, ...] = (
     EventType(MEMBER_CREATE, "member_changed", "An identity provider created a member."),
     EventType(MEMBER_UPDATE, "member_changed",
-              "A member changed (attributes, status, roles); `previous_attributes` holds the old values."),
+              "A member changed (attributes, custom attributes, status, roles); `previous_attributes` holds the old "
+              "values."),
     EventType(MEMBER_DELETE, "member_changed", "A member was deleted (by the IdP, or with its organization)."),
     EventType(GROUP_CREATE, "group_changed", "An identity provider created a group."),
     EventType(GROUP_UPDATE, "group_changed", "A group's attributes changed; `previous_attributes` holds the old values."),
