@@ -67,7 +67,7 @@ def check_field(key: Any, field_type: Any, description: Any = "") -> CustomField
 
 # ------------------------------------------------------------------ values
 
-def is_empty(value: Any) -> bool:
+def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
 
 
@@ -128,7 +128,7 @@ def _first(values: list[Any], cast: Callable[[Any], Any]) -> Any:
 
 def cast(value: Any, field_type: str) -> Any:
     """`value` as a value of `field_type`, or None when it cannot be one."""
-    if is_empty(value):
+    if _is_empty(value):
         return None
     if field_type == "string_list":
         elements = value if isinstance(value, list) else [value]
@@ -250,9 +250,6 @@ class Mapping:
         return [f.json() for f in self.fields]
 
 
-NO_MAPPING = Mapping()
-
-
 def _source(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_PATH_LENGTH \
             or not value.isprintable():
@@ -279,9 +276,10 @@ def _field_mapping(entry: Any, fields: dict[str, CustomField], where: str) -> Fi
     if unknown:
         raise MappingError(f"{where} has no {unknown[0]!r}")
     key = entry.get("field")
-    if not isinstance(key, str) or key not in fields:
-        shown = key[:64] if isinstance(key, str) else key
-        raise MappingError(f"{where}.field: no custom field {shown!r}; define it first (PUT /v1/scim/custom_fields)")
+    if not isinstance(key, str):
+        raise MappingError(f"{where}.field must be a custom field's key")
+    if key not in fields:
+        raise MappingError(f"{where}.field: no custom field {key[:64]!r}; define it first (PUT /v1/scim/custom_fields)")
     sources = entry.get("sources")
     if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
         raise MappingError(f"{where}.sources must be a list of 1 to {MAX_SOURCES} attribute paths")
@@ -349,7 +347,7 @@ def _sub_attribute(value: Any, name: str, every: bool, matches: Callable[[str, s
     if isinstance(value, list):
         elements = _primary_first(value)
         if every:
-            return [v for v in map(of, elements) if not is_empty(v)] or None
+            return [v for v in map(of, elements) if not _is_empty(v)] or None
         return of(elements[0]) if elements else None
     return None
 
@@ -422,7 +420,7 @@ class _Source:
     def value(self, attributes: dict[str, Any], undeclared: dict[str, Any], every: bool) -> Any:
         if self.declared is not None:
             value = self.declared.value(attributes, every)
-            if not is_empty(value):
+            if not _is_empty(value):
                 return value
         # Undeclared, or sent before its extension was declared (kept as sent).
         return raw_value(undeclared, self.path, every)
