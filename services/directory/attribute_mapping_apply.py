@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,7 +30,7 @@ import asyncpg
 import orjson
 from scimd.directory.v1 import member_pb2
 
-from runtime.context import Tenant
+from runtime.context import Tenant, deadline_var
 from runtime.event_catalog import MEMBER_UPDATE
 from runtime.ids import new_id
 from runtime.outbox import QueuedEvent, enqueue_all
@@ -112,7 +113,10 @@ class MappingApplier:
         key = (tenant.organization_id, tenant.connection_id)
         if key in self._tasks:
             return
-        task = asyncio.create_task(self.run(tenant), name=f"mapping-apply-{tenant.connection_id}")
+        # It outlives the call that starts it: its request id (on the events), not its deadline.
+        context = contextvars.copy_context()
+        context.run(deadline_var.set, None)
+        task = asyncio.create_task(self.run(tenant), name=f"mapping-apply-{tenant.connection_id}", context=context)
         self._tasks[key] = task
         task.add_done_callback(lambda _: self._tasks.pop(key, None))
 
