@@ -17,12 +17,9 @@ embedded PostgreSQL. Every loop is bounded; only 127.0.0.1 / localhost is target
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,48 +31,25 @@ from aiohttp import web
 from bench.calibration import CALIBRATION_CONCURRENCY, calibrate
 from bench.process_cpu import SystemCpu, spent
 from bench.target import add_target_arguments, management_caller, management_headers, require_local
-from bench.webhook_load import percentile, write_users
+from bench.webhook_load import Receiver, percentile, write_users
 
 
-@dataclass
-class Endpoint:
-    """What one subscribed endpoint received: per event id, the first arrival and the event's timestamp."""
+class Receivers:
+    """One webhook_load.Receiver per subscribed endpoint, at /hook/{n}."""
 
-    first_seen: dict[str, float] = field(default_factory=dict)
-    event_time: dict[str, float] = field(default_factory=dict)
-    duplicates: int = 0
-
-
-class Receiver:
     def __init__(self, endpoints: int) -> None:
-        self.endpoints = [Endpoint() for _ in range(endpoints)]
-        self.arrived = asyncio.Event()
+        self.endpoints = [Receiver() for _ in range(endpoints)]
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        now = time.time()
-        endpoint = self.endpoints[int(request.match_info["n"])]
-        event_id = request.headers.get("webhook-id", "")
-        if event_id in endpoint.first_seen:
-            endpoint.duplicates += 1
-        else:
-            endpoint.first_seen[event_id] = now
-            stamp = orjson.loads(body)["timestamp"]
-            endpoint.event_time[event_id] = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-        self.arrived.set()
-        return web.Response(text="ok")
+        return await self.endpoints[int(request.match_info["n"])].handle(request)
 
     async def wait_for(self, count: int, deadline_s: float) -> None:
         deadline = time.monotonic() + deadline_s
-        while min(len(e.first_seen) for e in self.endpoints) < count and time.monotonic() < deadline:
-            self.arrived.clear()
-            try:
-                await asyncio.wait_for(self.arrived.wait(), max(0.01, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                break
+        for endpoint in self.endpoints:
+            await endpoint.wait_for(count, max(0.0, deadline - time.monotonic()))
 
 
-async def _serve(receiver: Receiver) -> tuple[web.AppRunner, int]:
+async def _serve(receiver: Receivers) -> tuple[web.AppRunner, int]:
     app = web.Application()
     app.router.add_post("/hook/{n}", receiver.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -85,7 +59,7 @@ async def _serve(receiver: Receiver) -> tuple[web.AppRunner, int]:
     return runner, site._server.sockets[0].getsockname()[1]
 
 
-def _endpoint_line(n: int, endpoint: Endpoint, created: int, window: tuple[float, float]) -> str:
+def _endpoint_line(n: int, endpoint: Receiver, created: int, window: tuple[float, float]) -> str:
     start, end = window
     in_window = sum(1 for t in endpoint.first_seen.values() if start <= t <= end)
     arrivals = sorted(endpoint.first_seen.values())
@@ -106,7 +80,7 @@ def _cpu_lines(seconds: dict[str, float], creates: int, deliveries_each: int) ->
 
 
 async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: float, port: int,
-                   receiver: Receiver, cpu: SystemCpu | None) -> list[str]:
+                   receiver: Receivers, cpu: SystemCpu | None) -> list[str]:
     call = management_caller(http, args.url, management_headers(args))
     run = uuid.uuid4().hex[:8]
     organization = (await call("POST", "/v1/b2b/organizations", {
@@ -167,7 +141,7 @@ async def main() -> None:
         print("CPU not measured (no supervisor in the data directory's addresses.json)")
     async with aiohttp.ClientSession() as http:
         for rate in (float(r) for r in args.rates.split(",") if r.strip()):
-            receiver = Receiver(args.endpoints)
+            receiver = Receivers(args.endpoints)
             runner, port = await _serve(receiver)
             try:
                 for line in await run_rate(http, args, rate, port, receiver, cpu):
