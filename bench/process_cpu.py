@@ -45,20 +45,25 @@ def _own_seconds(pid: int, *, with_reaped: bool) -> float:
 class SystemCpu:
     """CPU seconds so far of each named process tree."""
 
-    def __init__(self, roots: dict[str, int]):
+    def __init__(self, roots: dict[str, int], apart: set[int] = frozenset()):
         self.roots = roots
+        self._apart = apart  # descendants counted under a name of their own
 
     @classmethod
     async def of_supervisor(cls, supervisor_url: str) -> "SystemCpu":
         async with aiohttp.ClientSession() as http, http.get(f"{supervisor_url}/status") as response:
-            processes = (await response.json())["processes"]
-        return cls({name: p["pid"] for name, p in processes.items() if "pid" in p})
+            status = await response.json()
+        roots = {name: p["pid"] for name, p in status["processes"].items() if "pid" in p}
+        # The supervisor itself relays every line its children log; its children are counted apart.
+        return cls({**roots, "supervisor": status["pid"]}, apart=set(roots.values()))
 
     def snapshot(self) -> dict[str, float]:
         tree = _children()
         seconds = {}
         for name, root in self.roots.items():
-            total, stack = _own_seconds(root, with_reaped=True), list(tree.get(root, []))
+            # The supervisor's reaped children are processes it restarted: not its own work.
+            total = _own_seconds(root, with_reaped=name != "supervisor")
+            stack = [pid for pid in tree.get(root, []) if pid not in self._apart]
             while stack:
                 pid = stack.pop()
                 total += _own_seconds(pid, with_reaped=True)

@@ -3,6 +3,8 @@ state, for the gateway's /readyz and for people) and /metrics."""
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
 from cli.processes import free_port
@@ -14,7 +16,7 @@ async def serve_status(supervisor: Supervisor) -> tuple[web.AppRunner, str]:
     """Starts the endpoint; returns its runner (to clean up) and its URL."""
 
     async def status(request: web.Request) -> web.Response:
-        return web.json_response({"processes": supervisor.status()})
+        return web.json_response({"processes": supervisor.status(), "pid": os.getpid()})
 
     async def metrics(request: web.Request) -> web.Response:
         body, content_type = exposition()

@@ -76,7 +76,8 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         record_scim_request(request, response, failure, elapsed)
     HTTP_REQUESTS.labels(connection, resource, method, response.status).inc()
     HTTP_LATENCY.labels(resource, method).observe(elapsed)
-    log.info(
+    log.log(
+        _level_of(response.status, elapsed),
         "request",
         extra={
             "method": request.method,
@@ -86,6 +87,18 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         },
     )
     return response
+
+
+# A line per request was tens of thousands of lines a minute at full load:
+# answers that went well are logged at debug level (SCIMD_LOG_LEVEL=DEBUG
+# shows them); their counts and latencies are in /metrics.
+SLOW_REQUEST_SECONDS = 1.0
+
+
+def _level_of(status: int, elapsed: float) -> int:
+    if status >= 500 or elapsed >= SLOW_REQUEST_SECONDS:
+        return logging.WARNING
+    return logging.INFO if status >= 400 else logging.DEBUG
 
 
 def _resource_of(canonical: str) -> str:

@@ -296,7 +296,9 @@ class DeliveryWorker:
         if disabled:
             WEBHOOK_ENDPOINTS_DISABLED.labels(disabled).inc()
         if record.outcome == "succeeded":
-            log.info("webhook delivered", extra={"event_id": event_id, "endpoint_id": endpoint_id, "latency_ms": latency_ms})
+            # Debug level: a line per delivery flooded the logs at full load (attempts are in the delivery log).
+            log.debug("webhook delivered", extra={"event_id": event_id, "endpoint_id": endpoint_id,
+                                                  "latency_ms": latency_ms})
         else:
             log.warning(
                 "webhook delivery failed",
