@@ -208,3 +208,36 @@ def _strings(value: Any, where: str, limit: int) -> tuple[str, ...]:
     if len(value) > limit:
         raise ScimError("invalidValue", f"{where} holds at most {limit} values")
     return tuple(dict.fromkeys(value))
+
+
+@dataclass(frozen=True)
+class UniqueValue:
+    """A value the vendor declared unique (`uniqueness` server or global), as compared."""
+
+    urn: str
+    attribute: str
+    scope: str  # "server": within the connection; "global": within the organization
+    case_exact: bool
+    folded: str  # the value as text, lower-cased unless the attribute is caseExact
+
+
+def unique_values(resource_type: ResourceType, attributes: dict[str, Any]) -> list[UniqueValue]:
+    """The values of `attributes` (canonical) that the resource type's extensions
+    declare unique: single-valued string, reference or integer attributes with
+    uniqueness server or global (a unique decimal, boolean or dateTime would compare
+    spellings, not values)."""
+    found = []
+    for extension in resource_type.extensions:
+        values = attributes.get(extension.schema.id)
+        if not isinstance(values, dict):
+            continue
+        for attribute in extension.schema.attributes:
+            value = values.get(attribute.name)
+            if attribute.uniqueness == "none" or attribute.multi_valued or value is None \
+                    or attribute.type not in ("string", "reference", "integer"):
+                continue
+            text = value if isinstance(value, str) else str(value)
+            found.append(UniqueValue(extension.schema.id, attribute.name, attribute.uniqueness, attribute.case_exact,
+                                     text if attribute.case_exact else text.lower()))
+    return sorted(found, key=lambda u: (u.urn, u.attribute))
+

@@ -30,6 +30,7 @@ from runtime.paging import (
 )
 from runtime.tenant_scope import OrganizationScope, TenantPool
 from runtime.timestamps import to_timestamp
+from scim.extensions import UniqueValue, unique_values
 from scim.filter import FilterError, parse_filter
 from scim.patch import apply_patch
 from scim.schema import ResourceType
@@ -53,6 +54,7 @@ from services.directory.request_log_service import RequestLogRpcs
 from services.directory.schema_extension_service import SchemaExtensionRpcs
 from services.directory.schema_extensions import ExtensionRegistry
 from services.directory.seen_attributes import SeenAttributeRecorder, seen_paths
+from services.directory.uniqueness import claim_unique_values
 
 SCHEMA = "directory"
 
@@ -186,12 +188,18 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         }
         member = member_from_row(values)
         entry = AuditEntry(tenant, "create", "User", values["member_id"], list(values["scim_attributes"]))
+        claims = unique_values(user_type, values["scim_attributes"])
 
         async def create(entry: AuditEntry) -> None:
+            queued = self._queued(tenant, MEMBER_CREATE, "CREATE", member)
             try:
-                await repository.insert_member(
-                    self._db(tenant), values, self._queued(tenant, MEMBER_CREATE, "CREATE", member), entry.cte
-                )
+                if claims:
+                    async with self._db(tenant).acquire() as conn, conn.transaction():
+                        await claim_unique_values(conn, tenant.organization_id, tenant.connection_id,
+                                                  values["member_id"], claims)
+                        await repository.insert_member(conn, values, queued, entry.cte)
+                else:
+                    await repository.insert_member(self._db(tenant), values, queued, entry.cte)
             except repository.UserNameTaken:
                 raise ServiceError("UNIQUENESS", f"userName {values['user_name']!r} is already in use") from None
             entry.written = True
@@ -199,6 +207,12 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         await audited(self._db(tenant), entry, create)
         await self._record_seen(tenant, user_type, member)
         return pb.CreateMemberResponse(member=member)
+
+    async def _new_unique_values(self, row: asyncpg.Record, fields: dict[str, Any]) -> list[UniqueValue]:
+        """The values declared unique that this write gives the member anew."""
+        user_type = await self._extensions.user_type()
+        before = set(unique_values(user_type, row["scim_attributes"]))
+        return [value for value in unique_values(user_type, fields["scim_attributes"]) if value not in before]
 
     async def _record_seen(self, tenant: Tenant, user_type: ResourceType, member: member_pb2.Member) -> None:
         registration = member.scim_registration
@@ -260,7 +274,8 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         """One attempt at a change (None: delete): the member as its IdP now
         sees it, and what the write did to its status. None when another
         writer got there first; _NEEDS_TRANSACTION when the write deprovisions
-        the member (or releases a held deprovision) outside a transaction.
+        the member (or releases a held deprovision), or gives it a value
+        declared unique, outside a transaction.
         `evaluator` computes a change's custom attributes."""
         if row is None:
             raise ServiceError("NOT_FOUND", f"member {member_id!r} not found")
@@ -279,8 +294,11 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
             fields["custom_attributes"] = evaluator.compute(fields["scim_attributes"], fields["undeclared_attributes"])
             custom_version = evaluator.version
         decision = status_change(row["status"], row["scim_status"], fields["status"])
-        if (decision.deprovision or decision.releases_hold) and not _in_transaction(executor):
+        claims = await self._new_unique_values(row, fields) if change is not None else []
+        if (decision.deprovision or decision.releases_hold or claims) and not _in_transaction(executor):
             return _NEEDS_TRANSACTION
+        if claims:
+            await claim_unique_values(executor, row["organization_id"], row["connection_id"], member_id, claims)
         events = []
         if decision.deprovision:
             decision, held_event = await self._guarded(executor, tenant, row, decision)

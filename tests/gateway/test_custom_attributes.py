@@ -4,6 +4,7 @@ a URN of its own and deletes it after, so tests never see each other's."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from urllib.parse import quote
 
@@ -230,3 +231,53 @@ async def test_an_entra_patch_of_an_undeclared_attribute_is_kept_not_refused(htt
     status, body = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "Replace", "path": "favoriteColor", "value": "blue"}]}, bearer(connection))
     assert status == 400 and "favoriteColor" in body["detail"], body
+
+
+async def test_a_value_declared_unique_is_a_409_uniqueness_for_a_second_member(http, vendor, scim):
+    _, connection = scim
+    urn = f"urn:ietf:params:scim:schemas:extension:uniq{uuid.uuid4().hex[:8]}:2.0:User"
+    status, body = await vendor.request("PUT", f"/v1/scim/schema_extensions/{urn}", {"attributes": [
+        {"name": "employeeId", "uniqueness": "server"}, {"name": "badge", "uniqueness": "server", "caseExact": True},
+        {"name": "team"}]})
+    assert status == 201, body
+    try:
+        first = scim_user(f"u1-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-1", "badge": "b", "team": "x"}})
+        status, created = await _send(http, "POST", connection["base_url"] + "/Users", first, bearer(connection))
+        assert status == 201, created
+        # Another member may share what is not unique, and a caseExact value in another case.
+        second = scim_user(f"u2-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-2", "badge": "B", "team": "x"}})
+        status, other = await _send(http, "POST", connection["base_url"] + "/Users", second, bearer(connection))
+        assert status == 201, other
+        clash = scim_user(f"u3-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "e-1"}})  # not caseExact
+        status, body = await _send(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
+        assert status == 409 and body["scimType"] == "uniqueness" and "employeeId" in body["detail"], body
+        # Taking it by PATCH is refused too; keeping one's own value is not a clash.
+        other_url = f"{connection['base_url']}/Users/{other['id']}"
+        status, body = await _send(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": f"{urn}:employeeId", "value": "E-1"}]}, bearer(connection))
+        assert status == 409 and body["scimType"] == "uniqueness", body
+        status, body = await _send(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "title", "value": "Engineer"}]}, bearer(connection))
+        assert status == 200, body
+        # Once the first member is deleted, its value is free again.
+        await _send(http, "DELETE", f"{connection['base_url']}/Users/{created['id']}", headers=bearer(connection))
+        status, body = await _send(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
+        assert status == 201, body
+    finally:
+        await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
+
+
+async def test_concurrent_writers_of_one_unique_value_end_with_one_holder(http, vendor, scim):
+    _, connection = scim
+    urn = f"urn:ietf:params:scim:schemas:extension:race{uuid.uuid4().hex[:8]}:2.0:User"
+    status, body = await vendor.request("PUT", f"/v1/scim/schema_extensions/{urn}", {"attributes": [
+        {"name": "employeeId", "uniqueness": "server"}]})
+    assert status == 201, body
+    try:
+        users = [scim_user(f"race{n}-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-42"}})
+                 for n in range(8)]
+        answers = await asyncio.gather(*(_send(http, "POST", connection["base_url"] + "/Users", user,
+                                               bearer(connection)) for user in users))
+        assert sorted(status for status, _ in answers) == [201] + [409] * 7, answers
+    finally:
+        await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")

@@ -68,3 +68,17 @@ def test_a_bad_definition_names_what_is_wrong(body, fragment):
     with pytest.raises(ScimError) as caught:
         parse_extension("User", body)
     assert caught.value.scim_type == "invalidValue" and fragment in caught.value.message, caught.value.message
+
+
+def test_the_values_declared_unique_are_the_single_valued_strings_and_integers():
+    from scim.extensions import unique_values
+    extension = parse_extension("User", {"id": URN, "attributes": [
+        {"name": "employeeId", "uniqueness": "server"}, {"name": "badge", "uniqueness": "global", "caseExact": True},
+        {"name": "seat", "type": "integer", "uniqueness": "server"}, {"name": "tags", "multiValued": True,
+                                                                       "uniqueness": "server"},
+        {"name": "ratio", "type": "decimal", "uniqueness": "server"}, {"name": "team"}]})
+    user_type = with_extensions(USER, [extension])
+    found = unique_values(user_type, {URN: {"employeeId": "E-1", "badge": "Bx", "seat": 7, "tags": ["a"],
+                                            "ratio": 0.5, "team": "x"}})
+    assert [(u.attribute, u.scope, u.folded) for u in found] == [
+        ("badge", "global", "Bx"), ("employeeId", "server", "e-1"), ("seat", "server", "7")]

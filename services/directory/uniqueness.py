@@ -1,0 +1,36 @@
+"""The vendor's attributes declared unique (`uniqueness: server` — within the
+connection, like userName — or `global` — within the organization), enforced
+when a member is written: inside the write's transaction, each value is
+locked (a transaction-level advisory lock on its scope and value), then
+looked for among the other live members. Two writers of one value are
+serialised by the lock; the second finds the first's committed row.
+
+Row-level security keeps every query inside the organization, so `global`
+cannot reach further than it."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from runtime.errors import ServiceError
+from scim.extensions import UniqueValue
+
+
+async def claim_unique_values(conn: asyncpg.Connection, organization_id: str, connection_id: str, member_id: str,
+                              values: list[UniqueValue]) -> None:
+    """Raises UNIQUENESS when another live member holds one of `values`. Call
+    inside the transaction that writes the member."""
+    for value in values:  # sorted by the caller: locks are always taken in one order
+        scope = connection_id if value.scope == "server" else ""
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                           "\x1f".join((organization_id, scope, value.urn, value.attribute, value.folded)))
+        taken = await conn.fetchval(
+            "SELECT member_id FROM members WHERE organization_id = $1 AND ($2 = '' OR connection_id = $2)"
+            " AND member_id <> $3 AND status <> 'deleted'"
+            " AND (CASE WHEN $6 THEN (scim_attributes -> $4::text) ->> $5::text"
+            "      ELSE lower((scim_attributes -> $4::text) ->> $5::text) END) = $7 LIMIT 1",
+            organization_id, scope, member_id, value.urn, value.attribute, value.case_exact, value.folded,
+        )
+        if taken is not None:
+            raise ServiceError("UNIQUENESS", f"{value.urn}:{value.attribute} {value.folded[:200]!r} is already "
+                                             "in use by another member")
