@@ -556,7 +556,11 @@ def _management_paths() -> JsonObject:
             "get": _management_op(
                 "listMembers", "Members", "List members with their roles",
                 _envelope(200, "A page of members.", {"members": _array(_ref("Member")), **NEXT_CURSOR}),
-                errors=(400,), parameters=LIST_PARAMS,
+                errors=(400,), parameters=(*LIST_PARAMS, {
+                    **_query("custom_attribute", "Only members whose custom field holds the value: "
+                                                 "`<field>:<value>`, e.g. `department:finance`; repeat to require "
+                                                 "several (at most 10).", _array(STRING)),
+                    "style": "form", "explode": True}),
             ),
         },
         "/v1/b2b/organizations/{organization_id}/members/{member_id}": {

@@ -74,6 +74,23 @@ async def update_member(request: web.Request) -> web.Response:
     return envelope(200, member=await _member(request, organization_id, member_id))
 
 
+MAX_CUSTOM_ATTRIBUTE_FILTERS = 10
+
+
+def custom_attribute_filters(request: web.Request) -> dict[str, str]:
+    """`?custom_attribute=department:finance` (repeatable): field → value, all to hold."""
+    given = request.query.getall("custom_attribute", [])
+    if len(given) > MAX_CUSTOM_ATTRIBUTE_FILTERS:
+        raise ServiceError("INVALID_VALUE", f"at most {MAX_CUSTOM_ATTRIBUTE_FILTERS} custom_attribute filters")
+    filters = {}
+    for text in given:
+        key, colon, value = text.partition(":")
+        if not colon or not key:
+            raise ServiceError("INVALID_VALUE", "custom_attribute is <field>:<value>, e.g. department:finance")
+        filters[key] = value
+    return filters
+
+
 @routes.get("/v1/b2b/organizations/{organization_id}/members")
 async def list_members(request: web.Request) -> web.Response:
     organization_id = request.match_info["organization_id"]
@@ -81,7 +98,8 @@ async def list_members(request: web.Request) -> web.Response:
     backends = request.app[BACKENDS]
     listed = await call(
         backends.directory.ListMembers(
-            directory_pb.ListMembersRequest(page_size=limit, page_token=request.query.get("cursor", "")),
+            directory_pb.ListMembersRequest(page_size=limit, page_token=request.query.get("cursor", ""),
+                                            custom_attributes=custom_attribute_filters(request)),
         )
     )
     roles = await call(

@@ -233,6 +233,15 @@ async def test_list_members_filters_by_a_custom_field_over_grpc(http, gateway, v
                                         metadata=tenant.metadata())
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
+    # The management API filters the same way.
+    members = f"/v1/b2b/organizations/{organization['organization_id']}/members"
+    status, listed = await vendor.request("GET", members, params=[("custom_attribute", f"{team}:Blue"),
+                                                                  ("custom_attribute", f"{badges}:y")])
+    assert status == 200 and [made[m["member_id"]] for m in listed["members"]] == ["c"], listed
+    for bad in ("no-colon", ":Blue", "no_such_field:x"):
+        status, body = await vendor.request("GET", members, params={"custom_attribute": bad})
+        assert status == 400, (bad, body)
+
 
 async def test_another_organizations_mapping_never_applies(http, gateway, vendor):
     ours, our_connection, our_scim = await _tenant(http, gateway)
