@@ -245,7 +245,8 @@ class _Planner:
         target = _RESOURCE if operation.path is None else _target(operation.path)
         if target is _RESOURCE:
             if operation.op == "remove":
-                raise ScimError("noTarget", "remove needs a path (RFC 7644 §3.5.2.2)")
+                raise ScimError("noTarget", "remove needs a path naming an attribute, not the whole resource "
+                                            "(RFC 7644 §3.5.2.2)")
             if not isinstance(operation.value, dict):
                 raise ScimError("invalidValue", "without a path, value must be an object of attributes")
             self.resource_value(operation.op, operation.value)

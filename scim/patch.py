@@ -205,7 +205,8 @@ def _apply_operation(state: dict[str, Any], operation: PatchOperation, resource_
     target = _RESOURCE if operation.path is None else _target(resource_type, operation.path)
     if target is _RESOURCE:
         if operation.op == "remove":
-            raise ScimError("noTarget", "remove needs a path (RFC 7644 §3.5.2.2)")
+            raise ScimError("noTarget", "remove needs a path naming an attribute, not the whole resource "
+                                        "(RFC 7644 §3.5.2.2)")
         if not isinstance(operation.value, dict):
             raise ScimError("invalidValue", "without a path, value must be an object of attributes")
         _apply_resource_value(state, operation.op, operation.value, resource_type, raw)

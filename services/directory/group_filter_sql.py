@@ -53,6 +53,10 @@ class _GroupCompiler(SqlCompiler):
                 return _members_exists(_MemberCompiler(self.params).filter(inner))
             case Present(path) if self._is_members(path):
                 return _members_exists("true")
+            case Comparison(path, op, None) if self._is_members(path):
+                # `eq null` is "not present" (RFC 7644 §3.4.2.2), of the list as a whole: no member at all.
+                # (A member element always has its value and type, so `members.value` reads the same.)
+                return _members_exists("true") if op == "ne" else f"(NOT {_members_exists('true')})"
             case Comparison(path, _op, _value) if self._is_members(path):
                 sub = path.sub_attribute or "value"
                 element = Comparison(AttributePath("", sub), node.op, node.value)

@@ -280,6 +280,7 @@ GROUPS = [
 
 GROUP_FILTERS = [
     'members[value eq "m-ada"]', 'members.value eq "m-bob"', 'members pr', 'not (members pr)',
+    'members eq null', 'members ne null', 'members.value eq null', 'members.value ne null',
     # a sub-attribute after a value filter, every operator, combined
     'members[type eq "User"].value eq "m-ada"', 'members[type eq "user"].value ne "m-ada"',
     'members[type eq "User"].value co "a"', 'members[type eq "User"].value sw "m-b"', 'members[type eq "User"].value ew "x"',
