@@ -85,6 +85,8 @@ def group_json(group: group_pb2.Group) -> dict[str, Any]:
         "group_name": group.display_name,
         "external_id": group.external_id,
         "member_count": group.member_count,
+        # The values under the vendor's extensions of Group, by schema URN.
+        "scim_attributes": orjson.loads(group.scim_attributes_json or "{}"),
         "created_at": to_rfc3339(group.create_time),
         "updated_at": to_rfc3339(group.update_time),
     }

@@ -54,6 +54,13 @@ The rules, and the dialect decisions they take:
   a value that is not a string is INVALID_VALUE.
 - externalId: `remove`, `null` or `""` clears it (the plan holds None); a
   value that is not a string is INVALID_VALUE.
+- The vendor's extensions of Group (the `group_type` given): an operation
+  whose path names an extension (its bare URN) or an attribute of one
+  (`urn:…:Group:costCenter`, Entra's flattened form), and a path-less
+  value's keys naming them (Okta's nested extension object), are not planned
+  here but passed on whole, in order, as `extension_operations`: the caller
+  applies them to the stored extension values with `scim.patch.apply_patch`,
+  under the same rules as a User's extensions.
 - No path (§3.5.2.1, §3.5.2.3): `value` is an object whose keys are applied
   as paths (`{"members": […], "displayName": …}`; add adds members, replace
   replaces them). As in a POST, keys naming read-only attributes (Okta
@@ -75,14 +82,17 @@ from typing import Any, Iterable
 
 from scim.errors import ScimError
 from scim.filter import And, Comparison, Filter, FilterError, Or, Present, parse_patch_path
+from scim.patch import apply_patch
 from scim.patch_request import MAX_OPERATIONS, PatchOperation, lower_keys, patch_operations
-from scim.schema import GROUP, Attribute, PathError, resolve
+from scim.schema import GROUP, Attribute, PathError, ResourceType, resolve
+from scim.users import check_required_extension_attributes, names_extension
 
 __all__ = [
     "MAX_MEMBER_IDS",
     "MAX_OPERATIONS",
     "UNCHANGED",
     "GroupPatchPlan",
+    "apply_extension_operations",
     "MembershipStep",
     "apply_steps",
     "plan_group_patch",
@@ -122,6 +132,9 @@ class GroupPatchPlan:
     display_name: str | _Unchanged = UNCHANGED  # a new non-blank displayName
     external_id: str | None | _Unchanged = UNCHANGED  # None: cleared
     steps: tuple[MembershipStep, ...] = ()  # in order
+    # (index in the request, PATCH operation {"op", "path"?, "value"?}) on the
+    # extension values, in order; see apply_extension_operations.
+    extension_operations: tuple[tuple[int, dict[str, Any]], ...] = ()
 
     @property
     def changes_members(self) -> bool:
@@ -145,16 +158,33 @@ def apply_steps(current: Iterable[str], steps: Iterable[MembershipStep]) -> set[
     return members
 
 
-def plan_group_patch(body: dict[str, Any]) -> GroupPatchPlan:
+def plan_group_patch(body: dict[str, Any], group_type: ResourceType = GROUP) -> GroupPatchPlan:
     """The plan for a Group PATCH `body` (RFC 7644 §3.5.2); see the module
-    docstring for the rules. Raises ScimError."""
-    planner = _Planner()
+    docstring for the rules. `group_type` is Group with the vendor's
+    extensions. Raises ScimError."""
+    planner = _Planner(group_type)
     for index, operation in enumerate(patch_operations(body)):
+        planner.index = index
         try:
             planner.operation(operation)
         except ScimError as error:
             raise ScimError(error.scim_type, f"Operations[{index}]: {error.message}") from None
     return planner.plan()
+
+
+def apply_extension_operations(plan: GroupPatchPlan, stored: dict[str, Any],
+                               group_type: ResourceType) -> dict[str, Any]:
+    """The group's extension values (`{urn: {…}}`, canonical) after the plan's
+    extension operations, each applied as `scim.patch` applies a User's. Raises
+    ScimError naming the request's operation; `stored` is not changed."""
+    values = stored
+    for index, operation in plan.extension_operations:
+        try:
+            values = apply_patch(values, {"Operations": [operation]}, group_type).attributes
+        except ScimError as error:
+            raise ScimError(error.scim_type, f"Operations[{index}]{error.message.removeprefix('Operations[0]')}") from None
+    check_required_extension_attributes(group_type, values)
+    return values
 
 
 # ---------------------------------------------------------------- envelope
@@ -192,10 +222,18 @@ def _target(text: str) -> _Target | object:
     return _Target(text, resolved.attribute, sub, patch_path.value_filter)
 
 
+def _unfiltered(path: str) -> str:
+    """A path without its value filter and what follows it: the attribute it is on."""
+    return path.split("[", 1)[0].strip()
+
+
 # ---------------------------------------------------------------- planning
 
 class _Planner:
-    def __init__(self) -> None:
+    def __init__(self, group_type: ResourceType) -> None:
+        self.group_type = group_type
+        self.index = 0  # of the operation being planned
+        self.extension_operations: list[tuple[int, dict[str, Any]]] = []
         self.display_name: str | _Unchanged = UNCHANGED
         self.external_id: str | None | _Unchanged = UNCHANGED
         # Once a replace or clear fixed the whole set, `fate` lists the ids
@@ -214,7 +252,7 @@ class _Planner:
             removed = tuple(i for i, member in self.fate.items() if not member)
             added = tuple(i for i, member in self.fate.items() if member)
             steps = tuple(MembershipStep(kind, ids) for kind, ids in (("remove", removed), ("add", added)) if ids)
-        return GroupPatchPlan(self.display_name, self.external_id, steps)
+        return GroupPatchPlan(self.display_name, self.external_id, steps, tuple(self.extension_operations))
 
     # membership, as set operations on the net effect
 
@@ -242,6 +280,11 @@ class _Planner:
     # operations
 
     def operation(self, operation: PatchOperation) -> None:
+        if operation.path is not None and names_extension(self.group_type, _unfiltered(operation.path)):
+            self.extension_operations.append((self.index, {
+                "op": operation.op, "path": operation.path, **({"value": operation.value} if operation.has_value else {}),
+            }))
+            return
         target = _RESOURCE if operation.path is None else _target(operation.path)
         if target is _RESOURCE:
             if operation.op == "remove":
@@ -260,8 +303,12 @@ class _Planner:
 
     def resource_value(self, op: str, value: dict[Any, Any]) -> None:
         """A path-less add/replace: each key of `value` as a path."""
+        extension_values = {}
         for key, item in value.items():
             if not isinstance(key, str):
+                continue
+            if names_extension(self.group_type, _unfiltered(key)):
+                extension_values[key] = item
                 continue
             try:
                 target = _target(key)
@@ -276,6 +323,8 @@ class _Planner:
             assert isinstance(target, _Target)
             if not target.read_only:  # Okta repeats `id`: ignored
                 self.target(op, target, item, True)
+        if extension_values:
+            self.extension_operations.append((self.index, {"op": op, "value": extension_values}))
 
     def target(self, op: str, target: _Target, value: Any, has_value: bool) -> None:
         name = target.attribute.name

@@ -186,6 +186,19 @@ def extension_schema(resource_type: ResourceType, key: str) -> Schema | None:
     return next((e.schema for e in resource_type.extensions if e.schema.id.lower() == lowered), None)
 
 
+def names_extension(resource_type: ResourceType, key: str) -> bool:
+    """Whether a body key names an extension of `resource_type` or one of its
+    attributes (`urn:…:Group:costCenter`, `urn:…:Group:site.city`)."""
+    if extension_schema(resource_type, key) is not None:
+        return True
+    if not key.lower().startswith("urn:"):
+        return False
+    try:
+        return resolve(resource_type, key).is_extension
+    except PathError:
+        return False
+
+
 def normalize_extension(schema: Schema, value: Any, undeclared: dict[str, Any] | None = None) -> Any:
     """An extension object (RFC 7643 §3.3) with its attributes normalized;
     UNASSIGNED when it holds nothing writable. Attributes the schema does not

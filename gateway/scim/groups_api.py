@@ -12,7 +12,7 @@ from scimd.directory.v1 import group_pb2
 from gateway.calls import call
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.cursors import list_envelope, page_token_of
-from gateway.scim.groups import etag_of, group_resource
+from gateway.scim.groups import etag_of, extension_values_of, group_resource
 from gateway.scim.requests import ListQuery
 from runtime.errors import ServiceError
 from scim.schema import check_schemas
@@ -76,13 +76,14 @@ async def members_of(ctx: ScimContext, group_id: str) -> list[group_pb2.GroupMem
 
 async def _result(ctx: ScimContext, group: group_pb2.Group, with_members: bool, status: int = 200) -> ScimResult:
     members = await members_of(ctx, group.group_id) if with_members else None
-    resource = group_resource(group, members, ctx.base_url)
+    resource = group_resource(group, members, ctx.base_url, await ctx.schemas.resource_type("Group"))
     return ScimResult(status, resource, etag_of(group), resource["meta"]["location"])
 
 
 async def create(ctx: ScimContext, body: dict[str, Any], with_members: bool = True) -> ScimResult:
     request = pb.CreateGroupRequest(
-        group=group_pb2.Group(display_name=_display_name(body), external_id=_external_id(body)),
+        group=group_pb2.Group(display_name=_display_name(body), external_id=_external_id(body),
+                              scim_attributes_json=orjson.dumps(extension_values_of(body)).decode()),
         member_ids=_member_ids(body),
     )
     response = await call(ctx.backends.directory.CreateGroup(request))
@@ -99,6 +100,7 @@ async def replace(ctx: ScimContext, group_id: str, body: dict[str, Any], version
     request = pb.UpdateGroupRequest(
         group_id=group_id, display_name=_display_name(body), external_id=_external_id(body),
         member_ids=_member_ids(body), etag=version,
+        scim_attributes_json=orjson.dumps(extension_values_of(body)).decode(),
     )
     response = await call(ctx.backends.directory.UpdateGroup(request))
     return await _result(ctx, response.group, with_members)

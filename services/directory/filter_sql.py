@@ -92,17 +92,19 @@ def compile_filter(node: Filter, params: SqlParams, user_type: ResourceType = US
     return SqlCompiler(params, user_type=user_type).filter(validate_filter(node, user_type))
 
 
-def sort_expression(path: str, params: SqlParams, user_type: ResourceType = USER) -> str:
+def sort_expression(path: str, params: SqlParams, user_type: ResourceType = USER,
+                    compiler: "SqlCompiler | None" = None) -> str:
     """The SQL to order by for sortBy=`path`; for a multi-valued attribute, its
-    primary element's value, else its first (RFC 7644 §3.4.2.3)."""
+    primary element's value, else its first (RFC 7644 §3.4.2.3). `compiler`
+    says where attributes live (the User compiler by default)."""
     try:
         parsed = parse_attribute_path(path)
     except PathError:
         raise FilterError(f"{path!r} is not an attribute path") from None
-    compiler = SqlCompiler(params, user_type=user_type)
+    compiler = compiler or SqlCompiler(params, user_type=user_type)
     resolved, column, json = compiler.source(parsed)
     target = compared_attribute(resolved)
-    if target is None:
+    if target is None or (column is not None and column.sql is None):
         raise FilterError(f"cannot sort by {parsed}: it is complex")
     if column is not None:
         return _lower(column.sql, target) if target.type in _STRING_TYPES else column.sql

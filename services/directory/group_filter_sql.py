@@ -1,12 +1,13 @@
 """SCIM Group filters and sortBy as parameterised SQL over the `groups`
-table; `members` lives in `group_members`. Shares the comparison rules of
-the User compiler in filter_sql.py."""
+table; `members` lives in `group_members`, the vendor's extension values in
+`groups.scim_attributes` (as a member's). Shares the comparison rules of the
+User compiler in filter_sql.py."""
 
 from __future__ import annotations
 
 from scim.filter import Comparison, Filter, FilterError, Present, ValuePath, resolve_path, validate_filter
-from scim.schema import GROUP, AttributePath, PathError, ResolvedPath, parse_attribute_path
-from services.directory.filter_sql import Column, SqlCompiler, SqlParams
+from scim.schema import GROUP, AttributePath, ResolvedPath, ResourceType
+from services.directory.filter_sql import Column, SqlCompiler, SqlParams, sort_expression
 
 _COLUMNS = {
     ("id", ""): Column("group_id", "group_id <> ''"),
@@ -21,21 +22,14 @@ _COLUMNS = {
 _MEMBER_COLUMNS = {"value": Column("gm.member_id", "true"), "type": Column("'User'::text", "true")}
 
 
-def compile_group_filter(node: Filter, params: SqlParams) -> str:
-    """A SQL boolean expression over `groups` true exactly for the matching groups."""
-    return _GroupCompiler(params).filter(validate_filter(node, GROUP))
+def compile_group_filter(node: Filter, params: SqlParams, group_type: ResourceType = GROUP) -> str:
+    """A SQL boolean expression over `groups` true exactly for the matching
+    groups; `group_type` is Group with the vendor's extensions."""
+    return _GroupCompiler(params, user_type=group_type).filter(validate_filter(node, group_type))
 
 
-def group_sort_expression(path: str, params: SqlParams) -> str:
-    try:
-        parsed = parse_attribute_path(path)
-        resolved = resolve_path(GROUP, parsed)
-    except (PathError, FilterError):
-        raise FilterError(f"{path!r} is not an attribute path of Group") from None
-    column = _COLUMNS.get(_key(resolved))
-    if column is None or column.sql is None:
-        raise FilterError(f"cannot sort groups by {parsed}")
-    return f"lower({column.sql})" if column.sql == "display_name" else column.sql
+def group_sort_expression(path: str, params: SqlParams, group_type: ResourceType = GROUP) -> str:
+    return sort_expression(path, params, group_type, _GroupCompiler(params, user_type=group_type))
 
 
 def _key(resolved: ResolvedPath) -> tuple[str, str]:
@@ -64,10 +58,13 @@ class _GroupCompiler(SqlCompiler):
         return super().filter(node)
 
     def _is_members(self, path: AttributePath) -> bool:
-        return resolve_path(GROUP, path).attribute.name == "members"
+        resolved = resolve_path(self.user_type, path)
+        return not resolved.is_extension and resolved.attribute.name == "members"
 
     def source(self, path: AttributePath) -> tuple[ResolvedPath, Column | None, str | None]:
-        resolved = resolve_path(GROUP, path)
+        resolved = resolve_path(self.user_type, path)
+        if resolved.is_extension:
+            return super().source(path)  # groups.scim_attributes, as members.scim_attributes
         column = _COLUMNS.get(_key(resolved))
         if column is None:
             raise FilterError(f"filtering groups on {path} is not supported")

@@ -13,7 +13,7 @@ from services.directory.keyset import Position
 
 GROUP_COLUMNS = (
     "group_id, organization_id, connection_id, display_name, external_id, member_count, status, version,"
-    " created_at, updated_at"
+    " created_at, updated_at, scim_attributes"
 )
 
 
@@ -29,10 +29,10 @@ async def insert_group(conn: asyncpg.Connection, values: dict[str, Any]) -> asyn
     try:
         return await conn.fetchrow(
             "INSERT INTO groups (group_id, organization_id, connection_id, display_name, external_id,"
-            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+            " created_at, updated_at, scim_attributes) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)"
             f" RETURNING {GROUP_COLUMNS}",
             values["group_id"], values["organization_id"], values["connection_id"], values["display_name"],
-            values["external_id"], values["created_at"],
+            values["external_id"], values["created_at"], values["scim_attributes"],
         )
     except asyncpg.UniqueViolationError as error:
         raise _unique(error) from None
@@ -120,9 +120,9 @@ async def update_group_queueing(conn, values: dict[str, Any], member_delta: int,
     its events, in one statement."""
     sql, params = with_events(
         "UPDATE groups SET display_name = $2, external_id = $3, member_count = member_count + $4, version = $5,"
-        f" updated_at = $6 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
+        f" updated_at = $6, scim_attributes = $7 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
         [values["group_id"], values["display_name"], values["external_id"], member_delta, values["version"],
-         values["updated_at"]],
+         values["updated_at"], values["scim_attributes"]],
         events,
     )
     try:
@@ -138,6 +138,7 @@ class GroupQuery:
     filter_sql: str = ""
     filter_params: tuple = ()
     order_sql: str = ""
+    order_params: tuple = ()  # the sort expression's, after filter_params
     descending: bool = False
     after: Position | None = None
     offset: int = 0
@@ -163,7 +164,7 @@ async def list_groups(pool: asyncpg.Pool, query: GroupQuery, *, total_only: bool
         order = f"created_at {direction}, group_id {direction}"
         if query.order_sql:
             order = f"{query.order_sql} {direction} NULLS LAST, {order}"
-        page_where, page_params = where, list(params)
+        page_where, page_params = where, [*params, *query.order_params]
         if query.after is not None:
             condition, after_params = query.after.condition(query.order_sql, query.descending, "group_id",
                                                             len(page_params) + 1)

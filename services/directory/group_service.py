@@ -23,14 +23,18 @@ from runtime.outbox import QueuedEvent, enqueue_all, new_event
 from runtime.paging import decode_page_token, encode_page_token, page_size
 from runtime.tenant_scope import OrganizationScope
 from runtime.timestamps import to_timestamp
+from scim.extensions import unique_values
 from scim.filter import FilterError, parse_filter
-from scim.group_patch import UNCHANGED, GroupPatchPlan, MembershipStep, plan_group_patch
-from scim.schema import GROUP
+from scim.group_patch import UNCHANGED, GroupPatchPlan, MembershipStep, apply_extension_operations, plan_group_patch
+from scim.groups import group_extension_values
+from scim.schema import ResourceType
 from services.directory import group_repository as repository
 from services.directory.audit import AuditEntry, audited
 from services.directory.filter_sql import SqlParams
 from services.directory.group_filter_sql import compile_group_filter, group_sort_expression
 from services.directory.keyset import Position, position_of
+from services.directory.schema_extensions import ExtensionRegistry
+from services.directory.uniqueness import claim_unique_values
 
 MAX_DISPLAY_NAME = 512
 MAX_MEMBERS_PER_CALL = 10_000
@@ -49,6 +53,7 @@ def group_from_row(row: asyncpg.Record) -> group_pb2.Group:
         create_time=to_timestamp(row["created_at"]),
         update_time=to_timestamp(row["updated_at"]),
         etag=str(row["version"]),
+        scim_attributes_json=orjson.dumps(row["scim_attributes"], option=orjson.OPT_SORT_KEYS).decode(),
     )
 
 
@@ -68,6 +73,18 @@ def _member_ids(ids: Iterable[str]) -> list[str]:
     return unique
 
 
+def _extension_values(group_type: ResourceType, body_json: str) -> dict[str, Any]:
+    """The extension values of a SCIM Group body (JSON); none for ""."""
+    if not body_json:
+        return {}
+    return group_extension_values(group_type, parse_json_object(body_json, "scim_attributes_json"))
+
+
+def _changed_extensions(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{urn: the value before} of each extension whose values changed."""
+    return {urn: before.get(urn) for urn in sorted(before.keys() | after.keys()) if before.get(urn) != after.get(urn)}
+
+
 _SCIM_NAMES = {"display_name": "displayName", "external_id": "externalId"}
 
 
@@ -76,6 +93,7 @@ class GroupRpcs:
 
     _schema: str
     _db: Callable[[Tenant], OrganizationScope]
+    _extensions: ExtensionRegistry
 
     def _group_event(self, tenant: Tenant, event_type: str, action: str, group: group_pb2.Group,
                      member_ids: Iterable[str] = (), previous: dict[str, Any] | None = None) -> QueuedEvent:
@@ -105,6 +123,7 @@ class GroupRpcs:
         if not tenant.connection_id:
             raise ServiceError("PERMISSION_DENIED", "groups are created on behalf of a SCIM connection")
         member_ids = _member_ids(request.member_ids)
+        group_type = await self._extensions.group_type()
         values = {
             "group_id": new_id("group"),
             "organization_id": tenant.organization_id,
@@ -112,11 +131,15 @@ class GroupRpcs:
             "display_name": _display_name(request.group.display_name),
             "external_id": request.group.external_id or None,
             "created_at": datetime.now(timezone.utc),
+            "scim_attributes": _extension_values(group_type, request.group.scim_attributes_json),
         }
+        claims = unique_values(group_type, values["scim_attributes"])
 
         async def create(entry: AuditEntry) -> group_pb2.Group:
             async with self._db(tenant).acquire() as conn, conn.transaction():
                 await self._check_members(conn, tenant, member_ids)
+                await claim_unique_values(conn, tenant.organization_id, tenant.connection_id, values["group_id"],
+                                          claims, "Group")
                 try:
                     row = await repository.insert_group(conn, values)
                 except repository.DisplayNameTaken:
@@ -132,7 +155,8 @@ class GroupRpcs:
                 await entry.record(conn)
             return group
 
-        changed = ["displayName", *(["externalId"] if values["external_id"] else []), *(["members"] if member_ids else [])]
+        changed = ["displayName", *(["externalId"] if values["external_id"] else []), *(["members"] if member_ids else []),
+                   *values["scim_attributes"]]
         group = await audited(self._db(tenant), AuditEntry(tenant, "create", "Group", values["group_id"], changed), create)
         return pb.CreateGroupResponse(group=group)
 
@@ -148,15 +172,19 @@ class GroupRpcs:
         if request.skip < 0:
             raise ServiceError("INVALID_VALUE", "skip must not be negative")
         params = SqlParams(start=repository.SCOPE_PARAMETERS)
+        group_type = await self._extensions.group_type()
         try:
-            filter_sql = compile_group_filter(parse_filter(request.filter, GROUP), params) if request.filter.strip() else ""
-            order_sql = group_sort_expression(request.order_by, params) if request.order_by else ""
+            filter_sql = (compile_group_filter(parse_filter(request.filter, group_type), params, group_type)
+                          if request.filter.strip() else "")
+            filter_params = tuple(params.values)
+            order_sql = group_sort_expression(request.order_by, params, group_type) if request.order_by else ""
         except FilterError as error:
             raise ServiceError("INVALID_FILTER", str(error)) from None
         limit = page_size(request.page_size)
         query = repository.GroupQuery(
             organization_id=tenant.organization_id, connection_id=tenant.connection_id, filter_sql=filter_sql,
-            filter_params=tuple(params.values), order_sql=order_sql, descending=request.descending,
+            filter_params=filter_params, order_sql=order_sql, order_params=tuple(params.values[len(filter_params):]),
+            descending=request.descending,
             after=position_of(request.page_token, sorted_by=bool(order_sql)), offset=request.skip, limit=limit + 1,
         )
         rows, total = await repository.list_groups(self._db(tenant), query, total_only=request.total_size_only)
@@ -185,14 +213,18 @@ class GroupRpcs:
             next_page_token=encode_page_token([page[-1]["member_id"]]) if more else "",
         )
 
-    async def _apply_plan(self, context, operation: str, group_id: str, etag: str, plan: GroupPatchPlan) -> group_pb2.Group:
+    async def _apply_plan(self, context, operation: str, group_id: str, etag: str, plan: GroupPatchPlan,
+                          extensions: dict[str, Any] | None = None) -> group_pb2.Group:
+        """`extensions`, when given, replaces the group's extension values (a PUT)."""
         tenant = tenant_of(context)
+        group_type = await self._extensions.group_type()
         return await audited(
             self._db(tenant), AuditEntry(tenant, operation, "Group", group_id),
-            lambda entry: self._apply_plan_audited(tenant, group_id, etag, plan, entry),
+            lambda entry: self._apply_plan_audited(tenant, group_id, etag, plan, extensions, group_type, entry),
         )
 
     async def _apply_plan_audited(self, tenant: Tenant, group_id: str, etag: str, plan: GroupPatchPlan,
+                                  extensions: dict[str, Any] | None, group_type: ResourceType,
                                   entry: AuditEntry) -> group_pb2.Group:
         """Applies attribute changes and membership steps in one transaction,
         under the group's row lock."""
@@ -202,6 +234,13 @@ class GroupRpcs:
                 raise ServiceError("NOT_FOUND", f"group {group_id!r} not found")
             if etag and etag != str(row["version"]):
                 raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
+            stored = row["scim_attributes"]
+            new_extensions = extensions if extensions is not None else apply_extension_operations(plan, stored, group_type)
+            changed_extensions = _changed_extensions(stored, new_extensions)
+            if changed_extensions:
+                held = set(unique_values(group_type, stored))
+                await claim_unique_values(conn, tenant.organization_id, tenant.connection_id, group_id,
+                                          [v for v in unique_values(group_type, new_extensions) if v not in held], "Group")
             incoming = [i for step in plan.steps if step.kind in ("add", "replace") for i in step.member_ids]
             if incoming:
                 await self._check_members(conn, tenant, _member_ids(incoming))
@@ -218,13 +257,15 @@ class GroupRpcs:
                     ("display_name", "display_name", display_name), ("external_id", "external_id", external_id),
                 ) if row[column] != new
             }
+            if changed_extensions:
+                previous["scim_attributes"] = changed_extensions
             if not (added or removed or previous):
                 return group_from_row(row)
             delta = len(added) - len(removed)
             values = {
                 **dict(row), "display_name": display_name, "external_id": external_id,
                 "member_count": row["member_count"] + delta, "version": row["version"] + 1,
-                "updated_at": datetime.now(timezone.utc),
+                "updated_at": datetime.now(timezone.utc), "scim_attributes": new_extensions,
             }
             group = group_from_row(values)
             events = self._membership_events(tenant, group, added, removed)
@@ -234,7 +275,8 @@ class GroupRpcs:
                 await repository.update_group_queueing(conn, values, delta, events)
             except repository.DisplayNameTaken:
                 raise ServiceError("UNIQUENESS", f"displayName {display_name!r} is already in use") from None
-            entry.changed_attributes = [_SCIM_NAMES[key] for key in previous] + (["members"] if added or removed else [])
+            entry.changed_attributes = ([_SCIM_NAMES[key] for key in previous if key in _SCIM_NAMES] + [*changed_extensions]
+                                        + (["members"] if added or removed else []))
             await entry.record(conn)
         return group
 
@@ -254,10 +296,15 @@ class GroupRpcs:
             display_name=request.display_name, external_id=request.external_id or None,
             steps=(MembershipStep("replace", tuple(_member_ids(request.member_ids))),),
         )
-        return pb.UpdateGroupResponse(group=await self._apply_plan(context, "replace", request.group_id, request.etag, plan))
+        extensions = None
+        if request.HasField("scim_attributes_json"):
+            extensions = _extension_values(await self._extensions.group_type(), request.scim_attributes_json)
+        return pb.UpdateGroupResponse(group=await self._apply_plan(
+            context, "replace", request.group_id, request.etag, plan, extensions))
 
     async def PatchGroup(self, request: pb.PatchGroupRequest, context: grpc.aio.ServicerContext):
-        plan = plan_group_patch(parse_json_object(request.patch_json or "{}", "patch_json"))
+        group_type = await self._extensions.group_type()
+        plan = plan_group_patch(parse_json_object(request.patch_json or "{}", "patch_json"), group_type)
         return pb.PatchGroupResponse(group=await self._apply_plan(context, "patch", request.group_id, request.etag, plan))
 
     async def AddGroupMembers(self, request: pb.AddGroupMembersRequest, context: grpc.aio.ServicerContext):

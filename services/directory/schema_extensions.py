@@ -1,6 +1,6 @@
 """The vendor's schema extensions as the directory uses them: stored in
 `schema_extensions`, parsed into scim.schema data, and cached, so that every
-write, filter and PATCH sees the User type with them. A change is checked
+write, filter and PATCH sees the User and Group types with them. A change is checked
 against every value already stored under the extension before it is saved.
 
 Another replica's change reaches this one within REFRESH_SECONDS; the
@@ -16,7 +16,14 @@ import asyncpg
 from runtime.errors import ServiceError
 from runtime.ttl_cache import TtlCache
 from scim.errors import ScimError
-from scim.extensions import MAX_EXTENSIONS_PER_TYPE, Extension, extension_json, parse_extension, with_extensions
+from scim.extensions import (
+    MAX_EXTENSIONS_PER_TYPE,
+    RESOURCE_TYPES,
+    Extension,
+    extension_json,
+    parse_extension,
+    with_extensions,
+)
 from scim.schema import GROUP, USER, ResourceType
 from scim.users import check_required_extension_attributes, normalize_extension
 
@@ -75,8 +82,6 @@ async def put_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, resourc
         extension = parse_extension(resource_type, definition)
     except ScimError as error:
         raise ServiceError("INVALID_VALUE", error.message) from None
-    if resource_type == "Group":
-        raise ServiceError("INVALID_VALUE", "extensions of Group are not supported yet; extend User")
     canonical = extension_json(extension)
     async with pool.acquire() as conn, conn.transaction():
         # One change at a time: a check against stored values must not race another change.
@@ -112,13 +117,19 @@ async def delete_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, sche
     registry.forget()
 
 
+# Each resource type's stored values: (the SQL function reading them, its id column, what one is called).
+_STORED_VALUES = {"User": ("extension_values", "member_id", "member"),
+                  "Group": ("group_extension_values", "group_id", "group")}
+
+
 async def _check_stored_values(conn: asyncpg.Connection, extension: Extension, stored_urn: str) -> None:
     """Every value stored under the extension must still be valid under its new
     definition; the first that is not names the change as refused."""
-    resource_type = with_extensions(USER, [extension])
+    resource_type = with_extensions(RESOURCE_TYPES[extension.resource_type], [extension])
+    function, id_column, called = _STORED_VALUES[extension.resource_type]
     after = ""
     while True:
-        rows = await conn.fetch("SELECT * FROM extension_values($1, $2, $3)", stored_urn, after, CHECK_BATCH)
+        rows = await conn.fetch(f"SELECT * FROM {function}($1, $2, $3)", stored_urn, after, CHECK_BATCH)
         for row in rows:
             try:
                 dropped = [key for key in (row["value"] if isinstance(row["value"], dict) else {})
@@ -129,9 +140,9 @@ async def _check_stored_values(conn: asyncpg.Connection, extension: Extension, s
                 check_required_extension_attributes(resource_type, {extension.schema.id: normalized})
             except ScimError as error:
                 raise ServiceError(
-                    "CONFLICT", f"member {row['member_id']} of organization {row['organization_id']} holds a value "
+                    "CONFLICT", f"{called} {row[id_column]} of organization {row['organization_id']} holds a value "
                                 f"the new definition refuses ({error.message}); change or clear such values first, "
                                 f"or add the attribute under a new name") from None
         if len(rows) < CHECK_BATCH:
             return
-        after = rows[-1]["member_id"]
+        after = rows[-1][id_column]

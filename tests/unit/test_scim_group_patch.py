@@ -12,16 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scim.errors import ScimError
+from scim.extensions import parse_extension, with_extensions
 from scim.group_patch import (
     MAX_MEMBER_IDS,
     MAX_OPERATIONS,
     UNCHANGED,
     GroupPatchPlan,
     MembershipStep,
+    apply_extension_operations,
     apply_steps,
     plan_group_patch,
 )
-from scim.schema import CORE_GROUP, PATCH_OP
+from scim.schema import CORE_GROUP, GROUP, PATCH_OP
 
 START = {"u1", "u2", "u3"}
 
@@ -553,3 +555,46 @@ def test_plan_equals_applying_each_operation_to_a_set(start, sequence):
         assert len(set(step.member_ids)) == len(step.member_ids)
     if kinds == ["remove", "add"]:
         assert not set(result.steps[0].member_ids) & set(result.steps[1].member_ids)
+
+
+# ---------------------------------------------------------------- the vendor's extensions of Group
+
+def _acme_group_type():
+    extension = parse_extension("Group", {"id": "urn:acme:2.0:Group", "attributes": [
+        {"name": "costCenter"}, {"name": "level", "type": "integer"},
+        {"name": "site", "type": "complex", "subAttributes": [{"name": "city"}]}]})
+    return with_extensions(GROUP, [extension])
+
+
+def test_extension_operations_are_passed_on_in_order_with_their_request_index():
+    group_type = _acme_group_type()
+    planned = plan_group_patch({"Operations": [
+        {"op": "add", "path": "members", "value": [{"value": "u9"}]},
+        {"op": "Replace", "path": "urn:acme:2.0:Group:costCenter", "value": "CC-2"},
+        {"op": "replace", "value": {"displayName": "Ops", "urn:acme:2.0:Group": {"level": 4}, "colour": "red"}},
+        {"op": "remove", "path": "urn:acme:2.0:Group:site.city"},
+    ]}, group_type)
+    assert planned.display_name == "Ops" and planned.steps == (MembershipStep("add", ("u9",)),)
+    assert [index for index, _ in planned.extension_operations] == [1, 2, 3]
+    assert planned.extension_operations[1][1] == {"op": "replace", "value": {"urn:acme:2.0:Group": {"level": 4}}}
+    stored = {"urn:acme:2.0:Group": {"costCenter": "CC-1", "site": {"city": "Berlin"}}}
+    assert apply_extension_operations(planned, stored, group_type) == {
+        "urn:acme:2.0:Group": {"costCenter": "CC-2", "level": 4}}
+    assert stored == {"urn:acme:2.0:Group": {"costCenter": "CC-1", "site": {"city": "Berlin"}}}
+
+
+def test_an_extension_operation_error_names_the_request_operation():
+    group_type = _acme_group_type()
+    planned = plan_group_patch({"Operations": [
+        {"op": "replace", "path": "displayName", "value": "x"},
+        {"op": "replace", "path": "urn:acme:2.0:Group:level", "value": "high"}]}, group_type)
+    with pytest.raises(ScimError) as raised:
+        apply_extension_operations(planned, {}, group_type)
+    assert raised.value.scim_type == "invalidValue" and raised.value.message.startswith("Operations[1]: ")
+
+
+def test_without_the_extension_declared_its_paths_are_invalid_and_its_values_ignored():
+    with pytest.raises(ScimError) as raised:
+        plan({"op": "replace", "path": "urn:acme:2.0:Group:costCenter", "value": "x"})
+    assert raised.value.scim_type == "invalidPath"
+    assert plan({"op": "replace", "value": {"urn:acme:2.0:Group": {"costCenter": "x"}}}).extension_operations == ()

@@ -558,18 +558,20 @@ class ListGroupsResponse(_message.Message):
     def __init__(self, groups: _Optional[_Iterable[_Union[_group_pb2.Group, _Mapping]]] = ..., total_size: _Optional[int] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateGroupRequest(_message.Message):
-    __slots__ = ("group_id", "display_name", "external_id", "member_ids", "etag")
+    __slots__ = ("group_id", "display_name", "external_id", "member_ids", "etag", "scim_attributes_json")
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     EXTERNAL_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    SCIM_ATTRIBUTES_JSON_FIELD_NUMBER: _ClassVar[int]
     group_id: str
     display_name: str
     external_id: str
     member_ids: _containers.RepeatedScalarFieldContainer[str]
     etag: str
-    def __init__(self, group_id: _Optional[str] = ..., display_name: _Optional[str] = ..., external_id: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ...) -> None: ...
+    scim_attributes_json: str
+    def __init__(self, group_id: _Optional[str] = ..., display_name: _Optional[str] = ..., external_id: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ..., etag: _Optional[str] = ..., scim_attributes_json: _Optional[str] = ...) -> None: ...
 
 class UpdateGroupResponse(_message.Message):
     __slots__ = ("group",)

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1escimd/directory/v1/group.proto\x12\x12scimd.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x01\n\x05Group\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x15\n\rconnection_id\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x05 \x01(\t\x12\x14\n\x0cmember_count\x18\x06 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\t \x01(\t\"1\n\x0bGroupMember\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64isplay\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1escimd/directory/v1/group.proto\x12\x12scimd.directory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x02\n\x05Group\x12\x10\n\x08group_id\x18\x01 \x01(\t\x12\x17\n\x0forganization_id\x18\x02 \x01(\t\x12\x15\n\rconnection_id\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x05 \x01(\t\x12\x14\n\x0cmember_count\x18\x06 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\t \x01(\t\x12\x1c\n\x14scim_attributes_json\x18\n \x01(\t\"1\n\x0bGroupMember\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64isplay\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.directory.v1.group_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GROUP']._serialized_start=88
-  _globals['_GROUP']._serialized_end=338
-  _globals['_GROUPMEMBER']._serialized_start=340
-  _globals['_GROUPMEMBER']._serialized_end=389
+  _globals['_GROUP']._serialized_end=368
+  _globals['_GROUPMEMBER']._serialized_start=370
+  _globals['_GROUPMEMBER']._serialized_end=419
 # @@protoc_insertion_point(module_scope)
