@@ -54,6 +54,7 @@ from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
 from services.webhooks.payload import received_event
 from services.webhooks.rows import endpoint_from_row
+from services.webhooks.success_recorder import SuccessRecorder
 
 log = logging.getLogger(__name__)
 # Attempt outcomes as the metrics name them: a failure that will be retried is a retry.
@@ -134,6 +135,7 @@ class DeliveryWorker:
         self._sending: set[asyncio.Task] = set()
         self._per_endpoint: dict[str, int] = {}
         self._resting: dict[str, datetime] = {}  # endpoint → until when it is not tried
+        self._successes = SuccessRecorder(pool)
 
     @property
     def lease_seconds(self) -> float:
@@ -169,6 +171,7 @@ class DeliveryWorker:
         for task in list(self._sending):
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
+        await self._successes.drain()
         if self._session is not None:
             await self._session.close()
 
@@ -206,8 +209,10 @@ class DeliveryWorker:
                     log.warning("webhooks delivery: cannot claim deliveries", extra={"error": repr(error)})
             for row in rows:
                 self._spawn(row)
-            if rows:
+            if rows and len(rows) == free:
                 continue  # more may be due
+            # Otherwise nothing more is due now: the next claim waits for a
+            # finished send, a stored event, or the idle poll.
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), IDLE_POLL_SECONDS)
             self._wakeup.clear()
@@ -284,9 +289,13 @@ class DeliveryWorker:
         record = self._outcome(row, now, status_code, error, retry_after, snippet, latency_ms)
         self._rest(endpoint_id, now, record)
         try:
-            disabled = await repository.record_attempt(
-                self._pool, record, timedelta(seconds=self._config.disable_after_seconds), self._disabled_event,
-            )
+            if record.outcome == "succeeded":
+                await self._successes.record(record)
+                disabled = ""
+            else:
+                disabled = await repository.record_attempt(
+                    self._pool, record, timedelta(seconds=self._config.disable_after_seconds), self._disabled_event,
+                )
         except Exception as exc:
             # The lease expires and the delivery is retried; at-least-once.
             log.warning("webhooks delivery: cannot record result", extra={"error": repr(exc)})

@@ -218,21 +218,23 @@ async def claim_due_deliveries(
     each endpoint is due: the next waits until it succeeds or gives up. At
     most `per_endpoint` are claimed per endpoint (one for an endpoint that is
     failing), none for `busy_endpoints`; healthy endpoints' deliveries come
-    first, so endpoints that fail never crowd out those that work."""
+    first, so endpoints that fail never crowd out those that work.
+
+    Each endpoint's due deliveries are read in due order from its own index
+    range, and no more than it may take are locked, so a claim costs the same
+    whatever the backlog."""
     return await pool.fetch(
-        "WITH due AS ("
-        "  SELECT d.event_id, d.endpoint_id, p.failing_since IS NOT NULL AS failing"
-        "  FROM deliveries d JOIN endpoints p USING (endpoint_id)"
-        "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND p.enabled"
-        "    AND NOT (d.endpoint_id = ANY($4::text[]))"
-        "    AND (d.object_id = '' OR NOT EXISTS ("
-        "      SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = d.endpoint_id"
-        "        AND earlier.object_id = d.object_id AND earlier.status = 'pending' AND earlier.seq < d.seq))"
-        "  ORDER BY p.failing_since IS NOT NULL, d.next_attempt_at LIMIT $2 * 4 FOR UPDATE OF d SKIP LOCKED),"
-        " fair AS ("
-        "  SELECT event_id, endpoint_id FROM ("
-        "    SELECT *, row_number() OVER (PARTITION BY endpoint_id) AS n FROM due) ranked"
-        "  WHERE n <= CASE WHEN failing THEN 1 ELSE $5 END ORDER BY failing LIMIT $2),"
+        "WITH fair AS ("
+        "  SELECT d.event_id, d.endpoint_id FROM endpoints p CROSS JOIN LATERAL ("
+        "    SELECT d.event_id, d.endpoint_id, d.next_attempt_at FROM deliveries d"
+        "    WHERE d.endpoint_id = p.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $1"
+        "      AND (d.object_id = '' OR NOT EXISTS ("
+        "        SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = d.endpoint_id"
+        "          AND earlier.object_id = d.object_id AND earlier.status = 'pending' AND earlier.seq < d.seq))"
+        "    ORDER BY d.next_attempt_at, d.seq"
+        "    LIMIT CASE WHEN p.failing_since IS NULL THEN $5 ELSE 1 END FOR UPDATE OF d SKIP LOCKED) d"
+        "  WHERE p.enabled AND NOT (p.endpoint_id = ANY($4::text[]))"
+        "  ORDER BY p.failing_since IS NOT NULL, d.next_attempt_at LIMIT $2),"
         " claimed AS ("
         "  UPDATE deliveries d SET attempts = d.attempts + 1,"
         "    next_attempt_at = $1 + make_interval(secs => $3), updated_at = $1"
@@ -266,21 +268,39 @@ def _attempt_params(attempt: AttemptRecord) -> list[Any]:
     ]
 
 
+async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) -> None:
+    """Records successful attempts, any number in one statement (one round
+    trip, atomic): each delivery succeeded (unless claimed again since), each
+    attempt logged, and each endpoint's failing streak ended."""
+    columns = list(zip(*(_attempt_params(a) for a in attempts)))
+    await pool.execute(
+        "WITH done AS ("
+        "  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::timestamptz[],"
+        "    $7::float8[], $8::text[]) AS t(event_id, endpoint_id, attempts, lease_until, status_code, attempted_at,"
+        "    latency_ms, response_snippet)),"
+        " recorded AS ("
+        "  UPDATE deliveries d SET status = 'succeeded', last_status_code = done.status_code, last_error = NULL,"
+        "    updated_at = done.attempted_at"
+        "  FROM done WHERE d.event_id = done.event_id AND d.endpoint_id = done.endpoint_id"
+        "    AND d.attempts = done.attempts AND d.next_attempt_at = done.lease_until AND d.status = 'pending'"
+        "  RETURNING 1),"
+        " logged AS ("
+        f"  INSERT INTO attempts ({ATTEMPT_COLUMNS.removeprefix('attempt_id, ')})"
+        "  SELECT event_id, endpoint_id, attempted_at, status_code, latency_ms, response_snippet, '', 'succeeded',"
+        "    NULL FROM done RETURNING 1)"
+        " UPDATE endpoints SET failing_since = NULL"
+        " WHERE endpoint_id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL",
+        list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3]), list(columns[5]),
+        list(columns[8]), list(columns[9]), list(columns[10]),
+    )
+
+
 async def record_attempt(
     pool: asyncpg.Pool, attempt: AttemptRecord, disable_after: timedelta, disabled_event: DisabledEventFactory
 ) -> str:
-    """Logs the attempt and applies its outcome to the delivery and the
-    endpoint, atomically. Returns why the endpoint was disabled (gone,
-    failing) or ''."""
-    if attempt.outcome == "succeeded":
-        # The common case in one statement (one round trip, atomic): a success
-        # also ends the endpoint's failing streak.
-        await pool.execute(
-            f"WITH recorded AS ({_RECORD_DELIVERY} RETURNING 1), logged AS ({_LOG_ATTEMPT} RETURNING 1)"
-            " UPDATE endpoints SET failing_since = NULL WHERE endpoint_id = $2 AND failing_since IS NOT NULL",
-            *_attempt_params(attempt),
-        )
-        return ""
+    """Logs a failed attempt and applies its outcome to the delivery and the
+    endpoint, atomically (successes: record_successes). Returns why the
+    endpoint was disabled (gone, failing) or ''."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             f"WITH recorded AS ({_RECORD_DELIVERY} RETURNING 1) {_LOG_ATTEMPT}", *_attempt_params(attempt)

@@ -280,6 +280,63 @@ async def test_only_the_first_bytes_of_a_response_are_read(harness, start_receiv
     assert sent < 64 * 1024 * 1024
 
 
+async def test_successes_finished_together_are_recorded_in_one_batch_each_exactly_once(harness, start_receiver):
+    receiver = await start_receiver(status(200))
+    endpoint_id, _ = await harness.endpoint(receiver.url)
+    event_ids = [await harness.event(f"batch-{n}") for n in range(40)]
+    worker = await harness.worker()
+    statements = []
+    original = repository.record_successes
+
+    async def counting(pool, attempts):
+        statements.append(len(attempts))
+        await original(pool, attempts)
+
+    repository.record_successes = counting
+    try:
+        assert await worker.deliver_due() == 40
+    finally:
+        repository.record_successes = original
+    assert sum(statements) == 40 and len(statements) < 40, statements  # batched, none twice
+    for event_id in event_ids:
+        assert (await harness.delivery(event_id, endpoint_id))["status"] == "succeeded"
+    attempts = await harness.attempts(endpoint_id)
+    assert sorted(a["event_id"] for a in attempts) == sorted(event_ids)
+    assert {a["outcome"] for a in attempts} == {"succeeded"}
+
+
+async def test_a_success_recorded_after_the_delivery_was_claimed_again_does_not_overwrite_it(harness):
+    endpoint_id, _ = await harness.endpoint("http://127.0.0.1:9/unused")
+    event_id = await harness.event("reclaimed")
+    [first] = await repository.claim_due_deliveries(harness.pool, harness.clock(), 10, 1.0)
+    harness.clock.advance(2)  # the lease ends; another worker claims it
+    [second] = await repository.claim_due_deliveries(harness.pool, harness.clock(), 10, 30.0)
+    late = repository.AttemptRecord(
+        event_id=event_id, endpoint_id=endpoint_id, claimed_attempts=first["attempts"],
+        lease_until=first["lease_until"], attempted_at=harness.clock(), status_code=200, latency_ms=1.0,
+        response_snippet="", error="", outcome="succeeded", next_attempt_at=None)
+    await repository.record_successes(harness.pool, [late])
+    delivery = await harness.delivery(event_id, endpoint_id)
+    assert delivery["status"] == "pending" and delivery["attempts"] == second["attempts"] == 2
+    assert [a["outcome"] for a in await harness.attempts(endpoint_id)] == ["succeeded"]  # the attempt is logged
+
+
+async def test_a_claim_takes_at_most_its_share_per_endpoint_and_one_of_a_failing_endpoint(harness):
+    healthy, _ = await harness.endpoint("http://127.0.0.1:9/healthy")
+    failing, _ = await harness.endpoint("http://127.0.0.1:9/failing")
+    await harness.pool.execute("UPDATE endpoints SET failing_since = $2 WHERE endpoint_id = $1", failing,
+                               harness.clock())
+    for n in range(30):
+        await harness.event(f"share-{n}")
+    rows = await repository.claim_due_deliveries(harness.pool, harness.clock(), 100, 30.0, per_endpoint=8)
+    claimed = [r["endpoint_id"] for r in rows]
+    assert claimed.count(healthy) == 8 and claimed.count(failing) == 1
+    rows = await repository.claim_due_deliveries(harness.pool, harness.clock(), 100, 30.0, [healthy], per_endpoint=8)
+    assert [r["endpoint_id"] for r in rows] == [failing]
+    rows = await repository.claim_due_deliveries(harness.pool, harness.clock(), 3, 30.0, per_endpoint=8)
+    assert [r["endpoint_id"] for r in rows] == [healthy] * 3  # healthy endpoints first
+
+
 # --- retries, in moved time
 
 
