@@ -31,6 +31,12 @@ from runtime.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 256
+# How long a fetch waits for messages beyond the first before handing on what
+# it has. nats-py's fetch(n) keeps its pull open until n messages came or it
+# timed out, so one fetch of FETCH_BATCH held a lone event for up to its whole
+# timeout (a second); instead the first message is awaited alone and the rest
+# drained from what is already there.
+DRAIN_SECONDS = 0.05
 ACK_WAIT_SECONDS = 30
 MAX_BACKOFF_SECONDS = 5.0
 
@@ -117,10 +123,13 @@ class DurableConsumer:
         while not self._stopping.is_set():
             await self._check_in_charge()
             try:
-                messages = await subscription.fetch(FETCH_BATCH, timeout=1)
+                messages = await subscription.fetch(1, timeout=1)
             except asyncio.TimeoutError:
                 self._pending.set(0)  # nothing came within the second: caught up
                 continue
+            if messages and messages[-1].metadata.num_pending:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    messages += await subscription.fetch(FETCH_BATCH - 1, timeout=DRAIN_SECONDS)
             await self._process(messages)
 
     async def _process(self, messages) -> None:
