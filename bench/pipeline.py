@@ -115,6 +115,7 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
     endpoints = [(await call("POST", "/v1/webhooks/endpoints", {
         "url": f"http://127.0.0.1:{port}/hook/{n}", "event_types": ["scim.member.create"],
         "organization_ids": [organization_id]}))["endpoint"]["endpoint_id"] for n in range(args.endpoints)]
+    peak = PeakMemory(cpu)
     try:
         before = cpu.snapshot() if cpu else {}
         started = time.time()
@@ -125,13 +126,36 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
         await receiver.wait_for(created, args.drain_seconds)
         used = spent(before, cpu.snapshot()) if cpu else {}
     finally:
+        await peak.stop()
         for endpoint_id in endpoints:
             await call("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
         await call("DELETE", f"/v1/b2b/organizations/{organization_id}")
     lines = [f"offered {rate:.0f} creates/s, {args.endpoints} endpoint(s): writes {created / elapsed:.0f}/s "
              f"(n={created}, errors={errors})"]
     lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)]
-    return lines + _cpu_lines(used, created, args.endpoints)
+    memory = [f"  peak memory of every process together (PSS): {peak.bytes / 2**20:.0f} MiB"] if cpu else []
+    return lines + _cpu_lines(used, created, args.endpoints) + memory
+
+
+class PeakMemory:
+    """Samples the system's memory every SAMPLE_SECONDS until stopped, keeping the highest."""
+
+    SAMPLE_SECONDS = 0.5
+
+    def __init__(self, cpu: SystemCpu | None):
+        self.bytes = 0
+        self._cpu = cpu
+        self._task = asyncio.create_task(self._sample()) if cpu else None
+
+    async def _sample(self) -> None:
+        while True:
+            self.bytes = max(self.bytes, await asyncio.to_thread(self._cpu.memory_bytes))
+            await asyncio.sleep(self.SAMPLE_SECONDS)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 def _addresses(data_dir: str) -> dict:

@@ -1,7 +1,9 @@
-"""CPU time of each process of a running `scimd up`, read from /proc: the
-supervisor's children by name (its /status gives their pids), each with all
-its descendants, live or already reaped (a PostgreSQL backend that exited is
-counted in the postmaster's cutime/cstime)."""
+"""CPU time and memory of each process of a running `scimd up`, read from
+/proc: the supervisor's children by name (its /status gives their pids), each
+with all its descendants, live or already reaped (a PostgreSQL backend that
+exited is counted in the postmaster's cutime/cstime). Memory is the
+proportional set size (PSS), so pages PostgreSQL's backends share are counted
+once, not once per backend."""
 
 from __future__ import annotations
 
@@ -57,19 +59,40 @@ class SystemCpu:
         # The supervisor itself relays every line its children log; its children are counted apart.
         return cls({**roots, "supervisor": status["pid"]}, apart=set(roots.values()))
 
+    def _pids(self, tree: dict[int, list[int]], root: int) -> list[int]:
+        """`root` and its descendants, but not those counted under a name of their own."""
+        pids, stack = [root], [pid for pid in tree.get(root, []) if pid not in self._apart]
+        while stack:
+            pid = stack.pop()
+            pids.append(pid)
+            stack.extend(tree.get(pid, []))
+        return pids
+
+    def memory_bytes(self) -> int:
+        """The PSS of every process of the system together, now."""
+        tree = _children()
+        return sum(_pss_bytes(pid) for root in self.roots.values() for pid in self._pids(tree, root))
+
     def snapshot(self) -> dict[str, float]:
         tree = _children()
         seconds = {}
         for name, root in self.roots.items():
             # The supervisor's reaped children are processes it restarted: not its own work.
-            total = _own_seconds(root, with_reaped=name != "supervisor")
-            stack = [pid for pid in tree.get(root, []) if pid not in self._apart]
-            while stack:
-                pid = stack.pop()
-                total += _own_seconds(pid, with_reaped=True)
-                stack.extend(tree.get(pid, []))
-            seconds[name] = total
+            descendants = self._pids(tree, root)[1:]
+            seconds[name] = (_own_seconds(root, with_reaped=name != "supervisor")
+                             + sum(_own_seconds(pid, with_reaped=True) for pid in descendants))
         return seconds
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
