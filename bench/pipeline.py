@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
+import asyncpg
 import orjson
 import uvloop
 from aiohttp import web
@@ -70,6 +71,27 @@ def _endpoint_line(n: int, endpoint: Receiver, created: int, window: tuple[float
             f"backlog drained {drained:5.2f} s after the writes, commit→receipt p50 "
             f"{statistics.median(latencies) if latencies else 0:6.1f} ms p99 {percentile(latencies, 0.99):7.1f} ms, "
             f"missing {created - len(endpoint.first_seen)}, duplicates {endpoint.duplicates}")
+
+
+async def _intake_line(database_url: str | None, organization_id: str) -> list[str]:
+    """How long the run's events took from their commit to the webhooks
+    service's store (outbox relay, JetStream, intake): the part of
+    commit → receipt before any delivery is claimed."""
+    if not database_url:
+        return []
+    conn = await asyncpg.connect(database_url)
+    try:
+        lags = sorted(float(r["lag"]) for r in await conn.fetch(
+            "SELECT EXTRACT(EPOCH FROM received_at - occurred_at) * 1000 AS lag FROM webhooks.events"
+            " WHERE organization_id = $1 AND type = 'scim.member.create'", organization_id))
+    except asyncpg.PostgresError as error:
+        return [f"  intake lag not measured ({error})"]
+    finally:
+        await conn.close()
+    if not lags:
+        return []
+    return [f"  commit→stored by the webhooks intake: p50 {statistics.median(lags):6.1f} ms "
+            f"p99 {percentile(lags, 0.99):7.1f} ms (the rest of commit→receipt is the delivery's)"]
 
 
 def _cpu_lines(seconds: dict[str, float], creates: int, deliveries_each: int) -> list[str]:
@@ -125,6 +147,7 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
         window = (started, started + elapsed)
         await receiver.wait_for(created, args.drain_seconds)
         used = spent(before, cpu.snapshot()) if cpu else {}
+        intake = await _intake_line(args.database_url, organization_id)
     finally:
         await peak.stop()
         for endpoint_id in endpoints:
@@ -132,7 +155,7 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
         await call("DELETE", f"/v1/b2b/organizations/{organization_id}")
     lines = [f"offered {rate:.0f} creates/s, {args.endpoints} endpoint(s): writes {created / elapsed:.0f}/s "
              f"(n={created}, errors={errors})"]
-    lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)]
+    lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)] + intake
     memory = [f"  peak memory of every process together (PSS): {peak.bytes / 2**20:.0f} MiB"] if cpu else []
     return lines + _cpu_lines(used, created, args.endpoints) + memory
 
@@ -175,6 +198,7 @@ async def main() -> None:
     args = parser.parse_args()
     require_local(args.url)
     addresses = _addresses(args.data_dir)
+    args.database_url = addresses.get("database_url")
     if args.calibration_seconds > 0:
         figures = await calibrate(addresses.get("database_url"), args.calibration_seconds)
         inserts = figures.get("insert_transactions_per_second")

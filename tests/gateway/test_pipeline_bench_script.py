@@ -28,3 +28,5 @@ async def test_pipeline_bench_reports_each_endpoint_and_the_calibration(gateway,
         assert re.search(rf"^offered {rate} creates/s, 2 endpoint\(s\): writes \d+/s \(n={created}, errors=0\)$",
                          output, re.MULTILINE), output
     assert len(re.findall(r"^  endpoint [12]: .* missing 0, duplicates 0$", output, re.MULTILINE)) == 4, output
+    assert len(re.findall(r"^  commit→stored by the webhooks intake: p50 +[\d.]+ ms p99 +[\d.]+ ms", output,
+                          re.MULTILINE)) == 2, output
