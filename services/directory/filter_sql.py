@@ -223,10 +223,26 @@ class SqlCompiler:
             else:
                 comparison = self.comparison(column.sql, target, op, value)
             return f"({column.sql} IS NOT NULL AND {comparison})" if column.nullable else comparison
-        return self.any_value(
+        compared = self.any_value(
             resolved, json, True,
             lambda element: f"COALESCE({self.comparison(self.typed(element, target), target, op, value)}, false)",
         )
+        probe = self.index_probe(resolved, target, op, value)
+        return f"({probe} AND {compared})" if probe else compared
+
+    def index_probe(self, resolved: ResolvedPath, target: Attribute, op: str, value: Any) -> str:
+        """For `eq` on a single-valued string attribute of an extension, the
+        same test in the form an index on scim_text / scim_folded_text (see
+        migration 0012) can serve under row-level security; "" otherwise. The
+        exact comparison stays beside it, so the result is the same either way."""
+        if (op != "eq" or not isinstance(value, str) or self.element_of is not None or not resolved.is_extension
+                or resolved.attribute.multi_valued or resolved.sub_attribute is not None
+                or target.type not in ("string", "reference")):
+            return ""
+        function = "scim_text" if target.case_exact else "scim_folded_text"
+        parameter = _lower(f"{self.params.add(value)}::text", target)
+        return (f"({function}(scim_attributes, {self.key(resolved.schema.id)}, {self.key(resolved.attribute.name)})"
+                f" = {parameter})")
 
     def typed(self, json: str, target: Attribute) -> str:
         """The JSON value as SQL of the attribute's type; NULL when its JSON type differs."""

@@ -18,6 +18,7 @@ from runtime.periodic import run_periodically
 from runtime.settings import Settings
 from services.directory import repository, request_log_repository
 from services.directory.deprovision_guard import GuardPolicy
+from services.directory.extension_indexes import ensure_extension_indexes
 from services.directory.organization_purge import OrganizationPurge
 from services.directory.service import SCHEMA, DirectoryServicer
 
@@ -27,6 +28,8 @@ FORGET_INTERVAL_SECONDS = 600.0
 AUTO_APPLY_INTERVAL_SECONDS = 30.0
 # How often attribute mapping applies that no process runs (one died) are resumed.
 MAPPING_APPLY_INTERVAL_SECONDS = 10.0
+# How soon an attribute newly declared unique gets its index (extension_indexes.py).
+EXTENSION_INDEX_INTERVAL_SECONDS = 15.0
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +64,11 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
             log.info("applied held deprovisions past their auto-apply time", extra={"deprovisions": applied})
 
     await run_periodically(stack, "deprovision-auto-apply", AUTO_APPLY_INTERVAL_SECONDS, apply_overdue_deprovisions)
+    async def build_extension_indexes() -> None:
+        extensions = [stored.extension for stored in await servicer.extensions.stored()]
+        await ensure_extension_indexes(settings.database_url, SCHEMA, extensions)
+
+    await run_periodically(stack, "extension-indexes", EXTENSION_INDEX_INTERVAL_SECONDS, build_extension_indexes)
     stack.push_async_callback(servicer.stop_background_work)
     await run_periodically(stack, "attribute-mapping-apply", MAPPING_APPLY_INTERVAL_SECONDS,
                            servicer.resume_mapping_applies)

@@ -166,6 +166,11 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
         event.member_changed.previous_attributes_json = previous_json
         return QueuedEvent(self._stream, SCHEMA, event)
 
+    @property
+    def extensions(self) -> ExtensionRegistry:
+        """The vendor's schema extensions, as this process has them."""
+        return self._extensions
+
     async def CreateMember(self, request: pb.CreateMemberRequest, context: grpc.aio.ServicerContext):
         tenant = tenant_of(context)
         if not tenant.connection_id:

@@ -33,9 +33,10 @@ async def claim_unique_values(conn: asyncpg.Connection, organization_id: str, co
         taken = await conn.fetchval(
             f"SELECT {id_column} FROM {table} WHERE organization_id = $1 AND ($2 = '' OR connection_id = $2)"
             f" AND {id_column} <> $3 AND status <> 'deleted'"
-            " AND (CASE WHEN $6 THEN (scim_attributes -> $4::text) ->> $5::text"
-            "      ELSE lower((scim_attributes -> $4::text) ->> $5::text) END) = $7 LIMIT 1",
-            organization_id, scope, resource_id, value.urn, value.attribute, value.case_exact, value.folded,
+            # The form extension_indexes.py indexes (the value, folded unless caseExact).
+            f" AND {'scim_text' if value.case_exact else 'scim_folded_text'}(scim_attributes, $4::text, $5::text) = $6"
+            " LIMIT 1",
+            organization_id, scope, resource_id, value.urn, value.attribute, value.folded,
         )
         if taken is not None:
             raise ServiceError("UNIQUENESS", f"{value.urn}:{value.attribute} {value.folded[:200]!r} is already "

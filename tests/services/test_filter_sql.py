@@ -115,6 +115,9 @@ FILTERS = [
     # the enterprise extension (RFC 7643 §4.3)
     f'{ENT}:department eq "r&d"', f'{ENT}:department pr', f'not ({ENT}:department pr)', f'{ENT}:manager pr',
     f'{ENT}:manager.value eq "m-bob"', f'{ENT}:manager.value pr', f'{ENT}:costCenter sw "CC"',
+    # eq on a single-valued string goes through the index probe of migration 0012 too (folded)
+    f'{ENT}:employeeNumber eq "001"', f'{ENT}:costCenter eq "CC-7"', f'{ENT}:department eq "R&D"',
+    f'not ({ENT}:employeeNumber eq "001")', f'{ENT}:employeeNumber eq "1"',
     f'schemas eq "{ENT}"', f'schemas eq "{CORE_USER}"', f'not (schemas eq "{ENT}")', 'schemas pr',
     # the examples of RFC 7644 §3.4.2.2
     'title pr and userType eq "Employee"', 'title pr or userType eq "Intern"',

@@ -184,12 +184,16 @@ async def test_a_pool_refuses_a_role_that_bypasses_it(database_url, tmp_path):
     [
         (compile_filter, USER, "members", "userName", "user_name_lower"),
         (compile_group_filter, GROUP, "groups", "displayName", "display_name_lower"),
+        # Entra matching users on the enterprise employeeNumber (migration 0012's leakproof wrapper).
+        (compile_filter, USER, "members", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+         "scim_folded_text"),
     ],
 )
 async def test_name_lookups_stay_index_conditions_under_the_policy(directory, two_organizations, compile_filter,
                                                                   resource, table, attribute, index_column):
     """IdPs look every user and group up by name before writing (Okta:
-    `userName eq`, Entra: `displayName eq`); with the policy in place the
+    `userName eq`, Entra: `displayName eq`, or a matching attribute such as
+    `employeeNumber eq`); with the policy in place the
     compiled filter must still be an index condition, not a filter over every
     row of the organization."""
     params = SqlParams(start=2)
