@@ -21,6 +21,7 @@ from runtime.shapes import (
     organization_json,
     request_record_json,
     roles_json,
+    schema_extension_json,
 )
 from runtime.timestamps import to_rfc3339
 
@@ -42,6 +43,8 @@ DEPROVISION_HELD = "scim.connection.deprovision_held"
 REQUEST_FAILED = "scim.request.failed"
 SESSION_REVOKED = "session.revoked"
 ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+SCHEMA_EXTENSION_UPDATE = "scim.schema_extension.update"
+SCHEMA_EXTENSION_DELETE = "scim.schema_extension.delete"
 
 
 def _previous(data: dict[str, Any], previous_attributes_json: str) -> dict[str, Any]:
@@ -91,6 +94,10 @@ def _request_failed(failed: event_pb2.RequestFailed, _public_url: str) -> dict[s
     return {"connection_id": failed.connection_id, "request": request_record_json(failed.request)}
 
 
+def _schema_extension(changed: event_pb2.SchemaExtensionChanged, _public_url: str) -> dict[str, Any]:
+    return {"schema_extension": schema_extension_json(changed.extension)}
+
+
 @dataclass(frozen=True)
 class Payload:
     """One kind of Event payload (the `payload` oneof of scimd.events.v1.Event)."""
@@ -110,6 +117,7 @@ PAYLOADS: dict[str, Payload] = {payload.field: payload for payload in (
     Payload("endpoint_disabled", "webhook_endpoint", lambda p: p.endpoint.endpoint_id, _endpoint_disabled),
     Payload("deprovision_held", "scim_connection", lambda p: p.connection_id, _deprovision_held),
     Payload("request_failed", "scim_request", lambda p: p.connection_id, _request_failed),
+    Payload("schema_extension_changed", "schema_extension", lambda p: p.extension.schema_id, _schema_extension),
 )}
 
 
@@ -143,6 +151,10 @@ CATALOG: tuple[EventType, ...] = (
     EventType(REQUEST_FAILED, "request_failed", "An identity provider's SCIM request was refused or failed (not 401 or 429)."),
     EventType(SESSION_REVOKED, "sessions_revoked", "A member's sessions were revoked; their JWTs expire soon."),
     EventType(ENDPOINT_DISABLED, "endpoint_disabled", "A webhook endpoint was disabled (410 Gone, or days of failures)."),
+    EventType(SCHEMA_EXTENSION_UPDATE, "schema_extension_changed",
+              "A schema extension of the project was declared or changed (project-wide: no organization)."),
+    EventType(SCHEMA_EXTENSION_DELETE, "schema_extension_changed",
+              "A schema extension of the project was deleted; members keep their values, no longer advertised."),
 )
 EVENT_TYPES: dict[str, EventType] = {event_type.name: event_type for event_type in CATALOG}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from scimd.connections.v1 import connection_pb2, organization_pb2
-from scimd.directory.v1 import group_pb2, member_pb2, request_record_pb2
+from scimd.directory.v1 import group_pb2, member_pb2, request_record_pb2, schema_extension_pb2
 from scimd.rbac.v1 import member_roles_pb2
 from scimd.webhooks.v1 import endpoint_pb2
 
@@ -89,6 +89,18 @@ def group_json(group: group_pb2.Group) -> dict[str, Any]:
         "scim_attributes": orjson.loads(group.scim_attributes_json or "{}"),
         "created_at": to_rfc3339(group.create_time),
         "updated_at": to_rfc3339(group.update_time),
+    }
+
+
+def schema_extension_json(extension: schema_extension_pb2.SchemaExtension) -> dict[str, Any]:
+    """A vendor's schema extension: its URN, the resource type it extends and its RFC 7643 §7 definition."""
+    return {
+        "schema_id": extension.schema_id,
+        "resource_type": extension.resource_type,
+        **{key: value for key, value in orjson.loads(extension.definition_json or "{}").items() if key != "id"},
+        "version": extension.version,
+        "created_at": to_rfc3339(extension.create_time),
+        "updated_at": to_rfc3339(extension.update_time),
     }
 
 

@@ -4,8 +4,6 @@ paths each connection's identity provider has sent."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from aiohttp import web
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
@@ -16,28 +14,18 @@ from gateway.keys import BACKENDS, SCHEMA_REGISTRY
 from gateway.management.common import envelope
 from gateway.management.connections import _get_connection
 from runtime.errors import ServiceError
+from runtime.shapes import schema_extension_json
 from runtime.timestamps import to_rfc3339
 
 routes = web.RouteTableDef()
 PATH = "/v1/scim/schema_extensions"
 
 
-def extension_json(extension: directory_pb.SchemaExtension) -> dict[str, Any]:
-    return {
-        "schema_id": extension.schema_id,
-        "resource_type": extension.resource_type,
-        **{key: value for key, value in orjson.loads(extension.definition_json).items() if key != "id"},
-        "version": extension.version,
-        "created_at": to_rfc3339(extension.create_time),
-        "updated_at": to_rfc3339(extension.update_time),
-    }
-
-
 @routes.get(PATH)
 async def list_extensions(request: web.Request) -> web.Response:
     response = await call(request.app[BACKENDS].directory.ListSchemaExtensions(
         directory_pb.ListSchemaExtensionsRequest()))
-    return envelope(200, schema_extensions=[extension_json(e) for e in response.extensions])
+    return envelope(200, schema_extensions=[schema_extension_json(e) for e in response.extensions])
 
 
 @routes.get(PATH + "/{schema_id}")
@@ -47,7 +35,7 @@ async def get_extension(request: web.Request) -> web.Response:
         directory_pb.ListSchemaExtensionsRequest()))
     for extension in response.extensions:
         if extension.schema_id.lower() == wanted:
-            return envelope(200, schema_extension=extension_json(extension))
+            return envelope(200, schema_extension=schema_extension_json(extension))
     raise ServiceError("NOT_FOUND", f"no schema extension {request.match_info['schema_id'][:200]!r}")
 
 
@@ -67,7 +55,7 @@ async def put_extension(request: web.Request) -> web.Response:
     response = await call(request.app[BACKENDS].directory.PutSchemaExtension(directory_pb.PutSchemaExtensionRequest(
         resource_type=resource_type, definition_json=orjson.dumps({**definition, "id": schema_id}).decode())))
     request.app[SCHEMA_REGISTRY].forget()
-    return envelope(201 if response.created else 200, schema_extension=extension_json(response.extension))
+    return envelope(201 if response.created else 200, schema_extension=schema_extension_json(response.extension))
 
 
 @routes.delete(PATH + "/{schema_id}")

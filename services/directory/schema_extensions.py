@@ -9,11 +9,13 @@ replica that made it sees it at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import asyncpg
 
 from runtime.errors import ServiceError
+from runtime.event_catalog import SCHEMA_EXTENSION_DELETE, SCHEMA_EXTENSION_UPDATE
+from runtime.outbox import QueuedEvent, enqueue_all
 from runtime.ttl_cache import TtlCache
 from scim.errors import ScimError
 from scim.extensions import (
@@ -75,9 +77,14 @@ class ExtensionRegistry:
         return _Read(stored, with_extensions(USER, extensions), with_extensions(GROUP, extensions))
 
 
+# Builds the event of a change: (event type, the extension's row, created) → the event to queue with it.
+ChangeEvent = Callable[[str, asyncpg.Record, bool], QueuedEvent]
+
+
 async def put_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, resource_type: str,
-                        definition: Any) -> tuple[asyncpg.Record, bool]:
-    """Creates or replaces the extension `definition` declares; (its row, created)."""
+                        definition: Any, change_event: ChangeEvent) -> tuple[asyncpg.Record, bool]:
+    """Creates or replaces the extension `definition` declares, with its
+    scim.schema_extension.update event; (its row, created)."""
     try:
         extension = parse_extension(resource_type, definition)
     except ScimError as error:
@@ -106,14 +113,20 @@ async def put_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, resourc
             f" RETURNING {_COLUMNS}",
             existing["schema_id"] if existing else extension.schema.id, resource_type, canonical,
         )
+        await enqueue_all(conn, [change_event(SCHEMA_EXTENSION_UPDATE, row, existing is None)])
     registry.forget()
     return row, existing is None
 
 
-async def delete_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, schema_id: str) -> None:
-    deleted = await pool.execute("DELETE FROM schema_extensions WHERE lower(schema_id) = lower($1)", schema_id)
-    if deleted == "DELETE 0":
-        raise ServiceError("NOT_FOUND", f"no schema extension {schema_id[:200]!r}")
+async def delete_extension(pool: asyncpg.Pool, registry: ExtensionRegistry, schema_id: str,
+                           change_event: ChangeEvent) -> None:
+    """Deletes the extension, with its scim.schema_extension.delete event."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            f"DELETE FROM schema_extensions WHERE lower(schema_id) = lower($1) RETURNING {_COLUMNS}", schema_id)
+        if row is None:
+            raise ServiceError("NOT_FOUND", f"no schema extension {schema_id[:200]!r}")
+        await enqueue_all(conn, [change_event(SCHEMA_EXTENSION_DELETE, row, False)])
     registry.forget()
 
 

@@ -4,8 +4,10 @@ A member's roles can change when it is deactivated, reactivated or deleted,
 when it joins or leaves a mapped group, when a group that grants it a role is
 renamed or deleted, when the connection mapping that group is deleted, and,
 when its connection grants roles on SCIM attributes, when it is created or its
-SCIM attributes change. Deactivation and deletion, of a member or of its
-organization, also end its sessions. Everything else is skipped without a query.
+SCIM attributes change, and, when a rule may match it, when the vendor changes
+a schema extension (rule_recheck.py). Deactivation and deletion, of a member or
+of its organization, also end its sessions. Everything else is skipped without
+a query.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from runtime.event_catalog import (
     MEMBER_DELETE,
     MEMBER_UPDATE,
     ORGANIZATION_DELETE,
+    SCHEMA_EXTENSION_DELETE,
+    SCHEMA_EXTENSION_UPDATE,
 )
 from runtime.events import EventStream
 from runtime.tenant_scope import TenantPool
 from services.rbac import attribute_grant_repository, repository
 from services.rbac.propagation import RolePropagator
 from services.rbac.resolution import SCIM_ATTRIBUTE, SCIM_ATTRIBUTE_RULE
+from services.rbac.rule_recheck import recheck_rules
 from services.rbac.session_revocation import MEMBER_INACTIVE, SessionRevoker
 
 
@@ -104,6 +109,8 @@ class DirectoryFollower:
         for organization_id, work in plan(events).items():
             request_id_var.set(work.request_id)
             await self._apply(organization_id, work)
+        if any(event.type in (SCHEMA_EXTENSION_UPDATE, SCHEMA_EXTENSION_DELETE) for event in events):
+            await recheck_rules(self._pool, self._propagator.directory, self._propagator)
 
     async def _apply(self, organization_id: str, work: _Work) -> None:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():

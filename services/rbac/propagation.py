@@ -56,6 +56,10 @@ class RolePropagator:
         self._project_id = project_id
         self._revoker = revoker
 
+    @property
+    def directory(self) -> DirectoryReader:
+        return self._directory
+
     async def recompute(
         self,
         conn: asyncpg.Connection,

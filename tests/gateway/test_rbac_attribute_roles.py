@@ -293,6 +293,34 @@ async def test_a_rule_on_the_vendors_extension(http, gateway, vendor):
         await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
 
 
+async def test_a_rule_follows_its_extension_when_the_vendor_deletes_and_declares_it_again(http, gateway, vendor):
+    """A rule naming a deleted extension's attribute matches nobody, so the
+    roles it granted go; declared again (the members kept their values), it
+    grants them again — each change a scim.schema_extension.* event that the
+    rbac service recomputes the rules' members on."""
+    urn = f"urn:ietf:params:scim:schemas:extension:acme{uuid.uuid4().hex[:8]}:2.0:User"
+    definition = {"resource_type": "User", "name": "AcmeUser", "attributes": [{"name": "clearance", "type": "integer"}]}
+    status, body = await vendor.request("PUT", f"/v1/scim/schema_extensions/{urn}", definition)
+    assert status == 201, body
+    try:
+        tenant = await new_tenant(http, gateway)
+        vault = await vendor.create_role("vault")
+        cleared = await user(tenant, "cleared", schemas=["urn:ietf:params:scim:schemas:core:2.0:User", urn],
+                             **{urn: {"clearance": 4}})
+        status, body = await assign(vendor, tenant, {RULES: [{"filter": f"{urn}:clearance ge 3", "role_id": vault}]})
+        assert status == 200 and await vendor.role_ids(tenant.organization_id, cleared) == [vault], body
+
+        status, body = await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
+        assert status == 200, body
+        await vendor.wait_for_roles(tenant.organization_id, cleared, [])
+
+        status, body = await vendor.request("PUT", f"/v1/scim/schema_extensions/{urn}", definition)
+        assert status == 201, body
+        await vendor.wait_for_roles(tenant.organization_id, cleared, [vault])
+    finally:
+        await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
+
+
 async def test_deleting_the_connection_ends_its_attribute_roles(http, gateway, vendor):
     tenant = await new_tenant(http, gateway, "microsoft-entra")
     viewer, admin, direct = (await vendor.create_role("viewer"), await vendor.create_role("admin"),

@@ -4,6 +4,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from scimd.directory.v1 import request_record_pb2 as _request_record_pb2
+from scimd.directory.v1 import schema_extension_pb2 as _schema_extension_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -136,22 +137,6 @@ class PutAttributeMappingResponse(_message.Message):
     member_count: int
     def __init__(self, mapping: _Optional[_Union[AttributeMapping, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[CustomAttributeChange, _Mapping]]] = ..., changed_count: _Optional[int] = ..., member_count: _Optional[int] = ...) -> None: ...
 
-class SchemaExtension(_message.Message):
-    __slots__ = ("schema_id", "resource_type", "definition_json", "version", "create_time", "update_time")
-    SCHEMA_ID_FIELD_NUMBER: _ClassVar[int]
-    RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
-    DEFINITION_JSON_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    schema_id: str
-    resource_type: str
-    definition_json: str
-    version: int
-    create_time: _timestamp_pb2.Timestamp
-    update_time: _timestamp_pb2.Timestamp
-    def __init__(self, schema_id: _Optional[str] = ..., resource_type: _Optional[str] = ..., definition_json: _Optional[str] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
-
 class ListSchemaExtensionsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -159,8 +144,8 @@ class ListSchemaExtensionsRequest(_message.Message):
 class ListSchemaExtensionsResponse(_message.Message):
     __slots__ = ("extensions",)
     EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
-    extensions: _containers.RepeatedCompositeFieldContainer[SchemaExtension]
-    def __init__(self, extensions: _Optional[_Iterable[_Union[SchemaExtension, _Mapping]]] = ...) -> None: ...
+    extensions: _containers.RepeatedCompositeFieldContainer[_schema_extension_pb2.SchemaExtension]
+    def __init__(self, extensions: _Optional[_Iterable[_Union[_schema_extension_pb2.SchemaExtension, _Mapping]]] = ...) -> None: ...
 
 class PutSchemaExtensionRequest(_message.Message):
     __slots__ = ("resource_type", "definition_json")
@@ -174,9 +159,9 @@ class PutSchemaExtensionResponse(_message.Message):
     __slots__ = ("extension", "created")
     EXTENSION_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
-    extension: SchemaExtension
+    extension: _schema_extension_pb2.SchemaExtension
     created: bool
-    def __init__(self, extension: _Optional[_Union[SchemaExtension, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+    def __init__(self, extension: _Optional[_Union[_schema_extension_pb2.SchemaExtension, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class DeleteSchemaExtensionRequest(_message.Message):
     __slots__ = ("schema_id",)

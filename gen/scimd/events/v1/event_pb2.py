@@ -28,33 +28,36 @@ from scimd.connections.v1 import organization_pb2 as scimd_dot_connections_dot_v
 from scimd.directory.v1 import group_pb2 as scimd_dot_directory_dot_v1_dot_group__pb2
 from scimd.directory.v1 import member_pb2 as scimd_dot_directory_dot_v1_dot_member__pb2
 from scimd.directory.v1 import request_record_pb2 as scimd_dot_directory_dot_v1_dot_request__record__pb2
+from scimd.directory.v1 import schema_extension_pb2 as scimd_dot_directory_dot_v1_dot_schema__extension__pb2
 from scimd.rbac.v1 import member_roles_pb2 as scimd_dot_rbac_dot_v1_dot_member__roles__pb2
 from scimd.webhooks.v1 import endpoint_pb2 as scimd_dot_webhooks_dot_v1_dot_endpoint__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscimd/events/v1/event.proto\x12\x0fscimd.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\x1a\x1escimd/directory/v1/group.proto\x1a\x1fscimd/directory/v1/member.proto\x1a\'scimd/directory/v1/request_record.proto\x1a scimd/rbac/v1/member_roles.proto\x1a scimd/webhooks/v1/endpoint.proto\"\xad\x05\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x38\n\x0emember_changed\x18\x14 \x01(\x0b\x32\x1e.scimd.events.v1.MemberChangedH\x00\x12\x36\n\rgroup_changed\x18\x15 \x01(\x0b\x32\x1d.scimd.events.v1.GroupChangedH\x00\x12\x44\n\x14organization_changed\x18\x16 \x01(\x0b\x32$.scimd.events.v1.OrganizationChangedH\x00\x12@\n\x12\x63onnection_changed\x18\x17 \x01(\x0b\x32\".scimd.events.v1.ConnectionChangedH\x00\x12<\n\x10sessions_revoked\x18\x18 \x01(\x0b\x32 .scimd.events.v1.SessionsRevokedH\x00\x12>\n\x11\x65ndpoint_disabled\x18\x19 \x01(\x0b\x32!.scimd.events.v1.EndpointDisabledH\x00\x12<\n\x10\x64\x65provision_held\x18\x1a \x01(\x0b\x32 .scimd.events.v1.DeprovisionHeldH\x00\x12\x38\n\x0erequest_failed\x18\x1b \x01(\x0b\x32\x1e.scimd.events.v1.RequestFailedH\x00\x42\t\n\x07payload\"n\n\x0cGroupChanged\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\nmember_ids\x18\x02 \x03(\t\x12 \n\x18previous_attributes_json\x18\x03 \x01(\t\"\x88\x01\n\rMemberChanged\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\x12 \n\x18previous_attributes_json\x18\x02 \x01(\t\x12)\n\x05roles\x18\x03 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"q\n\x13OrganizationChanged\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\x12 \n\x18previous_attributes_json\x18\x02 \x01(\t\"d\n\x11\x43onnectionChanged\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x19\n\x11revoked_token_ids\x18\x02 \x03(\t\"}\n\x0fSessionsRevoked\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x13\n\x0bsession_ids\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x32\n\x0ejwts_expire_by\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x10\x45ndpointDisabled\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06reason\x18\x02 \x01(\t\"y\n\x0f\x44\x65provisionHeld\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x19\n\x11\x61pplied_in_window\x18\x02 \x01(\x05\x12\x11\n\tallowance\x18\x03 \x01(\x05\x12\x11\n\tmember_id\x18\x04 \x01(\t\x12\x0e\n\x06\x63hange\x18\x05 \x01(\t\"Z\n\rRequestFailed\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32!.scimd.directory.v1.RequestRecordb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bscimd/events/v1/event.proto\x12\x0fscimd.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%scimd/connections/v1/connection.proto\x1a\'scimd/connections/v1/organization.proto\x1a\x1escimd/directory/v1/group.proto\x1a\x1fscimd/directory/v1/member.proto\x1a\'scimd/directory/v1/request_record.proto\x1a)scimd/directory/v1/schema_extension.proto\x1a scimd/rbac/v1/member_roles.proto\x1a scimd/webhooks/v1/endpoint.proto\"\xfa\x05\n\x05\x45vent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x17\n\x0forganization_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x07 \x01(\t\x12\x0e\n\x06source\x18\x08 \x01(\t\x12\x38\n\x0emember_changed\x18\x14 \x01(\x0b\x32\x1e.scimd.events.v1.MemberChangedH\x00\x12\x36\n\rgroup_changed\x18\x15 \x01(\x0b\x32\x1d.scimd.events.v1.GroupChangedH\x00\x12\x44\n\x14organization_changed\x18\x16 \x01(\x0b\x32$.scimd.events.v1.OrganizationChangedH\x00\x12@\n\x12\x63onnection_changed\x18\x17 \x01(\x0b\x32\".scimd.events.v1.ConnectionChangedH\x00\x12<\n\x10sessions_revoked\x18\x18 \x01(\x0b\x32 .scimd.events.v1.SessionsRevokedH\x00\x12>\n\x11\x65ndpoint_disabled\x18\x19 \x01(\x0b\x32!.scimd.events.v1.EndpointDisabledH\x00\x12<\n\x10\x64\x65provision_held\x18\x1a \x01(\x0b\x32 .scimd.events.v1.DeprovisionHeldH\x00\x12\x38\n\x0erequest_failed\x18\x1b \x01(\x0b\x32\x1e.scimd.events.v1.RequestFailedH\x00\x12K\n\x18schema_extension_changed\x18\x1c \x01(\x0b\x32\'.scimd.events.v1.SchemaExtensionChangedH\x00\x42\t\n\x07payload\"P\n\x16SchemaExtensionChanged\x12\x36\n\textension\x18\x01 \x01(\x0b\x32#.scimd.directory.v1.SchemaExtension\"n\n\x0cGroupChanged\x12(\n\x05group\x18\x01 \x01(\x0b\x32\x19.scimd.directory.v1.Group\x12\x12\n\nmember_ids\x18\x02 \x03(\t\x12 \n\x18previous_attributes_json\x18\x03 \x01(\t\"\x88\x01\n\rMemberChanged\x12*\n\x06member\x18\x01 \x01(\x0b\x32\x1a.scimd.directory.v1.Member\x12 \n\x18previous_attributes_json\x18\x02 \x01(\t\x12)\n\x05roles\x18\x03 \x01(\x0b\x32\x1a.scimd.rbac.v1.MemberRoles\"q\n\x13OrganizationChanged\x12\x38\n\x0corganization\x18\x01 \x01(\x0b\x32\".scimd.connections.v1.Organization\x12 \n\x18previous_attributes_json\x18\x02 \x01(\t\"d\n\x11\x43onnectionChanged\x12\x34\n\nconnection\x18\x01 \x01(\x0b\x32 .scimd.connections.v1.Connection\x12\x19\n\x11revoked_token_ids\x18\x02 \x03(\t\"}\n\x0fSessionsRevoked\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x13\n\x0bsession_ids\x18\x02 \x03(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x32\n\x0ejwts_expire_by\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x10\x45ndpointDisabled\x12-\n\x08\x65ndpoint\x18\x01 \x01(\x0b\x32\x1b.scimd.webhooks.v1.Endpoint\x12\x0e\n\x06reason\x18\x02 \x01(\t\"y\n\x0f\x44\x65provisionHeld\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x19\n\x11\x61pplied_in_window\x18\x02 \x01(\x05\x12\x11\n\tallowance\x18\x03 \x01(\x05\x12\x11\n\tmember_id\x18\x04 \x01(\t\x12\x0e\n\x06\x63hange\x18\x05 \x01(\t\"Z\n\rRequestFailed\x12\x15\n\rconnection_id\x18\x01 \x01(\t\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32!.scimd.directory.v1.RequestRecordb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scimd.events.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENT']._serialized_start=336
-  _globals['_EVENT']._serialized_end=1021
-  _globals['_GROUPCHANGED']._serialized_start=1023
-  _globals['_GROUPCHANGED']._serialized_end=1133
-  _globals['_MEMBERCHANGED']._serialized_start=1136
-  _globals['_MEMBERCHANGED']._serialized_end=1272
-  _globals['_ORGANIZATIONCHANGED']._serialized_start=1274
-  _globals['_ORGANIZATIONCHANGED']._serialized_end=1387
-  _globals['_CONNECTIONCHANGED']._serialized_start=1389
-  _globals['_CONNECTIONCHANGED']._serialized_end=1489
-  _globals['_SESSIONSREVOKED']._serialized_start=1491
-  _globals['_SESSIONSREVOKED']._serialized_end=1616
-  _globals['_ENDPOINTDISABLED']._serialized_start=1618
-  _globals['_ENDPOINTDISABLED']._serialized_end=1699
-  _globals['_DEPROVISIONHELD']._serialized_start=1701
-  _globals['_DEPROVISIONHELD']._serialized_end=1822
-  _globals['_REQUESTFAILED']._serialized_start=1824
-  _globals['_REQUESTFAILED']._serialized_end=1914
+  _globals['_EVENT']._serialized_start=379
+  _globals['_EVENT']._serialized_end=1141
+  _globals['_SCHEMAEXTENSIONCHANGED']._serialized_start=1143
+  _globals['_SCHEMAEXTENSIONCHANGED']._serialized_end=1223
+  _globals['_GROUPCHANGED']._serialized_start=1225
+  _globals['_GROUPCHANGED']._serialized_end=1335
+  _globals['_MEMBERCHANGED']._serialized_start=1338
+  _globals['_MEMBERCHANGED']._serialized_end=1474
+  _globals['_ORGANIZATIONCHANGED']._serialized_start=1476
+  _globals['_ORGANIZATIONCHANGED']._serialized_end=1589
+  _globals['_CONNECTIONCHANGED']._serialized_start=1591
+  _globals['_CONNECTIONCHANGED']._serialized_end=1691
+  _globals['_SESSIONSREVOKED']._serialized_start=1693
+  _globals['_SESSIONSREVOKED']._serialized_end=1818
+  _globals['_ENDPOINTDISABLED']._serialized_start=1820
+  _globals['_ENDPOINTDISABLED']._serialized_end=1901
+  _globals['_DEPROVISIONHELD']._serialized_start=1903
+  _globals['_DEPROVISIONHELD']._serialized_end=2024
+  _globals['_REQUESTFAILED']._serialized_start=2026
+  _globals['_REQUESTFAILED']._serialized_end=2116
 # @@protoc_insertion_point(module_scope)

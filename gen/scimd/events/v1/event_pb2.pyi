@@ -6,6 +6,7 @@ from scimd.connections.v1 import organization_pb2 as _organization_pb2
 from scimd.directory.v1 import group_pb2 as _group_pb2
 from scimd.directory.v1 import member_pb2 as _member_pb2
 from scimd.directory.v1 import request_record_pb2 as _request_record_pb2
+from scimd.directory.v1 import schema_extension_pb2 as _schema_extension_pb2
 from scimd.rbac.v1 import member_roles_pb2 as _member_roles_pb2
 from scimd.webhooks.v1 import endpoint_pb2 as _endpoint_pb2
 from google.protobuf.internal import containers as _containers
@@ -17,7 +18,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked", "endpoint_disabled", "deprovision_held", "request_failed")
+    __slots__ = ("event_id", "type", "time", "project_id", "organization_id", "request_id", "action", "source", "member_changed", "group_changed", "organization_changed", "connection_changed", "sessions_revoked", "endpoint_disabled", "deprovision_held", "request_failed", "schema_extension_changed")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +35,7 @@ class Event(_message.Message):
     ENDPOINT_DISABLED_FIELD_NUMBER: _ClassVar[int]
     DEPROVISION_HELD_FIELD_NUMBER: _ClassVar[int]
     REQUEST_FAILED_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_EXTENSION_CHANGED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     time: _timestamp_pb2.Timestamp
@@ -50,7 +52,14 @@ class Event(_message.Message):
     endpoint_disabled: EndpointDisabled
     deprovision_held: DeprovisionHeld
     request_failed: RequestFailed
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ..., endpoint_disabled: _Optional[_Union[EndpointDisabled, _Mapping]] = ..., deprovision_held: _Optional[_Union[DeprovisionHeld, _Mapping]] = ..., request_failed: _Optional[_Union[RequestFailed, _Mapping]] = ...) -> None: ...
+    schema_extension_changed: SchemaExtensionChanged
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ..., organization_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., source: _Optional[str] = ..., member_changed: _Optional[_Union[MemberChanged, _Mapping]] = ..., group_changed: _Optional[_Union[GroupChanged, _Mapping]] = ..., organization_changed: _Optional[_Union[OrganizationChanged, _Mapping]] = ..., connection_changed: _Optional[_Union[ConnectionChanged, _Mapping]] = ..., sessions_revoked: _Optional[_Union[SessionsRevoked, _Mapping]] = ..., endpoint_disabled: _Optional[_Union[EndpointDisabled, _Mapping]] = ..., deprovision_held: _Optional[_Union[DeprovisionHeld, _Mapping]] = ..., request_failed: _Optional[_Union[RequestFailed, _Mapping]] = ..., schema_extension_changed: _Optional[_Union[SchemaExtensionChanged, _Mapping]] = ...) -> None: ...
+
+class SchemaExtensionChanged(_message.Message):
+    __slots__ = ("extension",)
+    EXTENSION_FIELD_NUMBER: _ClassVar[int]
+    extension: _schema_extension_pb2.SchemaExtension
+    def __init__(self, extension: _Optional[_Union[_schema_extension_pb2.SchemaExtension, _Mapping]] = ...) -> None: ...
 
 class GroupChanged(_message.Message):
     __slots__ = ("group", "member_ids", "previous_attributes_json")
