@@ -52,6 +52,11 @@ async def forget_organization(conn: asyncpg.Connection, organization_id: str) ->
     await conn.execute("DELETE FROM attribute_mappings WHERE organization_id = $1", organization_id)
 
 
+async def forget_connection(conn: asyncpg.Connection, organization_id: str, connection_id: str) -> None:
+    await conn.execute("DELETE FROM attribute_mappings WHERE organization_id = $1 AND connection_id = $2",
+                       organization_id, connection_id)
+
+
 # ------------------------------------------------------------- the apply
 
 async def due(pool: asyncpg.Pool) -> list[asyncpg.Record]:

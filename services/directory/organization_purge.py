@@ -22,6 +22,7 @@ from services.directory.group_repository import GROUP_COLUMNS
 from services.directory.group_service import group_from_row
 from services.directory.mapping import member_from_row
 from services.directory.repository import MEMBER_COLUMNS
+from services.directory.seen_attributes import forget_organization as forget_seen
 
 BATCH = 500
 
@@ -56,6 +57,7 @@ class OrganizationPurge:
             await conn.execute("DELETE FROM deprovision_guards WHERE organization_id = $1", organization_id)
             await conn.execute("DELETE FROM request_log WHERE organization_id = $1", organization_id)
             await forget_mappings(conn, organization_id)
+            await forget_seen(conn, organization_id)
 
     async def _delete_groups(self, organization_id: str) -> int:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():

@@ -141,3 +141,12 @@ async def list_seen(db: OrganizationScope, organization_id: str, connection_id: 
         organization_id, connection_id, *(r["locator"] for r in rows),
     )
     return [{**dict(r), "member_count": counts[f"c{n}"]} for n, r in enumerate(rows)]
+
+
+async def forget_connection(conn: asyncpg.Connection, organization_id: str, connection_id: str) -> None:
+    await conn.execute("DELETE FROM seen_attributes WHERE organization_id = $1 AND connection_id = $2",
+                       organization_id, connection_id)
+
+
+async def forget_organization(conn: asyncpg.Connection, organization_id: str) -> None:
+    await conn.execute("DELETE FROM seen_attributes WHERE organization_id = $1", organization_id)

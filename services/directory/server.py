@@ -17,6 +17,7 @@ from runtime.outbox import start_relay
 from runtime.periodic import run_periodically
 from runtime.settings import Settings
 from services.directory import repository, request_log_repository
+from services.directory.connection_cleanup import ConnectionCleanup
 from services.directory.deprovision_guard import GuardPolicy
 from services.directory.extension_indexes import ensure_extension_indexes
 from services.directory.organization_purge import OrganizationPurge
@@ -40,6 +41,9 @@ async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]
     consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)
     await consumer.start()
     stack.push_async_callback(consumer.stop)
+    cleanup = ConnectionCleanup(pool, stream).consumer(settings.nats_url)
+    await cleanup.start()
+    stack.push_async_callback(cleanup.stop)
     retention = timedelta(days=settings.deleted_member_retention_days)
 
     async def forget_deleted_members() -> None:

@@ -8,6 +8,7 @@ never see each other's."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -241,6 +242,26 @@ async def test_list_members_filters_by_a_custom_field_over_grpc(http, gateway, v
     for bad in ("no-colon", ":Blue", "no_such_field:x"):
         status, body = await vendor.request("GET", members, params={"custom_attribute": bad})
         assert status == 400, (bad, body)
+
+
+async def test_a_deleted_connections_mapping_goes_with_it_and_frees_its_fields(http, gateway, vendor):
+    """A field that some connection maps cannot be deleted (409); once the only
+    connection mapping it is deleted, its mapping goes too and the field can be."""
+    organization, connection, scim = await _tenant(http, gateway)
+    department = await vendor.field("department")
+    await vendor.map(organization, connection, [{"field": department, "sources": ["title"]}])
+    await scim.create_user(scim_user(f"d-{uuid.uuid4().hex[:6]}@acme.test", title="Chef"))
+    status, body = await vendor.request("DELETE", f"/v1/scim/custom_fields/{department}")
+    assert status == 409, body
+    status, body = await vendor.request(
+        "DELETE", f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}")
+    assert status == 200, body
+    for _ in range(100):  # the connection's deletion reaches the directory as an event
+        status, body = await vendor.request("DELETE", f"/v1/scim/custom_fields/{department}")
+        if status != 409:
+            break
+        await asyncio.sleep(0.1)
+    assert status == 200, body
 
 
 async def test_another_organizations_mapping_never_applies(http, gateway, vendor):
