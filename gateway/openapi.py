@@ -35,7 +35,7 @@ from gateway.scim.bulk import MAX_OPERATIONS as MAX_BULK_OPERATIONS
 from gateway.scim.requests import MAX_RESULTS
 from runtime.errors import KINDS_BY_REASON
 from runtime.event_catalog import EVENT_TYPES
-from runtime.shapes import IDENTITY_PROVIDERS
+from runtime.shapes import CUSTOM_FIELD_TYPES, IDENTITY_PROVIDERS
 from scim.schema import (
     BULK_REQUEST,
     BULK_RESPONSE,
@@ -120,7 +120,6 @@ INTEGER: JsonObject = {"type": "integer"}
 TIMESTAMP: JsonObject = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds."}
 NULLABLE_TIMESTAMP: JsonObject = {"type": ["string", "null"], "format": "date-time"}
 STRINGS: JsonObject = _array(STRING)
-CUSTOM_FIELD_TYPES = ["string", "number", "boolean", "string_list"]
 EVENT_TYPE: JsonObject = {"type": "string", "enum": list(EVENT_TYPES), "description": "See docs/events.md."}
 
 
@@ -1054,10 +1053,10 @@ def _management_schemas() -> JsonObject:
                            "items": {"type": "object", "required": ["name"]}},
         }, required=("attributes",), closed=False),
         "CustomField": _obj({
-            "key": STRING, "type": {"type": "string", "enum": CUSTOM_FIELD_TYPES}, "description": STRING,
+            "key": STRING, "type": {"type": "string", "enum": list(CUSTOM_FIELD_TYPES)}, "description": STRING,
             "created_at": TIMESTAMP, "updated_at": TIMESTAMP}),
         "CustomFieldPut": _obj({
-            "type": {"type": "string", "enum": CUSTOM_FIELD_TYPES},
+            "type": {"type": "string", "enum": list(CUSTOM_FIELD_TYPES)},
             "description": _optional_string("At most 1,000 characters."),
         }, required=("type",), closed=False),
         "AttributeMapping": _obj({

@@ -92,6 +92,11 @@ def group_json(group: group_pb2.Group) -> dict[str, Any]:
     }
 
 
+# The types of the vendor's custom member fields (attribute mapping), as the
+# management API and gRPC name them.
+CUSTOM_FIELD_TYPES = ("string", "number", "boolean", "string_list")
+
+
 def schema_extension_json(extension: schema_extension_pb2.SchemaExtension) -> dict[str, Any]:
     """A vendor's schema extension: its URN, the resource type it extends and its RFC 7643 §7 definition."""
     return {

@@ -24,9 +24,10 @@ from typing import Any, Callable
 
 import re2
 
+from runtime.shapes import CUSTOM_FIELD_TYPES
 from scim.schema import MAX_MULTI_VALUES, PathError, ResourceType, resolve
 
-FIELD_TYPES = ("string", "number", "boolean", "string_list")
+FIELD_TYPES = CUSTOM_FIELD_TYPES
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_SOURCES = 5
