@@ -100,16 +100,21 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def signed_headers(secrets: list[str], event_id: str, body: str, now: datetime) -> dict[str, str]:
-    """Standard Webhooks headers; one signature per secret, space-separated
-    (during a rotation: the new secret's, then the old one's)."""
+def signed_headers(signers: list[Webhook], event_id: str, body: str, now: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; one signature per signer (an endpoint's
+    secret), space-separated (during a rotation: the new secret's, then the old one's)."""
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": event_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": " ".join(Webhook(secret).sign(event_id, now, body) for secret in secrets),
+        "webhook-signature": " ".join(signer.sign(event_id, now, body) for signer in signers),
     }
+
+
+# Signers kept per sealed secret: opening a secret and decoding its key once per
+# endpoint, not once per delivery. Bounded; a rotated-out secret's entry just ages out.
+SIGNER_CACHE_SIZE = 4096
 
 
 class DeliveryWorker:
@@ -136,6 +141,7 @@ class DeliveryWorker:
         self._per_endpoint: dict[str, int] = {}
         self._resting: dict[str, datetime] = {}  # endpoint → until when it is not tried
         self._successes = SuccessRecorder(pool)
+        self._signers: dict[bytes, Webhook] = {}
 
     @property
     def lease_seconds(self) -> float:
@@ -234,12 +240,20 @@ class DeliveryWorker:
 
         task.add_done_callback(done)
 
-    def _secrets(self, row: asyncpg.Record, now: datetime) -> list[str]:
-        secrets = [self._box.open(row["secret_sealed"])]
+    def _signers_of(self, row: asyncpg.Record, now: datetime) -> list[Webhook]:
+        sealed = [row["secret_sealed"]]
         expires = row["previous_secret_expires_at"]
         if row["previous_secret_sealed"] is not None and expires is not None and expires > now:
-            secrets.append(self._box.open(row["previous_secret_sealed"]))
-        return secrets
+            sealed.append(row["previous_secret_sealed"])
+        return [self._signer(s) for s in sealed]
+
+    def _signer(self, sealed: bytes) -> Webhook:
+        signer = self._signers.get(sealed)
+        if signer is None:
+            if len(self._signers) >= SIGNER_CACHE_SIZE:
+                self._signers.clear()
+            signer = self._signers[sealed] = Webhook(self._box.open(sealed))
+        return signer
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         limit, chunks, size = self._config.response_read_limit, [], 0
@@ -260,7 +274,7 @@ class DeliveryWorker:
         started = time.monotonic()
         try:
             check_host(connect_host(row["url"]), self._config.allowed)  # IP literals skip the resolver
-            headers = signed_headers(self._secrets(row, now), event_id, row["body"], now)
+            headers = signed_headers(self._signers_of(row, now), event_id, row["body"], now)
             async with self._session.post(
                 row["url"], data=row["body"].encode(), headers=headers, allow_redirects=False
             ) as response:
