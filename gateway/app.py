@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import AsyncIterator
 
 from aiohttp import web
+from scimd.webhooks.v1 import webhooks_service_pb2 as webhooks_pb
 
 from gateway import health, openapi
 from gateway.auth import authentication
 from gateway.backends import Backends
+from gateway.calls import call
 from gateway.keys import (
     BACKENDS,
     CONNECTION_SLOTS,
@@ -18,6 +20,7 @@ from gateway.keys import (
     SCHEMA_REGISTRY,
     SETTINGS,
     TOKEN_CACHE,
+    WRITE_PRESSURE,
 )
 from gateway.limits import MAX_BODY_BYTES
 from gateway.management import ROUTE_TABLES as MANAGEMENT_ROUTES
@@ -32,6 +35,7 @@ from gateway.scim import bulk, discovery, oauth_token
 from gateway.scim import routes as scim_routes
 from gateway.scim.schema_registry import SchemaRegistry
 from gateway.token_cache import TokenCache
+from gateway.write_pressure import WritePressure
 from runtime.events import EventStream
 from runtime.fairness import TenantSlots
 from runtime.settings import Settings
@@ -64,7 +68,20 @@ def create_app(settings: Settings) -> web.Application:
         yield
         await recorder.stop()
 
+    async def write_pressure_ctx(app: web.Application) -> AsyncIterator[None]:
+        async def delivery_lag() -> float:
+            response = await call(app[BACKENDS].webhooks.GetDeliveryLag(webhooks_pb.GetDeliveryLagRequest(),
+                                                                        timeout=1.0))
+            return response.lag_seconds
+
+        pressure = WritePressure(settings.write_backpressure_lag_seconds, delivery_lag)
+        app[WRITE_PRESSURE] = pressure
+        await pressure.start()
+        yield
+        await pressure.stop()
+
     app.cleanup_ctx.append(backends_ctx)
+    app.cleanup_ctx.append(write_pressure_ctx)
     app.cleanup_ctx.append(revocations_ctx)
     app.cleanup_ctx.append(request_log_ctx)
     app.add_routes(health.routes)

@@ -23,6 +23,9 @@ SCHEMA_REGISTRY = web.AppKey("schema_registry")
 # Collects the SCIM requests for the request log (gateway.request_log.RequestRecorder).
 REQUEST_RECORDER = web.AppKey("request_recorder")
 
+# Holds SCIM writes while webhook delivery is behind (gateway.write_pressure.WritePressure).
+WRITE_PRESSURE = web.AppKey("write_pressure")
+
 # The authenticated connection and which of its bearer tokens (request state, SCIM API).
 AUTHENTICATED = web.RequestKey("authenticated", tuple)
 # The request's JSON body once a handler read it (request state, for the request log).

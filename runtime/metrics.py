@@ -61,6 +61,14 @@ WEBHOOK_LATENCY = Histogram(
     "scimd_webhook_delivery_duration_seconds", "Time an endpoint took to answer a delivery attempt.",
     buckets=_LATENCY_BUCKETS,
 )
+WEBHOOK_DELIVERY_LAG = Gauge(
+    "scimd_webhook_delivery_lag_seconds",
+    "How long the oldest delivery due to a healthy endpoint has waited (what SCIM writers are slowed by).",
+)
+SCIM_WRITE_LIMIT = Gauge(
+    "scimd_scim_write_limit_per_second",
+    "The SCIM writes per second this gateway admits under back-pressure from webhook delivery (0: not limited).",
+)
 WEBHOOK_ENDPOINTS_DISABLED = Counter(
     "scimd_webhook_endpoints_disabled_total", "Endpoints disabled (410 Gone, or failing for days).", ["reason"],
 )

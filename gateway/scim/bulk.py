@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway.errors import SCIM_ERROR_SCHEMA
 from gateway.json import read_json_object
+from gateway.keys import WRITE_PRESSURE
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.resources import RESOURCES
 from gateway.scim.routes import PREFIX, authenticated, charged_context, scim_response
@@ -165,4 +166,5 @@ async def bulk(request: web.Request) -> web.Response:
     operations, fail_on_errors = bulk_request(await read_json_object(request))
     # Each operation executed counts against the connection's rate limit: exactly those read here.
     ctx = charged_context(request, connection, cost=max(1, len(operations)))
+    await request.app[WRITE_PRESSURE].admit(max(1, len(operations)))
     return scim_response(await run_bulk(ctx, operations, fail_on_errors))

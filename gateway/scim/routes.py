@@ -11,7 +11,16 @@ from aiohttp import web
 
 from gateway.errors import SCIM_CONTENT_TYPE
 from gateway.json import json_response, read_json_object
-from gateway.keys import AUTHENTICATED, BACKENDS, CONNECTION_SLOTS, RATE_LIMITER, SCHEMA_REGISTRY, SETTINGS, SLOT_HELD
+from gateway.keys import (
+    AUTHENTICATED,
+    BACKENDS,
+    CONNECTION_SLOTS,
+    RATE_LIMITER,
+    SCHEMA_REGISTRY,
+    SETTINGS,
+    SLOT_HELD,
+    WRITE_PRESSURE,
+)
 from gateway.rate_limit import retry_after_seconds
 from gateway.scim.context import ScimContext, ScimResult
 from gateway.scim.cursors import open_search_cursor, seal_search_cursor
@@ -67,6 +76,14 @@ def scim_context(request: web.Request) -> ScimContext:
     return charged_context(request, authenticated(request))
 
 
+async def write_context(request: web.Request, cost: int = 1) -> ScimContext:
+    """The context of a request that writes `cost` changes, once webhook
+    delivery is not too far behind to take them (gateway.write_pressure)."""
+    ctx = charged_context(request, authenticated(request), cost)
+    await request.app[WRITE_PRESSURE].admit(cost)
+    return ctx
+
+
 def _projected(resource: dict[str, Any], resource_type: ResourceType, attributes: str | None,
                excluded: str | None) -> dict[str, Any]:
     """RFC 7644 §3.9: attributes / excludedAttributes on every response that carries a resource."""
@@ -108,7 +125,7 @@ def _register(res: Resource) -> None:
 
     @routes.post(collection)
     async def create(request: web.Request) -> web.Response:
-        ctx = scim_context(request)
+        ctx = await write_context(request)
         created = await res.api.create(ctx, await read_json_object(request), **_options(request, res))
         return await _respond(request, ctx, res, created)
 
@@ -123,7 +140,7 @@ def _register(res: Resource) -> None:
 
     @routes.put(item)
     async def replace(request: web.Request) -> web.Response:
-        ctx = scim_context(request)
+        ctx = await write_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
         return await _respond(request, ctx, res, await res.api.replace(
@@ -131,7 +148,7 @@ def _register(res: Resource) -> None:
 
     @routes.patch(item)
     async def patch(request: web.Request) -> web.Response:
-        ctx = scim_context(request)
+        ctx = await write_context(request)
         body = await read_json_object(request)
         version = version_of(request.headers.get("If-Match"))
         return await _respond(request, ctx, res, await res.api.patch(
@@ -139,7 +156,7 @@ def _register(res: Resource) -> None:
 
     @routes.delete(item)
     async def delete(request: web.Request) -> web.Response:
-        ctx = scim_context(request)
+        ctx = await write_context(request)
         version = version_of(request.headers.get("If-Match"))
         deleted = await res.api.delete(ctx, request.match_info["resource_id"], version)
         return await _respond(request, ctx, res, deleted)

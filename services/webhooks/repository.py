@@ -248,6 +248,20 @@ async def claim_due_deliveries(
     )
 
 
+async def delivery_lag_seconds(pool: asyncpg.Pool, now: datetime) -> float:
+    """How long the oldest delivery due to an enabled, not failing endpoint has
+    waited (0 when none waits): one index probe per endpoint."""
+    return await pool.fetchval(
+        "SELECT COALESCE(EXTRACT(EPOCH FROM $1 - min(due.next_attempt_at)), 0)::float8"
+        " FROM endpoints p CROSS JOIN LATERAL ("
+        "  SELECT d.next_attempt_at FROM deliveries d"
+        "  WHERE d.endpoint_id = p.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $1"
+        "  ORDER BY d.next_attempt_at LIMIT 1) due"
+        " WHERE p.enabled AND p.failing_since IS NULL",
+        now,
+    )
+
+
 _RECORD_DELIVERY = (
     "UPDATE deliveries SET status = $5, last_status_code = $6, last_error = NULLIF($7, ''),"
     "  next_attempt_at = COALESCE($8, next_attempt_at), updated_at = $9"

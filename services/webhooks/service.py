@@ -18,6 +18,7 @@ from scimd.webhooks.v1 import webhooks_service_pb2_grpc as pb_grpc
 from runtime.errors import ServiceError
 from runtime.event_catalog import unknown_event_types
 from runtime.ids import new_id
+from runtime.metrics import WEBHOOK_DELIVERY_LAG
 from runtime.paging import (
     decode_page_token,
     decode_time_keyset,
@@ -27,11 +28,14 @@ from runtime.paging import (
 )
 from runtime.sealing import SecretBox
 from runtime.ssrf import ForbiddenAddress, UnusableURL, check_url
+from runtime.ttl_cache import TtlCache
 from services.webhooks import repository, snapshot_repository
 from services.webhooks.config import WebhookConfig
 from services.webhooks.rows import attempt_from_row, endpoint_from_row
 
 MAX_URL = 2048
+# Writers ask for the delivery lag often (every gateway, twice a second): one query serves them for this long.
+LAG_CACHE_SECONDS = 0.25
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
@@ -93,6 +97,15 @@ class WebhooksServicer(pb_grpc.WebhooksServiceServicer):
         self._config = config or WebhookConfig()
         self._wake = wake  # tells the delivery worker that deliveries were scheduled
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lag: TtlCache[None, float] = TtlCache(LAG_CACHE_SECONDS)
+
+    async def GetDeliveryLag(self, request: pb.GetDeliveryLagRequest, context: grpc.aio.ServicerContext):
+        async def measure() -> float:
+            lag = max(0.0, await repository.delivery_lag_seconds(self._pool, self._clock()))
+            WEBHOOK_DELIVERY_LAG.set(lag)
+            return lag
+
+        return pb.GetDeliveryLagResponse(lag_seconds=await self._lag.get(None, measure))
 
     async def CreateEndpoint(self, request: pb.CreateEndpointRequest, context: grpc.aio.ServicerContext):
         url = await _checked_url(request.url, self._config, self._resolver)

@@ -181,7 +181,7 @@ SQL_WORDS = {
     "COALESCE", "COLLATE", "WITH", "ORDINALITY", "ORDER", "BY", "DESC", "LIMIT", "false", "true", "lower", "strpos",
     "starts_with", "right", "length", "jsonb_array_elements", "jsonb_typeof", "jsonb_build_array", "text", "boolean",
     "numeric", "timestamptz", "member_id", "external_id", "user_name", "user_name_lower", "status", "created_at", "updated_at",
-    "scim_attributes", "e", "t", "i",
+    "scim_attributes", "e", "t", "i", "scim_text", "scim_folded_text",
 }
 SQL_LITERALS = {"''", "'active'", "'User'", "'array'", "'string'", "'boolean'", "'number'", "'object'", "'[]'", "'{}'",
                 "'null'", "'\"\"'", "'true'"}

@@ -12,6 +12,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GetDeliveryLagRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetDeliveryLagResponse(_message.Message):
+    __slots__ = ("lag_seconds",)
+    LAG_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    lag_seconds: float
+    def __init__(self, lag_seconds: _Optional[float] = ...) -> None: ...
+
 class CreateEndpointRequest(_message.Message):
     __slots__ = ("url", "event_types", "organization_ids")
     URL_FIELD_NUMBER: _ClassVar[int]

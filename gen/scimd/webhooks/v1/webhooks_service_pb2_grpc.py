@@ -91,6 +91,11 @@ class WebhooksServiceStub:
                 request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.SerializeToString,
                 response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.FromString,
                 _registered_method=True)
+        self.GetDeliveryLag = channel.unary_unary(
+                '/scimd.webhooks.v1.WebhooksService/GetDeliveryLag',
+                request_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagRequest.SerializeToString,
+                response_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagResponse.FromString,
+                _registered_method=True)
 
 
 class WebhooksServiceServicer:
@@ -180,6 +185,14 @@ class WebhooksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDeliveryLag(self, request, context):
+        """How far delivery is behind: what writers slow down by (back-pressure),
+        so that delivery keeps pace with the directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhooksServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -237,6 +250,11 @@ def add_WebhooksServiceServicer_to_server(servicer, server):
                     servicer.ReadOrganizationSnapshot,
                     request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.FromString,
                     response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.SerializeToString,
+            ),
+            'GetDeliveryLag': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeliveryLag,
+                    request_deserializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagRequest.FromString,
+                    response_serializer=scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -538,6 +556,33 @@ class WebhooksService:
             '/scimd.webhooks.v1.WebhooksService/ReadOrganizationSnapshot',
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.ReadOrganizationSnapshotRequest.SerializeToString,
             scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.OrganizationSnapshotPart.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeliveryLag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scimd.webhooks.v1.WebhooksService/GetDeliveryLag',
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagRequest.SerializeToString,
+            scimd_dot_webhooks_dot_v1_dot_webhooks__service__pb2.GetDeliveryLagResponse.FromString,
             options,
             channel_credentials,
             insecure,
