@@ -102,8 +102,10 @@ def _cpu_lines(seconds: dict[str, float], creates: int, deliveries_each: int) ->
     return [f"  CPU per create with {deliveries_each} deliveries: {total / creates * 1000:.2f} ms ({split})"]
 
 
-# Before each rate, the system is let settle: the last rate's organization is
-# purged in the background, which would otherwise be counted in this one.
+# Before each rate, the system is let settle (the last rate's deliveries and
+# their aftermath), which would otherwise be counted in this one. The rates'
+# organizations are deleted only after the last rate: an organization's purge
+# runs in the background, and ran into the next rate's figures.
 QUIET_CORES = 0.15  # CPU of all processes together, in cores, counted as quiet
 QUIET_WAIT_SECONDS = 120
 
@@ -121,7 +123,8 @@ async def settle(cpu: SystemCpu) -> float:
 
 
 async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: float, port: int,
-                   receiver: Receivers, cpu: SystemCpu | None) -> list[str]:
+                   receiver: Receivers, cpu: SystemCpu | None, made: list[str]) -> list[str]:
+    """Runs one rate; appends the organization it made to `made` (deleted by the caller)."""
     if cpu is not None:
         await settle(cpu)
     call = management_caller(http, args.url, management_headers(args))
@@ -129,6 +132,7 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
     organization = (await call("POST", "/v1/b2b/organizations", {
         "organization_name": f"Pipeline bench {run}", "organization_slug": f"pipeline-bench-{run}"}))["organization"]
     organization_id = organization["organization_id"]
+    made.append(organization_id)
     connection = (await call("POST", f"/v1/b2b/scim/{organization_id}/connection", {
         "display_name": "bench", "identity_provider": "okta"}))["connection"]
     # The bench measures capacity, so it lifts its own connection's rate limit.
@@ -152,7 +156,6 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
         await peak.stop()
         for endpoint_id in endpoints:
             await call("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
-        await call("DELETE", f"/v1/b2b/organizations/{organization_id}")
     lines = [f"offered {rate:.0f} creates/s, {args.endpoints} endpoint(s): writes {created / elapsed:.0f}/s "
              f"(n={created}, errors={errors})"]
     lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)] + intake
@@ -208,15 +211,21 @@ async def main() -> None:
     cpu = await SystemCpu.of_supervisor(addresses["supervisor"]) if "supervisor" in addresses else None
     if cpu is None:
         print("CPU not measured (no supervisor in the data directory's addresses.json)")
+    made: list[str] = []
     async with aiohttp.ClientSession() as http:
-        for rate in (float(r) for r in args.rates.split(",") if r.strip()):
-            receiver = Receivers(args.endpoints)
-            runner, port = await _serve(receiver)
-            try:
-                for line in await run_rate(http, args, rate, port, receiver, cpu):
-                    print(line, flush=True)
-            finally:
-                await runner.cleanup()
+        try:
+            for rate in (float(r) for r in args.rates.split(",") if r.strip()):
+                receiver = Receivers(args.endpoints)
+                runner, port = await _serve(receiver)
+                try:
+                    for line in await run_rate(http, args, rate, port, receiver, cpu, made):
+                        print(line, flush=True)
+                finally:
+                    await runner.cleanup()
+        finally:
+            call = management_caller(http, args.url, management_headers(args))
+            for organization_id in made:
+                await call("DELETE", f"/v1/b2b/organizations/{organization_id}")
 
 
 if __name__ == "__main__":
