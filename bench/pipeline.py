@@ -110,15 +110,17 @@ QUIET_CORES = 0.15  # CPU of all processes together, in cores, counted as quiet
 QUIET_WAIT_SECONDS = 120
 
 
+QUIET_SECONDS = 3  # in a row: PostgreSQL's autovacuum and checkpoints come in bursts
+
+
 async def settle(cpu: SystemCpu) -> float:
     """Waits (bounded) until every process together uses under QUIET_CORES
-    for a whole second; returns how long it waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < QUIET_WAIT_SECONDS:
+    for QUIET_SECONDS seconds in a row; returns how long it waited."""
+    started, quiet = time.monotonic(), 0
+    while quiet < QUIET_SECONDS and time.monotonic() - started < QUIET_WAIT_SECONDS:
         before = cpu.snapshot()
         await asyncio.sleep(1.0)
-        if sum(spent(before, cpu.snapshot()).values()) < QUIET_CORES:
-            break
+        quiet = quiet + 1 if sum(spent(before, cpu.snapshot()).values()) < QUIET_CORES else 0
     return time.monotonic() - started
 
 
