@@ -127,8 +127,7 @@ async def settle(cpu: SystemCpu) -> float:
 async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: float, port: int,
                    receiver: Receivers, cpu: SystemCpu | None, made: list[str]) -> list[str]:
     """Runs one rate; appends the organization it made to `made` (deleted by the caller)."""
-    if cpu is not None:
-        await settle(cpu)
+    settled = await settle(cpu) if cpu is not None else 0.0
     call = management_caller(http, args.url, management_headers(args))
     run = uuid.uuid4().hex[:8]
     organization = (await call("POST", "/v1/b2b/organizations", {
@@ -159,7 +158,10 @@ async def run_rate(http: aiohttp.ClientSession, args: argparse.Namespace, rate: 
         for endpoint_id in endpoints:
             await call("DELETE", f"/v1/webhooks/endpoints/{endpoint_id}")
     lines = [f"offered {rate:.0f} creates/s, {args.endpoints} endpoint(s): writes {created / elapsed:.0f}/s "
-             f"(n={created}, errors={errors})"]
+             f"(n={created}, errors={errors})"
+             + (f"; started after {settled:.0f} s waiting for a quiet system"
+                + (" (never quiet: figures include other work)" if settled >= QUIET_WAIT_SECONDS else "")
+                if cpu is not None else "")]
     lines += [_endpoint_line(n, e, created, window) for n, e in enumerate(receiver.endpoints)] + intake
     memory = [f"  peak memory of every process together (PSS): {peak.bytes / 2**20:.0f} MiB"] if cpu else []
     return lines + _cpu_lines(used, created, args.endpoints) + memory
