@@ -163,9 +163,11 @@ def make_settings(database_url: str, nats_url: str, prefix: str, **overrides) ->
         nats_prefix=prefix,
         encryption_key=base64.b64encode(secrets.token_bytes(32)).decode(),
         shutdown_grace=1.0,
-        # Tests drive one connection far above any IdP's pace; the limits have their own tests.
+        # Tests drive one connection far above any IdP's pace; the limits (and the
+        # back-pressure from webhook delivery, which a loaded machine would trip) have their own tests.
         rate_limit_per_second=0,
         connection_concurrency=0,
+        write_backpressure_lag_seconds=0,
         **overrides,
     )
 
