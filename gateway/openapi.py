@@ -1044,7 +1044,7 @@ def _management_schemas() -> JsonObject:
             "name": STRING, "description": STRING, "attributes": _array({"type": "object"}),
             "version": INTEGER, "created_at": TIMESTAMP, "updated_at": TIMESTAMP}),
         "SchemaExtensionPut": _obj({
-            "resource_type": {"type": "string", "enum": ["User"], "description": "What it extends."},
+            "resource_type": {"type": "string", "enum": ["User", "Group"], "description": "What it extends (default User)."},
             "name": _optional_string("Defaults to the URN's last part."),
             "description": _optional_string("At most 1,000 characters."),
             "attributes": {"type": "array", "minItems": 1, "maxItems": 100, "description": "RFC 7643 §7 "
