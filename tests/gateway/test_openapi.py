@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import re
 import time
 from collections import Counter
@@ -98,9 +99,10 @@ async def test_openapi_json_is_served_without_credentials(gateway, http):
 # Examples per operation and pass. Generation is derandomized (Hypothesis
 # derives its seed from the test), so every run sends the same requests.
 # (Field-by-field type confusion has its own deterministic sweep: test_type_confusion.py.)
-POSITIVE_EXAMPLES = 20
-NEGATIVE_EXAMPLES = 10
-UNKNOWN_ID_EXAMPLES = 5
+# SCIMD_FUZZ_EXAMPLES sets the positive count for a deeper run (the others follow it).
+POSITIVE_EXAMPLES = int(os.environ.get("SCIMD_FUZZ_EXAMPLES", "15"))
+NEGATIVE_EXAMPLES = max(1, POSITIVE_EXAMPLES // 2)
+UNKNOWN_ID_EXAMPLES = max(1, POSITIVE_EXAMPLES // 4)
 # Where the webhook endpoints of the run point: nothing listens there, so deliveries fail at once.
 WEBHOOK_SINK = "http://127.0.0.1:9/openapi-fuzz"
 # Path parameters that are never generated: without them nothing gets past authentication.
