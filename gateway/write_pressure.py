@@ -9,7 +9,8 @@ and, once that passes the setting, holds the writes it admits to a rate:
     written in the last interval (at least MIN_RATE); falling, it is held;
   - lag under half the setting: the rate grows by GROW, and the limit goes
     once it no longer binds;
-the additive-increase, multiplicative-decrease of TCP, on writes per second.
+a multiplicative increase and decrease on writes per second, as TCP's
+congestion control does on its window.
 A write over the rate waits its turn (at most MAX_WAIT_SECONDS), else it is a
 429 with Retry-After, which Okta and Entra honour. Reads are never held.
 When the webhooks service cannot be asked, writes are not held."""
@@ -22,6 +23,7 @@ import logging
 import time
 from typing import Awaitable, Callable
 
+from gateway.rate_limit import retry_after_seconds
 from runtime.errors import ServiceError
 from runtime.metrics import SCIM_WRITE_LIMIT
 
@@ -32,7 +34,6 @@ CUT = 0.7
 GROW = 1.25
 MIN_RATE = 5.0
 MAX_WAIT_SECONDS = 2.0
-
 
 
 class WritePressure:
@@ -67,7 +68,7 @@ class WritePressure:
         if wait > MAX_WAIT_SECONDS:
             self._written -= cost
             raise ServiceError("RATE_LIMITED", "webhook delivery is behind; retry after the given delay",
-                               retry_after_seconds=max(1, round(wait)))
+                               retry_after_seconds=retry_after_seconds(wait))
         self._next_free = start + cost / self.limit
         if wait > 0:
             await asyncio.sleep(wait)

@@ -173,13 +173,7 @@ class ConnectionAssignments:
 
     async def _holders_and_matches(self, conn, organization_id: str, connection_id: str, source_type: str,
                                    filters: set[str]) -> set[str]:
-        """Members holding a role through the connection's sources of `source_type`
-        (what goes), and those the filters match (what comes: a filter that goes
-        may no longer be one the directory accepts)."""
-        found = set(await repository.holders_through_connection(conn, organization_id, connection_id, source_type))
-        for scim_filter in sorted(filters):
-            found.update(await self._directory.member_ids_matching(organization_id, connection_id, scim_filter))
-        return found
+        return await holders_and_matches(conn, self._directory, organization_id, connection_id, source_type, filters)
 
     @staticmethod
     async def _stored(executor, organization_id: str, connection_id: str) -> Assignments:
@@ -231,3 +225,19 @@ def _group_roles(pairs: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
     for group_id, role_id in pairs:
         roles.setdefault(group_id, set()).add(role_id)
     return {group_id: frozenset(role_ids) for group_id, role_ids in roles.items()}
+
+
+async def holders_and_matches(conn, directory: DirectoryReader, organization_id: str, connection_id: str,
+                              source_type: str, filters: Iterable[str], *, refused_match_nobody: bool = False) -> set[str]:
+    """Members holding a role through the connection's sources of `source_type`
+    (what goes), and those the filters match (what comes: a filter that goes
+    may no longer be one the directory accepts). With `refused_match_nobody`, a
+    filter the directory refuses (it names what is no longer declared) matches nobody."""
+    found = set(await repository.holders_through_connection(conn, organization_id, connection_id, source_type))
+    for scim_filter in sorted(set(filters)):
+        try:
+            found.update(await directory.member_ids_matching(organization_id, connection_id, scim_filter))
+        except ServiceError as error:
+            if not (refused_match_nobody and error.reason == "INVALID_FILTER"):
+                raise
+    return found

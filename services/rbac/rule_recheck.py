@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 
-from runtime.errors import ServiceError
 from runtime.tenant_scope import TenantPool
 from services.rbac import attribute_grant_repository, repository
+from services.rbac.connection_assignments import holders_and_matches
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.propagation import RolePropagator
 from services.rbac.resolution import SCIM_ATTRIBUTE_RULE
@@ -34,16 +34,9 @@ async def recheck_rules(pool: TenantPool, directory: DirectoryReader, propagator
             rules = await attribute_grant_repository.rule_assignments(conn, organization_id, connection_ids)
             affected: set[str] = set()
             for connection_id in connection_ids:
-                affected.update(await repository.holders_through_connection(
-                    conn, organization_id, connection_id, SCIM_ATTRIBUTE_RULE))
-                for rule in rules.get(connection_id, ()):
-                    try:
-                        affected.update(await directory.member_ids_matching(organization_id, connection_id,
-                                                                            rule.filter))
-                    except ServiceError as error:
-                        if error.reason != "INVALID_FILTER":
-                            raise
-                        # It names what is no longer declared: it grants nothing now.
+                affected |= await holders_and_matches(
+                    conn, directory, organization_id, connection_id, SCIM_ATTRIBUTE_RULE,
+                    [rule.filter for rule in rules.get(connection_id, ())], refused_match_nobody=True)
             await propagator.recompute(conn, organization_id, sorted(affected), source="API")
             recomputed += len(affected)
     if recomputed:

@@ -286,7 +286,6 @@ async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) ->
     """Records successful attempts, any number in one statement (one round
     trip, atomic): each delivery succeeded (unless claimed again since), each
     attempt logged, and each endpoint's failing streak ended."""
-    columns = list(zip(*(_attempt_params(a) for a in attempts)))
     await pool.execute(
         "WITH done AS ("
         "  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::timestamptz[],"
@@ -304,8 +303,9 @@ async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) ->
         "    NULL FROM done RETURNING 1)"
         " UPDATE endpoints SET failing_since = NULL"
         " WHERE endpoint_id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL",
-        list(columns[0]), list(columns[1]), list(columns[2]), list(columns[3]), list(columns[5]),
-        list(columns[8]), list(columns[9]), list(columns[10]),
+        [a.event_id for a in attempts], [a.endpoint_id for a in attempts], [a.claimed_attempts for a in attempts],
+        [a.lease_until for a in attempts], [a.status_code for a in attempts], [a.attempted_at for a in attempts],
+        [a.latency_ms for a in attempts], [a.response_snippet for a in attempts],
     )
 
 
