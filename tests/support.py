@@ -67,6 +67,13 @@ async def post_json(session: aiohttp.ClientSession, url: str, body, **kwargs) ->
         return response.status, await response.json(content_type=None)
 
 
+async def send_json(session: aiohttp.ClientSession, method: str, url: str, body=None,
+                    headers=None) -> tuple[int, dict]:
+    """Any request with an optional JSON body: (status, the JSON answer, {} for a 204)."""
+    async with session.request(method, url, json=body, headers=headers) as response:
+        return response.status, (await response.json(content_type=None)) if response.status != 204 else {}
+
+
 async def create_organization(session, gateway, slug_hint: str = "org") -> dict:
     import uuid
 

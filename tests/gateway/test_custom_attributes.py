@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.gateway.management_client import ManagementClient
-from tests.support import bearer, create_connection, create_organization, scim_user
+from tests.support import bearer, create_connection, create_organization, scim_user, send_json
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -50,21 +50,16 @@ async def scim(http, gateway):
     return organization, connection
 
 
-async def _send(http, method: str, url: str, body=None, headers=None) -> tuple[int, dict]:
-    async with http.request(method, url, json=body, headers=headers) as response:
-        return response.status, (await response.json(content_type=None)) if response.status != 204 else {}
-
-
 async def test_an_extension_is_advertised_at_schemas_and_resource_types(http, scim, extension):
     _, connection = scim
-    status, listed = await _send(http, "GET", connection["base_url"] + "/Schemas")
+    status, listed = await send_json(http, "GET", connection["base_url"] + "/Schemas")
     assert status == 200
     schema = next(s for s in listed["Resources"] if s["id"] == extension)
     names = {a["name"]: a for a in schema["attributes"]}
     assert names["level"]["type"] == "integer" and names["badges"]["multiValued"] is True
     assert [s["name"] for s in names["site"]["subAttributes"]] == ["code", "floor"]
     assert schema["meta"]["location"].endswith(f"/Schemas/{extension}")
-    status, user_type = await _send(http, "GET", connection["base_url"] + "/ResourceTypes/User")
+    status, user_type = await send_json(http, "GET", connection["base_url"] + "/ResourceTypes/User")
     assert {"schema": extension, "required": False} in user_type["schemaExtensions"]
 
 
@@ -74,7 +69,7 @@ async def test_okta_nested_create_and_entra_flattened_patch_store_and_return_the
         "urn:ietf:params:scim:schemas:core:2.0:User", extension])
     user[extension] = {"costCenter": "CC-1", "level": 3, "badges": ["a", "b"], "site": {"code": "BER", "floor": 2},
                        "secret": "s3cr3t", "note": "hello"}
-    status, created = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, created = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 201, created
     assert created[extension] == {"costCenter": "CC-1", "level": 3, "badges": ["a", "b"],
                                   "site": {"code": "BER", "floor": 2}}  # secret never, note only on request
@@ -82,21 +77,21 @@ async def test_okta_nested_create_and_entra_flattened_patch_store_and_return_the
     user_url = f"{connection['base_url']}/Users/{created['id']}"
 
     # Entra: a flattened path naming the extension's attribute.
-    status, patched = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+    status, patched = await send_json(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "replace", "path": f"{extension}:costCenter", "value": "CC-2"},
         {"op": "add", "path": f"{extension}:site.floor", "value": 5},
     ]}, bearer(connection))
     assert status == 200, patched
     assert patched[extension]["costCenter"] == "CC-2" and patched[extension]["site"] == {"code": "BER", "floor": 5}
     # Okta: the extension as a nested object in a path-less add.
-    status, patched = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+    status, patched = await send_json(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "add", "value": {extension: {"level": 4}}}]}, bearer(connection))
     assert status == 200 and patched[extension]["level"] == 4, patched
 
-    status, asked = await _send(http, "GET", f"{user_url}?attributes={quote(extension + ':note')}",
+    status, asked = await send_json(http, "GET", f"{user_url}?attributes={quote(extension + ':note')}",
                                 headers=bearer(connection))
     assert asked[extension] == {"note": "hello"}
-    status, read = await _send(http, "GET", user_url, headers=bearer(connection))
+    status, read = await send_json(http, "GET", user_url, headers=bearer(connection))
     assert "secret" not in read[extension] and "note" not in read[extension]
 
 
@@ -107,7 +102,7 @@ async def test_okta_nested_create_and_entra_flattened_patch_store_and_return_the
 async def test_a_value_of_the_wrong_type_is_a_400_naming_the_attribute(http, scim, extension, value, named):
     _, connection = scim
     user = scim_user(f"bad-{uuid.uuid4().hex[:6]}@acme.test", **{extension: value})
-    status, body = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, body = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 400 and body["scimType"] == "invalidValue", body
     assert named in body["detail"], body
 
@@ -116,13 +111,13 @@ async def test_extension_attributes_filter_and_sort(http, scim, extension):
     _, connection = scim
     for n, center in enumerate(["CC-9", "cc-1", "CC-5"]):
         user = scim_user(f"f{n}-{uuid.uuid4().hex[:6]}@acme.test", **{extension: {"costCenter": center, "level": n}})
-        status, body = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+        status, body = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
         assert status == 201, body
     query = quote(f'{extension}:costCenter eq "CC-1"')
-    status, found = await _send(http, "GET", f"{connection['base_url']}/Users?filter={query}", headers=bearer(connection))
+    status, found = await send_json(http, "GET", f"{connection['base_url']}/Users?filter={query}", headers=bearer(connection))
     assert status == 200 and found["totalResults"] == 1, found  # caseExact false
     query = quote(f"{extension}:level ge 1")
-    status, found = await _send(http, "GET", f"{connection['base_url']}/Users?filter={query}"
+    status, found = await send_json(http, "GET", f"{connection['base_url']}/Users?filter={query}"
                                 f"&sortBy={quote(extension + ':costCenter')}", headers=bearer(connection))
     assert [u[extension]["costCenter"] for u in found["Resources"]] == ["cc-1", "CC-5"]  # levels 1 and 2
 
@@ -132,7 +127,7 @@ async def test_what_no_schema_declares_is_kept_and_shown_never_dropped(http, gat
     user = scim_user(f"raw-{uuid.uuid4().hex[:6]}@acme.test", favoriteColor="blue",
                      **{"urn:example:unknown:1.0:User": {"shoeSize": 44}, extension: {"costCenter": "CC-1",
                                                                                        "undeclaredThing": True}})
-    status, created = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, created = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 201, created
     member = await vendor.member(organization["organization_id"], created["id"])
     assert member["scim_registration"]["undeclared_attributes"] == {
@@ -156,17 +151,17 @@ async def test_a_strict_connection_refuses_what_no_schema_declares(http, gateway
     status, body = await vendor.request("PUT", path, {"strict_attributes": True})
     assert status == 200 and body["connection"]["strict_attributes"] is True, body
     user = scim_user(f"strict-{uuid.uuid4().hex[:6]}@acme.test", favoriteColor="blue")
-    status, body = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, body = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 400 and body["scimType"] == "invalidValue" and "favoriteColor" in body["detail"], body
     declared = scim_user(f"ok-{uuid.uuid4().hex[:6]}@acme.test", **{extension: {"costCenter": "CC-1"}})
-    status, body = await _send(http, "POST", connection["base_url"] + "/Users", declared, bearer(connection))
+    status, body = await send_json(http, "POST", connection["base_url"] + "/Users", declared, bearer(connection))
     assert status == 201, body
 
 
 async def test_a_change_that_stored_values_would_break_is_refused_and_changes_nothing(http, vendor, scim, extension):
     _, connection = scim
     user = scim_user(f"cc-{uuid.uuid4().hex[:6]}@acme.test", **{extension: {"costCenter": "CC-1"}})
-    status, body = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, body = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 201, body
     status, before = await vendor.request("GET", f"/v1/scim/schema_extensions/{extension}")
     for breaking in ([{"name": "costCenter", "type": "integer"}],  # the stored "CC-1" is no integer
@@ -214,11 +209,11 @@ async def test_an_entra_patch_of_an_undeclared_attribute_is_kept_not_refused(htt
     """Entra sends mapped attributes the vendor has not declared as flattened PATCH paths: kept
     (not a 400 that would fail the user's sync), and a strict connection refuses them."""
     organization, connection = scim
-    status, created = await _send(http, "POST", connection["base_url"] + "/Users",
+    status, created = await send_json(http, "POST", connection["base_url"] + "/Users",
                                   scim_user(f"entra-{uuid.uuid4().hex[:6]}@acme.test"), bearer(connection))
     assert status == 201, created
     user_url = f"{connection['base_url']}/Users/{created['id']}"
-    status, body = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+    status, body = await send_json(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:contoso:1.0:User:costCenter", "value": "CC-7"},
         {"op": "Replace", "path": "title", "value": "Engineer"}]}, bearer(connection))
     assert status == 200 and body["title"] == "Engineer", body
@@ -228,7 +223,7 @@ async def test_an_entra_patch_of_an_undeclared_attribute_is_kept_not_refused(htt
     path = f"/v1/b2b/scim/{organization['organization_id']}/connection/{connection['connection_id']}"
     status, _ = await vendor.request("PUT", path, {"strict_attributes": True})
     assert status == 200
-    status, body = await _send(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
+    status, body = await send_json(http, "PATCH", user_url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "Replace", "path": "favoriteColor", "value": "blue"}]}, bearer(connection))
     assert status == 400 and "favoriteColor" in body["detail"], body
 
@@ -242,26 +237,26 @@ async def test_a_value_declared_unique_is_a_409_uniqueness_for_a_second_member(h
     assert status == 201, body
     try:
         first = scim_user(f"u1-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-1", "badge": "b", "team": "x"}})
-        status, created = await _send(http, "POST", connection["base_url"] + "/Users", first, bearer(connection))
+        status, created = await send_json(http, "POST", connection["base_url"] + "/Users", first, bearer(connection))
         assert status == 201, created
         # Another member may share what is not unique, and a caseExact value in another case.
         second = scim_user(f"u2-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-2", "badge": "B", "team": "x"}})
-        status, other = await _send(http, "POST", connection["base_url"] + "/Users", second, bearer(connection))
+        status, other = await send_json(http, "POST", connection["base_url"] + "/Users", second, bearer(connection))
         assert status == 201, other
         clash = scim_user(f"u3-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "e-1"}})  # not caseExact
-        status, body = await _send(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
+        status, body = await send_json(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
         assert status == 409 and body["scimType"] == "uniqueness" and "employeeId" in body["detail"], body
         # Taking it by PATCH is refused too; keeping one's own value is not a clash.
         other_url = f"{connection['base_url']}/Users/{other['id']}"
-        status, body = await _send(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
+        status, body = await send_json(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
             {"op": "replace", "path": f"{urn}:employeeId", "value": "E-1"}]}, bearer(connection))
         assert status == 409 and body["scimType"] == "uniqueness", body
-        status, body = await _send(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
+        status, body = await send_json(http, "PATCH", other_url, {"schemas": [PATCH_OP], "Operations": [
             {"op": "replace", "path": "title", "value": "Engineer"}]}, bearer(connection))
         assert status == 200, body
         # Once the first member is deleted, its value is free again.
-        await _send(http, "DELETE", f"{connection['base_url']}/Users/{created['id']}", headers=bearer(connection))
-        status, body = await _send(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
+        await send_json(http, "DELETE", f"{connection['base_url']}/Users/{created['id']}", headers=bearer(connection))
+        status, body = await send_json(http, "POST", connection["base_url"] + "/Users", clash, bearer(connection))
         assert status == 201, body
     finally:
         await vendor.request("DELETE", f"/v1/scim/schema_extensions/{urn}")
@@ -276,7 +271,7 @@ async def test_concurrent_writers_of_one_unique_value_end_with_one_holder(http, 
     try:
         users = [scim_user(f"race{n}-{uuid.uuid4().hex[:6]}@acme.test", **{urn: {"employeeId": "E-42"}})
                  for n in range(8)]
-        answers = await asyncio.gather(*(_send(http, "POST", connection["base_url"] + "/Users", user,
+        answers = await asyncio.gather(*(send_json(http, "POST", connection["base_url"] + "/Users", user,
                                                bearer(connection)) for user in users))
         assert sorted(status for status, _ in answers) == [201] + [409] * 7, answers
     finally:

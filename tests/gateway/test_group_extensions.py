@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.gateway.management_client import ManagementClient
-from tests.support import bearer, create_connection, create_organization, scim_user
+from tests.support import bearer, create_connection, create_organization, scim_user, send_json
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -49,32 +49,27 @@ async def scim(http, gateway):
     return organization, connection
 
 
-async def _send(http, method: str, url: str, body=None, headers=None) -> tuple[int, dict]:
-    async with http.request(method, url, json=body, headers=headers) as response:
-        return response.status, (await response.json(content_type=None)) if response.status != 204 else {}
-
-
 async def _group(http, connection, name: str, **extra) -> dict:
     body = {"schemas": [CORE_GROUP, *[k for k in extra if k.startswith("urn:")]], "displayName": name, **extra}
-    status, created = await _send(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
+    status, created = await send_json(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
     assert status == 201, created
     return created
 
 
 async def test_a_group_extension_is_advertised(http, scim, extension):
     _, connection = scim
-    status, schema = await _send(http, "GET", f"{connection['base_url']}/Schemas/{extension}")
+    status, schema = await send_json(http, "GET", f"{connection['base_url']}/Schemas/{extension}")
     assert status == 200 and [a["name"] for a in schema["attributes"]] == ["costCenter", "level", "code", "site"]
-    status, group_type = await _send(http, "GET", connection["base_url"] + "/ResourceTypes/Group")
+    status, group_type = await send_json(http, "GET", connection["base_url"] + "/ResourceTypes/Group")
     assert {"schema": extension, "required": False} in group_type["schemaExtensions"]
-    status, user_type = await _send(http, "GET", connection["base_url"] + "/ResourceTypes/User")
+    status, user_type = await send_json(http, "GET", connection["base_url"] + "/ResourceTypes/User")
     assert extension not in [e["schema"] for e in user_type["schemaExtensions"]]
 
 
 async def test_okta_nested_and_entra_flattened_writes_store_and_return_the_values(http, scim, extension):
     _, connection = scim
     user = scim_user(f"m-{uuid.uuid4().hex[:6]}@acme.test")
-    status, member = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, member = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 201, member
     created = await _group(http, connection, "Finance", members=[{"value": member["id"]}],
                            **{extension: {"costCenter": "CC-1", "level": 2, "undeclaredThing": "x"}})
@@ -83,7 +78,7 @@ async def test_okta_nested_and_entra_flattened_writes_store_and_return_the_value
     url = f"{connection['base_url']}/Groups/{created['id']}"
 
     # Entra: the flattened path, "Replace" capitalised, beside a member add.
-    status, patched = await _send(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
+    status, patched = await send_json(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "Replace", "path": f"{extension}:costCenter", "value": "CC-2"},
         {"op": "Add", "path": f"{extension}:site.city", "value": "Berlin"},
     ]}, bearer(connection))
@@ -92,25 +87,25 @@ async def test_okta_nested_and_entra_flattened_writes_store_and_return_the_value
     assert [m["value"] for m in patched["members"]] == [member["id"]]
 
     # Okta: no path, the extension as a nested object, beside displayName.
-    status, patched = await _send(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
+    status, patched = await send_json(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "replace", "value": {"id": created["id"], "displayName": "Finance EU", extension: {"level": 3}}},
     ]}, bearer(connection))
     assert status == 200, patched
     assert patched["displayName"] == "Finance EU"
     assert patched[extension] == {"costCenter": "CC-2", "level": 3, "site": {"city": "Berlin"}}
 
-    status, patched = await _send(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
+    status, patched = await send_json(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "remove", "path": f"{extension}:site"}]}, bearer(connection))
     assert status == 200 and patched[extension] == {"costCenter": "CC-2", "level": 3}, patched
 
-    status, read = await _send(http, "GET", url, headers=bearer(connection))
+    status, read = await send_json(http, "GET", url, headers=bearer(connection))
     assert read[extension] == {"costCenter": "CC-2", "level": 3}
-    status, projected = await _send(http, "GET", f"{url}?attributes={quote(extension + ':level')}",
+    status, projected = await send_json(http, "GET", f"{url}?attributes={quote(extension + ':level')}",
                                     headers=bearer(connection))
     assert projected[extension] == {"level": 3} and "members" not in projected, projected
 
     # PUT replaces the extension values too: what it leaves out is cleared.
-    status, replaced = await _send(http, "PUT", url, {"schemas": [CORE_GROUP], "displayName": "Finance EU",
+    status, replaced = await send_json(http, "PUT", url, {"schemas": [CORE_GROUP], "displayName": "Finance EU",
                                                       "members": [{"value": member["id"]}]}, bearer(connection))
     assert status == 200 and extension not in replaced and replaced["schemas"] == [CORE_GROUP], replaced
 
@@ -127,18 +122,18 @@ async def test_a_patch_value_of_the_wrong_type_is_a_400_and_changes_nothing(http
                      {k.replace("{urn}", extension): v for k, v in value.items()} if isinstance(value, dict) else value)
                for key, value in operation.items()}
     url = f"{connection['base_url']}/Groups/{created['id']}"
-    status, body = await _send(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
+    status, body = await send_json(http, "PATCH", url, {"schemas": [PATCH_OP], "Operations": [
         {"op": "replace", "path": "displayName", "value": "renamed"}, spelled]}, bearer(connection))
     assert status == 400 and body["scimType"] == "invalidValue", body
     assert named in body["detail"] and "Operations[1]" in body["detail"], body
-    status, read = await _send(http, "GET", url, headers=bearer(connection))
+    status, read = await send_json(http, "GET", url, headers=bearer(connection))
     assert read["displayName"] == created["displayName"] and read[extension] == {"level": 1}
 
 
 async def test_a_post_value_of_the_wrong_type_is_a_400_naming_the_attribute(http, scim, extension):
     _, connection = scim
     body = {"schemas": [CORE_GROUP], "displayName": "bad", extension: {"level": "high"}}
-    status, answer = await _send(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
+    status, answer = await send_json(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
     assert status == 400 and answer["scimType"] == "invalidValue" and "level" in answer["detail"], answer
 
 
@@ -149,16 +144,16 @@ async def test_group_extension_attributes_filter_and_sort(http, scim, extension)
     await _group(http, connection, f"none-{uuid.uuid4().hex[:6]}")
     base = f"{connection['base_url']}/Groups"
     query = quote(f'{extension}:costCenter eq "CC-1"')
-    status, found = await _send(http, "GET", f"{base}?filter={query}", headers=bearer(connection))
+    status, found = await send_json(http, "GET", f"{base}?filter={query}", headers=bearer(connection))
     assert status == 200 and found["totalResults"] == 1, found  # caseExact false
-    status, found = await _send(http, "GET", f"{base}?filter={quote(f'{extension}:level ge 1')}"
+    status, found = await send_json(http, "GET", f"{base}?filter={quote(f'{extension}:level ge 1')}"
                                 f"&sortBy={quote(extension + ':costCenter')}&excludedAttributes=members",
                                 headers=bearer(connection))
     assert [g[extension]["costCenter"] for g in found["Resources"]] == ["cc-1", "CC-5"]
-    status, found = await _send(http, "GET", f"{base}?filter={quote(f'not ({extension}:costCenter pr)')}",
+    status, found = await send_json(http, "GET", f"{base}?filter={quote(f'not ({extension}:costCenter pr)')}",
                                 headers=bearer(connection))
     assert status == 200 and found["totalResults"] == 1 and extension not in found["Resources"][0], found
-    status, found = await _send(http, "GET", f"{base}?filter={quote(f'{extension}:nothing eq 1')}",
+    status, found = await send_json(http, "GET", f"{base}?filter={quote(f'{extension}:nothing eq 1')}",
                                 headers=bearer(connection))
     assert status == 400 and found["scimType"] == "invalidFilter", found
 
@@ -167,20 +162,20 @@ async def test_a_value_declared_unique_is_a_409_for_a_second_group(http, scim, e
     _, connection = scim
     first = await _group(http, connection, "one", **{extension: {"code": "FIN"}})
     body = {"schemas": [CORE_GROUP], "displayName": "two", extension: {"code": "fin"}}
-    status, answer = await _send(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
+    status, answer = await send_json(http, "POST", connection["base_url"] + "/Groups", body, bearer(connection))
     assert status == 409 and answer["scimType"] == "uniqueness", answer
     second = await _group(http, connection, "two", **{extension: {"code": "OPS"}})
-    status, answer = await _send(http, "PATCH", f"{connection['base_url']}/Groups/{second['id']}", {
+    status, answer = await send_json(http, "PATCH", f"{connection['base_url']}/Groups/{second['id']}", {
         "schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": f"{extension}:code", "value": "FIN"}]},
         bearer(connection))
     assert status == 409 and answer["scimType"] == "uniqueness", answer
     # A member may hold the value a group holds: uniqueness is per resource type.
     user = scim_user(f"u-{uuid.uuid4().hex[:6]}@acme.test")
-    status, _ = await _send(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
+    status, _ = await send_json(http, "POST", connection["base_url"] + "/Users", user, bearer(connection))
     assert status == 201
-    status, _ = await _send(http, "DELETE", f"{connection['base_url']}/Groups/{first['id']}", headers=bearer(connection))
+    status, _ = await send_json(http, "DELETE", f"{connection['base_url']}/Groups/{first['id']}", headers=bearer(connection))
     assert status == 204
-    status, answer = await _send(http, "PATCH", f"{connection['base_url']}/Groups/{second['id']}", {
+    status, answer = await send_json(http, "PATCH", f"{connection['base_url']}/Groups/{second['id']}", {
         "schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": f"{extension}:code", "value": "FIN"}]},
         bearer(connection))
     assert status == 200 and answer[extension]["code"] == "FIN", answer
@@ -189,7 +184,7 @@ async def test_a_value_declared_unique_is_a_409_for_a_second_group(http, scim, e
 async def test_the_update_event_carries_the_previous_extension_values(http, vendor, scim, extension):
     organization, connection = scim
     created = await _group(http, connection, "evented", **{extension: {"costCenter": "CC-1"}})
-    status, _ = await _send(http, "PATCH", f"{connection['base_url']}/Groups/{created['id']}", {
+    status, _ = await send_json(http, "PATCH", f"{connection['base_url']}/Groups/{created['id']}", {
         "schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": f"{extension}:costCenter", "value": "CC-2"}]},
         bearer(connection))
     assert status == 200
