@@ -24,9 +24,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from scimd.events.v1 import event_pb2
 
-from runtime.events import EventStream, connect_until_ready, stop_background
+from runtime.events import EventStream, SharedConnection, connect_until_ready, stop_background
 from runtime.leadership import Leadership, LeadershipLost
 from runtime.metrics import CONSUMER_PENDING, CONSUMER_PROCESSED
+from runtime.partition_leases import PartitionLease
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,19 @@ ExclusiveEventHandler = Callable[[asyncpg.Connection, list[event_pb2.Event]], Aw
 
 class DurableConsumer:
     def __init__(self, stream: EventStream, nats_url: str, service: str, handle: EventHandler,
-                 event_type: str = ">"):
-        """`event_type` narrows the consumer to one event type (or a NATS wildcard of them)."""
-        self._subject = stream.subject(event_type)
+                 event_type: str = ">", *, durable: str = "", subject: str = "",
+                 shared_nats: SharedConnection | None = None):
+        """`event_type` narrows the consumer to one event type (or a NATS
+        wildcard of them); `subject` replaces that filter (one partition of the
+        stream). `durable` names the consumer (default: from `service`), and
+        `shared_nats` is a connection to use rather than one of its own."""
+        self._subject = subject or stream.subject(event_type)
         self._stream = stream
         self._nats_url = nats_url
         self._service = service
-        self._durable = stream.consumer(service)
+        self._durable = durable or stream.consumer(service)
         self._handle = handle
+        self._shared_nats = shared_nats
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._nats = None
@@ -61,21 +67,28 @@ class DurableConsumer:
         self._processed = CONSUMER_PROCESSED.labels(self._durable)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self._service}-consumer")
+        self._task = asyncio.create_task(self._run(), name=f"{self._durable}-consumer")
 
     async def stop(self) -> None:
-        await stop_background(self._stopping, self._task, self._nats)
+        # A shared connection is its owner's to close.
+        await stop_background(self._stopping, self._task, None if self._shared_nats else self._nats)
 
     def _config(self, start_sequence: int = 0) -> ConsumerConfig:
         if start_sequence:
             delivery = {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": start_sequence}
         else:
             delivery = {"deliver_policy": DeliverPolicy.ALL}
-        return ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_SECONDS, max_ack_pending=10_000,
+        return ConsumerConfig(durable_name=self._durable, name=self._durable, filter_subject=self._subject,
+                              ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_SECONDS, max_ack_pending=10_000,
                               **delivery)
 
+    async def _connect(self):
+        if self._shared_nats is not None:
+            return await self._shared_nats.get(self._stopping)
+        return await connect_until_ready(self._nats_url, f"scimd-{self._service}-consumer", self._stopping)
+
     async def _run(self) -> None:
-        self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._service}-consumer", self._stopping)
+        self._nats = await self._connect()
         if self._nats is None:
             return
         js = self._nats.jetstream()
@@ -87,18 +100,15 @@ class DurableConsumer:
                 start_sequence = await self._begin(js)
                 if start_sequence is None:
                     return  # stopping
-                subscription = await js.pull_subscribe(
-                    self._subject, durable=self._durable, stream=self._stream.name,
-                    config=self._config(start_sequence),
-                )
+                subscription = await self._subscribe(js, start_sequence)
                 backoff = 0.2
                 await self._consume(subscription)
             except asyncio.CancelledError:
                 raise
             except LeadershipLost:
-                log.warning(f"{self._service} consumer: lost the leadership; waiting to take it again")
+                log.warning(f"{self._durable} consumer: lost the leadership; waiting to take it again")
             except Exception as error:
-                log.warning(f"{self._service} consumer: failed; will retry", extra={"error": repr(error)})
+                log.warning(f"{self._durable} consumer: failed; will retry", extra={"error": repr(error)})
                 await self._pause(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
@@ -106,6 +116,35 @@ class DurableConsumer:
                     with contextlib.suppress(Exception):
                         await subscription.unsubscribe()
                 await self._end()
+
+    async def _subscribe(self, js, start_sequence: int):
+        """Binds to the durable consumer, making it first if it is missing."""
+        try:
+            info = await js.consumer_info(self._stream.name, self._durable)
+        except NotFoundError:
+            info = None
+        if info is not None and info.config.filter_subject != self._subject:
+            # Made before the stream was partitioned (an upgrade): what it
+            # still holds is handled under its old filter, then it is made
+            # again under the new one from the start of the stream, which
+            # holds the new subjects only since the upgrade.
+            log.warning(f"{self._durable} consumer: its filter changed; draining it before making it again",
+                        extra={"old": info.config.filter_subject, "new": self._subject})
+            await self._drain(js)
+            await js.delete_consumer(self._stream.name, self._durable)
+            info, start_sequence = None, 0
+        if info is None:
+            await js.add_consumer(self._stream.name, self._config(start_sequence))
+        return await js.pull_subscribe_bind(durable=self._durable, stream=self._stream.name)
+
+    async def _drain(self, js) -> None:
+        """Handles what the existing consumer holds, until it is caught up."""
+        subscription = await js.pull_subscribe_bind(durable=self._durable, stream=self._stream.name)
+        try:
+            await self._consume(subscription, until_caught_up=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
     async def _begin(self, js) -> int | None:
         """Runs before subscribing; returns the stream sequence to restart the
@@ -119,13 +158,15 @@ class DurableConsumer:
         """Runs before each fetch and each retry of a batch; raises to stop
         consuming (what is unacked comes back to the next consumer)."""
 
-    async def _consume(self, subscription) -> None:
+    async def _consume(self, subscription, until_caught_up: bool = False) -> None:
         while not self._stopping.is_set():
             await self._check_in_charge()
             try:
                 messages = await subscription.fetch(1, timeout=1)
             except asyncio.TimeoutError:
                 self._pending.set(0)  # nothing came within the second: caught up
+                if until_caught_up:
+                    return
                 continue
             if messages and messages[-1].metadata.num_pending:
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -139,7 +180,7 @@ class DurableConsumer:
             try:
                 event.ParseFromString(message.data)
             except DecodeError:
-                log.error(f"{self._service} consumer: undecodable event dropped", extra={"subject": message.subject})
+                log.error(f"{self._durable} consumer: undecodable event dropped", extra={"subject": message.subject})
                 await message.term()
                 continue
             events.append(event)
@@ -154,7 +195,7 @@ class DurableConsumer:
             except LeadershipLost:
                 raise
             except Exception as error:
-                log.warning(f"{self._service} consumer: handling a batch failed; retrying it",
+                log.warning(f"{self._durable} consumer: handling a batch failed; retrying it",
                             extra={"error": repr(error), "events": len(events)})
             await self._check_in_charge()
             for message in valid:
@@ -190,17 +231,23 @@ class ExclusiveConsumer(DurableConsumer):
     """
 
     def __init__(self, stream: EventStream, nats_url: str, service: str, handle: ExclusiveEventHandler,
-                 leadership: Leadership, event_type: str = ">"):
-        super().__init__(stream, nats_url, service, self._handle_on_leader_connection, event_type)
+                 leadership: Leadership | PartitionLease, event_type: str = ">", **naming):
+        """`leadership`: of the whole stream, or the lease of one partition
+        (then `subject` and `durable` name the partition's consumer)."""
+        super().__init__(stream, nats_url, service, self._handle_on_leader_connection, event_type, **naming)
         self._handle_exclusively = handle
         self._leadership = leadership
 
     async def _handle_on_leader_connection(self, events: list[event_pb2.Event]) -> None:
-        await self._handle_exclusively(self._leadership.connection, events)
+        await self._leadership.run(lambda conn: self._handle_exclusively(conn, events))
 
     async def _begin(self, js) -> int | None:
         if not await self._leadership.acquire(self._stopping):
             return None
+        return await self._restart_point(js)
+
+    async def _restart_point(self, js) -> int | None:
+        """Where the consumer resumes, once in charge (see `_begin`)."""
         try:
             info = await js.consumer_info(self._stream.name, self._durable)
         except NotFoundError:
@@ -208,7 +255,7 @@ class ExclusiveConsumer(DurableConsumer):
         if not info.num_ack_pending:
             return 0
         start = (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
-        log.warning(f"{self._service} consumer: taking over with messages unacked; restarting from the ack floor",
+        log.warning(f"{self._durable} consumer: taking over with messages unacked; restarting from the ack floor",
                     extra={"unacked": info.num_ack_pending, "start_sequence": start})
         await js.delete_consumer(self._stream.name, self._durable)
         return start

@@ -1,10 +1,18 @@
-"""NATS JetStream: the event stream's names, and connecting to it."""
+"""NATS JetStream: the event stream's names, and connecting to it.
+
+An event is published on `<prefix>.events.<partition>.<type>`: the partition
+(two digits) is a stable hash of its organization, so every event of one
+resource shares a partition, and the webhooks intake can spread partitions
+over its replicas while keeping each partition's order. Consumers of a type
+filter on `<prefix>.events.*.<type>`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import zlib
 from dataclasses import dataclass
 
 from nats import errors as nats_errors
@@ -16,6 +24,14 @@ log = logging.getLogger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 15 * 60
 RETENTION_SECONDS = 30 * 24 * 3600
+# Fixed: an organization's partition must never change while its events are
+# in the stream (changing it would need the stream drained first).
+PARTITIONS = 32
+
+
+def partition_of(organization_id: str) -> int:
+    """The organization's partition: CRC-32, stable across processes and releases."""
+    return zlib.crc32(organization_id.encode()) % PARTITIONS
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,20 @@ class EventStream:
         return f"{self.prefix}.events.>"
 
     def subject(self, event_type: str) -> str:
-        return f"{self.prefix}.events.{event_type}"
+        """The filter of the events of `event_type` (or a wildcard of types) in every partition."""
+        if event_type == ">":
+            return self.subjects
+        return f"{self.prefix}.events.*.{event_type}"
+
+    def publish_subject(self, event_type: str, organization_id: str) -> str:
+        return f"{self.prefix}.events.{partition_of(organization_id):02d}.{event_type}"
+
+    def is_partitioned(self, subject: str) -> bool:
+        partition = subject[len(self.prefix) + len(".events."):].partition(".")[0]
+        return len(partition) == 2 and partition.isdigit()
+
+    def partition_subject(self, partition: int) -> str:
+        return f"{self.prefix}.events.{partition:02d}.>"
 
     def consumer(self, service: str) -> str:
         return f"{self.prefix}_{service}"
@@ -56,6 +85,30 @@ class EventStream:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+
+
+class SharedConnection:
+    """One NATS connection for several background tasks of a process (the
+    webhooks intake's partition consumers), made when the first asks for it."""
+
+    def __init__(self, url: str, name: str):
+        self._url = url
+        self._name = name
+        self._lock = asyncio.Lock()
+        self._client: NatsClient | None = None
+
+    async def get(self, stopping: asyncio.Event) -> NatsClient | None:
+        """The connection, or None when `stopping` was set before it was made."""
+        async with self._lock:
+            if self._client is None:
+                self._client = await connect_until_ready(self._url, self._name, stopping)
+            return self._client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not client.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 2)
 
 
 async def connect_until_ready(url: str, name: str, stopping: asyncio.Event) -> NatsClient | None:

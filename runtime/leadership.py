@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Awaitable, Callable, TypeVar
 
 import asyncpg
 
@@ -20,6 +21,7 @@ from runtime.db import DATABASE_UNAVAILABLE, connection_closed
 from runtime.metrics import LEADERSHIP_HELD
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLL_SECONDS = 0.5
 CONFIRM_TIMEOUT_SECONDS = 5.0
@@ -83,6 +85,10 @@ class Leadership:
         self._conn = conn
         self._held_gauge.inc()
         return True
+
+    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Does a guarded write on the connection that holds the lock."""
+        return await work(self.connection)
 
     async def confirm(self) -> None:
         """Raises LeadershipLost unless the lock's connection still answers."""

