@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import random
 import statistics
 import time
@@ -37,6 +38,8 @@ class Figures:
     name: str
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    # Why requests failed (an HTTP status, or what was wrong with the answer) → how many.
+    failures: collections.Counter = field(default_factory=collections.Counter)
     elapsed: float = 0.0
 
     def line(self) -> str:
@@ -44,7 +47,9 @@ class Figures:
         p50 = statistics.median(ordered) * 1000 if ordered else 0
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0
         rate = len(ordered) / self.elapsed if self.elapsed else 0
-        return f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)} errors={self.errors}"
+        why = f" ({', '.join(f'{reason}: {n}' for reason, n in self.failures.most_common())})" if self.failures else ""
+        return (f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)}"
+                f" errors={self.errors}{why}")
 
 
 async def run_scenario(name: str, requests: int, concurrency: int, url: str, make_request,
@@ -62,10 +67,11 @@ async def run_scenario(name: str, requests: int, concurrency: int, url: str, mak
         try:
             for index in indexes:
                 started = time.perf_counter()
-                ok = await make_request(connection, index)
+                outcome = await make_request(connection, index)
                 figures.latencies.append(time.perf_counter() - started)
-                if not ok:
+                if outcome is not True:  # False, or why it failed
                     figures.errors += 1
+                    figures.failures[outcome or "failed"] += 1
         finally:
             await connection.close()
 
@@ -204,27 +210,33 @@ async def main() -> None:
             status, body = await conn.request("POST", f"{base_path}/Users", headers, orjson.dumps(_user(index, run)))
             if status == 201:
                 ids[index] = orjson.loads(body)["id"]
-            return status == 201
+            return status == 201 or f"HTTP {status}"
 
         async def get(conn: RawConnection, index: int) -> bool:
             status, _ = await conn.request("GET", f"{base_path}/Users/{random.choice(known)}", headers)
-            return status == 200
+            return status == 200 or f"HTTP {status}"
 
         async def filter_user_name(conn: RawConnection, index: int) -> bool:
             expression = quote(f'userName eq "user{random.randrange(args.users)}-{run}@bench.example"')
             status, body = await conn.request("GET", f"{base_path}/Users?filter={expression}", headers)
-            return status == 200 and orjson.loads(body)["totalResults"] == 1
+            if status != 200:
+                return f"HTTP {status}"
+            found = orjson.loads(body)["totalResults"]
+            return found == 1 or f"totalResults {found}"
 
         async def patch(conn: RawConnection, index: int) -> bool:
             body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [{"op": "replace", "path": "displayName", "value": f"Renamed {index}"}]}
             status, _ = await conn.request("PATCH", f"{base_path}/Users/{random.choice(known)}", headers, orjson.dumps(body))
-            return status == 200
+            return status == 200 or f"HTTP {status}"
 
         async def list_page(conn: RawConnection, index: int) -> bool:
             start = random.randrange(0, max(1, args.users - 100)) + 1
             status, body = await conn.request("GET", f"{base_path}/Users?startIndex={start}&count=100", headers)
-            return status == 200 and orjson.loads(body)["itemsPerPage"] == 100
+            if status != 200:
+                return f"HTTP {status}"
+            items = orjson.loads(body)["itemsPerPage"]
+            return items == 100 or f"itemsPerPage {items}"
 
         print(f"scimd bench: {args.users} users, concurrency {args.concurrency}, {args.url}", flush=True)
         results = [await run_scenario("create", args.users, args.concurrency, args.url, create)]
