@@ -37,7 +37,8 @@ def _key(resolved: ResolvedPath) -> tuple[str, str]:
 
 
 def _members_exists(condition: str) -> str:
-    return f"EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = groups.group_id AND {condition})"
+    return (f"EXISTS (SELECT 1 FROM group_members gm WHERE gm.organization_id = groups.organization_id"
+            f" AND gm.group_id = groups.group_id AND {condition})")
 
 
 class _GroupCompiler(SqlCompiler):

@@ -38,10 +38,11 @@ async def insert_group(conn: asyncpg.Connection, values: dict[str, Any]) -> asyn
         raise _unique(error) from None
 
 
-async def set_initial_member_count(conn, group_id: str, count: int) -> asyncpg.Record:
+async def set_initial_member_count(conn, organization_id: str, group_id: str, count: int) -> asyncpg.Record:
     """Records the members a new group was created with (still version 1)."""
     return await conn.fetchrow(
-        f"UPDATE groups SET member_count = $2 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}", group_id, count
+        f"UPDATE groups SET member_count = $3 WHERE organization_id = $1 AND group_id = $2 RETURNING {GROUP_COLUMNS}",
+        organization_id, group_id, count,
     )
 
 
@@ -56,60 +57,63 @@ async def get_group(executor, organization_id: str, connection_id: str, group_id
 
 
 async def unknown_members(conn, organization_id: str, connection_id: str, member_ids: list[str]) -> list[str]:
-    """The ids that are not live members of the tenant's connection.
-
-    The rows are found by primary key only and the tenant is checked on them:
-    with the tenant in the WHERE clause, a planner without statistics yet (the
-    first minute of a large import) picks the tenant index and scans every
-    member of the connection for each id."""
+    """The ids that are not live members of the tenant's connection, found by
+    primary key, (organization_id, member_id), whose every column is bound."""
     rows = await conn.fetch(
-        "SELECT member_id FROM members WHERE member_id = ANY($3::text[])"
-        " AND (organization_id = $1 AND connection_id = $2 AND status <> 'deleted') IS TRUE",
+        "SELECT member_id FROM members WHERE organization_id = $1 AND member_id = ANY($3::text[])"
+        " AND connection_id = $2 AND status <> 'deleted'",
         organization_id, connection_id, member_ids,
     )
     found = {row["member_id"] for row in rows}
     return [member_id for member_id in member_ids if member_id not in found]
 
 
-async def add_members(conn, group_id: str, member_ids: list[str]) -> list[str]:
+async def add_members(conn, organization_id: str, group_id: str, member_ids: list[str]) -> list[str]:
     """Adds the members not yet in the group; returns those added."""
     rows = await conn.fetch(
-        "INSERT INTO group_members (group_id, member_id) SELECT $1, id FROM unnest($2::text[]) AS id"
-        " ON CONFLICT DO NOTHING RETURNING member_id",
-        group_id, member_ids,
+        "INSERT INTO group_members (organization_id, group_id, member_id)"
+        " SELECT $1, $2, id FROM unnest($3::text[]) AS id ON CONFLICT DO NOTHING RETURNING member_id",
+        organization_id, group_id, member_ids,
     )
     return [row["member_id"] for row in rows]
 
 
-async def remove_members(conn, group_id: str, member_ids: list[str] | None) -> list[str]:
+async def remove_members(conn, organization_id: str, group_id: str, member_ids: list[str] | None) -> list[str]:
     """Removes the listed members (None: all); returns those removed."""
     if member_ids is None:
-        rows = await conn.fetch("DELETE FROM group_members WHERE group_id = $1 RETURNING member_id", group_id)
+        rows = await conn.fetch(
+            "DELETE FROM group_members WHERE organization_id = $1 AND group_id = $2 RETURNING member_id",
+            organization_id, group_id,
+        )
     else:
         rows = await conn.fetch(
-            "DELETE FROM group_members WHERE group_id = $1 AND member_id = ANY($2::text[]) RETURNING member_id",
-            group_id, member_ids,
+            "DELETE FROM group_members WHERE organization_id = $1 AND group_id = $2 AND member_id = ANY($3::text[])"
+            " RETURNING member_id",
+            organization_id, group_id, member_ids,
         )
     return [row["member_id"] for row in rows]
 
 
-async def replace_members(conn, group_id: str, member_ids: list[str]) -> tuple[list[str], list[str]]:
+async def replace_members(conn, organization_id: str, group_id: str,
+                          member_ids: list[str]) -> tuple[list[str], list[str]]:
     """Makes the membership exactly `member_ids`; returns (added, removed)."""
     removed = await conn.fetch(
-        "DELETE FROM group_members WHERE group_id = $1 AND NOT (member_id = ANY($2::text[])) RETURNING member_id",
-        group_id, member_ids,
+        "DELETE FROM group_members WHERE organization_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::text[]))"
+        " RETURNING member_id",
+        organization_id, group_id, member_ids,
     )
-    return await add_members(conn, group_id, member_ids), [row["member_id"] for row in removed]
+    added = await add_members(conn, organization_id, group_id, member_ids)
+    return added, [row["member_id"] for row in removed]
 
 
-async def update_group(conn, group_id: str, *, display_name: str, external_id: str | None, member_delta: int,
-                       status: str = "active") -> asyncpg.Record:
+async def update_group(conn, organization_id: str, group_id: str, *, display_name: str, external_id: str | None,
+                       member_delta: int, status: str = "active") -> asyncpg.Record:
     try:
         return await conn.fetchrow(
             "UPDATE groups SET display_name = $2, external_id = $3, member_count = member_count + $4, status = $5,"
-            " deleted_at = CASE WHEN $5 = 'deleted' THEN now() ELSE deleted_at END,"
-            f" version = version + 1, updated_at = now() WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
-            group_id, display_name, external_id, member_delta, status,
+            " deleted_at = CASE WHEN $5 = 'deleted' THEN now() ELSE deleted_at END, version = version + 1,"
+            f" updated_at = now() WHERE organization_id = $6 AND group_id = $1 RETURNING {GROUP_COLUMNS}",
+            group_id, display_name, external_id, member_delta, status, organization_id,
         )
     except asyncpg.UniqueViolationError as error:
         raise _unique(error) from None
@@ -120,9 +124,9 @@ async def update_group_queueing(conn, values: dict[str, Any], member_delta: int,
     its events, in one statement."""
     sql, params = with_events(
         "UPDATE groups SET display_name = $2, external_id = $3, member_count = member_count + $4, version = $5,"
-        f" updated_at = $6, scim_attributes = $7 WHERE group_id = $1 RETURNING {GROUP_COLUMNS}",
+        f" updated_at = $6, scim_attributes = $7 WHERE organization_id = $8 AND group_id = $1 RETURNING {GROUP_COLUMNS}",
         [values["group_id"], values["display_name"], values["external_id"], member_delta, values["version"],
-         values["updated_at"], values["scim_attributes"]],
+         values["updated_at"], values["scim_attributes"], values["organization_id"]],
         events,
     )
     try:
@@ -179,21 +183,23 @@ async def list_groups(pool: asyncpg.Pool, query: GroupQuery, *, total_only: bool
     return rows, total
 
 
-async def list_group_members(pool: asyncpg.Pool, group_id: str, limit: int, after_member_id: str):
+async def list_group_members(pool: asyncpg.Pool, organization_id: str, group_id: str, limit: int,
+                             after_member_id: str):
     """Members in id order with their SCIM display (displayName, else userName)."""
     return await pool.fetch(
         "SELECT gm.member_id, COALESCE(NULLIF(m.scim_attributes ->> 'displayName', ''), m.user_name) AS display"
-        " FROM group_members gm JOIN members m USING (member_id)"
-        " WHERE gm.group_id = $1 AND gm.member_id > $2 ORDER BY gm.member_id LIMIT $3",
-        group_id, after_member_id, limit,
+        " FROM group_members gm JOIN members m USING (organization_id, member_id)"
+        " WHERE gm.organization_id = $1 AND gm.group_id = $2 AND gm.member_id > $3 ORDER BY gm.member_id LIMIT $4",
+        organization_id, group_id, after_member_id, limit,
     )
 
 
-async def remove_member_everywhere(conn, member_id: str) -> list[asyncpg.Record]:
+async def remove_member_everywhere(conn, organization_id: str, member_id: str) -> list[asyncpg.Record]:
     """Takes a (deleted) member out of every group; returns the groups changed."""
     return await conn.fetch(
-        "WITH gone AS (DELETE FROM group_members WHERE member_id = $1 RETURNING group_id)"
+        "WITH gone AS (DELETE FROM group_members WHERE organization_id = $1 AND member_id = $2 RETURNING group_id)"
         " UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = now()"
-        f" FROM gone WHERE groups.group_id = gone.group_id RETURNING {', '.join('groups.' + c.strip() for c in GROUP_COLUMNS.split(','))}",
-        member_id,
+        " FROM gone WHERE groups.organization_id = $1 AND groups.group_id = gone.group_id"
+        f" RETURNING {', '.join('groups.' + c.strip() for c in GROUP_COLUMNS.split(','))}",
+        organization_id, member_id,
     )

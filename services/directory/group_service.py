@@ -144,9 +144,10 @@ class GroupRpcs:
                     row = await repository.insert_group(conn, values)
                 except repository.DisplayNameTaken:
                     raise ServiceError("UNIQUENESS", f"displayName {values['display_name']!r} is already in use") from None
-                added = await repository.add_members(conn, row["group_id"], member_ids) if member_ids else []
+                added = (await repository.add_members(conn, tenant.organization_id, row["group_id"], member_ids)
+                         if member_ids else [])
                 if added:
-                    row = await repository.set_initial_member_count(conn, row["group_id"], len(added))
+                    row = await repository.set_initial_member_count(conn, tenant.organization_id, row["group_id"], len(added))
                 group = group_from_row(row)
                 await enqueue_all(conn, [
                     self._group_event(tenant, GROUP_CREATE, "CREATE", group),
@@ -206,7 +207,7 @@ class GroupRpcs:
             raise ServiceError("INVALID_VALUE", "page_size must not be negative")
         limit = min(request.page_size or MEMBER_PAGE_DEFAULT, MEMBER_PAGE_MAX)
         key = decode_page_token(request.page_token, 1)
-        rows = await repository.list_group_members(self._db(tenant), request.group_id, limit + 1, str(key[0]) if key else "")
+        rows = await repository.list_group_members(self._db(tenant), tenant.organization_id, request.group_id, limit + 1, str(key[0]) if key else "")
         page, more = rows[:limit], len(rows) > limit
         return pb.ListGroupMembersResponse(
             members=[group_pb2.GroupMember(member_id=r["member_id"], display=r["display"]) for r in page],
@@ -247,7 +248,7 @@ class GroupRpcs:
             added: list[str] = []
             removed: list[str] = []
             for step in plan.steps:
-                step_added, step_removed = await self._run_step(conn, group_id, step)
+                step_added, step_removed = await self._run_step(conn, tenant.organization_id, group_id, step)
                 added += step_added
                 removed += step_removed
             display_name = row["display_name"] if plan.display_name is UNCHANGED else _display_name(plan.display_name)
@@ -281,15 +282,16 @@ class GroupRpcs:
         return group
 
     @staticmethod
-    async def _run_step(conn, group_id: str, step: MembershipStep) -> tuple[list[str], list[str]]:
+    async def _run_step(conn, organization_id: str, group_id: str,
+                        step: MembershipStep) -> tuple[list[str], list[str]]:
         ids = list(step.member_ids)
         if step.kind == "add":
-            return await repository.add_members(conn, group_id, ids), []
+            return await repository.add_members(conn, organization_id, group_id, ids), []
         if step.kind == "remove":
-            return [], await repository.remove_members(conn, group_id, ids)
+            return [], await repository.remove_members(conn, organization_id, group_id, ids)
         if step.kind == "clear":
-            return [], await repository.remove_members(conn, group_id, None)
-        return await repository.replace_members(conn, group_id, ids)
+            return [], await repository.remove_members(conn, organization_id, group_id, None)
+        return await repository.replace_members(conn, organization_id, group_id, ids)
 
     async def UpdateGroup(self, request: pb.UpdateGroupRequest, context: grpc.aio.ServicerContext):
         plan = GroupPatchPlan(
@@ -325,9 +327,9 @@ class GroupRpcs:
                     raise ServiceError("NOT_FOUND", f"group {request.group_id!r} not found")
                 if request.etag and request.etag != str(row["version"]):
                     raise ServiceError("ETAG_MISMATCH", "the group has changed since the given version")
-                removed = await repository.remove_members(conn, request.group_id, None)
+                removed = await repository.remove_members(conn, tenant.organization_id, request.group_id, None)
                 updated = await repository.update_group(
-                    conn, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
+                    conn, tenant.organization_id, request.group_id, display_name=row["display_name"], external_id=row["external_id"],
                     member_delta=-len(removed), status="deleted",
                 )
                 await enqueue_all(conn, [self._group_event(tenant, GROUP_DELETE, "DELETE", group_from_row(updated))])

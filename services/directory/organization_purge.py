@@ -63,13 +63,14 @@ class OrganizationPurge:
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "UPDATE groups SET status = 'deleted', member_count = 0, deleted_at = now(), version = version + 1,"
-                " updated_at = now() WHERE group_id IN (SELECT group_id FROM groups WHERE organization_id = $1"
+                " updated_at = now() WHERE organization_id = $1 AND group_id IN (SELECT group_id FROM groups WHERE organization_id = $1"
                 f"  AND status <> 'deleted' LIMIT $2 FOR UPDATE) RETURNING {GROUP_COLUMNS}",
                 organization_id, BATCH,
             )
             if not rows:
                 return 0
-            await conn.execute("DELETE FROM group_members WHERE group_id = ANY($1::text[])", [r["group_id"] for r in rows])
+            await conn.execute("DELETE FROM group_members WHERE organization_id = $1 AND group_id = ANY($2::text[])",
+                               organization_id, [r["group_id"] for r in rows])
             events = []
             for row in rows:
                 event = self._queued(GROUP_DELETE, organization_id)
@@ -83,13 +84,14 @@ class OrganizationPurge:
             rows = await conn.fetch(
                 "UPDATE members SET status = 'deleted', scim_status = NULL, deleted_at = now(), version = version + 1,"
                 " updated_at = now()"
-                " WHERE member_id IN (SELECT member_id FROM members WHERE organization_id = $1"
+                " WHERE organization_id = $1 AND member_id IN (SELECT member_id FROM members WHERE organization_id = $1"
                 f"  AND status <> 'deleted' LIMIT $2 FOR UPDATE) RETURNING {MEMBER_COLUMNS}",
                 organization_id, BATCH,
             )
             if not rows:
                 return 0
-            await conn.execute("DELETE FROM group_members WHERE member_id = ANY($1::text[])", [r["member_id"] for r in rows])
+            await conn.execute("DELETE FROM group_members WHERE organization_id = $1 AND member_id = ANY($2::text[])",
+                               organization_id, [r["member_id"] for r in rows])
             events = []
             for row in rows:
                 event = self._queued(MEMBER_DELETE, organization_id)

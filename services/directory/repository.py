@@ -31,8 +31,9 @@ _LIVE = {EFFECTIVE: "status <> 'deleted'",
 # What reads return: the columns, and the member's groups in the same statement.
 READ_COLUMNS = MEMBER_COLUMNS + (
     ", (SELECT COALESCE(jsonb_agg(jsonb_build_object('group_id', g.group_id, 'display_name', g.display_name)"
-    "    ORDER BY g.display_name), '[]') FROM group_members gm JOIN groups g USING (group_id)"
-    "   WHERE gm.member_id = members.member_id AND g.status <> 'deleted') AS groups"
+    "    ORDER BY g.display_name), '[]') FROM group_members gm JOIN groups g USING (organization_id, group_id)"
+    "   WHERE gm.organization_id = members.organization_id AND gm.member_id = members.member_id"
+    "     AND g.status <> 'deleted') AS groups"
 )
 
 
@@ -71,12 +72,13 @@ async def update_member(
         " scim_attributes = $7, version = $8, updated_at = $9,"
         " deleted_at = CASE WHEN $6 = 'deleted' THEN $9 ELSE deleted_at END, scim_status = $11,"
         " undeclared_attributes = $12, custom_attributes = $13, custom_attributes_version = $14"
-        f" WHERE member_id = $1 AND version = $10 AND status <> 'deleted' RETURNING {MEMBER_COLUMNS}",
+        f" WHERE organization_id = $15 AND member_id = $1 AND version = $10 AND status <> 'deleted'"
+        f" RETURNING {MEMBER_COLUMNS}",
         [
             values["member_id"], values["user_name"], values["external_id"], values["email_address"], values["name"],
             values["status"], values["scim_attributes"], values["version"], values["updated_at"], expected_version,
             values.get("scim_status"), values.get("undeclared_attributes"), values["custom_attributes"],
-            values["custom_attributes_version"],
+            values["custom_attributes_version"], values["organization_id"],
         ],
         events,
         also,
@@ -201,7 +203,7 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         # the rows of the page are read from the table, however deep the offset.
         rows = await conn.fetch(
             f"SELECT {READ_COLUMNS}{', page.sort_key' if sort_key else ''}"
-            f" FROM members JOIN ({page}) AS page USING (member_id) ORDER BY {order}",
+            f" FROM members JOIN ({page}) AS page USING (member_id) WHERE members.organization_id = $1 ORDER BY {order}",
             *page_params,
         )
         # A page that reaches the end tells the total without a count, unless

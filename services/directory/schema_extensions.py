@@ -140,9 +140,9 @@ async def _check_stored_values(conn: asyncpg.Connection, extension: Extension, s
     definition; the first that is not names the change as refused."""
     resource_type = with_extensions(RESOURCE_TYPES[extension.resource_type], [extension])
     function, id_column, called = _STORED_VALUES[extension.resource_type]
-    after = ""
+    after = ("", "")  # (organization_id, id): the functions page in key order
     while True:
-        rows = await conn.fetch(f"SELECT * FROM {function}($1, $2, $3)", stored_urn, after, CHECK_BATCH)
+        rows = await conn.fetch(f"SELECT * FROM {function}($1, $2, $3, $4)", stored_urn, *after, CHECK_BATCH)
         for row in rows:
             try:
                 dropped = [key for key in (row["value"] if isinstance(row["value"], dict) else {})
@@ -158,4 +158,4 @@ async def _check_stored_values(conn: asyncpg.Connection, extension: Extension, s
                                 f"or add the attribute under a new name") from None
         if len(rows) < CHECK_BATCH:
             return
-        after = rows[-1][id_column]
+        after = (rows[-1]["organization_id"], rows[-1][id_column])

@@ -381,7 +381,7 @@ class DirectoryServicer(GroupRpcs, DeprovisionRpcs, RequestLogRpcs, ReconcileRpc
 
     async def _leave_every_group(self, conn: asyncpg.Connection, tenant: Tenant, member_id: str) -> None:
         """A deleted member leaves its groups, each with its event (inside the deletion's transaction)."""
-        groups = await group_repository.remove_member_everywhere(conn, member_id)
+        groups = await group_repository.remove_member_everywhere(conn, tenant.organization_id, member_id)
         await enqueue_all(conn, [
             self._group_event(tenant, GROUP_MEMBER_DELETE, "UPDATE", group_from_row(g), [member_id])
             for g in groups

@@ -19,8 +19,10 @@ async def insert_session(executor, *, session_id: str, organization_id: str, mem
     )
 
 
-async def session_by_token_id(executor, token_id: str) -> asyncpg.Record | None:
-    return await executor.fetchrow(
+async def sessions_by_token_id(executor, token_id: str) -> list[asyncpg.Record]:
+    """The sessions with this token id, in any organization (almost always
+    one: token ids are random, unique only within an organization)."""
+    return await executor.fetch(
         f"SELECT {SESSION_COLUMNS}, secret_hash, revoked_at FROM session_by_token_id($1)", token_id
     )
 

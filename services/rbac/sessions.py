@@ -105,8 +105,9 @@ class SessionServicer(pb_grpc.SessionServiceServicer):
         if parsed is None:
             raise _session_ended()
         token_id, secret = parsed
-        found = await session_repository.session_by_token_id(self._pool.shared, token_id)
-        if found is None or not secret_matches(secret, found["secret_hash"]):
+        candidates = await session_repository.sessions_by_token_id(self._pool.shared, token_id)
+        found = next((row for row in candidates if secret_matches(secret, row["secret_hash"])), None)
+        if found is None:
             raise _session_ended()
         return await self._refreshed(found["organization_id"], found["session_id"], found["member_id"])
 
