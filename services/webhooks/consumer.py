@@ -31,6 +31,8 @@ from services.webhooks.payload import received_event
 
 log = logging.getLogger(__name__)
 
+DRAIN_POLL_SECONDS = 0.5
+
 
 class EventIntake:
     def __init__(self, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
@@ -51,7 +53,7 @@ class EventIntake:
         ]
         self._unpartitioned: ExclusiveConsumer | None = None
         self._stopping = asyncio.Event()
-        self._draining_task: asyncio.Task | None = None
+        self._starting: asyncio.Task | None = None
 
     async def _store(self, conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
         # Due now by the service's clock, the one the delivery worker schedules by.
@@ -60,44 +62,57 @@ class EventIntake:
         self._on_stored()
 
     async def start(self) -> None:
-        await self.leases.start()
-        for consumer in self._consumers:
-            await consumer.start()
-        self._draining_task = asyncio.create_task(self._drain_unpartitioned_consumer(), name="webhooks-intake-drain")
+        self._starting = asyncio.create_task(self._start_after_draining(), name="webhooks-intake-start")
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._draining_task is not None:
-            self._draining_task.cancel()
+        if self._starting is not None:
+            self._starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._draining_task
+                await self._starting
         for consumer in [*self._consumers, *filter(None, [self._unpartitioned])]:
             await consumer.stop()
         await self.leases.stop()
         await self._nats.close()
 
+    async def _start_after_draining(self) -> None:
+        await self._drain_unpartitioned_consumer()
+        if self._stopping.is_set():
+            return
+        await self.leases.start()
+        for consumer in self._consumers:
+            await consumer.start()
+
     async def _drain_unpartitioned_consumer(self) -> None:
         """Before the stream was partitioned one consumer took every event in;
-        after an upgrade it may still hold some. It keeps its leadership (so a
-        replica of the previous version never consumes at once) and runs until
-        it is caught up, then it is deleted. It stores the partitions' events
-        too: every consumer stores in stream order and a stored event is not
-        stored again, so a resource's order holds whichever stores first."""
+        after an upgrade it may still hold some, on the old subjects that no
+        partition's consumer sees. Until it is drained and deleted the
+        partitions are not taken in, or a resource's later events (on the new
+        subjects) would be stored before its earlier ones. It keeps its
+        leadership, so one replica, of this version or the previous, drains it;
+        the others wait for it to be gone."""
         durable = self._stream.consumer("webhooks")
         client = await self._nats.get(self._stopping)
         if client is None:
             return
-        try:
-            await client.jetstream().consumer_info(self._stream.name, durable)
-        except NotFoundError:
-            return
-        except Exception as error:  # no stream yet, or NATS away: nothing to drain that we can see
-            log.info("webhooks intake: no unpartitioned consumer to drain", extra={"error": repr(error)})
-            return
-        leadership = Leadership(self._pool, f"{self._schema}.intake:{durable}")
-        self._unpartitioned = _DrainingConsumer(self._stream, self._nats_url, "webhooks", self._store, leadership,
-                                                shared_nats=self._nats)
-        await self._unpartitioned.start()
+        js = client.jetstream()
+        while not self._stopping.is_set():
+            try:
+                await js.consumer_info(self._stream.name, durable)
+            except NotFoundError:
+                return  # none (or no stream yet): nothing published before the partitions
+            except Exception as error:  # NATS away: whether there is one is unknown yet
+                log.info("webhooks intake: cannot see the unpartitioned consumer yet", extra={"error": repr(error)})
+            else:
+                if self._unpartitioned is None:
+                    log.warning("webhooks intake: draining the unpartitioned consumer before the partitions",
+                                extra={"consumer": durable})
+                    leadership = Leadership(self._pool, f"{self._schema}.intake:{durable}")
+                    self._unpartitioned = _DrainingConsumer(self._stream, self._nats_url, "webhooks", self._store,
+                                                            leadership, shared_nats=self._nats)
+                    await self._unpartitioned.start()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), DRAIN_POLL_SECONDS)
 
 
 class _DrainingConsumer(ExclusiveConsumer):

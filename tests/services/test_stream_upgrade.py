@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -80,11 +81,17 @@ async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_
     await migrate(database_url, "webhooks", MIGRATIONS)
     pools = await create_pool(database_url, "webhooks", max_size=8)
     intake = EventIntake(pools.shared, "webhooks", stream, nats_url, "http://scimd.test", lambda: None)
+    # Then upgraded writers published the same resources' next events, before the intake came up.
+    after = [_member_update(n, org) for n in range(5, 10) for org in organizations]
+    for event in after:
+        await _publish(js, stream.publish_subject(event.type, event.organization_id), event)
+    # A replica of the previous version still holds the intake's leadership for a while (a rolling upgrade).
+    old_replica = await asyncpg.connect(database_url)
+    await old_replica.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", f"webhooks.intake:{legacy_durable}")
     try:
         await intake.start()
-        after = [_member_update(n, org) for n in range(5, 10) for org in organizations]
-        for event in after:
-            await _publish(js, stream.publish_subject(event.type, event.organization_id), event)
+        await asyncio.sleep(1.5)  # the old replica's time, not a wait for a result
+        await old_replica.close()
 
         async def all_stored() -> bool:
             return await pools.shared.fetchval("SELECT count(*) FROM events") >= len(before) + len(after)
@@ -101,6 +108,7 @@ async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_
         await _until(legacy_deleted, "the unpartitioned consumer deleted once drained")
         rows = await pools.shared.fetch("SELECT event_id, organization_id FROM events ORDER BY seq")
     finally:
+        await old_replica.close()
         await intake.stop()
         await pools.close()
     for org in organizations:
