@@ -238,3 +238,16 @@ async def in_batches(pool: asyncpg.Pool, batch_function: str, *args: Any, batch:
         total += handled
         if handled < batch:
             return total
+
+
+async def in_batches_per_organization(pool: asyncpg.Pool, organizations_function: str, batch_function: str,
+                                      *args: Any, batch: int) -> int:
+    """`in_batches` of `batch_function(organization, *args, batch)` within each
+    organization `organizations_function(*args)` names: a job never locks rows
+    of several organizations at once (a multi-shard locking read on a
+    distributed PostgreSQL)."""
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(args)))
+    total = 0
+    for (organization_id,) in await pool.fetch(f"SELECT * FROM {organizations_function}({placeholders})", *args):
+        total += await in_batches(pool, batch_function, organization_id, *args, batch=batch)
+    return total

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from runtime.db import in_batches
+from runtime.db import in_batches_per_organization
 from runtime.outbox import AlsoClause, QueuedEvent, with_event, with_events
 from services.directory.keyset import Position
 
@@ -221,5 +221,6 @@ FORGET_BATCH = 500
 
 async def forget_deleted_members(pool: asyncpg.Pool, retention: timedelta) -> int:
     """Forgets the personal data of members deleted longer than `retention` ago
-    (see migration 0006); returns how many were forgotten."""
-    return await in_batches(pool, "forget_deleted_members", retention, batch=FORGET_BATCH)
+    (see migrations 0006, 0014); returns how many were forgotten."""
+    return await in_batches_per_organization(pool, "organizations_with_deleted_members_due", "forget_deleted_members",
+                                             retention, batch=FORGET_BATCH)

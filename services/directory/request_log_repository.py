@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from runtime.db import in_batches
+from runtime.db import in_batches_per_organization
 
 _COLUMNS = (
     "connection_id", "token_id", "request_id", "method", "path", "query", "status", "scim_type", "detail", "hint",
@@ -81,5 +81,6 @@ async def stats(conn: asyncpg.Connection, organization_id: str, connection_id: s
 
 
 async def forget_old(pool: asyncpg.Pool, retention: timedelta) -> int:
-    """Deletes the entries past the retention, across organizations, in batches."""
-    return await in_batches(pool, "forget_old_requests", retention, batch=FORGET_BATCH)
+    """Deletes the entries past the retention, in batches within each organization."""
+    return await in_batches_per_organization(pool, "organizations_with_old_requests", "forget_old_requests",
+                                             retention, batch=FORGET_BATCH)
