@@ -30,7 +30,7 @@ from cli.processes import free_port
 from tests.e2e.scimd_process import ScimdProcess, scimd_environment
 from tests.support import basic_auth, bearer, create_connection, create_organization, post_json, scim_user
 
-LOAD_SECONDS = float(os.environ.get("SCIMD_FAULT_SECONDS", "24"))
+LOAD_SECONDS = float(os.environ.get("SCIMD_FAULT_SECONDS", "20"))
 CREATES_PER_SECOND = 20
 # The required three first, then the rest; one SIGKILL every LOAD_SECONDS / 8.
 VICTIMS = ("directory", "webhooks", "postgres", "gateway", "connections", "rbac", "nats")

@@ -100,7 +100,7 @@ async def test_openapi_json_is_served_without_credentials(gateway, http):
 # derives its seed from the test), so every run sends the same requests.
 # (Field-by-field type confusion has its own deterministic sweep: test_type_confusion.py.)
 # SCIMD_FUZZ_EXAMPLES sets the positive count for a deeper run (the others follow it).
-POSITIVE_EXAMPLES = int(os.environ.get("SCIMD_FUZZ_EXAMPLES", "15"))
+POSITIVE_EXAMPLES = int(os.environ.get("SCIMD_FUZZ_EXAMPLES", "12"))
 NEGATIVE_EXAMPLES = max(1, POSITIVE_EXAMPLES // 2)
 UNKNOWN_ID_EXAMPLES = max(1, POSITIVE_EXAMPLES // 4)
 # Where the webhook endpoints of the run point: nothing listens there, so deliveries fail at once.
