@@ -23,7 +23,7 @@ from typing import Awaitable, Callable, TypeVar
 
 import asyncpg
 
-from runtime.db import DATABASE_UNAVAILABLE, connection_closed
+from runtime.db import connection_closed
 from runtime.leadership import LeadershipLost
 from runtime.metrics import PARTITIONS_HELD
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 STATEMENT_TIMEOUT_SECONDS = 5.0
 MAX_MEMBERS = 256
-_DATABASE_ERRORS = (*DATABASE_UNAVAILABLE, asyncio.TimeoutError, asyncpg.PostgresError, LeadershipLost)
 
 T = TypeVar("T")
 
@@ -148,8 +147,8 @@ class PartitionLeases:
                     await self._pause(self._poll_seconds)
             except asyncio.CancelledError:
                 raise
-            except _DATABASE_ERRORS as error:
-                log.warning("partition leases: connection lost; joining again", extra={"error": repr(error)})
+            except Exception as error:  # the database, mostly; whatever it was, the locks are given up
+                log.warning("partition leases: lost; joining again", extra={"error": repr(error)})
                 await self._leave()
                 await self._pause(self._poll_seconds)
 
