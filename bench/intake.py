@@ -39,9 +39,10 @@ PUBLISH_WINDOW = 500
 DEADLINE_S = 300
 
 
-def _event(n: int, organizations: int) -> event_pb2.Event:
+def member_update(n: int, organizations: int, members_per_organization: int = 3) -> event_pb2.Event:
+    """Event n: round robin over the organizations, then over each one's members."""
     organization = f"org_{n % organizations:05d}"
-    member = f"{organization}-m{(n // organizations) % 3}"
+    member = f"{organization}-m{(n // organizations) % members_per_organization}"
     event = event_pb2.Event(
         event_id=f"bench-{n:07d}", type="scim.member.update", organization_id=organization,
         project_id="project-bench", action="update", source="scim",
@@ -58,7 +59,7 @@ async def _publish_backlog(nats_url: str, stream: EventStream, events: int, orga
         await stream.ensure(nc)
         js = nc.jetstream()
         for start in range(0, events, PUBLISH_WINDOW):
-            batch = [_event(n, organizations) for n in range(start, min(events, start + PUBLISH_WINDOW))]
+            batch = [member_update(n, organizations) for n in range(start, min(events, start + PUBLISH_WINDOW))]
             await asyncio.gather(*(
                 js.publish(stream.publish_subject(e.type, e.organization_id), e.SerializeToString(),
                            headers={"Nats-Msg-Id": e.event_id}) for e in batch))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -125,3 +126,13 @@ def registration(user_name: str, **attributes):
     return member_pb2.ScimRegistration(
         user_name=user_name, scim_attributes_json=orjson.dumps({"userName": user_name, **attributes}).decode()
     )
+
+
+async def until(condition, what: str, deadline_s: float = 60, pause: float = 0.02) -> float:
+    """Seconds until `await condition()` holds; fails naming `what` past the deadline."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if await condition():
+            return time.monotonic() - started
+        await asyncio.sleep(pause)  # polling for the effect, with a deadline
+    raise AssertionError(f"never: {what}")

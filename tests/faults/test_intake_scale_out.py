@@ -19,12 +19,13 @@ from pathlib import Path
 
 import asyncpg
 import nats
-from scimd.directory.v1 import member_pb2
 from scimd.events.v1 import event_pb2
 
+from bench.intake import member_update
 from cli.processes import free_port
 from runtime.events import PARTITIONS, EventStream
 from tests.conftest import REPO_ROOT, delete_stream, unique_prefix
+from tests.support import until
 
 REPLICAS = 3
 ORGANIZATIONS = 64
@@ -32,7 +33,6 @@ MEMBERS_PER_ORGANIZATION = 3
 EVENTS_PER_SECOND = 300
 LOAD_SECONDS = 5.0
 KILL_AFTER_SECONDS = 2.0
-DEADLINE_S = 60
 
 
 def _environment(database_url: str, nats_url: str, prefix: str, key: str) -> dict[str, str]:
@@ -59,15 +59,6 @@ async def _partition_holders(conn: asyncpg.Connection, prefix: str) -> dict[int,
     return {r["pid"]: r["held"] for r in rows}
 
 
-async def _until(condition, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < DEADLINE_S:
-        if await condition():
-            return time.monotonic() - started
-        await asyncio.sleep(0.02)  # polling for the effect, with a deadline
-    raise AssertionError(f"never: {what}")
-
-
 def _spread_over(holders: dict[int, int], replicas: int) -> bool:
     return len(holders) == replicas and sum(holders.values()) == PARTITIONS \
         and max(holders.values()) - min(holders.values()) <= 1
@@ -82,16 +73,8 @@ async def _publish(nats_url: str, stream: EventStream, published: list[event_pb2
         for n in range(int(LOAD_SECONDS * EVENTS_PER_SECOND) * 2):  # bounded; ends at `stop`
             if stop.is_set():
                 break
-            organization = f"org_{n % ORGANIZATIONS:03d}"
-            member = f"{organization}-m{(n // ORGANIZATIONS) % MEMBERS_PER_ORGANIZATION}"
-            event = event_pb2.Event(
-                event_id=f"ev-{n:06d}", type="scim.member.update", organization_id=organization,
-                project_id="project-scale-out", action="update", source="scim",
-                member_changed=event_pb2.MemberChanged(member=member_pb2.Member(
-                    member_id=member, organization_id=organization, email_address=f"{member}@example.com")),
-            )
-            event.time.GetCurrentTime()
-            await js.publish(stream.publish_subject(event.type, organization), event.SerializeToString(),
+            event = member_update(n, ORGANIZATIONS, MEMBERS_PER_ORGANIZATION)
+            await js.publish(stream.publish_subject(event.type, event.organization_id), event.SerializeToString(),
                              headers={"Nats-Msg-Id": event.event_id})
             published.append(event)
             await asyncio.sleep(max(0.0, started + (n + 1) / EVENTS_PER_SECOND - time.monotonic()))
@@ -114,7 +97,7 @@ async def test_three_replicas_share_the_intake_and_a_sigkilled_ones_partitions_m
         async def spread_over_all() -> bool:
             return _spread_over(await _partition_holders(watcher, prefix), REPLICAS)
 
-        await _until(spread_over_all, "the partitions spread over the three replicas")
+        await until(spread_over_all, "the partitions spread over the three replicas")
 
         published: list[event_pb2.Event] = []
         stop = asyncio.Event()
@@ -127,7 +110,7 @@ async def test_three_replicas_share_the_intake_and_a_sigkilled_ones_partitions_m
         async def spread_over_the_rest() -> bool:
             return _spread_over(await _partition_holders(watcher, prefix), REPLICAS - 1)
 
-        moved = await _until(spread_over_the_rest, "the killed replica's partitions taken by the others")
+        moved = await until(spread_over_the_rest, "the killed replica's partitions taken by the others")
         await asyncio.sleep(max(0.0, LOAD_SECONDS - KILL_AFTER_SECONDS - moved))  # load after the kill
         stop.set()
         await publishing
@@ -135,7 +118,7 @@ async def test_three_replicas_share_the_intake_and_a_sigkilled_ones_partitions_m
         async def all_stored() -> bool:
             return await watcher.fetchval("SELECT count(*) FROM webhooks.events") >= len(published)
 
-        await _until(all_stored, f"all {len(published)} events stored")
+        await until(all_stored, f"all {len(published)} events stored")
         rows = await watcher.fetch("SELECT event_id, object_id FROM webhooks.events ORDER BY seq")
     finally:
         await watcher.close()

@@ -6,7 +6,6 @@ order they were published, none missing."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
 import nats
@@ -17,10 +16,10 @@ from runtime.consumer import ExclusiveConsumer
 from runtime.events import PARTITIONS, EventStream, SharedConnection, partition_of
 from runtime.partition_leases import PartitionLeases, assignment
 from tests.conftest import delete_stream, unique_prefix
+from tests.support import until
 
 ORGANIZATIONS = 96
 EVENTS_PER_ORGANIZATION = 12
-DEADLINE_S = 60
 
 
 def test_the_assignment_spreads_partitions_evenly_and_only_over_live_slots():
@@ -97,14 +96,6 @@ async def setup(fresh_database, nats_url):
     await delete_stream(nats_url, prefix)
 
 
-async def _until(condition, what: str) -> float:
-    """Seconds until `condition()` (awaited) holds."""
-    started = time.monotonic()
-    while time.monotonic() - started < DEADLINE_S:
-        if await condition():
-            return time.monotonic() - started
-        await asyncio.sleep(0.02)  # polling for the effect, with a deadline
-    raise AssertionError(f"never: {what}")
 
 
 def _spread(replicas: list[Replica]) -> bool:
@@ -118,7 +109,7 @@ async def _handled_in_order(pool: asyncpg.Pool, published: list[event_pb2.Event]
     async def everything_handled() -> bool:
         return await pool.fetchval("SELECT count(*) FROM handled") >= len(published)
 
-    await _until(everything_handled, f"all {len(published)} events handled")
+    await until(everything_handled, f"all {len(published)} events handled")
     rows = await pool.fetch("SELECT event_id, organization_id FROM handled ORDER BY seq")
     assert {r["event_id"] for r in rows} == {e.event_id for e in published}, "missing events"
     handled_per_organization: dict[str, list[str]] = {}
@@ -143,7 +134,7 @@ async def test_partitions_spread_over_replicas_and_move_when_one_is_lost_or_join
         async def spread() -> bool:
             return _spread(replicas)
 
-        await _until(spread, "the partitions spread over three replicas")
+        await until(spread, "the partitions spread over three replicas")
         published = await _publish(nats_url, stream, range(EVENTS_PER_ORGANIZATION // 2))
         publishing = asyncio.create_task(_publish(nats_url, stream, range(EVENTS_PER_ORGANIZATION // 2,
                                                                             EVENTS_PER_ORGANIZATION)))
@@ -154,7 +145,7 @@ async def test_partitions_spread_over_replicas_and_move_when_one_is_lost_or_join
         async def moved() -> bool:
             return _spread(replicas[:2])
 
-        takeover = await _until(moved, "c's partitions taken by a and b")
+        takeover = await until(moved, "c's partitions taken by a and b")
         print(f"\npartitions moved {takeover:.3f} s after their replica was lost")
         published += await publishing
         await _handled_in_order(pools[0], published)
@@ -166,7 +157,7 @@ async def test_partitions_spread_over_replicas_and_move_when_one_is_lost_or_join
         async def rebalanced() -> bool:
             return _spread([*replicas[:2], joiner])
 
-        await _until(rebalanced, "the partitions spread again once d joined")
+        await until(rebalanced, "the partitions spread again once d joined")
         more = await _publish(nats_url, stream, range(EVENTS_PER_ORGANIZATION, EVENTS_PER_ORGANIZATION + 2))
         await _handled_in_order(pools[0], published + more)
     finally:

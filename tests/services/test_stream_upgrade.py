@@ -6,7 +6,6 @@ partitioned subjects, is handled too, each resource's events in order."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import asyncpg
 import nats
@@ -22,8 +21,7 @@ from runtime.events import EventStream
 from services.webhooks.consumer import EventIntake
 from services.webhooks.server import MIGRATIONS
 from tests.conftest import delete_stream, unique_prefix
-
-DEADLINE_S = 30
+from tests.support import until
 
 
 def _member_update(n: int, organization: str) -> event_pb2.Event:
@@ -59,13 +57,6 @@ async def _publish(js, subject: str, event: event_pb2.Event) -> None:
     await js.publish(subject, event.SerializeToString(), headers={"Nats-Msg-Id": event.event_id})
 
 
-async def _until(condition, what: str) -> None:
-    started = time.monotonic()
-    while time.monotonic() - started < DEADLINE_S:
-        if await condition():
-            return
-        await asyncio.sleep(0.05)  # polling for the effect, with a deadline
-    raise AssertionError(f"never: {what}")
 
 
 async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_install, fresh_database, nats_url):
@@ -96,7 +87,7 @@ async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_
         async def all_stored() -> bool:
             return await pools.shared.fetchval("SELECT count(*) FROM events") >= len(before) + len(after)
 
-        await _until(all_stored, "every event stored")
+        await until(all_stored, "every event stored")
 
         async def legacy_deleted() -> bool:
             try:
@@ -105,7 +96,7 @@ async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_
                 return True
             return False
 
-        await _until(legacy_deleted, "the unpartitioned consumer deleted once drained")
+        await until(legacy_deleted, "the unpartitioned consumer deleted once drained")
         rows = await pools.shared.fetch("SELECT event_id, organization_id FROM events ORDER BY seq")
     finally:
         await old_replica.close()
@@ -136,7 +127,7 @@ async def test_a_consumer_of_one_type_drains_its_old_filter_and_follows_the_new_
         async def old_handled() -> bool:
             return "old-1" in handled
 
-        await _until(old_handled, "the event under the old subject handled")
+        await until(old_handled, "the event under the old subject handled")
         new = event_pb2.Event(event_id="new-1", type=event_type, organization_id="org_b")
         await _publish(js, stream.publish_subject(event_type, "org_b"), new)
         other = event_pb2.Event(event_id="other-1", type="scim.member.create", organization_id="org_b")
@@ -145,7 +136,7 @@ async def test_a_consumer_of_one_type_drains_its_old_filter_and_follows_the_new_
         async def new_handled() -> bool:
             return "new-1" in handled
 
-        await _until(new_handled, "the event under the partitioned subject handled")
+        await until(new_handled, "the event under the partitioned subject handled")
         info = await js.consumer_info(stream.name, durable)
     finally:
         await consumer.stop()
