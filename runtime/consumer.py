@@ -7,8 +7,9 @@ handler fails is retried where it is (its messages kept in progress, never
 handed back), so a failure cannot let later messages overtake it.
 
 `ExclusiveConsumer` is the variant for work that must follow the stream's
-order exactly: one replica at a time consumes (see leadership.py), and its
-handler writes on the connection that holds the leadership.
+order exactly: one replica at a time consumes the stream (leadership.py) or
+one partition of it (partition_leases.py), and its handler writes on the
+connection that holds that lease.
 """
 
 from __future__ import annotations
