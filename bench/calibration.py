@@ -78,3 +78,12 @@ async def calibrate(database_url: str | None, seconds: float = 3.0) -> dict[str,
     if database_url:
         figures["insert_transactions_per_second"] = await insert_rate(database_url, seconds)
     return figures
+
+
+async def calibration_line(database_url: str | None, seconds: float = 3.0) -> str:
+    """The machine's calibration as the benches print it, beside their figures."""
+    figures = await calibrate(database_url, seconds)
+    inserts = figures.get("insert_transactions_per_second")
+    return (f"calibration (c={CALIBRATION_CONCURRENCY}): gRPC echo {figures['grpc_echo_per_second']:.0f}/s, "
+            + (f"single-row insert transactions {inserts:.0f}/s" if inserts else "inserts not measured "
+               "(no database_url in the data directory's addresses.json)"))

@@ -21,18 +21,16 @@ import asyncio
 import statistics
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
-import orjson
 import uvloop
 from aiohttp import web
 
-from bench.calibration import CALIBRATION_CONCURRENCY, calibrate
+from bench.calibration import calibration_line
 from bench.process_cpu import SystemCpu, spent
-from bench.target import add_target_arguments, management_caller, management_headers, require_local
+from bench.target import add_target_arguments, management_caller, management_headers, require_local, system_addresses
 from bench.webhook_load import Receiver, percentile, write_users
 
 
@@ -188,11 +186,6 @@ class PeakMemory:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def _addresses(data_dir: str) -> dict:
-    path = Path(data_dir) / "addresses.json"
-    return orjson.loads(path.read_bytes()) if path.exists() else {}
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_target_arguments(parser)
@@ -204,14 +197,10 @@ async def main() -> None:
     parser.add_argument("--calibration-seconds", type=float, default=3, help="0: no calibration")
     args = parser.parse_args()
     require_local(args.url)
-    addresses = _addresses(args.data_dir)
+    addresses = system_addresses(args.data_dir)
     args.database_url = addresses.get("database_url")
     if args.calibration_seconds > 0:
-        figures = await calibrate(addresses.get("database_url"), args.calibration_seconds)
-        inserts = figures.get("insert_transactions_per_second")
-        print(f"calibration (c={CALIBRATION_CONCURRENCY}): gRPC echo {figures['grpc_echo_per_second']:.0f}/s, "
-              + (f"single-row insert transactions {inserts:.0f}/s" if inserts else "inserts not measured "
-                 "(no database_url in the data directory's addresses.json)"))
+        print(await calibration_line(args.database_url, args.calibration_seconds), flush=True)
     cpu = await SystemCpu.of_supervisor(addresses["supervisor"]) if "supervisor" in addresses else None
     if cpu is None:
         print("CPU not measured (no supervisor in the data directory's addresses.json)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from pathlib import Path
 
 import aiohttp
 import grpc
@@ -19,6 +18,7 @@ from scimd.rbac.v1.rbac_service_pb2_grpc import RbacServiceStub
 from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 
 from bench.raw_http import RawConnection
+from bench.target import system_addresses
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 GROUP_CORE = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -48,7 +48,7 @@ async def run_grpc_scenario(figures_type, name: str, requests: int, concurrency:
 
 async def rbac_scenarios(args, figures_type, management: dict, organization: dict, connection: dict,
                          headers: dict, user_ids: list[str], run: str) -> list:
-    rbac_address = args.rbac_addr or orjson.loads((Path(args.data_dir) / "addresses.json").read_bytes())["rbac"]
+    rbac_address = args.rbac_addr or system_addresses(args.data_dir)["rbac"]
     base_path = "/" + connection["base_url"].split("/", 3)[3].split("?")[0]
     members = user_ids[:MAPPED_MEMBERS]
     role_id = f"bench-reader-{run}"

@@ -26,11 +26,15 @@ import aiohttp
 import orjson
 import uvloop
 
+from bench.calibration import calibration_line
+from bench.process_cpu import SystemCpu, spent
 from bench.raw_http import RawConnection
 from bench.rbac_load import rbac_scenarios
-from bench.target import add_target_arguments, management_headers, require_local
+from bench.target import add_target_arguments, management_headers, require_local, system_addresses
 
 SCIM = "application/scim+json"
+# What may run after the creates: --scenarios picks some (to profile one path, say).
+SCENARIOS = ("get", "filter", "patch", "list", "group", "rbac")
 
 
 @dataclass
@@ -41,6 +45,8 @@ class Figures:
     # Why requests failed (an HTTP status, or what was wrong with the answer) → how many.
     failures: collections.Counter = field(default_factory=collections.Counter)
     elapsed: float = 0.0
+    # CPU seconds each process of the system spent in the scenario (when measured).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         ordered = sorted(self.latencies)
@@ -49,11 +55,19 @@ class Figures:
         rate = len(ordered) / self.elapsed if self.elapsed else 0
         why = f" ({', '.join(f'{reason}: {n}' for reason, n in self.failures.most_common())})" if self.failures else ""
         return (f"{self.name:<22} {rate:>9.0f}/s   p50 {p50:>6.1f} ms   p99 {p99:>6.1f} ms   n={len(ordered)}"
-                f" errors={self.errors}{why}")
+                f" errors={self.errors}{why}{self._cpu_line(len(ordered))}")
+
+    def _cpu_line(self, requests: int) -> str:
+        if not self.cpu or not requests:
+            return ""
+        per = {name: seconds * 1000 / requests for name, seconds in self.cpu.items()}
+        split = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(per.items(), key=lambda item: -item[1])
+                          if ms >= 0.005)
+        return f"\n{'':<22} CPU per request {sum(per.values()):.2f} ms ({split})"
 
 
 async def run_scenario(name: str, requests: int, concurrency: int, url: str, make_request,
-                       *, partitioned: bool = False) -> Figures:
+                       *, partitioned: bool = False, cpu: SystemCpu | None = None) -> Figures:
     """`requests` calls of make_request(connection, index) by `concurrency` workers, each on
     its own connection. Workers share one run of indexes, or with `partitioned`, worker w
     makes exactly the calls w * per_worker ... (w + 1) * per_worker - 1."""
@@ -75,9 +89,11 @@ async def run_scenario(name: str, requests: int, concurrency: int, url: str, mak
         finally:
             await connection.close()
 
+    before = cpu.snapshot() if cpu else {}
     started = time.perf_counter()
     await asyncio.gather(*(worker(number) for number in range(concurrency)))
     figures.elapsed = time.perf_counter() - started
+    figures.cpu = spent(before, cpu.snapshot()) if cpu else {}
     return figures
 
 
@@ -185,8 +201,19 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=5_000, help="requests per read/patch scenario")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"which to run after the creates, comma-separated (of {', '.join(SCENARIOS)})")
+    parser.add_argument("--calibration-seconds", type=float, default=3, help="0: no calibration")
     args = parser.parse_args()
     require_local(args.url, args.rbac_addr or "")
+    chosen = {name.strip() for name in args.scenarios.split(",") if name.strip()}
+    if chosen - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(chosen - set(SCENARIOS)))}")
+    addresses = system_addresses(args.data_dir)
+    if args.calibration_seconds > 0:
+        print(await calibration_line(addresses.get("database_url"), args.calibration_seconds), flush=True)
+    # CPU per request of each process, when the data directory names `make run`'s supervisor.
+    cpu = await SystemCpu.of_supervisor(addresses["supervisor"]) if "supervisor" in addresses else None
     management = management_headers(args)
     run = uuid.uuid4().hex[:8]
 
@@ -239,7 +266,7 @@ async def main() -> None:
             return items == 100 or f"itemsPerPage {items}"
 
         print(f"scimd bench: {args.users} users, concurrency {args.concurrency}, {args.url}", flush=True)
-        results = [await run_scenario("create", args.users, args.concurrency, args.url, create)]
+        results = [await run_scenario("create", args.users, args.concurrency, args.url, create, cpu=cpu)]
         print(results[-1].line(), flush=True)
         known = [i for i in ids if i]
         peak_memory = system_memory_mib()
@@ -249,16 +276,20 @@ async def main() -> None:
             ("patch", patch, args.requests),
             ("list count=100", list_page, max(args.requests // 5, 200)),
         ):
-            results.append(await run_scenario(name, count, args.concurrency, args.url, request))
+            if name.split()[0] not in chosen:
+                continue
+            results.append(await run_scenario(name, count, args.concurrency, args.url, request, cpu=cpu))
             print(results[-1].line(), flush=True)
             memory = system_memory_mib()
             if memory is not None:
                 peak_memory = max(peak_memory or 0, memory)
-        results += await group_scenarios(args, base_path, headers, known, run)
-        for figures in results[-2:]:
-            print(figures.line(), flush=True)
-        for figures in await rbac_scenarios(args, Figures, management, organization, connection, headers, known, run):
-            print(figures.line(), flush=True)
+        if "group" in chosen:
+            results += await group_scenarios(args, base_path, headers, known, run)
+            for figures in results[-2:]:
+                print(figures.line(), flush=True)
+        if "rbac" in chosen:
+            for figures in await rbac_scenarios(args, Figures, management, organization, connection, headers, known, run):
+                print(figures.line(), flush=True)
         memory = system_memory_mib()
         if memory is not None:
             peak_memory = max(peak_memory or 0, memory)

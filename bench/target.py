@@ -29,6 +29,12 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-secret")
 
 
+def system_addresses(data_dir: str) -> dict:
+    """What `make run` wrote to its data directory's addresses.json (empty when it is not there)."""
+    path = Path(data_dir) / "addresses.json"
+    return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
 def management_headers(args: argparse.Namespace) -> dict[str, str]:
     """Basic auth from --project-id/--project-secret, else from the data directory of `make run`."""
     project_id, secret = args.project_id, args.project_secret
