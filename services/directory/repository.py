@@ -198,12 +198,20 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         )
     else:
         page = f"SELECT member_id{sort_key} FROM members WHERE {page_where} ORDER BY {order} {window}"
+    page_order = (f"page.sort_key {direction} NULLS LAST, " if sort_key else "") + (
+        f"member.created_at {direction}, member.member_id {direction}")
     async with pool.acquire() as conn:
         # A deferred join: the window is found on the index alone, and only
         # the rows of the page are read from the table, however deep the offset.
+        # The page drives the join: a LATERAL lookup per row, kept from being
+        # flattened into a plain join by OFFSET 0. As a plain join, a tenant new
+        # since the last ANALYZE looked like one row to the planner, which put
+        # its members outside and ran the window again for each: seconds a page.
         rows = await conn.fetch(
-            f"SELECT {READ_COLUMNS}{', page.sort_key' if sort_key else ''}"
-            f" FROM members JOIN ({page}) AS page USING (member_id) WHERE members.organization_id = $1 ORDER BY {order}",
+            f"SELECT member.*{', page.sort_key' if sort_key else ''} FROM ({page}) AS page"
+            f" CROSS JOIN LATERAL (SELECT {READ_COLUMNS} FROM members"
+            f"   WHERE members.organization_id = $1 AND members.member_id = page.member_id OFFSET 0) AS member"
+            f" ORDER BY {page_order}",
             *page_params,
         )
         # A page that reaches the end tells the total without a count, unless
