@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 import zlib
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import asyncpg
 import orjson
@@ -104,6 +105,23 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
         await pool.close()
         raise
     return TenantPool(pool)
+
+
+@asynccontextmanager
+async def planned_for_any_organization(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """Plans the statements run on `conn` meanwhile for an organization of
+    average size (generic plans), not for the one they name.
+
+    The statistics know an organization only once ANALYZE has seen it. Until
+    then (after a tenant's first import, and on a large shared table for long
+    after) the planner takes it for one row: every index that leads with
+    organization_id then looks as cheap as its primary key, and a lookup may
+    scan the whole tenant."""
+    await conn.execute("SET plan_cache_mode = force_generic_plan")
+    try:
+        yield conn
+    finally:
+        await conn.execute("RESET plan_cache_mode")
 
 
 async def _refuse_privileged_role(pool: asyncpg.Pool) -> None:

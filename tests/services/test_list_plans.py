@@ -27,6 +27,7 @@ class _Recorder:
 
     def __init__(self):
         self.statements: list[tuple[str, tuple]] = []
+        self.settings: list[str] = []  # what list_members set on its connection before its first statement
 
     def acquire(self):
         return self
@@ -42,6 +43,11 @@ class _Recorder:
         return []
 
     fetchval = fetch
+
+    async def execute(self, sql: str, *args):
+        if not self.statements:
+            self.settings.append(sql)
+        return ""
 
 
 async def _insert_members(conn, organizations: list[str], count: int) -> None:
@@ -76,15 +82,41 @@ def _nodes(plan: dict):
         yield from _nodes(child)
 
 
+async def _explained(conn, settings: list[str], sql: str, args: tuple) -> dict:
+    """The plan of the statement as the directory runs it: prepared, under its settings."""
+    for setting in settings:
+        await conn.execute(setting)
+    # EXPLAIN of a statement with parameters plans it for their values; a
+    # prepared statement's EXECUTE is planned as the settings say.
+    await conn.execute(f"PREPARE page AS {sql}")
+    try:
+        arguments = ", ".join(str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+                              for value in args)
+        [explained] = json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE page({arguments})"))
+    finally:
+        await conn.execute("DEALLOCATE page")
+        await conn.execute("RESET ALL")
+    return explained
+
+
 @pytest.mark.parametrize("offset", [0, 700])
-async def test_a_page_of_an_unseen_tenant_runs_its_window_once(unseen_tenant, offset):
+async def test_a_page_of_an_unseen_tenant_reads_its_window_once_and_then_only_the_page(unseen_tenant, offset):
     query = repository.MemberQuery(NEW, f"connection-{NEW}", view=repository.IDENTITY_PROVIDER,
                                    limit=101, offset=offset)
     recorder = _Recorder()
     await repository.list_members(recorder, query)
     page_sql, args = recorder.statements[0]
-    [explained] = json.loads(await unseen_tenant.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {page_sql}", *args))
-    windows = [node for node in _nodes(explained["Plan"]) if node["Node Type"] == "Limit"]
+    explained = await _explained(unseen_tenant, recorder.settings, page_sql, args)
+    nodes = list(_nodes(explained["Plan"]))
+    windows = [node for node in nodes if node["Node Type"] == "Limit"]
     assert windows, "the page has no window"
     assert [node["Actual Loops"] for node in windows] == [1] * len(windows)
+    # Past the window, the members of the page are read by their key, not by
+    # ranging over the tenant in another index that leads with organization_id.
+    lookups = [node for node in nodes if node.get("Relation Name") == "members" and node not in _below(windows)]
+    assert lookups and {node.get("Index Name") for node in lookups} == {"members_pkey"}, lookups
     assert explained["Plan"]["Actual Rows"] == 101
+
+
+def _below(nodes: list[dict]) -> list[dict]:
+    return [child for node in nodes for child in _nodes(node)]
