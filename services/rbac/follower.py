@@ -123,9 +123,10 @@ class DirectoryFollower:
                 granting = await attribute_grant_repository.connections_granting(
                     conn, organization_id, sorted(set(work.attributes_changed.values())))
                 affected.update(m for m, c in work.attributes_changed.items() if c in granting)
-            mapped = await repository.group_role_ids(conn, organization_id, list(work.joined_or_left))
-            for group_id in mapped:
-                affected |= work.joined_or_left[group_id]
+            if work.joined_or_left:
+                mapped = await repository.group_role_ids(conn, organization_id, list(work.joined_or_left))
+                for group_id in mapped:
+                    affected |= work.joined_or_left[group_id]
             ended_groups = set(work.deleted_groups)
             for connection_id in work.deleted_connections:
                 ended_groups.update(await repository.connection_group_ids(conn, organization_id, connection_id))
