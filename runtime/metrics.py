@@ -40,6 +40,10 @@ OUTBOX_OLDEST_SECONDS = Gauge(
     "scimd_outbox_oldest_unpublished_seconds", "Age of the oldest event not yet published.", ["schema"],
 )
 OUTBOX_PUBLISHED = Counter("scimd_outbox_published_total", "Events published from the outbox.", ["schema"])
+OUTBOX_BATCH = Histogram(
+    "scimd_outbox_batch_events", "Events per batch the outbox relay published (each batch: one transaction).",
+    ["schema"], buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 REQUEST_LOG_DROPPED = Counter(
     "scimd_request_log_dropped_total", "SCIM requests the request log did not keep (a gateway's buffer full, or the "
     "directory unavailable)."
