@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import zlib
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 import orjson
@@ -77,6 +76,16 @@ def service_role(schema: str) -> str:
 
 POOL_SIZE = 10
 
+# Statements are planned once per connection, for an organization of average
+# size (generic plans), not for the one they name. The statistics know an
+# organization only once ANALYZE has seen it. Until then (after a tenant's first
+# import, and on a large shared table for long after) a plan made for its value
+# takes it for one row: every index that leads with organization_id then ties
+# with the key, and a join runs its inner side once per row of the tenant (a
+# SCIM page of users took seconds, a page of a group's members 30 times its
+# time). Such plans also cost a planning on every execution.
+PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+
 
 async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE,
                       statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> TenantPool:
@@ -97,6 +106,7 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
             "application_name": f"scimd-{schema}",
             "role": service_role(schema),
             "statement_timeout": str(statement_timeout_ms),
+            **PLANNER_SETTINGS,
         },
     )
     try:
@@ -105,23 +115,6 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
         await pool.close()
         raise
     return TenantPool(pool)
-
-
-@asynccontextmanager
-async def planned_for_any_organization(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
-    """Plans the statements run on `conn` meanwhile for an organization of
-    average size (generic plans), not for the one they name.
-
-    The statistics know an organization only once ANALYZE has seen it. Until
-    then (after a tenant's first import, and on a large shared table for long
-    after) the planner takes it for one row: every index that leads with
-    organization_id then looks as cheap as its primary key, and a lookup may
-    scan the whole tenant."""
-    await conn.execute("SET plan_cache_mode = force_generic_plan")
-    try:
-        yield conn
-    finally:
-        await conn.execute("RESET plan_cache_mode")
 
 
 async def _refuse_privileged_role(pool: asyncpg.Pool) -> None:

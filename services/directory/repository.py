@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from runtime.db import in_batches_per_organization, planned_for_any_organization
+from runtime.db import in_batches_per_organization
 from runtime.outbox import AlsoClause, QueuedEvent, with_event, with_events
 from services.directory.keyset import Position
 
@@ -200,15 +200,12 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         page = f"SELECT member_id{sort_key} FROM members WHERE {page_where} ORDER BY {order} {window}"
     page_order = (f"page.sort_key {direction} NULLS LAST, " if sort_key else "") + (
         f"member.created_at {direction}, member.member_id {direction}")
-    async with pool.acquire() as conn, planned_for_any_organization(conn):
+    async with pool.acquire() as conn:
         # A deferred join: the window is found on the index alone, and only
         # the rows of the page are read from the table, however deep the offset.
         # The page drives the join: a LATERAL lookup by key per row, kept from
-        # being flattened into a plain join by OFFSET 0. As a plain join planned
-        # for a tenant new since the last ANALYZE (one row to the planner), its
-        # members were put outside and the window ran again for each: seconds a
-        # page. Planned for any organization, each lookup takes the primary key,
-        # where for "one row" every index leading with organization_id ties.
+        # being flattened into a plain join by OFFSET 0, so that no plan can run
+        # the window once per member of the tenant (see runtime.db.PLANNER_SETTINGS).
         rows = await conn.fetch(
             f"SELECT member.*{', page.sort_key' if sort_key else ''} FROM ({page}) AS page"
             f" CROSS JOIN LATERAL (SELECT {READ_COLUMNS} FROM members"
