@@ -76,19 +76,23 @@ def service_role(schema: str) -> str:
 
 POOL_SIZE = 10
 
-# Statements are planned once per connection, for an organization of average
-# size (generic plans), not for the one they name. The statistics know an
-# organization only once ANALYZE has seen it. Until then (after a tenant's first
-# import, and on a large shared table for long after) a plan made for its value
-# takes it for one row: every index that leads with organization_id then ties
-# with the key, and a join runs its inner side once per row of the tenant (a
-# SCIM page of users took seconds, a page of a group's members 30 times its
-# time). Such plans also cost a planning on every execution.
+# A pool opened with plan_for_any_organization plans its statements once per
+# connection, for an organization of average size (generic plans), not for the
+# one they name. The statistics know an organization only once ANALYZE has seen
+# it. Until then (after a tenant's first import, and on a large shared table for
+# long after) a plan made for its value takes it for one row: every index that
+# leads with organization_id then ties with the key, and a join runs its inner
+# side once per row of the tenant (a SCIM page of users took seconds, a page of
+# a group's members 30 times its time). Such plans also cost a planning on
+# every execution. The directory's pool, whose reads are all by tenant and key,
+# plans so; the other services' pools, some of whose statements are planned
+# for the values of their time ranges and limits, do not.
 PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 
 async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE,
-                      statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> TenantPool:
+                      statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+                      plan_for_any_organization: bool = False) -> TenantPool:
     """A pool whose connections run as the schema's service role, see only
     `schema` (search_path) and speak JSON via orjson."""
     _check_schema_name(schema)
@@ -106,7 +110,7 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
             "application_name": f"scimd-{schema}",
             "role": service_role(schema),
             "statement_timeout": str(statement_timeout_ms),
-            **PLANNER_SETTINGS,
+            **(PLANNER_SETTINGS if plan_for_any_organization else {}),
         },
     )
     try:
@@ -222,7 +226,7 @@ async def pending_migrations(database_url: str, schema: str, service_migrations:
 
 
 async def open_database(stack, database_url: str, schema: str, service_migrations: Path, *,
-                        migrate_mode: str = "apply") -> TenantPool:
+                        migrate_mode: str = "apply", plan_for_any_organization: bool = False) -> TenantPool:
     """Migrates the schema (or, with migrate_mode "check", refuses an older
     one), then opens a pool closed when `stack` unwinds."""
     if migrate_mode == "check":
@@ -233,7 +237,7 @@ async def open_database(stack, database_url: str, schema: str, service_migration
             )
     else:
         await migrate(database_url, schema, service_migrations)
-    pool = await create_pool(database_url, schema)
+    pool = await create_pool(database_url, schema, plan_for_any_organization=plan_for_any_organization)
     stack.push_async_callback(pool.close)
     return pool
 

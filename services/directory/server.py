@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
-    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
+                               plan_for_any_organization=True)
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)

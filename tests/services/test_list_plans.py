@@ -3,8 +3,8 @@ an IdP's first import fills a connection and lists it before autovacuum
 analyzes the tables (and on a large shared table, long after). A plan made
 for that tenant's value takes it for one row: every index leading with
 organization_id ties with the key, and a join runs its inner side once per
-row of the tenant. The services plan for an organization of average size
-(runtime.db.PLANNER_SETTINGS); these plans are checked as they run there."""
+row of the tenant. The directory's pool plans for an organization of average
+size (runtime.db.PLANNER_SETTINGS); these plans are checked as they run there."""
 
 from __future__ import annotations
 
