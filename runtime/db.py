@@ -84,9 +84,10 @@ POOL_SIZE = 10
 # leads with organization_id then ties with the key, and a join runs its inner
 # side once per row of the tenant (a SCIM page of users took seconds, a page of
 # a group's members 30 times its time). Such plans also cost a planning on
-# every execution. The directory's pool, whose reads are all by tenant and key,
-# plans so; the other services' pools, some of whose statements are planned
-# for the values of their time ranges and limits, do not.
+# every execution (an rbac session touch for such a tenant scanned the token
+# index of every session). The directory's and rbac's pools, whose reads are
+# all by tenant and key, plan so; the others, some of whose statements are
+# planned for the values of their time ranges and limits, do not.
 PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 

@@ -31,7 +31,8 @@ SESSION_GAUGE_SECONDS = 15.0
 
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
-    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)
+    pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
+                               plan_for_any_organization=True)
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     channel = open_channel(settings.services.of("directory"))

@@ -3,8 +3,9 @@ an IdP's first import fills a connection and lists it before autovacuum
 analyzes the tables (and on a large shared table, long after). A plan made
 for that tenant's value takes it for one row: every index leading with
 organization_id ties with the key, and a join runs its inner side once per
-row of the tenant. The directory's pool plans for an organization of average
-size (runtime.db.PLANNER_SETTINGS); these plans are checked as they run there."""
+row of the tenant. The directory's and rbac's pools plan for an organization
+of average size (runtime.db.PLANNER_SETTINGS); these plans are checked as they
+run there."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ import pytest
 
 from runtime.db import PLANNER_SETTINGS, migrate
 from services.directory import group_repository, repository
+from services.rbac import session_repository
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = ["organization-known-1", "organization-known-2"]
 NEW = "organization-new"
 MEMBERS = 1500
 GROUPS = 10
+TABLES = ("directory.members", "directory.groups", "directory.group_members", "rbac.sessions")
 
 
 class _Recorder:
@@ -67,18 +70,27 @@ async def _fill(conn, organizations: list[str]) -> None:
         " FROM unnest($1::text[]) AS o, generate_series(1, $2) AS n",
         organizations, MEMBERS, GROUPS,
     )
+    await conn.execute(
+        "INSERT INTO rbac.sessions (organization_id, session_id, member_id, token_id, secret_hash, started_at,"
+        " last_accessed_at, expires_at)"
+        " SELECT o, o || '-session-' || n, o || '-member-' || n, md5(o || n), '\\x00', now(), now(),"
+        "   now() + interval '1 hour'"
+        " FROM unnest($1::text[]) AS o, generate_series(1, $2) AS n",
+        organizations, MEMBERS,
+    )
 
 
 @pytest.fixture(scope="module")
 async def unseen_tenant(fresh_database):
     url = await fresh_database()
-    await migrate(url, "directory", ROOT / "services" / "directory" / "migrations")
-    conn = await asyncpg.connect(url, server_settings={"search_path": "directory", **PLANNER_SETTINGS})
+    for schema in ("directory", "rbac"):
+        await migrate(url, schema, ROOT / "services" / schema / "migrations")
+    conn = await asyncpg.connect(url, server_settings={"search_path": "directory, rbac", **PLANNER_SETTINGS})
     try:
-        for table in ("members", "groups", "group_members"):
-            await conn.execute(f"ALTER TABLE directory.{table} SET (autovacuum_enabled = false)")
+        for table in TABLES:
+            await conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
         await _fill(conn, KNOWN)
-        await conn.execute("ANALYZE directory.members, directory.groups, directory.group_members")
+        await conn.execute(f"ANALYZE {', '.join(TABLES)}")
         await _fill(conn, [NEW])  # after the statistics
         yield conn
     finally:
@@ -132,3 +144,11 @@ async def test_a_page_of_a_groups_members_reads_each_member_by_key(unseen_tenant
     assert members and all(node["Actual Rows"] <= 1 for node in members), [
         (node.get("Index Name"), node["Actual Rows"], node["Actual Loops"]) for node in members]
     assert nodes[0]["Actual Rows"] == 100
+
+
+async def test_a_session_of_an_unseen_tenant_is_touched_by_its_key(unseen_tenant):
+    nodes = await _explained(unseen_tenant, lambda pool: session_repository.touch_live_session(
+        pool, NEW, f"{NEW}-session-7"))
+    sessions = [node for node in nodes if node.get("Relation Name") == "sessions" and node["Node Type"].endswith("Scan")]
+    assert sessions and {node.get("Index Name") for node in sessions} == {"sessions_pkey"}, [
+        (node.get("Index Name"), node["Actual Rows"]) for node in sessions]
