@@ -222,11 +222,14 @@ async def claim_due_deliveries(
 
     Each endpoint's due deliveries are read in due order from its own index
     range, and no more than it may take are locked, so a claim costs the same
-    whatever the backlog."""
+    whatever the backlog. The rows locked are then updated where they are (by
+    ctid, which the lock keeps for the statement): joined back by key, the
+    planner could hash the whole table against them, and with the dead rows
+    of delivered events a claim took half a second."""
     return await pool.fetch(
         "WITH fair AS ("
-        "  SELECT d.event_id, d.endpoint_id FROM endpoints p CROSS JOIN LATERAL ("
-        "    SELECT d.event_id, d.endpoint_id, d.next_attempt_at FROM deliveries d"
+        "  SELECT d.row_at FROM endpoints p CROSS JOIN LATERAL ("
+        "    SELECT d.ctid AS row_at, d.next_attempt_at FROM deliveries d"
         "    WHERE d.endpoint_id = p.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= $1"
         "      AND (d.object_id = '' OR NOT EXISTS ("
         "        SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = d.endpoint_id"
@@ -238,7 +241,7 @@ async def claim_due_deliveries(
         " claimed AS ("
         "  UPDATE deliveries d SET attempts = d.attempts + 1,"
         "    next_attempt_at = $1 + make_interval(secs => $3), updated_at = $1"
-        "  FROM fair WHERE d.event_id = fair.event_id AND d.endpoint_id = fair.endpoint_id"
+        "  WHERE d.ctid = ANY(ARRAY(SELECT row_at FROM fair))"
         "  RETURNING d.event_id, d.endpoint_id, d.attempts, d.next_attempt_at AS lease_until, d.seq)"
         " SELECT c.event_id, c.endpoint_id, c.attempts, c.lease_until, e.body, e.request_id, p.url,"
         "   p.secret_sealed, p.previous_secret_sealed, p.previous_secret_expires_at"
