@@ -76,24 +76,31 @@ def service_role(schema: str) -> str:
 
 POOL_SIZE = 10
 
-# A pool opened with plan_for_any_organization plans its statements once per
-# connection, for an organization of average size (generic plans), not for the
-# one they name. The statistics know an organization only once ANALYZE has seen
-# it. Until then (after a tenant's first import, and on a large shared table for
-# long after) a plan made for its value takes it for one row: every index that
-# leads with organization_id then ties with the key, and a join runs its inner
-# side once per row of the tenant (a SCIM page of users took seconds, a page of
-# a group's members 30 times its time). Such plans also cost a planning on
-# every execution (an rbac session touch for such a tenant scanned the token
-# index of every session). The directory's and rbac's pools, whose reads are
-# all by tenant and key, plan so; the others, some of whose statements are
-# planned for the values of their time ranges and limits, do not.
-PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+# How a pool's statements are planned (PostgreSQL's plan_cache_mode), chosen per service:
+#
+# FOR_ANY_ORGANIZATION plans each statement once per connection, for an
+# organization of average size (generic plans), not for the one it names. The
+# statistics know an organization only once ANALYZE has seen it. Until then
+# (after a tenant's first import, and on a large shared table for long after)
+# a plan made for its value takes it for one row: every index that leads with
+# organization_id then ties with the key, and a join runs its inner side once
+# per row of the tenant (a SCIM page of users took seconds, a page of a group's
+# members 30 times its time, an rbac session touch scanned every session's
+# token). Such plans also cost a planning on every execution. For the directory
+# and rbac, whose reads are all by tenant and key.
+#
+# FOR_EACH_EXECUTION plans each statement anew, for the tables as they are. The
+# webhooks delivery queue is emptied by its own deliveries; autovacuum then
+# truncates it and records it empty, and a plan cached from then on scanned it
+# whole, per endpoint and per candidate row, once it filled again (claims of
+# half a second, deliveries a third of the writes, until the next ANALYZE).
+FOR_ANY_ORGANIZATION = "force_generic_plan"
+FOR_EACH_EXECUTION = "force_custom_plan"
 
 
 async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE,
                       statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
-                      plan_for_any_organization: bool = False) -> TenantPool:
+                      plan_cache_mode: str = "auto") -> TenantPool:
     """A pool whose connections run as the schema's service role, see only
     `schema` (search_path) and speak JSON via orjson."""
     _check_schema_name(schema)
@@ -111,7 +118,7 @@ async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SI
             "application_name": f"scimd-{schema}",
             "role": service_role(schema),
             "statement_timeout": str(statement_timeout_ms),
-            **(PLANNER_SETTINGS if plan_for_any_organization else {}),
+            "plan_cache_mode": plan_cache_mode,
         },
     )
     try:
@@ -227,7 +234,7 @@ async def pending_migrations(database_url: str, schema: str, service_migrations:
 
 
 async def open_database(stack, database_url: str, schema: str, service_migrations: Path, *,
-                        migrate_mode: str = "apply", plan_for_any_organization: bool = False) -> TenantPool:
+                        migrate_mode: str = "apply", plan_cache_mode: str = "auto") -> TenantPool:
     """Migrates the schema (or, with migrate_mode "check", refuses an older
     one), then opens a pool closed when `stack` unwinds."""
     if migrate_mode == "check":
@@ -238,7 +245,7 @@ async def open_database(stack, database_url: str, schema: str, service_migration
             )
     else:
         await migrate(database_url, schema, service_migrations)
-    pool = await create_pool(database_url, schema, plan_for_any_organization=plan_for_any_organization)
+    pool = await create_pool(database_url, schema, plan_cache_mode=plan_cache_mode)
     stack.push_async_callback(pool.close)
     return pool
 

@@ -205,7 +205,7 @@ async def list_members(pool: asyncpg.Pool, query: MemberQuery) -> tuple[list[asy
         # the rows of the page are read from the table, however deep the offset.
         # The page drives the join: a LATERAL lookup by key per row, kept from
         # being flattened into a plain join by OFFSET 0, so that no plan can run
-        # the window once per member of the tenant (see runtime.db.PLANNER_SETTINGS).
+        # the window once per member of the tenant (see runtime.db.FOR_ANY_ORGANIZATION).
         rows = await conn.fetch(
             f"SELECT member.*{', page.sort_key' if sort_key else ''} FROM ({page}) AS page"
             f" CROSS JOIN LATERAL (SELECT {READ_COLUMNS} FROM members"

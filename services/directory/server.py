@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scimd.directory.v1 import directory_service_pb2, directory_service_pb2_grpc
 
-from runtime.db import POOL_SIZE, open_database
+from runtime.db import FOR_ANY_ORGANIZATION, POOL_SIZE, open_database
 from runtime.events import EventStream
 from runtime.fairness import TenantSlots
 from runtime.grpc_server import Registration
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
-                               plan_for_any_organization=True)
+                               plan_cache_mode=FOR_ANY_ORGANIZATION)
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     consumer = OrganizationPurge(pool, stream, SCHEMA, settings.project_id).consumer(settings.nats_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scimd.rbac.v1 import rbac_service_pb2, rbac_service_pb2_grpc, session_service_pb2, session_service_pb2_grpc
 
-from runtime.db import open_database
+from runtime.db import FOR_ANY_ORGANIZATION, open_database
 from runtime.events import EventStream
 from runtime.grpc_client import open_channel
 from runtime.grpc_server import Registration
@@ -32,7 +32,7 @@ SESSION_GAUGE_SECONDS = 15.0
 
 async def setup(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
     pool = await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
-                               plan_for_any_organization=True)
+                               plan_cache_mode=FOR_ANY_ORGANIZATION)
     stream = EventStream(settings.nats_prefix, settings.nats_replicas)
     await start_relay(stack, pool.shared, SCHEMA, stream, settings.nats_url)
     channel = open_channel(settings.services.of("directory"))

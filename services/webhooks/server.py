@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
-from runtime.db import open_database
+from runtime.db import FOR_EACH_EXECUTION, open_database
 from runtime.events import EventStream
 from runtime.grpc_server import Registration, Setup
 from runtime.outbox import QueuedEvent, start_relay
@@ -35,7 +35,8 @@ def setup_with(config: WebhookConfig) -> Setup:
     async def setup_configured(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
         box = SecretBox(settings.encryption_key)
         # Endpoints, events and deliveries belong to the project, not to one organization.
-        pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate)).shared
+        pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
+                                    plan_cache_mode=FOR_EACH_EXECUTION)).shared
         stream = EventStream(settings.nats_prefix, settings.nats_replicas)
         # The events the service raises itself (webhook_endpoint.disabled) go to NATS too.
         await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)

@@ -4,7 +4,7 @@ analyzes the tables (and on a large shared table, long after). A plan made
 for that tenant's value takes it for one row: every index leading with
 organization_id ties with the key, and a join runs its inner side once per
 row of the tenant. The directory's and rbac's pools plan for an organization
-of average size (runtime.db.PLANNER_SETTINGS); these plans are checked as they
+of average size (runtime.db.FOR_ANY_ORGANIZATION); these plans are checked as they
 run there."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from runtime.db import PLANNER_SETTINGS, migrate
+from runtime.db import FOR_ANY_ORGANIZATION, migrate
 from services.directory import group_repository, repository
 from services.rbac import session_repository
 
@@ -85,7 +85,8 @@ async def unseen_tenant(fresh_database):
     url = await fresh_database()
     for schema in ("directory", "rbac"):
         await migrate(url, schema, ROOT / "services" / schema / "migrations")
-    conn = await asyncpg.connect(url, server_settings={"search_path": "directory, rbac", **PLANNER_SETTINGS})
+    conn = await asyncpg.connect(url, server_settings={"search_path": "directory, rbac",
+                                                           "plan_cache_mode": FOR_ANY_ORGANIZATION})
     try:
         for table in TABLES:
             await conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
