@@ -136,3 +136,33 @@ async def until(condition, what: str, deadline_s: float = 60, pause: float = 0.0
             return time.monotonic() - started
         await asyncio.sleep(pause)  # polling for the effect, with a deadline
     raise AssertionError(f"never: {what}")
+
+
+class StatementRecorder:
+    """Stands in for a pool or connection: keeps each statement a repository
+    function would run (answering none), for EXPLAIN on a real database."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, tuple]] = []
+
+    def acquire(self) -> "StatementRecorder":
+        return self
+
+    async def __aenter__(self) -> "StatementRecorder":
+        return self
+
+    async def __aexit__(self, *exc_info) -> bool:
+        return False
+
+    async def fetch(self, sql: str, *args):
+        self.statements.append((sql, args))
+        return []
+
+    fetchrow = fetchval = execute = fetch
+
+
+def plan_nodes(plan: dict):
+    """Every node of an EXPLAIN (FORMAT JSON) plan, the node itself first."""
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)

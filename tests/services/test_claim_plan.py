@@ -15,24 +15,10 @@ import pytest
 
 from runtime.db import migrate
 from services.webhooks import repository
+from tests.support import StatementRecorder, plan_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 3000
-
-
-class _Recorder:
-    def __init__(self):
-        self.statements: list[tuple[str, tuple]] = []
-
-    async def fetch(self, sql: str, *args):
-        self.statements.append((sql, args))
-        return []
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _nodes(child)
 
 
 @pytest.fixture
@@ -58,7 +44,7 @@ async def bloated_deliveries(fresh_database):
 
 
 async def test_a_claim_updates_what_it_locked_without_reading_the_table(bloated_deliveries):
-    recorder = _Recorder()
+    recorder = StatementRecorder()
     await repository.claim_due_deliveries(recorder, datetime.now(timezone.utc), 64, 30.0, [], 16)
     [(sql, args)] = recorder.statements
     transaction = bloated_deliveries.transaction()
@@ -68,9 +54,9 @@ async def test_a_claim_updates_what_it_locked_without_reading_the_table(bloated_
         [explained] = json.loads(await statement.fetchval(*args))
     finally:
         await transaction.rollback()
-    nodes = list(_nodes(explained["Plan"]))
+    nodes = list(plan_nodes(explained["Plan"]))
     [update] = [node for node in nodes if node["Node Type"] == "ModifyTable"]
-    reads = [(node["Node Type"], node.get("Index Name")) for node in _nodes(update)
+    reads = [(node["Node Type"], node.get("Index Name")) for node in plan_nodes(update)
              if node.get("Relation Name") == "deliveries" and node is not update]
     assert reads == [("Tid Scan", None)], reads
     assert explained["Plan"]["Actual Rows"] == 1

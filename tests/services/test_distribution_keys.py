@@ -25,6 +25,7 @@ from services.directory import repository as member_repository
 from services.directory.filter_sql import SqlParams, compile_filter
 from services.rbac import repository as rbac_repository
 from services.rbac import session_repository
+from tests.support import StatementRecorder, plan_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ("connections", "directory", "rbac", "webhooks")
@@ -220,22 +221,8 @@ async def populated(owner):
     return ORGANIZATIONS[1]
 
 
-class _Recorder:
-    """Stands in for a pool or connection: keeps each statement a repository
-    function would run, for EXPLAIN on a real one."""
-
-    def __init__(self):
-        self.statements: list[tuple[str, tuple]] = []
-
-    async def fetch(self, sql: str, *args):
-        self.statements.append((sql, args))
-        return []
-
-    fetchrow = fetchval = execute = fetch
-
-
 async def _statement(call) -> tuple[str, tuple]:
-    recorder = _Recorder()
+    recorder = StatementRecorder()
     await call(recorder)
     [statement] = recorder.statements
     return statement
@@ -266,18 +253,12 @@ def _rbac_queries(organization: str):
     }
 
 
-def _scans(plan: dict):
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _scans(child)
-
-
 async def _plan_offenders(conn, sql: str, args: tuple, tenant: set[str]) -> list[str]:
     """Each way the plan reads a tenant table other than through an index whose
     first column is organization_id."""
     [explained] = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON, VERBOSE) {sql}", *args))
     offenders = []
-    for node in _scans(explained["Plan"]):
+    for node in plan_nodes(explained["Plan"]):
         if "Index Name" in node:
             index = await conn.fetchrow(
                 "SELECT format('%s.%s', c.relnamespace::regnamespace, c.relname) AS table_name,"

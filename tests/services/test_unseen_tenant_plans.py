@@ -18,6 +18,7 @@ import pytest
 from runtime.db import FOR_ANY_ORGANIZATION, migrate
 from services.directory import group_repository, repository
 from services.rbac import session_repository
+from tests.support import StatementRecorder, plan_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = ["organization-known-1", "organization-known-2"]
@@ -25,28 +26,6 @@ NEW = "organization-new"
 MEMBERS = 1500
 GROUPS = 10
 TABLES = ("directory.members", "directory.groups", "directory.group_members", "rbac.sessions")
-
-
-class _Recorder:
-    """Stands in for a pool: keeps the statements a repository function would run."""
-
-    def __init__(self):
-        self.statements: list[tuple[str, tuple]] = []
-
-    def acquire(self):
-        return self
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc_info):
-        return False
-
-    async def fetch(self, sql: str, *args):
-        self.statements.append((sql, args))
-        return []
-
-    fetchval = fetchrow = execute = fetch
 
 
 async def _fill(conn, organizations: list[str]) -> None:
@@ -101,7 +80,7 @@ async def unseen_tenant(fresh_database):
 async def _explained(conn, call) -> list[dict]:
     """The nodes of the plan of the first statement `call` runs, as a service's
     pool runs it: prepared, then executed under the pool's settings."""
-    recorder = _Recorder()
+    recorder = StatementRecorder()
     await call(recorder)
     sql, args = recorder.statements[0]
     # EXPLAIN of a statement with parameters plans it for their values; a
@@ -113,13 +92,7 @@ async def _explained(conn, call) -> list[dict]:
         [explained] = json.loads(await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE under_test({arguments})"))
     finally:
         await conn.execute("DEALLOCATE under_test")
-    return list(_nodes(explained["Plan"]))
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from _nodes(child)
+    return list(plan_nodes(explained["Plan"]))
 
 
 @pytest.mark.parametrize("offset", [0, 700])
@@ -130,7 +103,7 @@ async def test_a_page_of_users_reads_its_window_once_and_then_only_the_page_by_k
     windows = [node for node in nodes if node["Node Type"] == "Limit"]
     assert windows, "the page has no window"
     assert [node["Actual Loops"] for node in windows] == [1] * len(windows)
-    below_windows = [child for window in windows for child in _nodes(window)]
+    below_windows = [child for window in windows for child in plan_nodes(window)]
     # Past the window, the members of the page are read by their key, not by
     # ranging over the tenant in another index that leads with organization_id.
     lookups = [node for node in nodes if node.get("Relation Name") == "members" and node not in below_windows]
