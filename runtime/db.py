@@ -76,7 +76,8 @@ def service_role(schema: str) -> str:
 
 POOL_SIZE = 10
 
-# How a pool's statements are planned (PostgreSQL's plan_cache_mode), chosen per service:
+# How a pool's statements are planned (PostgreSQL's plan_cache_mode): PostgreSQL's "auto" unless
+# a service chooses otherwise:
 #
 # FOR_ANY_ORGANIZATION plans each statement once per connection, for an
 # organization of average size (generic plans), not for the one it names. The
@@ -88,14 +89,7 @@ POOL_SIZE = 10
 # members 30 times its time, an rbac session touch scanned every session's
 # token). Such plans also cost a planning on every execution. For the directory
 # and rbac, whose reads are all by tenant and key.
-#
-# FOR_EACH_EXECUTION plans each statement anew, for the tables as they are. The
-# webhooks delivery queue is emptied by its own deliveries; autovacuum then
-# truncates it and records it empty, and a plan cached from then on scanned it
-# whole, per endpoint and per candidate row, once it filled again (claims of
-# half a second, deliveries a third of the writes, until the next ANALYZE).
 FOR_ANY_ORGANIZATION = "force_generic_plan"
-FOR_EACH_EXECUTION = "force_custom_plan"
 
 
 async def create_pool(database_url: str, schema: str, *, max_size: int = POOL_SIZE,

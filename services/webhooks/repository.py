@@ -251,6 +251,18 @@ async def claim_due_deliveries(
     )
 
 
+# Changes to the deliveries table after which its statistics are refreshed
+# when they counted fewer rows than that (see migration 0005).
+QUEUE_STATISTICS_MIN_CHANGES = 1000
+
+
+async def refresh_queue_statistics(pool: asyncpg.Pool, at_least: int = QUEUE_STATISTICS_MIN_CHANGES) -> bool:
+    """Analyzes the deliveries table when it changed by more than it held at
+    its last ANALYZE (and by `at_least`); True when it did. Plans made for an
+    empty queue read the whole queue for each claim and each batch of successes."""
+    return await pool.fetchval("SELECT analyze_deliveries_if_outgrown($1)", at_least)
+
+
 async def delivery_lag_seconds(pool: asyncpg.Pool, now: datetime) -> float:
     """How long the oldest delivery due to an enabled, not failing endpoint has
     waited (0 when none waits): one index probe per endpoint."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scimd.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
-from runtime.db import FOR_EACH_EXECUTION, open_database
+from runtime.db import open_database
 from runtime.events import EventStream
 from runtime.grpc_server import Registration, Setup
 from runtime.outbox import QueuedEvent, start_relay
@@ -27,6 +27,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Stored events (and their delivery log) are kept this long for replays, like the JetStream stream.
 RETENTION = timedelta(days=30)
 RETENTION_INTERVAL_SECONDS = 3600.0
+# How often the delivery queue's statistics are checked (see repository.refresh_queue_statistics).
+QUEUE_STATISTICS_INTERVAL_SECONDS = 2.0
 
 
 def setup_with(config: WebhookConfig) -> Setup:
@@ -35,8 +37,8 @@ def setup_with(config: WebhookConfig) -> Setup:
     async def setup_configured(settings: Settings, stack: AsyncExitStack) -> list[Registration]:
         box = SecretBox(settings.encryption_key)
         # Endpoints, events and deliveries belong to the project, not to one organization.
-        pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS, migrate_mode=settings.migrate,
-                                    plan_cache_mode=FOR_EACH_EXECUTION)).shared
+        pool = (await open_database(stack, settings.database_url, SCHEMA, MIGRATIONS,
+                                    migrate_mode=settings.migrate)).shared
         stream = EventStream(settings.nats_prefix, settings.nats_replicas)
         # The events the service raises itself (webhook_endpoint.disabled) go to NATS too.
         await start_relay(stack, pool, SCHEMA, stream, settings.nats_url)
@@ -52,6 +54,12 @@ def setup_with(config: WebhookConfig) -> Setup:
             await repository.forget_events_before(pool, datetime.now(timezone.utc) - RETENTION)
 
         await run_periodically(stack, "webhooks-retention", RETENTION_INTERVAL_SECONDS, forget_old_events)
+
+        async def refresh_queue_statistics() -> None:
+            await repository.refresh_queue_statistics(pool)
+
+        await run_periodically(stack, "webhooks-queue-statistics", QUEUE_STATISTICS_INTERVAL_SECONDS,
+                               refresh_queue_statistics)
         return [
             Registration(
                 WebhooksServicer(pool, box, config, worker.wake),
