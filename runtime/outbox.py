@@ -3,10 +3,12 @@ and published to JetStream by a relay, so none is lost when NATS is down.
 
 Writers make the change and queue its event in one statement (`with_event`),
 so both commit or neither does. One relay per schema is
-active at a time (an advisory lock elects it); it publishes unpublished rows
-in order with Nats-Msg-Id = event_id and marks them published only after the
-PubAck. A crash between the two republishes the row, which JetStream drops as
-a duplicate.
+active at a time: the one whose listening connection holds the schema's
+advisory lock (lost with the connection, so a dead relay's successor takes
+over at once). It publishes unpublished rows in order with Nats-Msg-Id =
+event_id and marks them published only after the PubAck, on that connection:
+two statements a batch. A crash between the two republishes the row, which
+JetStream drops as a duplicate.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._listener: asyncpg.Connection | None = None
+        self._relaying = False  # the listener holds the relay's lock
         self._nats: NatsClient | None = None
         self._last_cleanup = 0.0
         self._last_observed = 0.0
@@ -164,7 +167,12 @@ class OutboxRelay:
         self._nats = await connect_until_ready(self._nats_url, f"scimd-{self._schema}-relay", self._stopping)
         if self._nats is None:
             return
-        js = self._nats.jetstream()
+        try:
+            await self._relay(self._nats.jetstream())
+        finally:
+            await self._close_listener()  # and the lock with it, whatever ended the relay
+
+    async def _relay(self, js) -> None:
         backoff = 0.2
         stream_ready = False
         while not self._stopping.is_set():
@@ -206,11 +214,19 @@ class OutboxRelay:
 
     async def _close_listener(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(notify_channel(self._schema), self._on_notify)
-            with contextlib.suppress(Exception):
-                await self._pool.release(listener)
+        relaying, self._relaying = self._relaying, False
+        if listener is None:
+            return
+        with contextlib.suppress(Exception):
+            await listener.remove_listener(notify_channel(self._schema), self._on_notify)
+        if relaying and not connection_closed(listener):
+            try:
+                # A session lock outlives a connection returned to the pool.
+                await listener.execute("SELECT pg_advisory_unlock($1)", self._lock_key, timeout=2)
+            except Exception:
+                listener.terminate()  # the lock goes with the connection
+        with contextlib.suppress(Exception):
+            await self._pool.release(listener)
 
     async def _forget_published(self, conn: asyncpg.Connection) -> None:
         now = time.monotonic()
@@ -237,27 +253,28 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def _publish_batch(self, js) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+        conn = self._listener
+        if not self._relaying:
+            self._relaying = await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key)
+            if not self._relaying:
                 return 0  # another replica is the relay
-            rows = await conn.fetch(
-                "SELECT seq, event_id, subject, payload FROM outbox"
-                " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-                BATCH_SIZE,
+        rows = await conn.fetch(
+            "SELECT seq, event_id, subject, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            BATCH_SIZE,
+        )
+        if not rows:
+            await self._forget_published(conn)
+            return 0
+        # Publishes are written to the socket in call order, so JetStream
+        # stores them in outbox order; the acks are awaited together.
+        await asyncio.gather(
+            *(
+                js.publish(self._subject(row), row["payload"], timeout=5, headers={"Nats-Msg-Id": row["event_id"]})
+                for row in rows
             )
-            if not rows:
-                await self._forget_published(conn)
-                return 0
-            # Publishes are written to the socket in call order, so JetStream
-            # stores them in outbox order; the acks are awaited together.
-            await asyncio.gather(
-                *(
-                    js.publish(self._subject(row), row["payload"], timeout=5, headers={"Nats-Msg-Id": row["event_id"]})
-                    for row in rows
-                )
-            )
-            await self._mark_published(conn, rows)
-            return len(rows)
+        )
+        await self._mark_published(conn, rows)
+        return len(rows)
 
     def _subject(self, row: asyncpg.Record) -> str:
         """The row's subject; one queued before the stream was partitioned gets its partition now."""
