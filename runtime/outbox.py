@@ -6,8 +6,8 @@ so both commit or neither does. One relay per schema is
 active at a time: the one whose listening connection holds the schema's
 advisory lock (lost with the connection, so a dead relay's successor takes
 over at once). It publishes unpublished rows in order with Nats-Msg-Id =
-event_id and marks them published only after the PubAck, on that connection:
-two statements a batch. A crash between the two republishes the row, which
+event_id and deletes them only after the PubAck, on that connection: two
+statements a batch. A crash between the two republishes the row, which
 JetStream drops as a duplicate.
 """
 
@@ -40,8 +40,8 @@ IDLE_POLL_SECONDS = 1.0
 # of concurrent writes go out in one batch (its statements and publish acks)
 # rather than one at a time; a few milliseconds on each event's latency.
 LINGER_SECONDS = 0.003
-# Published rows are kept a while for debugging, then deleted.
-PUBLISHED_RETENTION = "1 hour"
+# How often rows marked published by a relay of the previous version (during
+# a rolling upgrade) are deleted.
 CLEANUP_INTERVAL_SECONDS = 60.0
 # How often the relay measures the backlog for the metrics.
 BACKLOG_OBSERVE_SECONDS = 5.0
@@ -228,14 +228,12 @@ class OutboxRelay:
         with contextlib.suppress(Exception):
             await self._pool.release(listener)
 
-    async def _forget_published(self, conn: asyncpg.Connection) -> None:
+    async def _forget_marked(self, conn: asyncpg.Connection) -> None:
         now = time.monotonic()
         if now - self._last_cleanup < CLEANUP_INTERVAL_SECONDS:
             return
         self._last_cleanup = now
-        await conn.execute(
-            f"DELETE FROM outbox WHERE published_at < now() - interval '{PUBLISHED_RETENTION}'"
-        )
+        await conn.execute("DELETE FROM outbox WHERE published_at IS NOT NULL")
 
     async def _observe_backlog(self) -> None:
         now = time.monotonic()
@@ -263,7 +261,7 @@ class OutboxRelay:
             BATCH_SIZE,
         )
         if not rows:
-            await self._forget_published(conn)
+            await self._forget_marked(conn)
             return 0
         # Publishes are written to the socket in call order, so JetStream
         # stores them in outbox order; the acks are awaited together.
@@ -273,7 +271,7 @@ class OutboxRelay:
                 for row in rows
             )
         )
-        await self._mark_published(conn, rows)
+        await self._remove_published(conn, rows)
         return len(rows)
 
     def _subject(self, row: asyncpg.Record) -> str:
@@ -283,12 +281,10 @@ class OutboxRelay:
         event = event_pb2.Event.FromString(row["payload"])
         return self._stream.publish_subject(event.type, event.organization_id)
 
-    async def _mark_published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+    async def _remove_published(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
         # A crash before this commits republishes the rows; JetStream drops the
         # copies by Nats-Msg-Id (within its duplicate window).
-        await conn.execute(
-            "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [row["seq"] for row in rows]
-        )
+        await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", [row["seq"] for row in rows])
 
 
 async def start_relay(stack, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str) -> OutboxRelay:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import grpc
+import nats
 from aiohttp import web
 from scimd.directory.v1 import directory_service_pb2 as directory_pb
 from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
@@ -20,6 +21,8 @@ from scimd.events.v1 import event_pb2
 
 from cli.processes import free_port
 from runtime.context import Tenant
+from runtime.events import EventStream
+from runtime.settings import Settings
 from tests.support import LocalHookServer, registration
 
 
@@ -126,20 +129,32 @@ class LifecycleWriter:
             self.failed.append(error.code().name)
 
 
-async def member_events_in_commit_order(database_url: str, member_ids: list[str],
-                                        event_type: str = "") -> dict[str, list[str]]:
-    """Each member's event ids (of `event_type`, or all) in the order the directory committed them."""
-    conn = await asyncpg.connect(database_url)
+async def member_events_in_commit_order(settings: Settings, member_ids: list[str], event_type: str = "",
+                                        deadline_s: float = 60) -> dict[str, list[str]]:
+    """Each member's event ids (of `event_type`, or all) in the order the
+    directory committed them: the stream's order (the outbox's), read once the
+    directory's relay has published its whole outbox (with a deadline)."""
+    conn = await asyncpg.connect(settings.database_url)
     try:
-        rows = await conn.fetch("SELECT payload FROM directory.outbox ORDER BY seq")
+        deadline = time.monotonic() + deadline_s
+        while await conn.fetchval("SELECT count(*) FROM directory.outbox WHERE published_at IS NULL") \
+                and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # polling for the relay's publishes, with a deadline
     finally:
         await conn.close()
     found: dict[str, list[str]] = {m: [] for m in member_ids}
-    for row in rows:
-        event = event_pb2.Event.FromString(row["payload"])
-        events = found.get(event.member_changed.member.member_id)
-        if event.WhichOneof("payload") == "member_changed" and events is not None and event_type in ("", event.type):
-            events.append(event.event_id)
+    connection = await nats.connect(settings.nats_url)
+    try:
+        js = connection.jetstream()
+        stream = EventStream(settings.nats_prefix).name
+        for seq in range(1, (await js.stream_info(stream)).state.last_seq + 1):
+            event = event_pb2.Event.FromString((await js.get_msg(stream, seq)).data)
+            events = found.get(event.member_changed.member.member_id)
+            if event.WhichOneof("payload") == "member_changed" and events is not None \
+                    and event_type in ("", event.type):
+                events.append(event.event_id)
+    finally:
+        await connection.close()
     return found
 
 
@@ -167,10 +182,10 @@ class Reconciliation:
                 f" changes_without_exactly_one_event={len(self.changes_without_one_event)}")
 
 
-async def reconcile(database_url: str, writer: Writer, receiver: CountingReceiver,
+async def reconcile(settings: Settings, writer: Writer, receiver: CountingReceiver,
                     deadline_s: float = 60) -> Reconciliation:
     """Waits (with a deadline) until every committed change's event reached the receiver, then counts."""
-    per_member = await member_events_in_commit_order(database_url, writer.committed, "scim.member.create")
+    per_member = await member_events_in_commit_order(settings, writer.committed, "scim.member.create", deadline_s)
     expected = {e for events in per_member.values() for e in events}
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline and not expected <= set(receiver.received):

@@ -1,5 +1,5 @@
-"""The outbox relay killed between JetStream's PubAck and marking its rows
-published: a new relay publishes them again, JetStream drops the copies by
+"""The outbox relay killed between JetStream's PubAck and deleting its published
+rows: a new relay publishes them again, JetStream drops the copies by
 Nats-Msg-Id, and every change still reaches the endpoint exactly once."""
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from tests.faults.test_webhook_faults import LOCAL, _create_endpoint, _start_in_
 
 class RelayKilledAfterPubAck(outbox.OutboxRelay):
     """Dies (its task ends, its transaction rolls back) right after its first
-    batch was acknowledged by JetStream and before the rows are marked."""
+    batch was acknowledged by JetStream and before the rows are deleted."""
 
     killed = asyncio.Event()
     published_before_death = 0
 
-    async def _mark_published(self, conn, rows) -> None:
+    async def _remove_published(self, conn, rows) -> None:
         if not RelayKilledAfterPubAck.killed.is_set():
             RelayKilledAfterPubAck.published_before_death = len(rows)
             RelayKilledAfterPubAck.killed.set()
             raise asyncio.CancelledError()  # the kill: nothing after this line runs
-        await super()._mark_published(conn, rows)
+        await super()._remove_published(conn, rows)
 
 
 async def test_relay_killed_between_puback_and_marking(fresh_database, nats_url, monkeypatch, record_property):
@@ -68,7 +68,7 @@ async def test_relay_killed_between_puback_and_marking(fresh_database, nats_url,
             stack.push_async_callback(restarted.stop)
             await writing
             assert not writer.failed, writer.failed
-            result = await reconcile(settings.database_url, writer, receiver, deadline_s=60)
+            result = await reconcile(settings, writer, receiver, deadline_s=60)
 
             connection = await nats.connect(nats_url)
             try:

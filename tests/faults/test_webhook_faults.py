@@ -97,7 +97,7 @@ async def test_nats_down_while_scim_writes_continue(tmp_path, fresh_database, re
                 writing.cancel()
             assert during >= rate * OUTAGE_SECONDS * 0.5, f"only {during} writes while NATS was down"
             assert not writer.failed, writer.failed
-            result = await reconcile(settings.database_url, writer, receiver, deadline_s=60)
+            result = await reconcile(settings, writer, receiver, deadline_s=60)
     finally:
         await nats.stop()
     record_property("reconciliation", result.report())
@@ -120,7 +120,7 @@ async def test_receiver_failing_then_recovering(fresh_database, nats_url, record
             writer = Writer(directory)
             await writer.write(30, 50.0)
             receiver.failing = False
-            result = await reconcile(settings.database_url, writer, receiver, deadline_s=30)
+            result = await reconcile(settings, writer, receiver, deadline_s=30)
     finally:
         await delete_stream(nats_url, prefix)
     record_property("reconciliation", result.report())
@@ -196,7 +196,7 @@ async def test_webhooks_service_killed_mid_delivery_and_restarted(tmp_path, fres
             await service.kill()
             delivered_before = len(receiver.received)
             await service.start()
-            result = await reconcile(settings.database_url, writer, receiver, deadline_s=60)
+            result = await reconcile(settings, writer, receiver, deadline_s=60)
     finally:
         await service.kill()
         await delete_stream(nats_url, prefix)
@@ -241,7 +241,7 @@ async def test_two_webhooks_replicas_keep_each_resources_order_while_each_is_kil
                 await writing
             finally:
                 writing.cancel()
-            per_member = await member_events_in_commit_order(settings.database_url, writer.committed)
+            per_member = await member_events_in_commit_order(settings, writer.committed)
             expected = {e for events in per_member.values() for e in events}
             await _until(lambda: expected <= set(receiver.received), 60, "every event delivered")
     finally:

@@ -1,7 +1,8 @@
 """One outbox relay per schema publishes, whatever the number of replicas: the
 one whose listening connection holds the schema's lock. When that connection
 dies another relay takes over at once; a relay that stops gives the lock back.
-Every queued event reaches the stream once, in the order it was queued."""
+Every queued event reaches the stream once, in the order it was queued, and
+leaves the outbox."""
 
 from __future__ import annotations
 
@@ -67,6 +68,9 @@ async def _relay_lock_holders(pool) -> int:
 
 async def test_one_relay_publishes_and_another_takes_over_when_its_connection_dies(outbox, nats_url):
     pool, stream, url = outbox
+    # A row a relay of the previous version marked published (rows are deleted now).
+    [marked] = await _queue(pool, stream, 1)
+    await pool.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", marked)
     relays = [OutboxRelay(pool, SCHEMA, stream, nats_url) for _ in range(2)]
     for relay in relays:
         await relay.start()
@@ -75,6 +79,11 @@ async def test_one_relay_publishes_and_another_takes_over_when_its_connection_di
         assert await _published(nats_url, stream, 40) == first
         [leader] = [relay for relay in relays if relay._relaying]
         assert await _relay_lock_holders(pool) == 1
+        # Published rows leave the outbox; the marked one too, once the relay finds nothing to publish.
+        deadline = time.monotonic() + 10
+        while await pool.fetchval("SELECT count(*) FROM outbox") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # polling for the relay's cleanup, with a deadline
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
 
         # The leader's connection dies (its process, or the network): the other relay takes over.
         admin = await asyncpg.connect(url)
