@@ -61,7 +61,8 @@ async def _published(nats_url: str, stream: EventStream, expected: int, deadline
 
 async def _relay_lock_holders(pool) -> int:
     return await pool.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1::bigint::oid",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1::bigint::oid"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         OutboxRelay(pool, SCHEMA, EventStream("x"), "")._lock_key,
     )
 
