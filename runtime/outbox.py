@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -225,7 +226,9 @@ class OutboxRelay:
                 await listener.execute("SELECT pg_advisory_unlock($1)", self._lock_key, timeout=2)
             except Exception:
                 listener.terminate()  # the lock goes with the connection
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            # A closed connection cannot UNLISTEN, and asyncpg warns that its listener is still registered.
+            warnings.simplefilter("ignore", asyncpg.InterfaceWarning)
             await self._pool.release(listener)
 
     async def _forget_marked(self, conn: asyncpg.Connection) -> None:
