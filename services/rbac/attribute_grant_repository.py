@@ -39,12 +39,17 @@ async def rule_assignments(executor: Executor, organization_id: str,
 
 async def connections_granting(executor: Executor, organization_id: str, connection_ids: list[str]) -> set[str]:
     """Those of the connections that grant roles on SCIM attributes (an index lookup each)."""
-    rows = await executor.fetch(
-        "SELECT c FROM unnest($2::text[]) AS c WHERE"
-        " EXISTS (SELECT 1 FROM attribute_role_assignments a WHERE a.organization_id = $1 AND a.connection_id = c)"
-        " OR EXISTS (SELECT 1 FROM rule_role_assignments r WHERE r.organization_id = $1 AND r.connection_id = c)",
-        organization_id, connection_ids,
-    )
+    rows = await executor.fetch("SELECT c FROM connections_granting($1, $2) AS c", organization_id, connection_ids)
+    return {row["c"] for row in rows}
+
+
+async def connections_granting_under_lock(executor: Executor, organization_id: str,
+                                          connection_ids: list[str]) -> set[str]:
+    """`connections_granting` once this statement holds the organization's
+    lock (repository.lock_organization), which it gives back as it ends:
+    for a check that leads to no write."""
+    rows = await executor.fetch("SELECT c FROM connections_granting_under_lock($1, $2) AS c",
+                                organization_id, connection_ids)
     return {row["c"] for row in rows}
 
 

@@ -55,6 +55,11 @@ class _Work:
     deleted_connections: set[str] = field(default_factory=set)
     organization_deleted: bool = False
 
+    def asks_only_about_attributes(self) -> bool:
+        return bool(self.attributes_changed) and not (
+            self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
+            or self.deleted_connections or self.organization_deleted)
+
     def is_empty(self) -> bool:
         return not (self.members or self.attributes_changed or self.joined_or_left or self.renamed_groups
                     or self.deleted_groups or self.deleted_connections or self.organization_deleted)
@@ -113,6 +118,9 @@ class DirectoryFollower:
             await recheck_rules(self._pool, self._propagator.directory, self._propagator)
 
     async def _apply(self, organization_id: str, work: _Work) -> None:
+        if work.asks_only_about_attributes() and not await attribute_grant_repository.connections_granting_under_lock(
+                self._pool.of(organization_id), organization_id, sorted(set(work.attributes_changed.values()))):
+            return  # their connections grant no role on attributes: one statement, no transaction
         async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
             # Under the lock, so a mapping committed concurrently is either
             # seen here or recomputes these members itself.

@@ -92,11 +92,7 @@ async def lock_organization(conn: asyncpg.Connection, organization_id: str) -> N
     """Makes this transaction the organization's one writer of roles until it
     ends. It also shares the roles lock, so a role cannot be deleted while
     the transaction may still grant it."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock_shared(hashtext('scimd.rbac.roles')),"
-        " pg_advisory_xact_lock(hashtext('scimd.rbac.organization'), hashtext($1))",
-        organization_id,
-    )
+    await conn.execute("SELECT lock_organization_roles($1)", organization_id)
 
 
 async def lock_roles_exclusively(conn: asyncpg.Connection) -> None:

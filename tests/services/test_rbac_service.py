@@ -3,6 +3,7 @@ replaying directory events (at-least-once delivery) changes nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from runtime.context import Tenant
 from runtime.db import create_pool, migrate
 from runtime.events import EventStream
 from runtime.grpc_client import open_channel
+from services.rbac import attribute_grant_repository, repository
+from services.rbac.attribute_grants import AttributeAssignment
 from services.rbac.directory_reader import DirectoryReader
 from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator
@@ -116,11 +119,7 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
     pool = await create_pool(running_services.database_url, "rbac")
     channel = open_channel(running_services.services.directory)  # as the rbac service opens it: the tenant rides along
     try:
-        stream = EventStream(running_services.nats_prefix)
-        revoker = SessionRevoker(stream, running_services.project_id, timedelta(minutes=5))
-        follower = DirectoryFollower(pool, RolePropagator(
-            DirectoryReader(channel), stream, running_services.project_id, revoker,
-        ), revoker)
+        follower = _follower(pool, channel, running_services)
         added = event_pb2.Event(type="scim.idp_group.member_add", organization_id=organization_id)
         added.group_changed.group.group_id = group_id
         added.group_changed.member_ids.append(member_id)
@@ -140,6 +139,54 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
         await follower.handle([added])  # stale: the member has left since
         roles = await rbac.GetMemberRoles(pb.GetMemberRolesRequest(organization_id=organization_id, member_id=member_id))
         assert list(roles.member_roles.roles) == []
+    finally:
+        await channel.close()
+        await pool.close()
+
+
+def _follower(pool, channel, running_services) -> DirectoryFollower:
+    """A directory follower as the rbac service makes one."""
+    stream = EventStream(running_services.nats_prefix)
+    revoker = SessionRevoker(stream, running_services.project_id, timedelta(minutes=5))
+    return DirectoryFollower(pool, RolePropagator(DirectoryReader(channel), stream, running_services.project_id,
+                                                  revoker), revoker)
+
+
+async def test_a_mapping_being_saved_is_waited_for_and_seen_by_the_follower_of_a_creation(stubs, running_services):
+    """The follower asks whether a created member's connection grants roles on
+    attributes under the organization's lock. A mapping saved meanwhile, whose
+    own recompute may have read the members before this one existed, is waited
+    for and seen; a check without the lock would find no mapping and grant nothing."""
+    rbac, directory = stubs
+    tenant = Tenant(f"organization-{uuid.uuid4()}", f"scim-connection-{uuid.uuid4()}")
+    role_id = f"role-{uuid.uuid4().hex[:8]}"
+    await rbac.CreateRole(pb.CreateRoleRequest(role=role_pb2.Role(role_id=role_id, permissions=[])))
+    member = (await directory.CreateMember(directory_pb.CreateMemberRequest(
+        scim_registration=registration(f"{uuid.uuid4().hex}@example.com", roles=[{"value": "billing.admin"}])),
+        metadata=tenant.metadata())).member
+    created = event_pb2.Event(type="scim.member.create", organization_id=tenant.organization_id)
+    created.member_changed.member.CopyFrom(member)
+    pool = await create_pool(running_services.database_url, "rbac")
+    channel = open_channel(running_services.services.directory)
+    try:
+        follower = _follower(pool, channel, running_services)
+        async with pool.of(tenant.organization_id).acquire() as saving:
+            transaction = saving.transaction()
+            await transaction.start()
+            try:
+                await repository.lock_organization(saving, tenant.organization_id)
+                await attribute_grant_repository.replace_attribute_assignments(
+                    saving, tenant.organization_id, tenant.connection_id,
+                    [AttributeAssignment("roles", "billing.admin", role_id)])
+                following = asyncio.create_task(follower.handle([created]))
+                await asyncio.sleep(0.3)  # time for the follower to reach the lock, not a wait for a result
+                assert not following.done(), "the follower did not wait for the mapping being saved"
+            finally:
+                await transaction.commit()
+        await asyncio.wait_for(following, 10)
+        roles = await rbac.GetMemberRoles(pb.GetMemberRolesRequest(organization_id=tenant.organization_id,
+                                                                   member_id=member.member_id))
+        assert [role.role_id for role in roles.member_roles.roles] == [role_id]
     finally:
         await channel.close()
         await pool.close()
