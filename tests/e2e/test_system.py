@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
 import aiohttp
 import orjson
@@ -57,6 +58,12 @@ async def _check_metrics(http: aiohttp.ClientSession, data_dir, connection_id: s
         async with http.get(url) as response:
             assert response.status == 200, name
             texts[name] = await response.text()
+    # A delivery is counted once its success is recorded, a moment after the receiver has it.
+    deadline = time.monotonic() + 10
+    while 'scimd_webhook_deliveries_total{outcome="success"}' not in texts["webhooks"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # polling for the effect, with a deadline
+        async with http.get(metrics["webhooks"]) as response:
+            texts["webhooks"] = await response.text()
     assert f'scimd_http_requests_total{{connection_id="{connection_id}",method="POST",resource="Users",status="201"}}' \
         in texts["gateway"]
     assert 'scimd_grpc_server_handled_total{code="OK",method="CreateMember",service="scimd.directory.v1.DirectoryService"}' \
