@@ -69,7 +69,7 @@ class Settings:
     connection_concurrency: int = 16
     # Back-pressure: when webhook delivery falls this many seconds behind, the
     # gateway slows SCIM writes until it catches up (gateway/write_pressure.py); 0 disables.
-    write_backpressure_lag_seconds: float = 0.5
+    write_backpressure_lag_seconds: float = 0.25
     # Days a deleted member's personal data (names, emails, SCIM attributes) is kept.
     deleted_member_retention_days: float = 30.0
     # What the request log keeps of each SCIM request: "full" (with its redacted
@@ -135,7 +135,7 @@ class Settings:
             group_response_member_limit=number_setting(env, "SCIMD_GROUP_RESPONSE_MEMBER_LIMIT", "1000", int),
             rate_limit_per_second=number_setting(env, "SCIMD_RATE_LIMIT_PER_SECOND", "200", float),
             connection_concurrency=number_setting(env, "SCIMD_CONNECTION_CONCURRENCY", "16", int),
-            write_backpressure_lag_seconds=number_setting(env, "SCIMD_WRITE_BACKPRESSURE_LAG_SECONDS", "0.5", float),
+            write_backpressure_lag_seconds=number_setting(env, "SCIMD_WRITE_BACKPRESSURE_LAG_SECONDS", "0.25", float),
             session_jwt_seconds=number_setting(env, "SCIMD_SESSION_JWT_SECONDS", "300", int),
             deleted_member_retention_days=number_setting(env, "SCIMD_DELETED_MEMBER_RETENTION_DAYS", "30", float),
             request_log=_choice(env, "SCIMD_REQUEST_LOG", ("full", "metadata", "off")),
