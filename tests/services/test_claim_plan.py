@@ -120,6 +120,9 @@ async def test_a_refilled_queue_gets_its_statistics_back_and_claims_read_only_wh
     url, conn = refilled_queue
     pool = await create_pool(url, "webhooks")
     try:
+        async with conn.transaction():  # another replica analyzing: this one skips
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('webhooks.analyze_deliveries'))")
+            assert not await repository.refresh_queue_statistics(pool.shared)
         assert await repository.refresh_queue_statistics(pool.shared)
         assert not await repository.refresh_queue_statistics(pool.shared)  # nothing changed since
     finally:
