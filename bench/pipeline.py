@@ -12,6 +12,12 @@ and split per process (from /proc), beside a calibration of the machine.
 CPU and calibration need `make run`'s data directory (--data-dir): its
 addresses.json names the supervisor (whose /status gives every pid) and the
 embedded PostgreSQL. Every loop is bounded; only 127.0.0.1 / localhost is targeted.
+
+Each rate deletes its endpoints afterwards, and their deliveries with them. Many
+runs back to back on one data directory leave the deliveries table with far more
+dead rows than live ones until autovacuum catches up, and the delivery claim then
+costs several times what it does on a fresh `make run` (issue 20's notes): take
+figures from a fresh one.
 """
 
 from __future__ import annotations
