@@ -55,14 +55,15 @@ class _Work:
     deleted_connections: set[str] = field(default_factory=set)
     organization_deleted: bool = False
 
+    def _asks_beyond_attributes(self) -> bool:
+        return bool(self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
+                    or self.deleted_connections or self.organization_deleted)
+
     def asks_only_about_attributes(self) -> bool:
-        return bool(self.attributes_changed) and not (
-            self.members or self.joined_or_left or self.renamed_groups or self.deleted_groups
-            or self.deleted_connections or self.organization_deleted)
+        return bool(self.attributes_changed) and not self._asks_beyond_attributes()
 
     def is_empty(self) -> bool:
-        return not (self.members or self.attributes_changed or self.joined_or_left or self.renamed_groups
-                    or self.deleted_groups or self.deleted_connections or self.organization_deleted)
+        return not self.attributes_changed and not self._asks_beyond_attributes()
 
 
 def _previous(json_text: str) -> dict:
@@ -118,10 +119,11 @@ class DirectoryFollower:
             await recheck_rules(self._pool, self._propagator.directory, self._propagator)
 
     async def _apply(self, organization_id: str, work: _Work) -> None:
+        scope = self._pool.of(organization_id)
         if work.asks_only_about_attributes() and not await attribute_grant_repository.connections_granting_under_lock(
-                self._pool.of(organization_id), organization_id, sorted(set(work.attributes_changed.values()))):
+                scope, organization_id, sorted(set(work.attributes_changed.values()))):
             return  # their connections grant no role on attributes: one statement, no transaction
-        async with self._pool.of(organization_id).acquire() as conn, conn.transaction():
+        async with scope.acquire() as conn, conn.transaction():
             # Under the lock, so a mapping committed concurrently is either
             # seen here or recomputes these members itself.
             await repository.lock_organization(conn, organization_id)

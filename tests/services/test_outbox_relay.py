@@ -59,11 +59,11 @@ async def _published(nats_url: str, stream: EventStream, expected: int, deadline
         await connection.close()
 
 
-async def _relay_lock_holders(pool) -> int:
+async def _relay_lock_holders(pool, relay: OutboxRelay) -> int:
     return await pool.fetchval(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1::bigint::oid"
         " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        OutboxRelay(pool, SCHEMA, EventStream("x"), "")._lock_key,
+        relay._lock_key,
     )
 
 
@@ -79,7 +79,7 @@ async def test_one_relay_publishes_and_another_takes_over_when_its_connection_di
         first = await _queue(pool, stream, 40)
         assert await _published(nats_url, stream, 40) == first
         [leader] = [relay for relay in relays if relay._relaying]
-        assert await _relay_lock_holders(pool) == 1
+        assert await _relay_lock_holders(pool, relays[0]) == 1
         # Published rows leave the outbox; the marked one too, once the relay finds nothing to publish.
         deadline = time.monotonic() + 10
         while await pool.fetchval("SELECT count(*) FROM outbox") and time.monotonic() < deadline:
@@ -103,4 +103,4 @@ async def test_one_relay_publishes_and_another_takes_over_when_its_connection_di
     finally:
         for relay in relays:
             await relay.stop()
-    assert await _relay_lock_holders(pool) == 0  # stopped relays give the lock back
+    assert await _relay_lock_holders(pool, relays[0]) == 0  # stopped relays give the lock back

@@ -30,7 +30,7 @@ from services.rbac.follower import DirectoryFollower
 from services.rbac.propagation import RolePropagator
 from services.rbac.server import MIGRATIONS
 from services.rbac.session_revocation import SessionRevoker
-from tests.support import registration
+from tests.support import registration, until
 
 
 @pytest.fixture
@@ -144,6 +144,14 @@ async def test_replayed_and_late_events_converge(stubs, running_services):
         await pool.close()
 
 
+async def _waits_for_an_advisory_lock(conn, task: asyncio.Task) -> bool:
+    """Whether a session of this database waits for an advisory lock; fails if `task` ended instead."""
+    assert not task.done(), "the follower did not wait for the mapping being saved"
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))")
+
+
 def _follower(pool, channel, running_services) -> DirectoryFollower:
     """A directory follower as the rbac service makes one."""
     stream = EventStream(running_services.nats_prefix)
@@ -179,8 +187,8 @@ async def test_a_mapping_being_saved_is_waited_for_and_seen_by_the_follower_of_a
                     saving, tenant.organization_id, tenant.connection_id,
                     [AttributeAssignment("roles", "billing.admin", role_id)])
                 following = asyncio.create_task(follower.handle([created]))
-                await asyncio.sleep(0.3)  # time for the follower to reach the lock, not a wait for a result
-                assert not following.done(), "the follower did not wait for the mapping being saved"
+                await until(lambda: _waits_for_an_advisory_lock(saving, following),
+                            "the follower waiting for the mapping being saved", deadline_s=10)
             finally:
                 await transaction.commit()
         await asyncio.wait_for(following, 10)
