@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Protocol
 
 import asyncpg
 from nats.js.errors import NotFoundError
@@ -34,15 +34,25 @@ log = logging.getLogger(__name__)
 DRAIN_POLL_SECONDS = 0.5
 
 
+class DeliveryHandOff(Protocol):
+    """The delivery worker as the intake sees it: the deliveries a store may
+    lease for it at once, and what the store leased (services/webhooks/delivery.py)."""
+
+    def offer_leases(self) -> repository.LeaseOffer: ...
+
+    def take_leased(self, offer: repository.LeaseOffer, stored: repository.StoredEvents | None) -> None: ...
+
+
 class EventIntake:
     def __init__(self, pool: asyncpg.Pool, schema: str, stream: EventStream, nats_url: str, public_url: str,
-                 on_stored: Callable[[], None]):
+                 deliveries: DeliveryHandOff | None):
+        """`deliveries`: the worker that sends what is stored (None: store only)."""
         self._pool = pool
         self._schema = schema
         self._stream = stream
         self._nats_url = nats_url
         self._public_url = public_url
-        self._on_stored = on_stored
+        self._deliveries = deliveries
         self._nats = SharedConnection(nats_url, "scimd-webhooks-intake")
         self.leases = PartitionLeases(pool, f"{schema}.intake:{stream.consumer('webhooks')}", PARTITIONS)
         self._consumers = [
@@ -56,10 +66,18 @@ class EventIntake:
         self._starting: asyncio.Task | None = None
 
     async def _store(self, conn: asyncpg.Connection, events: list[event_pb2.Event]) -> None:
-        # Due now by the service's clock, the one the delivery worker schedules by.
-        await repository.store_events(conn, [received_event(e, self._public_url) for e in events],
-                                      datetime.now(timezone.utc))
-        self._on_stored()
+        received = [received_event(e, self._public_url) for e in events]
+        if self._deliveries is None:
+            await repository.store_events(conn, received, datetime.now(timezone.utc))
+            return
+        # A delivery due as it is stored is leased in the same statement and
+        # sent at once: no claim per event when the worker keeps up.
+        offer, stored = self._deliveries.offer_leases(), None
+        try:
+            # Due now by the service's clock, the one the delivery worker schedules by.
+            stored = await repository.store_events(conn, received, datetime.now(timezone.utc), offer)
+        finally:
+            self._deliveries.take_leased(offer, stored)
 
     async def start(self) -> None:
         self._starting = asyncio.create_task(self._start_after_draining(), name="webhooks-intake-start")

@@ -142,13 +142,39 @@ class DeliveryWorker:
         self._resting: dict[str, datetime] = {}  # endpoint → until when it is not tried
         self._successes = SuccessRecorder(pool)
         self._signers: dict[bytes, Webhook] = {}
+        self._reserved = 0  # slots offered to a store of events that has not answered yet
+        # Whether a claim may find something: a finished send wakes the claimer
+        # only then, not after every delivery the intake leased itself.
+        self._maybe_due = True
 
     @property
     def lease_seconds(self) -> float:
         return self._timeout + self._config.lease_margin_seconds
 
     def wake(self) -> None:
+        """Deliveries may be due (stored, replayed, an endpoint enabled): claim them."""
+        self._maybe_due = True
         self._wakeup.set()
+
+    def offer_leases(self) -> repository.LeaseOffer:
+        """The slots a store of events may fill by leasing the deliveries it
+        stores (repository.store_events), reserved until `take_leased`."""
+        running = self._task is not None and not self._task.done() and not self._stopping.is_set()
+        slots = max(0, self._config.max_in_flight - len(self._sending) - self._reserved) if running else 0
+        self._reserved += slots
+        return repository.LeaseOffer(slots, self.lease_seconds, self._config.endpoint_concurrency,
+                                     dict(self._per_endpoint), tuple(self._busy_endpoints()))
+
+    def take_leased(self, offer: repository.LeaseOffer, stored: repository.StoredEvents | None) -> None:
+        """Sends what the store leased under `offer` (None: it failed) and
+        gives back the rest of the offer; a claim takes what it did not lease."""
+        self._reserved -= offer.slots
+        if stored is None:
+            return
+        for row in stored.leased:
+            self._spawn(row)
+        if stored.waiting:
+            self.wake()
 
     async def open(self) -> None:
         """The HTTP client, which connects only to addresses the SSRF guard passed."""
@@ -192,7 +218,8 @@ class DeliveryWorker:
             await asyncio.gather(*(self._send(row) for row in rows))
             made += len(rows)
 
-    async def _claim(self, limit: int) -> list[asyncpg.Record]:
+    def _busy_endpoints(self) -> list[str]:
+        """Endpoints that take no delivery now: at their share of the slots, or resting after a failure."""
         busy = [e for e, n in self._per_endpoint.items() if n >= self._config.endpoint_concurrency]
         now = self._clock()
         for endpoint_id, until in list(self._resting.items()):
@@ -200,19 +227,26 @@ class DeliveryWorker:
                 busy.append(endpoint_id)
             else:
                 del self._resting[endpoint_id]
+        return busy
+
+    async def _claim(self, limit: int) -> list[asyncpg.Record]:
         return await repository.claim_due_deliveries(
-            self._pool, self._clock(), limit, self.lease_seconds, busy, self._config.endpoint_concurrency,
+            self._pool, self._clock(), limit, self.lease_seconds, self._busy_endpoints(),
+            self._config.endpoint_concurrency,
         )
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
             rows = []
-            free = self._config.max_in_flight - len(self._sending)
+            free = self._config.max_in_flight - len(self._sending) - self._reserved
             if free > 0:
+                self._maybe_due = False  # a store, a failure or a replay sets it again meanwhile
                 try:
                     rows = await self._claim(free)
                 except Exception as error:
                     log.warning("webhooks delivery: cannot claim deliveries", extra={"error": repr(error)})
+            # Not all may have been taken: slots were full, or an endpoint's share.
+            self._maybe_due = self._maybe_due or bool(rows) or free <= 0
             for row in rows:
                 self._spawn(row)
             if rows and len(rows) == free:
@@ -236,7 +270,8 @@ class DeliveryWorker:
                 self._per_endpoint[endpoint_id] = left
             else:
                 self._per_endpoint.pop(endpoint_id, None)
-            self._wakeup.set()  # a slot is free, and the resource's next delivery may be due
+            if self._maybe_due:
+                self._wakeup.set()  # a slot is free for what may be due
 
         task.add_done_callback(done)
 
@@ -304,12 +339,14 @@ class DeliveryWorker:
         self._rest(endpoint_id, now, record)
         try:
             if record.outcome == "succeeded":
-                await self._successes.record(record)
+                if await self._successes.record(record):
+                    self.wake()  # the resource's next delivery, or a healed endpoint's backlog
                 disabled = ""
             else:
                 disabled = await repository.record_attempt(
                     self._pool, record, timedelta(seconds=self._config.disable_after_seconds), self._disabled_event,
                 )
+                self._maybe_due = True  # its retry may be due at once
         except Exception as exc:
             # The lease expires and the delivery is retried; at-least-once.
             log.warning("webhooks delivery: cannot record result", extra={"error": repr(exc)})
@@ -330,7 +367,7 @@ class DeliveryWorker:
             )
         if disabled:
             log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id, "reason": disabled})
-            self._wakeup.set()  # its disabled event may have deliveries
+            self.wake()  # its disabled event may have deliveries
 
     def _rest(self, endpoint_id: str, now: datetime, record: repository.AttemptRecord) -> None:
         if record.outcome == "succeeded":

@@ -167,10 +167,37 @@ async def delete_endpoint(pool: asyncpg.Pool, endpoint_id: str) -> bool:
 EVENTS_LOCK = "webhooks.events"
 
 
-async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], now: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class LeaseOffer:
+    """What a store of new events may lease for the delivery worker at once,
+    so that a delivery due the moment it is stored needs no claim of its own.
+    Only deliveries a claim would take first are leased: to a healthy
+    endpoint with nothing due waiting (so none jumps a backlog), not in
+    `busy`, the first pending one of its resource, within the endpoint's
+    share (`per_endpoint` less what it has `in_flight`) and `slots` in all."""
+
+    slots: int
+    lease_seconds: float
+    per_endpoint: int
+    in_flight: dict[str, int]
+    busy: tuple[str, ...] = ()
+
+
+NO_LEASES = LeaseOffer(slots=0, lease_seconds=0.0, per_endpoint=0, in_flight={})
+
+
+@dataclass(frozen=True)
+class StoredEvents:
+    leased: list[dict[str, Any]]  # deliveries leased under the offer, as a claim returns them
+    waiting: int  # deliveries stored for a claim to take
+
+
+async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], now: datetime | None = None,
+                       offer: LeaseOffer = NO_LEASES) -> StoredEvents:
     """Stores every event (for replays and the pull Events API), in the order
     given, with a pending delivery per enabled endpoint that subscribes to it;
-    redelivered ones change nothing. Returns the number of deliveries created."""
+    redelivered ones change nothing. The deliveries it leased under `offer`
+    are the caller's to send once the transaction has committed."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", EVENTS_LOCK)
         row = await conn.fetchrow(
@@ -185,18 +212,47 @@ async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], no
             "  SELECT event_id, type, organization_id, request_id, body, occurred_at, object_id FROM incoming"
             "  ORDER BY ord"
             "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq, object_id),"
+            # Endpoints a claim would serve at once: healthy, not busy, nothing due waiting.
+            " open AS ("
+            "  SELECT p.endpoint_id FROM endpoints p"
+            "  WHERE $9::int > 0 AND p.endpoint_id IN (SELECT endpoint_id FROM subscribed)"
+            "    AND p.failing_since IS NULL AND NOT (p.endpoint_id = ANY($10::text[]))"
+            "    AND NOT EXISTS (SELECT 1 FROM deliveries due WHERE due.endpoint_id = p.endpoint_id"
+            "      AND due.status = 'pending' AND due.next_attempt_at <= COALESCE($8, now()))),"
+            # The first pending delivery of its resource to its endpoint (earlier rows, or earlier in this batch).
+            " firsts AS ("
+            "  SELECT s.event_id, s.endpoint_id, st.seq, st.object_id,"
+            "    o.endpoint_id IS NOT NULL AND (st.object_id = '' OR ("
+            "      row_number() OVER (PARTITION BY s.endpoint_id, st.object_id ORDER BY st.seq) = 1"
+            "      AND NOT EXISTS (SELECT 1 FROM deliveries earlier WHERE earlier.endpoint_id = s.endpoint_id"
+            "        AND earlier.object_id = st.object_id AND earlier.status = 'pending'))) AS leasable"
+            "  FROM subscribed s JOIN stored st USING (event_id) LEFT JOIN open o USING (endpoint_id)),"
+            " shared AS ("
+            "  SELECT f.*, f.leasable AND row_number() OVER (PARTITION BY f.endpoint_id, f.leasable ORDER BY f.seq)"
+            "    <= $11::int - COALESCE(flight.n, 0) AS within_share"
+            "  FROM firsts f LEFT JOIN unnest($12::text[], $13::int[]) AS flight(endpoint_id, n) USING (endpoint_id)),"
+            " leased AS ("
+            "  SELECT s.*, s.within_share AND row_number() OVER (PARTITION BY s.within_share ORDER BY s.seq)"
+            "    <= $9::int AS lease FROM shared s),"
             " added AS ("
-            "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, next_attempt_at, created_at, updated_at)"
-            "  SELECT s.event_id, s.endpoint_id, st.seq, st.object_id, COALESCE($8, now()), COALESCE($8, now()),"
-            "    COALESCE($8, now())"
-            "  FROM subscribed s JOIN stored st USING (event_id)"
-            "  ON CONFLICT DO NOTHING RETURNING 1)"
-            " SELECT (SELECT count(*) FROM added) AS deliveries,"
+            "  INSERT INTO deliveries (event_id, endpoint_id, seq, object_id, attempts, next_attempt_at, created_at,"
+            "    updated_at)"
+            "  SELECT event_id, endpoint_id, seq, object_id, CASE WHEN lease THEN 1 ELSE 0 END,"
+            "    COALESCE($8, now()) + CASE WHEN lease THEN make_interval(secs => $14) ELSE interval '0' END,"
+            "    COALESCE($8, now()), COALESCE($8, now())"
+            "  FROM leased ORDER BY seq"
+            "  ON CONFLICT DO NOTHING RETURNING event_id, endpoint_id, attempts, next_attempt_at, seq)"
+            " SELECT (SELECT count(*) FROM added WHERE attempts = 0) AS waiting,"
             "  (SELECT array_agg(event_id ORDER BY seq) FROM stored) AS stored_ids,"
-            "  (SELECT array_agg(seq ORDER BY seq) FROM stored) AS stored_seqs",
+            "  (SELECT array_agg(seq ORDER BY seq) FROM stored) AS stored_seqs,"
+            "  (SELECT array_agg(ROW(a.event_id, a.endpoint_id, a.next_attempt_at, p.url, p.secret_sealed,"
+            "     p.previous_secret_sealed, p.previous_secret_expires_at) ORDER BY a.seq)"
+            "   FROM added a JOIN endpoints p USING (endpoint_id) WHERE a.attempts > 0) AS leased",
             [e.event_id for e in events], [e.type for e in events], [e.organization_id for e in events],
             [e.request_id for e in events], [e.body for e in events], [e.occurred_at for e in events],
             [e.object_id for e in events], now,
+            offer.slots, list(offer.busy), offer.per_endpoint, list(offer.in_flight), list(offer.in_flight.values()),
+            offer.lease_seconds,
         )
         # Redelivered events (not stored again) change nothing: folding an old
         # body twice would undo what came after it.
@@ -206,7 +262,14 @@ async def store_events(conn: asyncpg.Connection, events: list[ReceivedEvent], no
             if event_id in projected:
                 change.add(seq, orjson.loads(projected[event_id]))
         await snapshot_repository.apply(conn, change)
-        return row["deliveries"]
+    by_id = {e.event_id: e for e in events}
+    return StoredEvents(waiting=row["waiting"], leased=[
+        {"event_id": event_id, "endpoint_id": endpoint_id, "attempts": 1, "lease_until": lease_until,
+         "body": by_id[event_id].body, "request_id": by_id[event_id].request_id, "url": url,
+         "secret_sealed": sealed, "previous_secret_sealed": previous_sealed,
+         "previous_secret_expires_at": previous_expires}
+        for event_id, endpoint_id, lease_until, url, sealed, previous_sealed, previous_expires in row["leased"] or ()
+    ])
 
 
 async def claim_due_deliveries(
@@ -297,11 +360,13 @@ def _attempt_params(attempt: AttemptRecord) -> list[Any]:
     ]
 
 
-async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) -> None:
+async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) -> bool:
     """Records successful attempts, any number in one statement (one round
     trip, atomic): each delivery succeeded (unless claimed again since), each
-    attempt logged, and each endpoint's failing streak ended."""
-    await pool.execute(
+    attempt logged, and each endpoint's failing streak ended. True when that
+    made deliveries due: a later one of a delivered resource, or any of an
+    endpoint that was failing."""
+    return await pool.fetchval(
         "WITH done AS ("
         "  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::int[], $6::timestamptz[],"
         "    $7::float8[], $8::text[]) AS t(event_id, endpoint_id, attempts, lease_until, status_code, attempted_at,"
@@ -311,13 +376,17 @@ async def record_successes(pool: asyncpg.Pool, attempts: list[AttemptRecord]) ->
         "    updated_at = done.attempted_at"
         "  FROM done WHERE d.event_id = done.event_id AND d.endpoint_id = done.endpoint_id"
         "    AND d.attempts = done.attempts AND d.next_attempt_at = done.lease_until AND d.status = 'pending'"
-        "  RETURNING 1),"
+        "  RETURNING d.endpoint_id, d.object_id, d.seq),"
         " logged AS ("
         f"  INSERT INTO attempts ({ATTEMPT_COLUMNS.removeprefix('attempt_id, ')})"
         "  SELECT event_id, endpoint_id, attempted_at, status_code, latency_ms, response_snippet, '', 'succeeded',"
-        "    NULL FROM done RETURNING 1)"
-        " UPDATE endpoints SET failing_since = NULL"
-        " WHERE endpoint_id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL",
+        "    NULL FROM done RETURNING 1),"
+        " healed AS ("
+        "  UPDATE endpoints SET failing_since = NULL"
+        "  WHERE endpoint_id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL RETURNING 1)"
+        " SELECT EXISTS (SELECT 1 FROM healed) OR EXISTS (SELECT 1 FROM recorded r WHERE r.object_id <> ''"
+        "   AND EXISTS (SELECT 1 FROM deliveries later WHERE later.endpoint_id = r.endpoint_id"
+        "     AND later.object_id = r.object_id AND later.status = 'pending' AND later.seq > r.seq))",
         [a.event_id for a in attempts], [a.endpoint_id for a in attempts], [a.claimed_attempts for a in attempts],
         [a.lease_until for a in attempts], [a.status_code for a in attempts], [a.attempted_at for a in attempts],
         [a.latency_ms for a in attempts], [a.response_snippet for a in attempts],

@@ -46,7 +46,7 @@ def setup_with(config: WebhookConfig) -> Setup:
                                 queue_event=partial(QueuedEvent, stream, SCHEMA))
         await worker.start()
         stack.push_async_callback(worker.stop)
-        intake = EventIntake(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker.wake)
+        intake = EventIntake(pool, SCHEMA, stream, settings.nats_url, settings.public_url, worker)
         await intake.start()
         stack.push_async_callback(intake.stop)
 

@@ -142,5 +142,5 @@ async def test_a_refilled_queue_gets_its_statistics_back_and_claims_read_only_wh
     # Each endpoint's due range in order; each candidate checked against its own resource's queue.
     assert await _indexes_reading_deliveries(conn, *claim) == [
         "deliveries_due_per_endpoint", "deliveries_pending_per_resource", "Tid Scan"]
-    # Each success by its key, not the queue hashed whole.
-    assert await _indexes_reading_deliveries(conn, *successes) == ["deliveries_pkey"]
+    # Each success by its key, not the queue hashed whole; its resource's next one in the resource's queue.
+    assert await _indexes_reading_deliveries(conn, *successes) == ["deliveries_pkey", "deliveries_pending_per_resource"]

@@ -71,7 +71,7 @@ async def test_the_intake_drains_the_unpartitioned_consumer_then_deletes_it(old_
     database_url = await fresh_database()
     await migrate(database_url, "webhooks", MIGRATIONS)
     pools = await create_pool(database_url, "webhooks", max_size=8)
-    intake = EventIntake(pools.shared, "webhooks", stream, nats_url, "http://scimd.test", lambda: None)
+    intake = EventIntake(pools.shared, "webhooks", stream, nats_url, "http://scimd.test", None)
     # Then upgraded writers published the same resources' next events, before the intake came up.
     after = [_member_update(n, org) for n in range(5, 10) for org in organizations]
     for event in after:

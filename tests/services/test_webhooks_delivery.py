@@ -29,6 +29,7 @@ from cli.processes import free_port
 from runtime.db import create_pool, migrate
 from runtime.sealing import SecretBox
 from runtime.ssrf import AllowList
+from services.webhooks import delivery as delivery_module
 from services.webhooks import repository
 from services.webhooks.config import RETRY_SCHEDULE, WebhookConfig
 from services.webhooks.delivery import ENDPOINT_REST_SECONDS, DeliveryWorker, retry_after_seconds
@@ -159,16 +160,24 @@ class Harness:
         created = await self.service.CreateEndpoint(pb.CreateEndpointRequest(url=url, event_types=event_types), None)
         return created.endpoint.endpoint_id, created.secret
 
-    async def event(self, object_id: str, event_type: str = "scim.member.update", **data) -> str:
+    def received(self, object_id: str, event_type: str = "scim.member.update", **data) -> repository.ReceivedEvent:
         event_id = f"event-{uuid.uuid4()}"
         body = {"type": event_type, "timestamp": self.clock().isoformat(),
                 "data": {"event_id": event_id, "id": object_id, **data}}
+        return repository.ReceivedEvent(
+            event_id=event_id, type=event_type, organization_id="organization-test", request_id="",
+            body=orjson.dumps(body).decode(), occurred_at=self.clock(), object_id=object_id,
+        )
+
+    async def store(self, events: list[repository.ReceivedEvent],
+                    offer: repository.LeaseOffer = repository.NO_LEASES) -> repository.StoredEvents:
         async with self.pool.acquire() as conn:
-            await repository.store_events(conn, [repository.ReceivedEvent(
-                event_id=event_id, type=event_type, organization_id="organization-test", request_id="",
-                body=orjson.dumps(body).decode(), occurred_at=self.clock(), object_id=object_id,
-            )], self.clock())
-        return event_id
+            return await repository.store_events(conn, events, self.clock(), offer)
+
+    async def event(self, object_id: str, event_type: str = "scim.member.update", **data) -> str:
+        event = self.received(object_id, event_type, **data)
+        await self.store([event])
+        return event.event_id
 
     async def delivery(self, event_id: str, endpoint_id: str):
         return await self.pool.fetchrow(
@@ -290,7 +299,7 @@ async def test_successes_finished_together_are_recorded_in_one_batch_each_exactl
 
     async def counting(pool, attempts):
         statements.append(len(attempts))
-        await original(pool, attempts)
+        return await original(pool, attempts)
 
     repository.record_successes = counting
     try:
@@ -319,6 +328,110 @@ async def test_a_success_recorded_after_the_delivery_was_claimed_again_does_not_
     delivery = await harness.delivery(event_id, endpoint_id)
     assert delivery["status"] == "pending" and delivery["attempts"] == second["attempts"] == 2
     assert [a["outcome"] for a in await harness.attempts(endpoint_id)] == ["succeeded"]  # the attempt is logged
+
+
+def _offer(slots: int = 64, per_endpoint: int = 16, in_flight: dict[str, int] | None = None,
+           busy: tuple[str, ...] = ()) -> repository.LeaseOffer:
+    return repository.LeaseOffer(slots, 30.0, per_endpoint, in_flight or {}, busy)
+
+
+async def test_a_store_leases_only_what_a_claim_would_take_first(harness):
+    """The intake leases a delivery as it stores it only where a claim would
+    take it first: a healthy endpoint that is not busy and has nothing due
+    waiting, and the first pending delivery of its resource."""
+    open_endpoint, _ = await harness.endpoint("http://127.0.0.1:9/open")
+    failing, _ = await harness.endpoint("http://127.0.0.1:9/failing")
+    busy, _ = await harness.endpoint("http://127.0.0.1:9/busy")
+    backlogged, _ = await harness.endpoint("http://127.0.0.1:9/backlogged")
+    await harness.pool.execute("UPDATE endpoints SET failing_since = $2 WHERE endpoint_id = $1", failing,
+                               harness.clock())
+    await harness.pool.execute("UPDATE endpoints SET enabled = false WHERE endpoint_id <> $1", backlogged)
+    await harness.event("waiting")  # due for `backlogged` alone, not yet claimed
+    await harness.pool.execute("UPDATE endpoints SET enabled = true WHERE endpoint_id = ANY($1::text[])",
+                               [open_endpoint, failing, busy])
+    in_flight = harness.received("in-flight")
+    [earlier] = (await harness.store([in_flight], _offer(busy=(failing, busy, backlogged)))).leased
+    assert earlier["endpoint_id"] == open_endpoint
+
+    batch = [harness.received("x", step=1), harness.received("x", step=2), harness.received("y"),
+             harness.received("in-flight")]
+    stored = await harness.store(batch, _offer(busy=(busy,)))
+    leased = {(row["event_id"], row["endpoint_id"]) for row in stored.leased}
+    # x's first and y, to the open endpoint; x's second waits for its first, in-flight's for the one in flight.
+    assert leased == {(batch[0].event_id, open_endpoint), (batch[2].event_id, open_endpoint)}
+    assert stored.waiting == 4 * 4 - 2
+    for row in stored.leased:
+        delivery = await harness.delivery(row["event_id"], row["endpoint_id"])
+        assert delivery["attempts"] == 1 and delivery["next_attempt_at"] == row["lease_until"]
+        assert row["lease_until"] == harness.clock() + timedelta(seconds=30)
+        assert row["body"] == next(e.body for e in batch if e.event_id == row["event_id"])
+        assert row["url"] == "http://127.0.0.1:9/open" and row["secret_sealed"]
+    # What a claim finds now is what the store left: the backlog and the failing endpoint's first.
+    claimed = await repository.claim_due_deliveries(harness.pool, harness.clock(), 64, 30.0, [busy], 16)
+    assert {(row["event_id"], row["endpoint_id"]) for row in claimed}.isdisjoint(leased)
+    assert {row["endpoint_id"] for row in claimed} == {failing, backlogged}
+
+
+async def test_a_store_leases_within_the_free_slots_and_each_endpoint_s_share(harness):
+    first, _ = await harness.endpoint("http://127.0.0.1:9/first")
+    second, _ = await harness.endpoint("http://127.0.0.1:9/second")
+    events = [harness.received(f"thing-{n}") for n in range(6)]
+    stored = await harness.store(events, _offer(slots=5, per_endpoint=3, in_flight={first: 1}))
+    per_endpoint = {endpoint: [row["event_id"] for row in stored.leased if row["endpoint_id"] == endpoint]
+                    for endpoint in (first, second)}
+    assert per_endpoint[first] == [e.event_id for e in events[:2]]  # its share, less the one in flight
+    assert per_endpoint[second] == [e.event_id for e in events[:3]]  # the slots left, oldest first
+    assert stored.waiting == 12 - 5
+    assert (await harness.store([harness.received("late")], _offer(slots=0))).leased == []
+
+
+async def test_the_running_worker_sends_what_the_intake_leased_without_claims(harness, start_receiver, monkeypatch):
+    """With no idle poll, every delivery still goes out, in each resource's
+    order: the intake leases what it can, hands the rest to a claim, and a
+    success wakes the claim for its resource's next delivery."""
+    monkeypatch.setattr(delivery_module, "IDLE_POLL_SECONDS", 3600)
+    first_step_sent = asyncio.Event()
+    release_first_step = asyncio.Event()
+
+    async def hold_the_first_step(request: web.Request, receiver: Receiver) -> web.StreamResponse:
+        if orjson.loads(receiver.requests[-1].body)["data"].get("step") == 0:
+            first_step_sent.set()
+            await asyncio.wait_for(release_first_step.wait(), DEADLINE_S)
+        return web.Response(text="ok")
+
+    receiver = await start_receiver(hold_the_first_step)
+    await harness.endpoint(receiver.url)
+    worker = await harness.worker()
+    await worker.start()
+    claims = []
+    original = repository.claim_due_deliveries
+
+    async def counting(*args, **kwargs):
+        rows = await original(*args, **kwargs)
+        claims.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(repository, "claim_due_deliveries", counting)
+    for n in range(20):
+        offer = worker.offer_leases()
+        worker.take_leased(offer, await harness.store([harness.received(f"alone-{n}")], offer))
+    await receiver.wait_for(20)
+    assert sum(claims) == 0  # each was leased as it was stored
+    for step in range(5):  # one resource, each stored while its first is in flight
+        offer = worker.offer_leases()
+        worker.take_leased(offer, await harness.store([harness.received("one", step=step)], offer))
+    await asyncio.wait_for(first_step_sent.wait(), DEADLINE_S)
+    claimed_before = len(claims)
+
+    async def a_claim_ran() -> None:  # the stores woke a claim; it finds nothing due yet
+        while len(claims) == claimed_before:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(a_claim_ran(), DEADLINE_S)
+    release_first_step.set()
+    await receiver.wait_for(25)  # each success makes the next step due, and wakes the claim
+    assert [orjson.loads(r.body)["data"]["step"] for r in receiver.requests[20:]] == list(range(5))
+    assert len(receiver.requests) == 25  # none twice
 
 
 async def test_a_claim_takes_at_most_its_share_per_endpoint_and_one_of_a_failing_endpoint(harness):
