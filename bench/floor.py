@@ -151,7 +151,7 @@ async def _deliver(nats_url: str, receiver_url: str) -> None:
         while True:
             try:
                 messages = await subscription.fetch(FETCH_BATCH, timeout=1)
-            except FetchTimeout:
+            except (FetchTimeout, asyncio.TimeoutError):
                 continue
             await asyncio.gather(*(send(message) for message in messages))
 

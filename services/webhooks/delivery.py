@@ -212,7 +212,7 @@ class DeliveryWorker:
         how many attempts were made. For tests, which move the clock between calls."""
         made = 0
         while True:
-            rows = await self._claim(self._config.max_in_flight)
+            rows = await self._claim(self._config.max_in_flight, self._busy_endpoints())
             if not rows:
                 return made
             await asyncio.gather(*(self._send(row) for row in rows))
@@ -229,24 +229,24 @@ class DeliveryWorker:
                 del self._resting[endpoint_id]
         return busy
 
-    async def _claim(self, limit: int) -> list[asyncpg.Record]:
+    async def _claim(self, limit: int, busy: list[str]) -> list[asyncpg.Record]:
         return await repository.claim_due_deliveries(
-            self._pool, self._clock(), limit, self.lease_seconds, self._busy_endpoints(),
-            self._config.endpoint_concurrency,
+            self._pool, self._clock(), limit, self.lease_seconds, busy, self._config.endpoint_concurrency,
         )
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            rows = []
+            rows, busy = [], self._busy_endpoints()
             free = self._config.max_in_flight - len(self._sending) - self._reserved
             if free > 0:
                 self._maybe_due = False  # a store, a failure or a replay sets it again meanwhile
                 try:
-                    rows = await self._claim(free)
+                    rows = await self._claim(free, busy)
                 except Exception as error:
                     log.warning("webhooks delivery: cannot claim deliveries", extra={"error": repr(error)})
-            # Not all may have been taken: slots were full, or an endpoint's share.
-            self._maybe_due = self._maybe_due or bool(rows) or free <= 0
+            # Not all may have been taken: no slot was free, or an endpoint was
+            # left out (busy or resting) or given only its share.
+            self._maybe_due = self._maybe_due or bool(rows) or bool(busy) or free <= 0
             for row in rows:
                 self._spawn(row)
             if rows and len(rows) == free:
