@@ -144,3 +144,12 @@ async def test_a_refilled_queue_gets_its_statistics_back_and_claims_read_only_wh
         "deliveries_due_per_endpoint", "deliveries_pending_per_resource", "Tid Scan"]
     # Each success by its key, not the queue hashed whole; its resource's next one in the resource's queue.
     assert await _indexes_reading_deliveries(conn, *successes) == ["deliveries_pkey", "deliveries_pending_per_resource"]
+
+    # A store that leases what it can: each endpoint's due range, each new delivery's resource queue.
+    recorder = StatementRecorder()
+    events = [repository.ReceivedEvent(f"stored-{n}", "scim.member.create", "organization", "", "{}", now,
+                                       f"new-member-{n}") for n in range(1, 20)]
+    await repository.store_events(recorder, events, now, repository.LeaseOffer(64, 30.0, 16, {}))
+    [_, store, *_] = recorder.statements
+    assert set(await _indexes_reading_deliveries(conn, *store)) == {
+        "deliveries_due_per_endpoint", "deliveries_pending_per_resource"}
