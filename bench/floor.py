@@ -47,6 +47,8 @@ from runtime.event_loop import run_event_loop
 
 _CREATE = "/floor.Store/Create"
 _GET = "/floor.Store/Get"
+_LIST = "/floor.Store/List"
+PAGE = 100
 _STREAM, _SUBJECT = "FLOOR", "floor.events"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS floor_members (id uuid PRIMARY KEY, body jsonb NOT NULL);
@@ -85,6 +87,13 @@ async def _store(database_url: str, nats_url: str, port: int) -> None:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such user")
         return body.encode()
 
+    async def list_page(request: bytes, context) -> bytes:
+        start = int(request)
+        row = await pool.fetchrow(
+            "SELECT (SELECT count(*) FROM floor_members) AS total, (SELECT coalesce(json_agg(body), '[]')::text"
+            " FROM (SELECT body FROM floor_members ORDER BY id OFFSET $1 LIMIT $2) page) AS page", start, PAGE)
+        return orjson.dumps({"total": row["total"], "page": orjson.loads(row["page"])})
+
     async def relay() -> None:
         async with pool.acquire() as connection:
             while True:
@@ -101,6 +110,7 @@ async def _store(database_url: str, nats_url: str, port: int) -> None:
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("floor.Store", {
         "Create": grpc.unary_unary_rpc_method_handler(create),
         "Get": grpc.unary_unary_rpc_method_handler(get),
+        "List": grpc.unary_unary_rpc_method_handler(list_page),
     }),))
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
@@ -113,7 +123,7 @@ async def _front(store_address: str, port: int) -> None:
     import grpc
 
     channel = grpc.aio.insecure_channel(store_address)
-    create, get = channel.unary_unary(_CREATE), channel.unary_unary(_GET)
+    create, get, list_page = channel.unary_unary(_CREATE), channel.unary_unary(_GET), channel.unary_unary(_LIST)
 
     async def create_user(request: web.Request) -> web.Response:
         user = orjson.loads(await request.read())
@@ -127,7 +137,16 @@ async def _front(store_address: str, port: int) -> None:
             return web.Response(status=404 if error.code() == grpc.StatusCode.NOT_FOUND else 503)
         return web.Response(body=body, content_type=JSON)
 
+    async def list_users(request: web.Request) -> web.Response:
+        start = int(request.query.get("startIndex", "1"))
+        found = orjson.loads(await list_page(str(start - 1).encode()))
+        return web.Response(body=orjson.dumps({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": found["total"],
+            "startIndex": start, "itemsPerPage": len(found["page"]), "Resources": found["page"],
+        }), content_type=JSON)
+
     app = web.Application()
+    app.router.add_get("/Users", list_users)
     app.router.add_post("/Users", create_user)
     app.router.add_get("/Users/{id}", get_user)
     runner = web.AppRunner(app, access_log=None)
@@ -217,13 +236,14 @@ async def _creates(http: aiohttp.ClientSession, url: str, rate: float, seconds: 
     return ids
 
 
-async def _gets(http: aiohttp.ClientSession, url: str, ids: list[str], count: int, concurrency: int = 16) -> float:
-    """`count` GETs by id, `concurrency` at a time; the rate per second."""
+async def _gets(http: aiohttp.ClientSession, urls: list[str], count: int, concurrency: int = 16) -> float:
+    """`count` GETs of the `urls` in turn, `concurrency` at a time; the rate per second."""
     started = time.monotonic()
 
     async def worker(offset: int) -> None:
         for n in range(offset, count, concurrency):
-            async with http.get(f"{url}/Users/{ids[n % len(ids)]}") as response:
+            async with http.get(urls[n % len(urls)]) as response:
+                assert response.status == 200, response.status
                 await response.read()
 
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
@@ -292,10 +312,18 @@ async def _bench(args: argparse.Namespace) -> None:
                 print(f"  CPU per create with its event and one delivery: {_split(spent(before, after), len(ids))}")
 
                 before = cpu.snapshot()
-                rate = await _gets(http, url, ids, args.gets)
+                rate = await _gets(http, [f"{url}/Users/{id}" for id in ids], args.gets)
                 after = cpu.snapshot()
                 print(f"get by id at c=16: {rate:.0f}/s")
                 print(f"  CPU per get: {_split(spent(before, after), args.gets)}")
+
+                pages = max(args.gets // 5, 200)
+                starts = [1 + (n * 37) % max(1, len(ids) - PAGE) for n in range(pages)]
+                before = cpu.snapshot()
+                rate = await _gets(http, [f"{url}/Users?startIndex={start}&count={PAGE}" for start in starts], pages)
+                after = cpu.snapshot()
+                print(f"list of {PAGE} at c=16: {rate:.0f} pages/s")
+                print(f"  CPU per page: {_split(spent(before, after), pages)}")
         finally:
             for child in children:
                 child.terminate()
