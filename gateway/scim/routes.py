@@ -115,6 +115,9 @@ async def _list(ctx: ScimContext, res: Resource, query: ListQuery) -> dict[str, 
         ctx, query, **res.options(query.attributes, query.excluded_attributes)
     )
     resource_type = await ctx.schemas.resource_type(res.resource_type.name)
+    if not query.attributes and not query.excluded_attributes and not hides_by_default(resource_type):
+        envelope["Resources"] = resources  # asked once a page, not once a resource
+        return envelope
     envelope["Resources"] = [_projected(r, resource_type, query.attributes, query.excluded_attributes)
                              for r in resources]
     return envelope
