@@ -169,8 +169,8 @@ class DeliveryWorker:
         """Sends what the store leased under `offer` (None: it failed) and
         gives back the rest of the offer; a claim takes what it did not lease."""
         self._reserved -= offer.slots
-        if stored is None:
-            return
+        if stored is None or self._stopping.is_set():
+            return  # stopping: what it leased is sent again once the lease ends, as what was in flight
         for row in stored.leased:
             self._spawn(row)
         if stored.waiting:
