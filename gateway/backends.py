@@ -1,6 +1,6 @@
 """The gateway's gRPC clients: one long-lived channel per service. The
 request id, the tenant and the deadline are added to every call by the
-channels' CallContextInterceptor (runtime/grpc_client.py)."""
+channels' call context (runtime/grpc_client.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from scimd.rbac.v1.session_service_pb2_grpc import SessionServiceStub
 from scimd.webhooks.v1.webhooks_service_pb2_grpc import WebhooksServiceStub
 
 from gateway.limits import MAX_BODY_BYTES
-from runtime.grpc_client import open_channel
+from runtime.grpc_client import ContextChannel, open_channel
 from runtime.settings import ServiceAddresses
 
 SERVICES = ("connections", "directory", "rbac", "webhooks")
@@ -32,7 +32,7 @@ CHANNEL_OPTIONS = (
 
 @dataclass
 class Backends:
-    channels: dict[str, grpc.aio.Channel]
+    channels: dict[str, ContextChannel]
     connections: ConnectionsServiceStub
     directory: DirectoryServiceStub
     rbac: RbacServiceStub

@@ -2,7 +2,7 @@
 
 The request id travels gateway → gRPC metadata → outbox event → webhook; the
 tenant travels only in gRPC metadata, added to every outgoing call by the
-channel's interceptor from `tenant_var` (set by the gateway after
+channel (runtime.grpc_client.call_context) from `tenant_var` (set by the gateway after
 authentication, or for a block of calls by `acting_for`).
 """
 

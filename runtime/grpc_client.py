@@ -9,7 +9,7 @@ replicas added since. A plain host:port works as before.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import grpc
 
@@ -43,35 +43,66 @@ SERVER_OPTIONS: tuple[tuple[str, object], ...] = (
 DEFAULT_CALL_SECONDS = 10.0
 
 
-def open_channel(address: str, extra_options: Sequence[tuple[str, object]] = ()) -> grpc.aio.Channel:
-    return grpc.aio.insecure_channel(
-        address, options=[*CLIENT_OPTIONS, *extra_options], interceptors=[CallContextInterceptor()],
-    )
+def open_channel(address: str, extra_options: Sequence[tuple[str, object]] = ()) -> "ContextChannel":
+    return ContextChannel(grpc.aio.insecure_channel(address, options=[*CLIENT_OPTIONS, *extra_options]))
 
 
-class CallContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+def call_context(timeout: float | None, metadata: Any) -> tuple[float, list[tuple[str, str]]]:
     """What every outgoing call carries, in one place: the current request id,
     the tenant it acts for (`tenant_var`), and a deadline (the call's own,
     else DEFAULT_CALL_SECONDS, and never past the deadline of the call being
-    served: deadlines propagate)."""
+    served: deadlines propagate). Returns the call's timeout and metadata."""
+    carried = list(metadata or ())
+    keys = {key for key, _ in carried}
+    request_id = current_request_id()
+    if request_id and REQUEST_ID_HEADER not in keys:
+        carried.append((REQUEST_ID_HEADER, request_id))
+    tenant = tenant_var.get()
+    if tenant is not None and ORGANIZATION_METADATA not in keys:
+        carried.extend(tenant.metadata())
+    if timeout is None:
+        timeout = DEFAULT_CALL_SECONDS
+    remaining = remaining_seconds()
+    if remaining is not None:
+        timeout = max(0.0, min(timeout, remaining))
+    return timeout, carried
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        request_id = current_request_id()
-        if request_id and REQUEST_ID_HEADER not in metadata:
-            metadata.add(REQUEST_ID_HEADER, request_id)
-        tenant = tenant_var.get()
-        if tenant is not None and ORGANIZATION_METADATA not in metadata:
-            for key, value in tenant.metadata():
-                metadata.add(key, value)
-        timeout = details.timeout if details.timeout is not None else DEFAULT_CALL_SECONDS
-        remaining = remaining_seconds()
-        if remaining is not None:
-            timeout = max(0.0, min(timeout, remaining))
-        return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
 
-    async def intercept_unary_unary(self, continuation, client_call_details, request):
-        return await continuation(self._details(client_call_details), request)
+class _WithCallContext:
+    """A unary-request multicallable whose every call carries `call_context`."""
 
-    async def intercept_unary_stream(self, continuation, client_call_details, request):
-        return await continuation(self._details(client_call_details), request)
+    def __init__(self, multicallable: Any):
+        self._multicallable = multicallable
+
+    def __call__(self, request: Any, *, timeout: float | None = None, metadata: Any = None, **options: Any) -> Any:
+        timeout, carried = call_context(timeout, metadata)
+        return self._multicallable(request, timeout=timeout, metadata=carried, **options)
+
+
+class ContextChannel:
+    """A grpc.aio channel whose unary-request calls carry `call_context`. It
+    wraps each method's multicallable rather than using a grpc interceptor,
+    whose machinery adds a task and several coroutines to every call (about
+    40 µs, 5% of a call on 127.0.0.1). Everything else is the channel's."""
+
+    def __init__(self, channel: grpc.aio.Channel):
+        self.channel = channel
+
+    def unary_unary(self, method: str, request_serializer=None, response_deserializer=None,
+                    _registered_method: bool = False) -> _WithCallContext:
+        return _WithCallContext(self.channel.unary_unary(
+            method, request_serializer, response_deserializer, _registered_method))
+
+    def unary_stream(self, method: str, request_serializer=None, response_deserializer=None,
+                     _registered_method: bool = False) -> _WithCallContext:
+        return _WithCallContext(self.channel.unary_stream(
+            method, request_serializer, response_deserializer, _registered_method))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+    async def __aenter__(self) -> "ContextChannel":
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.channel.close(None)

@@ -13,6 +13,7 @@ from scimd.directory.v1.directory_service_pb2_grpc import DirectoryServiceStub
 
 from runtime.context import Tenant, acting_for
 from runtime.errors import ServiceError
+from runtime.grpc_client import ContextChannel
 from scim.extensions import parse_extension, with_extensions
 from scim.schema import USER, ResourceType
 
@@ -30,7 +31,7 @@ def _acting_for(organization_id: str, connection_id: str = "") -> AbstractContex
 
 
 class DirectoryReader:
-    def __init__(self, channel: grpc.aio.Channel):
+    def __init__(self, channel: ContextChannel):
         self._stub = DirectoryServiceStub(channel)
 
     async def members(self, organization_id: str, member_ids: list[str]) -> dict[str, member_pb2.Member]:
