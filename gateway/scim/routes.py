@@ -5,7 +5,7 @@ operations in users_api.py and groups_api.py."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -84,21 +84,21 @@ async def write_context(request: web.Request, cost: int = 1) -> ScimContext:
     return ctx
 
 
-def _projected(resource: dict[str, Any], resource_type: ResourceType, attributes: str | None,
-               excluded: str | None) -> dict[str, Any]:
-    """RFC 7644 §3.9: attributes / excludedAttributes on every response that carries a resource."""
+def _projection(resource_type: ResourceType, attributes: str | None,
+                excluded: str | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """RFC 7644 §3.9: attributes / excludedAttributes on every response that
+    carries resources, decided once a response however many it carries."""
     if not attributes and not excluded and not hides_by_default(resource_type):
-        return resource  # rendered resources hold only default-returned attributes already
-    return project(
-        resource, resource_type, attributes=parse_attribute_list(attributes), excluded=parse_attribute_list(excluded)
-    )
+        return lambda resource: resource  # rendered resources hold only default-returned attributes already
+    selected, left_out = parse_attribute_list(attributes), parse_attribute_list(excluded)
+    return lambda resource: project(resource, resource_type, attributes=selected, excluded=left_out)
 
 
 async def _respond(request: web.Request, ctx: ScimContext, res: Resource, result: ScimResult) -> web.Response:
     query = request.query
     resource_type = await ctx.schemas.resource_type(res.resource_type.name)
     resource = (
-        _projected(result.resource, resource_type, query.get("attributes"), query.get("excludedAttributes"))
+        _projection(resource_type, query.get("attributes"), query.get("excludedAttributes"))(result.resource)
         if result.resource is not None
         else None
     )
@@ -115,11 +115,8 @@ async def _list(ctx: ScimContext, res: Resource, query: ListQuery) -> dict[str, 
         ctx, query, **res.options(query.attributes, query.excluded_attributes)
     )
     resource_type = await ctx.schemas.resource_type(res.resource_type.name)
-    if not query.attributes and not query.excluded_attributes and not hides_by_default(resource_type):
-        envelope["Resources"] = resources  # asked once a page, not once a resource
-        return envelope
-    envelope["Resources"] = [_projected(r, resource_type, query.attributes, query.excluded_attributes)
-                             for r in resources]
+    projected = _projection(resource_type, query.attributes, query.excluded_attributes)
+    envelope["Resources"] = [projected(r) for r in resources]
     return envelope
 
 
